@@ -1,0 +1,349 @@
+// The one control contract between the station (engine, main process, headless station) and any
+// control surface (the renderer over IPC or WebSocket, Stream Deck/Companion-style controllers).
+// Every message crossing a process or network boundary is validated against these schemas on both sides.
+import { z } from 'zod';
+
+/** dBFS floor: -Infinity is not representable in JSON, so silence is reported as this value. */
+export const METER_FLOOR_DB = -120;
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+export const AudioDevice = z.object({
+  /** Stable across restarts: host API + name + index among devices sharing that name. */
+  id: z.string().min(1),
+  name: z.string(),
+  hostApi: z.string(),
+  maxInputChannels: z.number().int().nonnegative(),
+  maxOutputChannels: z.number().int().nonnegative(),
+  defaultSampleRate: z.number().positive(),
+});
+export type AudioDevice = z.infer<typeof AudioDevice>;
+
+export const DeviceList = z.object({
+  inputs: z.array(AudioDevice),
+  outputs: z.array(AudioDevice),
+  defaultInputId: z.string().nullable(),
+  defaultOutputId: z.string().nullable(),
+});
+export type DeviceList = z.infer<typeof DeviceList>;
+
+export const DeviceState = z.enum(['ok', 'missing', 'error']);
+export type DeviceState = z.infer<typeof DeviceState>;
+
+export const DeviceSelection = z.object({
+  inputId: z.string().nullable(),
+  outputId: z.string().nullable(),
+  inputState: DeviceState,
+  outputState: DeviceState,
+  error: z.string().optional(),
+});
+export type DeviceSelection = z.infer<typeof DeviceSelection>;
+
+export const LineName = z
+  .string()
+  .min(1, 'line name is required')
+  .max(64, 'line name is at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, 'line name: letters, digits, space, _ . - (starting with a letter or digit)');
+
+export const StationId = z.string().min(1).max(128);
+
+const WebSocketUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'ws:' || url.protocol === 'wss:';
+    } catch {
+      return false;
+    }
+  }, 'server url must be a ws:// or wss:// URL');
+
+export const ServerConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('remote'), url: WebSocketUrl }),
+  z.object({
+    kind: z.literal('host'),
+    port: z.number().int().min(0).max(65535),
+    bind: z.string().min(1).optional(),
+  }),
+]);
+export type ServerConfig = z.infer<typeof ServerConfig>;
+
+export const LineJoin = z.object({ line: LineName, secret: z.string().optional() });
+export type LineJoin = z.infer<typeof LineJoin>;
+
+export const IceServer = z.object({
+  urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+export const ConnectConfig = z.object({
+  server: ServerConfig,
+  stationId: StationId.optional(),
+  name: z.string().trim().min(1, 'station name is required').max(64),
+  lines: z.array(LineJoin).min(1, 'at least one line is required'),
+  iceServers: z.array(IceServer),
+});
+export type ConnectConfig = z.infer<typeof ConnectConfig>;
+
+export const Talker = z.object({ stationId: StationId, name: z.string() });
+export type Talker = z.infer<typeof Talker>;
+
+export const Volume = z.number().min(0).max(1);
+
+export const LineState = z.object({
+  line: LineName,
+  talk: z.boolean(),
+  listen: z.boolean(),
+  volume: Volume,
+  talkers: z.array(Talker),
+});
+export type LineState = z.infer<typeof LineState>;
+
+export const ConnectionState = z.enum(['idle', 'connecting', 'joined', 'reconnecting', 'error']);
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+export const StationState = z.object({
+  connection: ConnectionState,
+  error: z.string().optional(),
+  stationId: z.string().nullable(),
+  name: z.string().nullable(),
+  hosting: z.object({ url: z.string() }).nullable(),
+  lines: z.array(LineState),
+  devices: DeviceSelection,
+});
+export type StationState = z.infer<typeof StationState>;
+
+export const Settings = z.object({
+  /** Bumped when the stored shape changes; the store migrates or resets older files. */
+  version: z.literal(1),
+  /** Last values entered on the Connect screen, offered again next time. */
+  connect: ConnectConfig.nullable(),
+  /** Chosen devices by stable id; null means the system default. */
+  devices: z.object({ inputId: z.string().nullable(), outputId: z.string().nullable() }),
+  /** A talk key held longer than this is momentary; a shorter press latches. */
+  talkHoldThresholdMs: z.number().int().min(50).max(2000),
+  testTone: z.object({ frequencyHz: z.number().min(20).max(20000), levelDb: z.number().min(-60).max(0) }),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  version: 1,
+  connect: null,
+  devices: { inputId: null, outputId: null },
+  talkHoldThresholdMs: 300,
+  testTone: { frequencyHz: 1000, levelDb: -18 },
+};
+
+export const SettingsPatch = Settings.omit({ version: true }).partial();
+export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+export const Meter = z.object({
+  peakDb: z.number().min(METER_FLOOR_DB).max(24),
+  rmsDb: z.number().min(METER_FLOOR_DB).max(24),
+});
+export type Meter = z.infer<typeof Meter>;
+
+export const PeerConnection = z.enum(['new', 'connecting', 'connected', 'no-rtp', 'failed', 'closed']);
+export type PeerConnection = z.infer<typeof PeerConnection>;
+
+export const PeerHealth = z.object({
+  stationId: StationId,
+  name: z.string(),
+  connection: PeerConnection,
+  rttMs: z.number().nonnegative().nullable(),
+  jitterMs: z.number().nonnegative(),
+  lossRate: z.number().min(0).max(1),
+  playoutDelayMs: z.number().nonnegative(),
+  targetDelayMs: z.number().nonnegative(),
+  concealedFrames: z.number().int().nonnegative(),
+});
+export type PeerHealth = z.infer<typeof PeerHealth>;
+
+export const PresencePeer = z.object({
+  stationId: StationId,
+  name: z.string(),
+  kind: z.enum(['station', 'browser']),
+  lines: z.array(z.string()),
+  talking: z.array(z.string()),
+});
+export type PresencePeer = z.infer<typeof PresencePeer>;
+
+const Empty = z.object({}).strict();
+
+// ---------------------------------------------------------------------------------------------
+// Commands (request -> response) and events (station -> control surface)
+
+export const Commands = {
+  'devices.list': { input: Empty, output: DeviceList },
+  'devices.select': {
+    input: z.object({ inputId: z.string().nullable().optional(), outputId: z.string().nullable().optional() }).strict(),
+    output: DeviceSelection,
+  },
+  'devices.testTone': {
+    input: z
+      .object({
+        on: z.boolean(),
+        frequencyHz: z.number().min(20).max(20000).optional(),
+        levelDb: z.number().min(-60).max(0).optional(),
+      })
+      .strict(),
+    output: z.object({ on: z.boolean() }),
+  },
+  'station.connect': { input: ConnectConfig, output: StationState },
+  'station.disconnect': { input: Empty, output: StationState },
+  'station.getState': { input: Empty, output: StationState },
+  'line.setTalk': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },
+  'line.setListen': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },
+  'line.setVolume': { input: z.object({ line: LineName, volume: Volume }).strict(), output: LineState },
+  'settings.get': { input: Empty, output: Settings },
+  'settings.update': { input: SettingsPatch.strict(), output: Settings },
+  'app.info': {
+    input: Empty,
+    output: z.object({ version: z.string(), transport: z.enum(['ipc', 'websocket']), platform: z.string() }),
+  },
+} as const;
+
+export const Events = {
+  meters: z.object({
+    t: z.number(),
+    input: Meter,
+    output: Meter,
+    peers: z.record(z.string(), Meter),
+  }),
+  state: StationState,
+  presence: z.object({ peers: z.array(PresencePeer) }),
+  health: z.object({ peers: z.array(PeerHealth) }),
+  devices: z.object({ selection: DeviceSelection }),
+  notice: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+} as const;
+
+export const Contract = { commands: Commands, events: Events } as const;
+
+export type CommandName = keyof typeof Commands;
+export type EventName = keyof typeof Events;
+export type CommandInput<C extends CommandName> = z.input<(typeof Commands)[C]['input']>;
+export type CommandOutput<C extends CommandName> = z.output<(typeof Commands)[C]['output']>;
+export type EventPayload<E extends EventName> = z.output<(typeof Events)[E]>;
+
+export const COMMAND_NAMES = Object.keys(Commands) as CommandName[];
+export const EVENT_NAMES = Object.keys(Events) as EventName[];
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(Commands, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(Events, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation results and errors
+
+export const ControlErrorCode = z.enum(['invalid', 'unknown-command', 'unknown-event', 'failed', 'forbidden']);
+export type ControlErrorCode = z.infer<typeof ControlErrorCode>;
+
+export const ControlError = z.object({
+  code: ControlErrorCode,
+  /** zod path of the first offending field, joined with '.'; absent when the whole payload is at fault. */
+  field: z.string().optional(),
+  message: z.string(),
+});
+export type ControlError = z.infer<typeof ControlError>;
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: ControlError };
+
+function fromZod<T>(result: z.ZodSafeParseResult<T>, what: string): Validation<T> {
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
+  const message = `${what}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid'}`;
+  return { ok: false, error: field === undefined ? { code: 'invalid', message } : { code: 'invalid', field, message } };
+}
+
+/** Validates a command's input. */
+export function validateCommand<C extends CommandName>(name: C, payload: unknown): Validation<ParsedCommandInput<C>>;
+export function validateCommand(name: string, payload: unknown): Validation<unknown>;
+export function validateCommand(name: string, payload: unknown): Validation<unknown> {
+  if (!isCommandName(name)) return { ok: false, error: { code: 'unknown-command', message: `unknown command: ${String(name)}` } };
+  const schema: z.ZodType = Commands[name].input;
+  return fromZod(schema.safeParse(payload ?? {}), name);
+}
+
+/** Validates a command's output (the station's reply), so a faulty engine cannot feed a surface garbage. */
+export function validateCommandOutput<C extends CommandName>(name: C, payload: unknown): Validation<CommandOutput<C>>;
+export function validateCommandOutput(name: string, payload: unknown): Validation<unknown>;
+export function validateCommandOutput(name: string, payload: unknown): Validation<unknown> {
+  if (!isCommandName(name)) return { ok: false, error: { code: 'unknown-command', message: `unknown command: ${String(name)}` } };
+  const schema: z.ZodType = Commands[name].output;
+  return fromZod(schema.safeParse(payload), `${name} output`);
+}
+
+export function validateEvent<E extends EventName>(name: E, payload: unknown): Validation<EventPayload<E>>;
+export function validateEvent(name: string, payload: unknown): Validation<unknown>;
+export function validateEvent(name: string, payload: unknown): Validation<unknown> {
+  if (!isEventName(name)) return { ok: false, error: { code: 'unknown-event', message: `unknown event: ${String(name)}` } };
+  const schema: z.ZodType = Events[name];
+  return fromZod(schema.safeParse(payload), `${name} event`);
+}
+
+/** A command input after validation (defaults applied). */
+export type ParsedCommandInput<C extends CommandName> = z.output<(typeof Commands)[C]['input']>;
+
+/** Thrown by a control surface client when the station answers with an error. */
+export class ControlCommandError extends Error {
+  readonly code: ControlErrorCode;
+  readonly field: string | undefined;
+  constructor(error: ControlError) {
+    super(error.message);
+    this.name = 'ControlCommandError';
+    this.code = error.code;
+    this.field = error.field;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The station side and the control-surface side
+
+export type EventListener = <E extends EventName>(name: E, payload: EventPayload<E>) => void;
+
+/** Implemented by the engine facade; driven by every transport (IPC, WebSocket bridge). */
+export interface StationControl {
+  invoke<C extends CommandName>(name: C, input: CommandInput<C>): Promise<CommandOutput<C>>;
+  subscribe(listener: EventListener): () => void;
+}
+
+/** What the renderer (or any controller) sees, whatever the transport. */
+export interface PartylineApi {
+  invoke<C extends CommandName>(name: C, input: CommandInput<C>): Promise<CommandOutput<C>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket wire format (also used by external controllers; see docs/control-api.md)
+
+export const WireRequest = z.object({
+  id: z.union([z.string().min(1).max(64), z.number().int()]),
+  cmd: z.string(),
+  input: z.unknown().optional(),
+});
+export type WireRequest = z.infer<typeof WireRequest>;
+
+export type WireResponse =
+  | { id: string | number; ok: true; output: unknown }
+  | { id: string | number | null; ok: false; error: ControlError };
+
+export type WireEvent = { event: EventName; payload: unknown };
+
+export const WireServerMessage = z.union([
+  z.object({ id: z.union([z.string(), z.number()]), ok: z.literal(true), output: z.unknown() }),
+  z.object({ id: z.union([z.string(), z.number(), z.null()]), ok: z.literal(false), error: ControlError }),
+  z.object({ event: z.string(), payload: z.unknown() }),
+]);
+
+/** WebSocket close code for a missing or wrong token (mirrors HTTP 401). */
+export const WS_CLOSE_UNAUTHORIZED = 4401;
+/** The bridge's control endpoint path. */
+export const CONTROL_PATH = '/control';
