@@ -1,0 +1,307 @@
+/**
+ * A station's connection to the signalling server: joins its lines, surfaces what the server
+ * relays as typed events, and keeps itself joined across drops and server restarts by
+ * reconnecting with exponential backoff and re-joining its current lines (and talk state).
+ */
+import { EventEmitter } from 'node:events';
+import { WebSocket } from 'ws';
+import {
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  checkClientMessage,
+  parseServerMessage,
+  type ClientMessage,
+  type ErrorCode,
+  type ErrorMessage,
+  type JoinedMessage,
+  type JoinMessage,
+  type LineCredential,
+  type PresenceMessage,
+  type RelayedAnswer,
+  type RelayedBye,
+  type RelayedCandidate,
+  type RelayedOffer,
+  type RelayedTalk,
+  type StationKind,
+} from '../common/signalling-protocol.js';
+
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+  /** 0..1: each delay is scaled by a random factor in [1 - jitter, 1 + jitter]. */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 10_000, factor: 2, jitter: 0.25 };
+
+export interface SignallingClientOptions {
+  url: string;
+  stationId: string;
+  name: string;
+  kind: StationKind;
+  lines: LineCredential[];
+  backoff?: Partial<Backoff>;
+  /** Protocol ping interval; an unanswered ping by the next one drops the socket and reconnects. Default 10000 ms, 0 disables. */
+  keepaliveMs?: number;
+}
+
+export type SignallingClientState = 'connecting' | 'joined' | 'reconnecting' | 'closed';
+
+export interface SignallingClientEvents {
+  state: [state: SignallingClientState];
+  /** After every join, and after every accepted `lines` change. */
+  joined: [msg: JoinedMessage];
+  presence: [msg: PresenceMessage];
+  offer: [msg: RelayedOffer];
+  answer: [msg: RelayedAnswer];
+  candidate: [msg: RelayedCandidate];
+  bye: [msg: RelayedBye];
+  talk: [msg: RelayedTalk];
+  /** Errors the server reported (or a server message that failed validation). */
+  error: [msg: ErrorMessage];
+}
+
+/** Thrown by send(), setLines() and setTalking() for a message that must not go out. */
+export class SignallingSendError extends Error {
+  override readonly name = 'SignallingSendError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(field ? `${message} (field ${field})` : message);
+  }
+}
+
+/** Error codes after which re-joining with the same identity cannot succeed. */
+const FATAL_CODES = new Set<ErrorCode>(['protocol-version']);
+
+export class SignallingClient extends EventEmitter<SignallingClientEvents> {
+  private readonly join: Omit<JoinMessage, 'lines'>;
+  private readonly url: string;
+  private readonly backoff: Backoff;
+  private readonly keepaliveMs: number;
+  private lines: LineCredential[];
+  private talking: string[] = [];
+  private ws: WebSocket | undefined;
+  private currentState: SignallingClientState = 'connecting';
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private awaitingPong = false;
+  private stopped = false;
+
+  /** Validates the identity (throws SignallingSendError naming the field) and starts connecting on the next tick. */
+  constructor(options: SignallingClientOptions) {
+    super();
+    const join = this.validate({
+      type: 'join',
+      stationId: options.stationId,
+      name: options.name,
+      kind: options.kind,
+      lines: options.lines,
+      protocol: PROTOCOL_VERSION,
+    });
+    if (join.type !== 'join') throw new Error('unreachable: join validated as another type');
+    const { lines, ...identity } = join;
+    this.join = identity;
+    this.lines = lines;
+    this.url = options.url;
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.keepaliveMs = options.keepaliveMs ?? 10_000;
+    // Deferred so that listeners attached right after construction see 'connecting' and everything after.
+    queueMicrotask(() => {
+      this.emit('state', 'connecting');
+      this.open();
+    });
+  }
+
+  get state(): SignallingClientState {
+    return this.currentState;
+  }
+
+  get stationId(): string {
+    return this.join.stationId;
+  }
+
+  /**
+   * Sends offer, answer, candidate, bye (to a peer), talk, lines or ping. talk and lines are
+   * also remembered, and re-applied after a reconnect; while not joined they are only remembered.
+   */
+  send(msg: ClientMessage): void {
+    const checked = this.validate(msg);
+    switch (checked.type) {
+      case 'join':
+        throw new SignallingSendError('already-joined', 'join is sent by the client itself', 'type');
+      case 'lines':
+        this.lines = checked.lines;
+        break;
+      case 'talk':
+        this.talking = checked.lines;
+        break;
+      default:
+        if (this.currentState !== 'joined') {
+          throw new SignallingSendError('not-joined', `cannot send ${checked.type} while ${this.currentState}`);
+        }
+    }
+    if (this.currentState === 'joined') this.transmit(checked);
+  }
+
+  /** Changes line membership; the server answers with `joined` naming the admitted lines. */
+  setLines(lines: LineCredential[]): void {
+    this.send({ type: 'lines', lines });
+  }
+
+  /** The lines this station is talking on right now ([] = silent). */
+  setTalking(lines: string[]): void {
+    this.send({ type: 'talk', lines });
+  }
+
+  /** Stops reconnecting, says bye and closes the socket. */
+  close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopKeepalive();
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) {
+      this.setState('closed');
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      ws.once('close', () => resolve());
+      if (ws.readyState === WebSocket.OPEN) {
+        if (this.currentState === 'joined') this.transmit({ type: 'bye' });
+        ws.close(1000, 'bye');
+      } else {
+        ws.terminate();
+      }
+    });
+  }
+
+  private validate(msg: unknown): ClientMessage {
+    const result = checkClientMessage(msg);
+    if (!result.ok) throw new SignallingSendError(result.error.code, result.error.message, result.error.field);
+    const bytes = Buffer.byteLength(JSON.stringify(result.msg));
+    if (bytes > MAX_MESSAGE_BYTES) {
+      throw new SignallingSendError('too-large', `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
+    }
+    return result.msg;
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url, { perMessageDeflate: false });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.transmit({ ...this.join, lines: this.lines });
+      this.startKeepalive(ws);
+    });
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) this.receive(data.toString());
+    });
+    // A refused or broken connection reports here and then closes; the close schedules the retry.
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      if (this.ws === ws) this.ws = undefined;
+      this.stopKeepalive();
+      if (this.stopped) {
+        this.setState('closed');
+        return;
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  private receive(text: string): void {
+    const parsed = parseServerMessage(text);
+    if (!parsed.ok) {
+      this.emitError({ type: 'error', ...parsed.error, message: `server sent a bad message: ${parsed.error.message}` });
+      return;
+    }
+    const msg = parsed.msg;
+    switch (msg.type) {
+      case 'joined': {
+        const rejoined = this.currentState !== 'joined';
+        this.attempt = 0;
+        this.setState('joined');
+        this.emit('joined', msg);
+        const talking = this.talking.filter((l) => msg.lines.includes(l));
+        if (rejoined && talking.length > 0) this.transmit({ type: 'talk', lines: talking });
+        return;
+      }
+      case 'pong':
+        this.awaitingPong = false;
+        return;
+      case 'error':
+        this.emitError(msg);
+        if (FATAL_CODES.has(msg.code)) {
+          void this.close();
+        } else if (msg.code === 'duplicate-station') {
+          // Our previous socket may still be dying on the server: retry later.
+          this.ws?.close(1000, 'duplicate station; retrying');
+        }
+        return;
+      case 'presence':
+        this.emit('presence', msg);
+        return;
+      case 'offer':
+        this.emit('offer', msg);
+        return;
+      case 'answer':
+        this.emit('answer', msg);
+        return;
+      case 'candidate':
+        this.emit('candidate', msg);
+        return;
+      case 'bye':
+        this.emit('bye', msg);
+        return;
+      case 'talk':
+        this.emit('talk', msg);
+        return;
+    }
+  }
+
+  /** Server errors are remote and non-fatal, so with no listener they are dropped rather than thrown. */
+  private emitError(msg: ErrorMessage): void {
+    if (this.listenerCount('error') > 0) this.emit('error', msg);
+  }
+
+  private scheduleReconnect(): void {
+    this.setState('reconnecting');
+    const { initialMs, maxMs, factor, jitter } = this.backoff;
+    const base = Math.min(maxMs, initialMs * factor ** this.attempt);
+    const delay = Math.min(maxMs, base * (1 - jitter + 2 * jitter * Math.random()));
+    this.attempt += 1;
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private startKeepalive(ws: WebSocket): void {
+    if (this.keepaliveMs <= 0) return;
+    this.awaitingPong = false;
+    this.keepaliveTimer = setInterval(() => {
+      if (this.awaitingPong) {
+        ws.terminate();
+        return;
+      }
+      this.awaitingPong = true;
+      this.transmit({ type: 'ping', t: Date.now() });
+    }, this.keepaliveMs);
+  }
+
+  private stopKeepalive(): void {
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+  }
+
+  private transmit(msg: ClientMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private setState(state: SignallingClientState): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.emit('state', state);
+  }
+}

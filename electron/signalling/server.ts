@@ -1,0 +1,479 @@
+/**
+ * The signalling server: admits stations to party lines, tells each station who shares its
+ * lines, and relays WebRTC offers, answers and candidates between stations that share a line.
+ * Embeddable in a station (`--host`) or run standalone (electron/cli/signal.ts).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import {
+  MAX_MESSAGE_BYTES,
+  parseClientMessage,
+  type ClientMessage,
+  type ErrorCode,
+  type JoinMessage,
+  type LineCredential,
+  type Presence,
+  type ProtocolError,
+  type ServerMessage,
+  type StationKind,
+} from '../common/signalling-protocol.js';
+import { serveStatic } from './static-files.js';
+
+export interface SignallingServerOptions {
+  /** 0 picks an ephemeral port. */
+  port: number;
+  /** Default 127.0.0.1: only this machine. Use 0.0.0.0 to serve a LAN. */
+  host?: string;
+  /** Credential table: line -> secret. A line not listed is open unless requireKnownLines. */
+  lines?: Record<string, string>;
+  requireKnownLines?: boolean;
+  /**
+   * Frames above MAX_MESSAGE_BYTES get a `too-large` reply; frames above this many bytes are
+   * refused by ws itself, which closes the socket with 1009. Default 1 MiB.
+   */
+  maxPayload?: number;
+  /** Directory served over HTTP GET on the same port (the browser guest page). */
+  staticDir?: string;
+  /** ws-level ping interval; a socket that misses one pong is dropped. Default 5000 ms. */
+  heartbeatMs?: number;
+  /** Per-connection token bucket. Default burst 200, 100 messages per second. */
+  rateLimit?: { burst: number; perSecond: number };
+  /** Bad messages (malformed, invalid, too-large, unknown-type, rate-limited) tolerated per window before the socket is closed with 1008. Default 20 per 10 s. */
+  abuse?: { maxStrikes: number; windowMs: number };
+}
+
+export interface SignallingServerEvents {
+  joined: [station: { stationId: string; name: string; kind: StationKind; lines: string[]; remote: string }];
+  left: [station: { stationId: string; reason: LeaveReason }];
+}
+
+export type LeaveReason = 'bye' | 'disconnected' | 'replaced' | 'server-closed';
+
+interface Station {
+  id: string;
+  name: string;
+  kind: StationKind;
+  lines: Set<string>;
+  talking: Set<string>;
+}
+
+interface Connection {
+  ws: WebSocket;
+  remote: string;
+  station: Station | undefined;
+  /** Cleared on every heartbeat ping, set by the pong. */
+  alive: boolean;
+  tokens: number;
+  refilledAt: number;
+  strikes: number[];
+  /** The last presence list sent, so unchanged lists are not resent. */
+  lastPresence: string;
+  /** Messages are handled one at a time, in order, even when a join has to wait for a takeover probe. */
+  queue: Promise<void>;
+}
+
+const STRIKE_CODES = new Set<ErrorCode>(['malformed', 'invalid', 'too-large', 'unknown-type', 'rate-limited']);
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+const CLOSE_GRACE_MS = 300;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export class SignallingServer extends EventEmitter<SignallingServerEvents> {
+  private readonly options: Required<Omit<SignallingServerOptions, 'staticDir'>> & { staticDir: string | undefined };
+  private readonly secrets: Map<string, Buffer>;
+  private readonly connections = new Set<Connection>();
+  private readonly stations = new Map<string, Connection>();
+  private http: HttpServer | undefined;
+  private wss: WebSocketServer | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(options: SignallingServerOptions) {
+    super();
+    const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    if (!(maxPayload >= MAX_MESSAGE_BYTES)) {
+      throw new RangeError(`maxPayload must be at least MAX_MESSAGE_BYTES (${MAX_MESSAGE_BYTES}); got ${maxPayload}`);
+    }
+    this.options = {
+      port: options.port,
+      host: options.host ?? '127.0.0.1',
+      lines: options.lines ?? {},
+      requireKnownLines: options.requireKnownLines ?? false,
+      maxPayload,
+      staticDir: options.staticDir,
+      heartbeatMs: options.heartbeatMs ?? 5000,
+      rateLimit: options.rateLimit ?? { burst: 200, perSecond: 100 },
+      abuse: options.abuse ?? { maxStrikes: 20, windowMs: 10_000 },
+    };
+    this.secrets = new Map(Object.entries(this.options.lines).map(([line, secret]) => [line, digest(secret)]));
+  }
+
+  async start(): Promise<{ port: number; url: string }> {
+    if (this.http) throw new Error('SignallingServer already started');
+    const http = createServer((req, res) => {
+      serveStatic(this.options.staticDir, req, res).catch(() => res.destroy());
+    });
+    const wss = new WebSocketServer({ server: http, maxPayload: this.options.maxPayload, perMessageDeflate: false });
+    wss.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+    // Errors surface on the http server (listen) and on each socket; the wss re-emits listen errors only.
+    wss.on('error', () => {});
+    this.http = http;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.options.port, this.options.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
+    this.heartbeat.unref();
+    const { port } = http.address() as AddressInfo;
+    return { port, url: `ws://${urlHost(this.options.host)}:${port}/` };
+  }
+
+  /** Closes every socket (1001), waits briefly for the closing handshakes, then drops stragglers. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    for (const conn of this.connections) this.leave(conn, 'server-closed', false);
+    const sockets = [...this.connections].map((c) => c.ws);
+    await Promise.all(
+      sockets.map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
+            const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+            ws.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            ws.close(1001, 'server shutting down');
+          }),
+      ),
+    );
+    this.wss?.close();
+    const http = this.http;
+    if (http?.listening) {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    }
+  }
+
+  private accept(ws: WebSocket, remote: string): void {
+    if (this.closing) {
+      ws.terminate();
+      return;
+    }
+    const conn: Connection = {
+      ws,
+      remote,
+      station: undefined,
+      alive: true,
+      tokens: this.options.rateLimit.burst,
+      refilledAt: Date.now(),
+      strikes: [],
+      lastPresence: '',
+      queue: Promise.resolve(),
+    };
+    this.connections.add(conn);
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      conn.queue = conn.queue.then(() => this.receive(conn, data, isBinary));
+    });
+    // ws reports frames above maxPayload (and protocol violations) here, then closes the socket itself.
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      this.connections.delete(conn);
+      if (!this.closing) this.leave(conn, 'disconnected', true);
+    });
+  }
+
+  private beat(): void {
+    for (const conn of this.connections) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  private async receive(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.takeToken(conn)) {
+      this.fail(conn, { code: 'rate-limited', message: 'too many messages; slow down' });
+      return;
+    }
+    const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const bytes = frame.byteLength;
+    if (bytes > MAX_MESSAGE_BYTES) {
+      this.fail(conn, { code: 'too-large', message: `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}` });
+      return;
+    }
+    if (isBinary) {
+      this.fail(conn, { code: 'malformed', message: 'messages must be text frames carrying JSON' });
+      return;
+    }
+    const parsed = parseClientMessage(frame.toString('utf8'));
+    if (!parsed.ok) {
+      this.fail(conn, parsed.error);
+      return;
+    }
+    await this.handle(conn, parsed.msg);
+  }
+
+  private async handle(conn: Connection, msg: ClientMessage): Promise<void> {
+    if (msg.type === 'ping') {
+      this.send(conn, { type: 'pong', t: msg.t });
+      return;
+    }
+    if (msg.type === 'join') {
+      await this.join(conn, msg);
+      return;
+    }
+    const station = conn.station;
+    if (!station) {
+      this.fail(conn, { code: 'not-joined', message: `join before sending ${msg.type}`, ref: msg.type });
+      return;
+    }
+    switch (msg.type) {
+      case 'offer':
+      case 'answer':
+      case 'candidate':
+        this.relay(conn, station, msg.to, { ...msg, from: station.id });
+        return;
+      case 'bye':
+        if (msg.to === undefined) this.leave(conn, 'bye', true);
+        else this.relay(conn, station, msg.to, { type: 'bye', to: msg.to, from: station.id });
+        return;
+      case 'talk':
+        this.talk(conn, station, msg.lines);
+        return;
+      case 'lines':
+        this.changeLines(conn, station, msg.lines);
+        return;
+    }
+  }
+
+  private async join(conn: Connection, msg: JoinMessage): Promise<void> {
+    if (conn.station) {
+      this.fail(conn, { code: 'already-joined', message: `already joined as ${conn.station.id}`, ref: 'join' });
+      return;
+    }
+    const holder = this.stations.get(msg.stationId);
+    if (holder) {
+      // The holder may be a dead socket of this very station reconnecting: ask it.
+      if (await this.answersPing(holder)) {
+        this.fail(conn, {
+          code: 'duplicate-station',
+          message: `station id ${msg.stationId} is in use by a live connection`,
+          field: 'stationId',
+          ref: 'join',
+        });
+        return;
+      }
+      holder.ws.terminate();
+      this.leave(holder, 'replaced', true);
+      if (conn.ws.readyState !== WebSocket.OPEN || conn.station) return;
+      if (this.stations.has(msg.stationId)) {
+        this.fail(conn, { code: 'duplicate-station', message: `station id ${msg.stationId} was taken meanwhile`, field: 'stationId', ref: 'join' });
+        return;
+      }
+    }
+    const station: Station = {
+      id: msg.stationId,
+      name: msg.name,
+      kind: msg.kind,
+      lines: this.admit(conn, msg.lines, 'join'),
+      talking: new Set(),
+    };
+    conn.station = station;
+    this.stations.set(station.id, conn);
+    const peers = this.presenceFor(conn);
+    conn.lastPresence = JSON.stringify(peers);
+    this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
+    this.updatePresence(this.peersOf(station));
+    this.emit('joined', { stationId: station.id, name: station.name, kind: station.kind, lines: [...station.lines], remote: conn.remote });
+  }
+
+  /** The lines whose credentials hold; each refused line gets its own `bad-secret`. */
+  private admit(conn: Connection, credentials: LineCredential[], ref: 'join' | 'lines'): Set<string> {
+    const admitted = new Set<string>();
+    for (const { line, secret } of credentials) {
+      const expected = this.secrets.get(line);
+      if (expected === undefined) {
+        if (this.options.requireKnownLines) {
+          this.fail(conn, { code: 'bad-secret', message: `line ${line} is not known on this server`, field: line, ref });
+        } else {
+          admitted.add(line);
+        }
+      } else if (secret !== undefined && timingSafeEqual(digest(secret), expected)) {
+        admitted.add(line);
+      } else {
+        this.fail(conn, { code: 'bad-secret', message: `wrong or missing secret for line ${line}`, field: line, ref });
+      }
+    }
+    return admitted;
+  }
+
+  private changeLines(conn: Connection, station: Station, credentials: LineCredential[]): void {
+    const before = this.peersOf(station);
+    station.lines = this.admit(conn, credentials, 'lines');
+    station.talking = new Set([...station.talking].filter((l) => station.lines.has(l)));
+    const after = new Set(this.peersOf(station));
+    // Stations that no longer share any line tear down their call to each other.
+    for (const gone of before.filter((p) => !after.has(p))) {
+      this.send(gone, { type: 'bye', from: station.id });
+      if (gone.station) this.send(conn, { type: 'bye', from: gone.station.id });
+    }
+    const peers = this.presenceFor(conn);
+    conn.lastPresence = JSON.stringify(peers);
+    this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
+    this.updatePresence([...new Set([...before, ...after])]);
+  }
+
+  private talk(conn: Connection, station: Station, lines: string[]): void {
+    const foreign = lines.findIndex((l) => !station.lines.has(l));
+    if (foreign >= 0) {
+      this.fail(conn, { code: 'invalid', message: `not a member of line ${lines[foreign]}`, field: `lines.${foreign}`, ref: 'talk' });
+      return;
+    }
+    station.talking = new Set(lines);
+    const peers = this.peersOf(station);
+    for (const peer of peers) {
+      const shared = peer.station ? lines.filter((l) => peer.station?.lines.has(l)) : [];
+      this.send(peer, { type: 'talk', lines: shared, from: station.id });
+    }
+    this.updatePresence(peers);
+  }
+
+  private relay(conn: Connection, station: Station, to: string, msg: ServerMessage): void {
+    const target = this.stations.get(to);
+    if (!target?.station) {
+      this.fail(conn, { code: 'unknown-peer', message: `no station ${to} is connected`, field: 'to', ref: msg.type });
+      return;
+    }
+    if (target === conn || !this.sharesLine(station, target.station)) {
+      this.fail(conn, { code: 'not-a-peer', message: `station ${to} shares no line with you`, field: 'to', ref: msg.type });
+      return;
+    }
+    this.send(target, msg);
+  }
+
+  /** Removes the connection's station, if any: its peers get `bye` and fresh presence. */
+  private leave(conn: Connection, reason: LeaveReason, notifyPeers: boolean): void {
+    const station = conn.station;
+    if (!station) return;
+    const peers = this.peersOf(station);
+    conn.station = undefined;
+    conn.lastPresence = '';
+    if (this.stations.get(station.id) === conn) this.stations.delete(station.id);
+    if (notifyPeers) {
+      for (const peer of peers) this.send(peer, { type: 'bye', from: station.id });
+      this.updatePresence(peers);
+    }
+    this.emit('left', { stationId: station.id, reason });
+  }
+
+  private sharesLine(a: Station, b: Station): boolean {
+    for (const line of a.lines) if (b.lines.has(line)) return true;
+    return false;
+  }
+
+  private peersOf(station: Station): Connection[] {
+    const peers: Connection[] = [];
+    for (const conn of this.stations.values()) {
+      if (conn.station && conn.station !== station && this.sharesLine(station, conn.station)) peers.push(conn);
+    }
+    return peers;
+  }
+
+  private presenceFor(conn: Connection): Presence[] {
+    const self = conn.station;
+    if (!self) return [];
+    return this.peersOf(self)
+      .flatMap((peer) => (peer.station ? [peer.station] : []))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((peer) => ({
+        stationId: peer.id,
+        name: peer.name,
+        kind: peer.kind,
+        lines: [...peer.lines].filter((l) => self.lines.has(l)),
+        talking: [...peer.talking].filter((l) => self.lines.has(l)),
+      }));
+  }
+
+  private updatePresence(conns: Iterable<Connection>): void {
+    for (const conn of conns) {
+      if (!conn.station) continue;
+      const peers = this.presenceFor(conn);
+      const text = JSON.stringify(peers);
+      if (text === conn.lastPresence) continue;
+      conn.lastPresence = text;
+      this.send(conn, { type: 'presence', peers });
+    }
+  }
+
+  /** Whether a connection's socket answers a ws ping within a short probe window. */
+  private answersPing(conn: Connection): Promise<boolean> {
+    const ws = conn.ws;
+    if (ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (alive: boolean) => {
+        clearTimeout(timer);
+        ws.off('pong', onPong);
+        ws.off('close', onClose);
+        resolve(alive);
+      };
+      const onPong = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), Math.min(this.options.heartbeatMs, 2000));
+      ws.on('pong', onPong);
+      ws.on('close', onClose);
+      ws.ping();
+    });
+  }
+
+  private takeToken(conn: Connection): boolean {
+    const { burst, perSecond } = this.options.rateLimit;
+    const now = Date.now();
+    conn.tokens = Math.min(burst, conn.tokens + ((now - conn.refilledAt) / 1000) * perSecond);
+    conn.refilledAt = now;
+    if (conn.tokens < 1) return false;
+    conn.tokens -= 1;
+    return true;
+  }
+
+  /** Replies with an error; abuse past the strike limit closes the socket with 1008. */
+  private fail(conn: Connection, error: ProtocolError): void {
+    this.send(conn, { type: 'error', ...error });
+    if (!STRIKE_CODES.has(error.code)) return;
+    const { maxStrikes, windowMs } = this.options.abuse;
+    const now = Date.now();
+    conn.strikes = conn.strikes.filter((t) => now - t < windowMs);
+    conn.strikes.push(now);
+    if (conn.strikes.length > maxStrikes) conn.ws.close(1008, 'too many bad messages');
+  }
+
+  private send(conn: Connection, msg: ServerMessage): void {
+    if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(msg));
+  }
+}
