@@ -1,0 +1,159 @@
+// The Electron main process: one window, a tray, the IPC transport and the engine. The decisions
+// (who may talk to us, where the page may go) live in shell/ so they are tested without Electron.
+import path from 'node:path';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
+import { ControlDispatcher } from './control/dispatcher';
+import { restoreRememberedDevices, withSettings } from './control/settings-control';
+import { createStationControl } from './engine/station-facade';
+import { SettingsStore } from './settings/store';
+import { serveAppRequest } from './shell/app-protocol';
+import { forwardEvents, registerControlIpc } from './shell/ipc';
+import { APP_ENTRY_URL, APP_SCHEME, decideNavigation, decidePermission, decideWindowOpen } from './shell/security';
+import { trayIconBitmap } from './shell/tray-icon';
+
+// Bundled layout: dist/electron/{main,preload}.js next to dist/renderer/.
+const RENDERER_ROOT = path.join(__dirname, '..', 'renderer');
+const PRELOAD = path.join(__dirname, 'preload.js');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+app.enableSandbox();
+
+let mainWindow: BrowserWindow | null = null;
+let tray: Tray | null = null;
+let quitting = false;
+
+function lockDownContents(): void {
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event) => {
+      if (decideNavigation(event.url) === 'deny') event.preventDefault();
+    });
+    contents.on('will-frame-navigate', (event) => {
+      if (decideNavigation(event.url) === 'deny') event.preventDefault();
+    });
+    contents.on('will-redirect', (event) => {
+      if (decideNavigation(event.url) === 'deny') event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      const decision = decideWindowOpen(url);
+      if (decision.openExternally) void shell.openExternal(url);
+      return { action: decision.action };
+    });
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) => {
+    callback(decidePermission(permission, details.requestingUrl));
+  });
+  session.defaultSession.setPermissionCheckHandler((_contents, permission, requestingOrigin) =>
+    decidePermission(permission, requestingOrigin),
+  );
+}
+
+function serveRenderer(): void {
+  protocol.handle(APP_SCHEME, async (request) => {
+    const answer = await serveAppRequest(RENDERER_ROOT, request.url, request.method);
+    return new Response(answer.body as ConstructorParameters<typeof Response>[0], { status: answer.status, headers: answer.headers });
+  });
+}
+
+function showWindow(dispatcher: ControlDispatcher): void {
+  if (mainWindow) {
+    mainWindow.show();
+    mainWindow.focus();
+    return;
+  }
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    minWidth: 640,
+    minHeight: 480,
+    show: false,
+    backgroundColor: '#101317',
+    title: 'Partyline',
+    autoHideMenuBar: true,
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  mainWindow = window;
+  const stopEvents = forwardEvents(dispatcher, window.webContents);
+  window.once('ready-to-show', () => window.show());
+  // Closing the window keeps the station on air; quitting is explicit, from the tray.
+  window.on('close', (event) => {
+    if (!quitting) {
+      event.preventDefault();
+      window.hide();
+    }
+  });
+  window.on('closed', () => {
+    stopEvents();
+    mainWindow = null;
+  });
+  void window.loadURL(APP_ENTRY_URL);
+}
+
+function createTray(dispatcher: ControlDispatcher): void {
+  const { buffer, width, height } = trayIconBitmap();
+  tray = new Tray(nativeImage.createFromBitmap(buffer, { width, height }));
+  tray.setToolTip('Partyline');
+  tray.setContextMenu(
+    Menu.buildFromTemplate([
+      { label: 'Show Partyline', click: () => showWindow(dispatcher) },
+      { type: 'separator' },
+      { label: 'Quit', click: () => app.quit() },
+    ]),
+  );
+  tray.on('click', () => showWindow(dispatcher));
+}
+
+async function start(): Promise<void> {
+  lockDownContents();
+  serveRenderer();
+  const store = new SettingsStore(path.join(app.getPath('userData'), 'settings.json'));
+  await store.load();
+  const engine = createStationControl({ version: app.getVersion() });
+  const station = withSettings(engine, store);
+  const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
+  registerControlIpc(ipcMain, dispatcher);
+  await restoreRememberedDevices(engine, store).catch((error: unknown) => {
+    console.error(`[partyline] could not restore remembered devices: ${String(error)}`);
+  });
+  createTray(dispatcher);
+  showWindow(dispatcher);
+  app.on('second-instance', () => showWindow(dispatcher));
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+  app.on('will-quit', (event) => {
+    if (stationLeft) return;
+    event.preventDefault();
+    void station
+      .invoke('station.disconnect', {})
+      .catch(() => undefined)
+      .finally(() => {
+        stationLeft = true;
+        tray?.destroy();
+        app.quit();
+      });
+  });
+}
+
+let stationLeft = false;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.whenReady().then(start, (error: unknown) => {
+    console.error(`[partyline] failed to start: ${String(error)}`);
+    app.exit(1);
+  });
+}
