@@ -23,7 +23,7 @@ import {
   type RelayedOffer,
   type RelayedTalk,
   type StationKind,
-} from '../common/signalling-protocol.js';
+} from '../common/signalling-protocol';
 
 export interface Backoff {
   initialMs: number;

@@ -19,8 +19,8 @@ import {
   type ProtocolError,
   type ServerMessage,
   type StationKind,
-} from '../common/signalling-protocol.js';
-import { serveStatic } from './static-files.js';
+} from '../common/signalling-protocol';
+import { serveStatic } from './static-files';
 
 export interface SignallingServerOptions {
   /** 0 picks an ephemeral port. */
