@@ -1,0 +1,137 @@
+// A scripted StationControl for control-surface tests: it keeps real contract-shaped state (devices,
+// lines, talk/listen/volume) so transports and the renderer are exercised end to end without audio.
+import {
+  type AudioDevice,
+  type CommandInput,
+  type CommandName,
+  type CommandOutput,
+  type ConnectConfig,
+  DEFAULT_SETTINGS,
+  type EventListener,
+  type EventName,
+  type EventPayload,
+  type LineState,
+  type Settings,
+  type StationControl,
+  type StationState,
+} from '../electron/common/contract';
+
+function device(id: string, name: string, inputs: number, outputs: number): AudioDevice {
+  return { id, name, hostApi: 'PulseAudio', maxInputChannels: inputs, maxOutputChannels: outputs, defaultSampleRate: 48000 };
+}
+
+export class ScriptedStation implements StationControl {
+  readonly calls: { name: CommandName; input: unknown }[] = [];
+  inputs: AudioDevice[] = [device('PulseAudio:Desk mic:0', 'Desk mic', 1, 0), device('PulseAudio:Headset:0', 'Headset', 1, 2)];
+  outputs: AudioDevice[] = [device('PulseAudio:Speakers:0', 'Speakers', 0, 2), device('PulseAudio:Headset:0', 'Headset', 1, 2)];
+  settings: Settings = structuredClone(DEFAULT_SETTINGS);
+  toneOn = false;
+  state: StationState = {
+    connection: 'idle',
+    stationId: null,
+    name: null,
+    hosting: null,
+    lines: [],
+    devices: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
+  };
+  private readonly listeners = new Set<EventListener>();
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  emit<E extends EventName>(name: E, payload: EventPayload<E>): void {
+    for (const listener of [...this.listeners]) listener(name, payload);
+  }
+
+  /** Emits without type checking, to prove the transports drop contract violations. */
+  emitRaw(name: string, payload: unknown): void {
+    for (const listener of [...this.listeners]) (listener as (n: string, p: unknown) => void)(name, payload);
+  }
+
+  /** The chosen input vanished (unplugged): the station reports it and the UI must say so. */
+  unplugInput(id: string): void {
+    this.inputs = this.inputs.filter((candidate) => candidate.id !== id);
+    if (this.state.devices.inputId === id) {
+      this.state.devices = { ...this.state.devices, inputState: 'missing' };
+      this.emit('devices', { selection: this.state.devices });
+      this.emit('state', this.state);
+    }
+  }
+
+  async invoke<C extends CommandName>(name: C, input: CommandInput<C>): Promise<CommandOutput<C>> {
+    this.calls.push({ name, input });
+    return this.answer(name, input as never) as Promise<CommandOutput<C>>;
+  }
+
+  private async answer(name: CommandName, input: Record<string, unknown>): Promise<unknown> {
+    switch (name) {
+      case 'devices.list':
+        return { inputs: this.inputs, outputs: this.outputs, defaultInputId: this.inputs[0]?.id ?? null, defaultOutputId: this.outputs[0]?.id ?? null };
+      case 'devices.select': {
+        const next = { ...this.state.devices };
+        if ('inputId' in input) {
+          next.inputId = (input.inputId as string | null) ?? null;
+          next.inputState = next.inputId === null || this.inputs.some((d) => d.id === next.inputId) ? 'ok' : 'missing';
+        }
+        if ('outputId' in input) {
+          next.outputId = (input.outputId as string | null) ?? null;
+          next.outputState = next.outputId === null || this.outputs.some((d) => d.id === next.outputId) ? 'ok' : 'missing';
+        }
+        this.state.devices = next;
+        this.emit('state', this.state);
+        return next;
+      }
+      case 'devices.testTone':
+        this.toneOn = input.on as boolean;
+        return { on: this.toneOn };
+      case 'station.connect': {
+        const config = input as unknown as ConnectConfig;
+        this.state = {
+          ...this.state,
+          connection: 'joined',
+          stationId: config.stationId ?? 'station-local',
+          name: config.name,
+          hosting: config.server.kind === 'host' ? { url: `ws://127.0.0.1:${config.server.port}/` } : null,
+          lines: config.lines.map(({ line }) => ({ line, talk: false, listen: true, volume: 1, talkers: [] })),
+        };
+        this.emit('state', this.state);
+        return this.state;
+      }
+      case 'station.disconnect':
+        this.state = { ...this.state, connection: 'idle', stationId: null, name: null, hosting: null, lines: [] };
+        this.emit('state', this.state);
+        return this.state;
+      case 'station.getState':
+        return this.state;
+      case 'line.setTalk':
+        return this.updateLine(input.line as string, { talk: input.on as boolean });
+      case 'line.setListen':
+        return this.updateLine(input.line as string, { listen: input.on as boolean });
+      case 'line.setVolume':
+        return this.updateLine(input.line as string, { volume: input.volume as number });
+      case 'settings.get':
+        return this.settings;
+      case 'settings.update':
+        this.settings = { ...this.settings, ...input };
+        return this.settings;
+      case 'app.info':
+        return { version: '0.0.0-test', transport: 'ipc', platform: 'test' };
+    }
+  }
+
+  private updateLine(line: string, change: Partial<LineState>): LineState {
+    const index = this.state.lines.findIndex((candidate) => candidate.line === line);
+    const current = this.state.lines[index];
+    if (!current) throw Object.assign(new Error(`not joined to line "${line}"`), { code: 'invalid', field: 'line' });
+    const next = { ...current, ...change };
+    this.state.lines[index] = next;
+    this.emit('state', this.state);
+    return next;
+  }
+}
