@@ -1,0 +1,127 @@
+/**
+ * Network delay estimation: how much audio must wait in the buffer so that
+ * (almost) every packet arrives before it is due.
+ *
+ * Like NetEq, each packet's "relative arrival delay" is its transit time
+ * (arrival minus send time, both in ms) above the fastest transit seen in the
+ * last two seconds. The two-second window keeps the clock skew between sender
+ * and receiver (at most 1 ms per 2 s at 500 ppm) from masquerading as jitter.
+ * Relative delays feed a histogram with exponential forgetting; the target
+ * delay is one packet frame (the floor on a clean network) plus its 95th
+ * percentile.
+ */
+const WINDOW_MS = 2000;
+/** Ring capacity: two seconds of 2.5 ms packets. */
+const WINDOW_CAPACITY = 1024;
+const QUANTILE = 0.95;
+/** Per-packet forgetting: a memory of roughly 1400 packets (28 s of 20 ms frames). */
+const FORGET_FACTOR = 0.9993;
+/** A transit jump this large is a timestamp discontinuity, not network delay. */
+const DISCONTINUITY_MS = 1000;
+/** RFC 3550 interarrival jitter gain. */
+const JITTER_GAIN = 1 / 16;
+
+export class DelayManager {
+  /** Histogram of relative arrival delay in 1 ms buckets; the last bucket collects everything above. */
+  private readonly histogram: Float64Array;
+  private histogramWeight = 0;
+  private packetsSeen = 0;
+  private readonly windowArrivalMs = new Float64Array(WINDOW_CAPACITY);
+  private readonly windowTransitMs = new Float64Array(WINDOW_CAPACITY);
+  private windowStart = 0;
+  private windowCount = 0;
+  private lastTransitMs: number | undefined;
+  private interarrivalJitterMs = 0;
+  private spreadMs = 0;
+
+  constructor(
+    private readonly minDelayMs: number,
+    private readonly maxDelayMs: number,
+  ) {
+    this.histogram = new Float64Array(Math.ceil(maxDelayMs) + 1);
+  }
+
+  /**
+   * Records one packet. `realign` (a talk-spurt start) forgets the transit
+   * baseline, so a sender that paused its clock is not mistaken for delay.
+   */
+  update(sendMs: number, arrivalMs: number, realign: boolean): void {
+    const transit = arrivalMs - sendMs;
+    if (this.lastTransitMs !== undefined) {
+      const d = transit - this.lastTransitMs;
+      if (Math.abs(d) > DISCONTINUITY_MS) realign = true;
+      else this.interarrivalJitterMs += (Math.abs(d) - this.interarrivalJitterMs) * JITTER_GAIN;
+    }
+    this.lastTransitMs = transit;
+    if (realign) this.windowCount = 0;
+
+    while (this.windowCount > 0 && (this.windowCount === WINDOW_CAPACITY || this.windowArrivalMs[this.windowStart]! < arrivalMs - WINDOW_MS)) {
+      this.windowStart = (this.windowStart + 1) % WINDOW_CAPACITY;
+      this.windowCount--;
+    }
+    const slot = (this.windowStart + this.windowCount) % WINDOW_CAPACITY;
+    this.windowArrivalMs[slot] = arrivalMs;
+    this.windowTransitMs[slot] = transit;
+    this.windowCount++;
+
+    let fastest = Infinity;
+    for (let i = 0; i < this.windowCount; i++) {
+      const t = this.windowTransitMs[(this.windowStart + i) % WINDOW_CAPACITY]!;
+      if (t < fastest) fastest = t;
+    }
+    this.addToHistogram(transit - fastest);
+  }
+
+  /** Target buffer delay in ms for packets of `frameMs`. */
+  targetMs(frameMs: number): number {
+    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, frameMs + this.spreadMs));
+  }
+
+  /** The 95th percentile of relative arrival delay: how much of the target is jitter. */
+  get jitterSpreadMs(): number {
+    return this.spreadMs;
+  }
+
+  /** RFC 3550 interarrival jitter in ms. */
+  get jitterMs(): number {
+    return this.interarrivalJitterMs;
+  }
+
+  /** Forgets the transit baseline (new stream) but keeps what was learned about the network. */
+  restartStream(): void {
+    this.windowCount = 0;
+    this.lastTransitMs = undefined;
+  }
+
+  reset(): void {
+    this.restartStream();
+    this.histogram.fill(0);
+    this.histogramWeight = 0;
+    this.packetsSeen = 0;
+    this.interarrivalJitterMs = 0;
+    this.spreadMs = 0;
+  }
+
+  private addToHistogram(relativeMs: number): void {
+    // Equal weights until the forgetting factor takes over, so start-up is quick.
+    const forget = Math.min(FORGET_FACTOR, this.packetsSeen / (this.packetsSeen + 1));
+    this.packetsSeen++;
+    const h = this.histogram;
+    for (let i = 0; i < h.length; i++) h[i]! *= forget;
+    const bucket = Math.min(h.length - 1, Math.max(0, Math.floor(relativeMs)));
+    h[bucket]! += 1 - forget;
+    this.histogramWeight = this.histogramWeight * forget + (1 - forget);
+
+    const wanted = this.histogramWeight * QUANTILE;
+    let below = 0;
+    for (let i = 0; i < h.length; i++) {
+      const w = h[i]!;
+      if (below + w >= wanted) {
+        this.spreadMs = i + (w > 0 ? (wanted - below) / w : 0);
+        return;
+      }
+      below += w;
+    }
+    this.spreadMs = h.length - 1;
+  }
+}

@@ -1,0 +1,496 @@
+/**
+ * The adaptive playout (jitter) buffer for one remote audio stream, in the
+ * spirit of libwebrtc's NetEq: RTP packets go in as they arrive, the mixer
+ * pulls exactly the samples of each device period out.
+ *
+ * Composed of the packet buffer (what arrived), the delay manager (how long to
+ * wait), the decision logic (what to do next, including drift control) and the
+ * signal processing (time-stretch, merge, fades). It never reads a clock:
+ * arrival and pull times are given, so packet traces replay deterministically.
+ */
+import { DelayManager } from './delay-manager';
+import {
+  BufferLevelFilter,
+  concealGain,
+  decideFrame,
+  decideStretch,
+  DTX_MAX_PAYLOAD_BYTES,
+  MIN_STRETCH_MS,
+  type PlayoutMode,
+} from './decision';
+import { accelerate, applyGainRamp, crossFadeFrom, findPeriod, isQuiet, preemptiveExpand, type PeriodMatch } from './dsp';
+import { PacketBuffer } from './packet-buffer';
+import { RtpUnwrapper } from './rtp-unwrap';
+import { SyncBuffer } from './sync-buffer';
+
+export interface PlayoutDecoder {
+  /** A packet's samples (mono, 48 kHz). */
+  decode(payload: Uint8Array): Int16Array;
+  /** Recovers the lost frame before nextPayload from its in-band FEC. */
+  decodeFec(nextPayload: Uint8Array, samples: number): Int16Array;
+  /** Packet loss concealment: exactly `samples` (a multiple of 120). */
+  conceal(samples: number): Int16Array;
+}
+
+export interface RtpAudioPacket {
+  /** uint16 */
+  seq: number;
+  /** uint32, 48 kHz units */
+  timestamp: number;
+  ssrc: number;
+  marker: boolean;
+  payload: Uint8Array;
+}
+
+export interface PlayoutOptions {
+  sampleRate?: 48000;
+  /** A new SSRC (the remote restarted) gets a fresh decoder. */
+  createDecoder: () => PlayoutDecoder;
+  /** Bounds for the adaptive target delay. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface PlayoutStats {
+  /** Audio buffered beyond the current device period (smoothed), ms. */
+  currentDelayMs: number;
+  targetDelayMs: number;
+  packetsReceived: number;
+  /** RFC 3550 cumulative loss: expected minus received. */
+  packetsLost: number;
+  /** Loss over the last ~200 sequence numbers, 0..1. */
+  lossRate: number;
+  /** RFC 3550 interarrival jitter, ms. */
+  jitterMs: number;
+  latePackets: number;
+  duplicatePackets: number;
+  concealedSamples: number;
+  concealedFrames: number;
+  fecRecoveredFrames: number;
+  acceleratedSamples: number;
+  preemptiveSamples: number;
+  stretchedFrames: number;
+  /** Packets that arrived after their audio had been concealed or skipped: the buffer ran dry while playing. */
+  underruns: number;
+  ssrcChanges: number;
+  state: 'idle' | 'playing' | 'concealing' | 'dtx';
+}
+
+export class PlayoutOptionsError extends TypeError {
+  override readonly name = 'PlayoutOptionsError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+const SAMPLE_RATE = 48000;
+const SAMPLES_PER_MS = SAMPLE_RATE / 1000;
+const DEFAULT_MIN_DELAY_MS = 0;
+const DEFAULT_MAX_DELAY_MS = 500;
+/** Until the first packet is decoded, assume 20 ms frames (WebRTC's default for Opus). */
+const DEFAULT_FRAME_SAMPLES = 960;
+/** Cross-fade after concealment; also the fade to silence. */
+const MERGE_SAMPLES = 240;
+const LEVEL_TIME_CONSTANT_MS = 300;
+/** A packet this much older than playout is a sender restart, not a late packet. */
+const RESTART_LATENESS_MS = 2000;
+/** Sequence numbers remembered for duplicate detection and the recent loss rate. */
+const SEQ_HISTORY = 1024;
+const LOSS_WINDOW = 200;
+/** Newest sequence numbers left out of the loss rate: they may still arrive reordered. */
+const LOSS_REORDER_ALLOWANCE = 5;
+
+export class PlayoutBuffer {
+  private readonly createDecoder: () => PlayoutDecoder;
+  private readonly maxDelayMs: number;
+  private decoder: PlayoutDecoder;
+  private readonly packets: PacketBuffer;
+  private readonly delay: DelayManager;
+  private readonly sync = new SyncBuffer(16384);
+  private readonly level = new BufferLevelFilter(LEVEL_TIME_CONSTANT_MS);
+  private readonly seqUnwrap = new RtpUnwrapper(16);
+  private readonly tsUnwrap = new RtpUnwrapper(32);
+  private readonly period: PeriodMatch = { lag: 0, correlation: 0 };
+
+  private ssrc: number | undefined;
+  private mode: PlayoutMode = 'silent';
+  /** Whether anything has been decoded on this stream yet (silent mode before the first start). */
+  private anchored = false;
+  private nextTs = 0;
+  private expectedSeq = 0;
+  private frameSamples = DEFAULT_FRAME_SAMPLES;
+  private concealedRunMs = 0;
+  private lastDecodedWasDtx = false;
+
+  // Sequence history: which extended sequence numbers arrived.
+  private readonly seenSeq = new Float64Array(SEQ_HISTORY).fill(-1);
+  private firstSeq: number | undefined;
+  private highestSeq = 0;
+  private streamReceived = 0;
+  private lostBeforeThisStream = 0;
+
+  private counters = emptyCounters();
+
+  constructor(options: PlayoutOptions) {
+    if (typeof options !== 'object' || options === null) throw new PlayoutOptionsError('options', 'must be an object');
+    if (typeof options.createDecoder !== 'function') throw new PlayoutOptionsError('createDecoder', 'must be a function returning a PlayoutDecoder');
+    if (options.sampleRate !== undefined && options.sampleRate !== SAMPLE_RATE) {
+      throw new PlayoutOptionsError('sampleRate', `only ${SAMPLE_RATE} is supported (got ${String(options.sampleRate)})`);
+    }
+    const minDelayMs = options.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
+    const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+    if (!Number.isFinite(minDelayMs) || minDelayMs < 0) throw new PlayoutOptionsError('minDelayMs', `must be a finite number >= 0 (got ${minDelayMs})`);
+    if (!Number.isFinite(maxDelayMs) || maxDelayMs < Math.max(minDelayMs, 1)) {
+      throw new PlayoutOptionsError('maxDelayMs', `must be a finite number >= max(minDelayMs, 1) (got ${maxDelayMs})`);
+    }
+    this.createDecoder = options.createDecoder;
+    this.maxDelayMs = maxDelayMs;
+    this.decoder = options.createDecoder();
+    this.delay = new DelayManager(minDelayMs, maxDelayMs);
+    // Twice the longest wait in 2.5 ms packets: enough for any target, bounded against floods.
+    this.packets = new PacketBuffer(Math.ceil((2 * maxDelayMs) / 2.5) + 8);
+  }
+
+  /** Adds a packet that arrived at `arrivalMs` (receiver clock). */
+  insert(packet: RtpAudioPacket, arrivalMs: number): void {
+    checkPacket(packet);
+    if (!Number.isFinite(arrivalMs)) throw new PlayoutOptionsError('arrivalMs', `must be a finite number (got ${String(arrivalMs)})`);
+
+    if (this.ssrc !== undefined && packet.ssrc !== this.ssrc) {
+      this.counters.ssrcChanges++;
+      this.restartStream(true);
+    }
+    this.ssrc = packet.ssrc;
+
+    let seq = this.seqUnwrap.unwrap(packet.seq);
+    let ts = this.tsUnwrap.unwrap(packet.timestamp);
+    if (this.anchored && !this.wasSeen(seq) && ts < this.nextTs - RESTART_LATENESS_MS * SAMPLES_PER_MS) {
+      // Timestamps went back by seconds on the same SSRC: the sender restarted its stream.
+      this.restartStream(false);
+      seq = this.seqUnwrap.unwrap(packet.seq);
+      ts = this.tsUnwrap.unwrap(packet.timestamp);
+    }
+
+    if (this.wasSeen(seq)) {
+      this.counters.duplicatePackets++;
+      return;
+    }
+    this.markSeen(seq);
+    this.counters.packetsReceived++;
+    this.delay.update(ts / SAMPLES_PER_MS, arrivalMs, packet.marker);
+
+    if (this.anchored && ts < this.nextTs) {
+      // Its audio was concealed or skipped already: the buffer had run dry.
+      this.counters.latePackets++;
+      this.counters.underruns++;
+      return;
+    }
+    const dropped = this.packets.insert({ seq, ts, marker: packet.marker, payload: packet.payload, arrivalMs });
+    if (dropped < 0) this.counters.duplicatePackets++;
+  }
+
+  /**
+   * Exactly `samples` of audio for the device period ending at `nowMs`.
+   * Silence before the first packet and while idle.
+   */
+  pull(samples: number, nowMs: number): Int16Array {
+    if (!Number.isInteger(samples) || samples <= 0) throw new PlayoutOptionsError('samples', `must be a positive integer (got ${String(samples)})`);
+    if (!Number.isFinite(nowMs)) throw new PlayoutOptionsError('nowMs', `must be a finite number (got ${String(nowMs)})`);
+
+    const startedSilent = this.mode === 'silent';
+    while (this.sync.available < samples) this.produce(samples - this.sync.available, nowMs);
+    const out = new Int16Array(samples);
+    this.sync.read(out, 0, samples);
+
+    if (this.mode === 'silent') {
+      this.level.reset();
+    } else {
+      // A fresh start re-primes the filter with the level it actually starts from.
+      if (startedSilent) this.level.reset();
+      this.level.update(this.bufferedMs(), samples / SAMPLES_PER_MS);
+    }
+    return out;
+  }
+
+  stats(): PlayoutStats {
+    const c = this.counters;
+    return {
+      currentDelayMs: this.mode === 'silent' ? 0 : this.level.levelMs,
+      targetDelayMs: this.targetMs(),
+      packetsReceived: c.packetsReceived,
+      packetsLost: this.lostBeforeThisStream + this.streamLost(),
+      lossRate: this.recentLossRate(),
+      jitterMs: this.delay.jitterMs,
+      latePackets: c.latePackets,
+      duplicatePackets: c.duplicatePackets,
+      concealedSamples: c.concealedSamples,
+      concealedFrames: c.concealedFrames,
+      fecRecoveredFrames: c.fecRecoveredFrames,
+      acceleratedSamples: c.acceleratedSamples,
+      preemptiveSamples: c.preemptiveSamples,
+      stretchedFrames: c.stretchedFrames,
+      underruns: c.underruns,
+      ssrcChanges: c.ssrcChanges,
+      state: this.mode === 'silent' ? (this.lastDecodedWasDtx ? 'dtx' : 'idle') : this.mode,
+    };
+  }
+
+  /** Back to the freshly constructed state: empty, silent, new decoder, zeroed stats. */
+  reset(): void {
+    this.restartStream(true);
+    this.sync.clear();
+    this.ssrc = undefined;
+    this.delay.reset();
+    this.counters = emptyCounters();
+    this.lostBeforeThisStream = 0;
+  }
+
+  private targetMs(): number {
+    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS);
+  }
+
+  /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
+  private bufferedMs(): number {
+    const ahead = this.packets.samplesAhead(this.nextTs, this.expectedSeq, this.frameSamples);
+    return (this.sync.available + ahead) / SAMPLES_PER_MS;
+  }
+
+  /** Appends at least some audio to the sync buffer; `needed` is what this pull still lacks. */
+  private produce(needed: number, nowMs: number): void {
+    if (this.mode !== 'silent') {
+      const stale = this.packets.dropBefore(this.nextTs);
+      this.counters.latePackets += stale;
+    }
+    const head = this.packets.head();
+    const operation = decideFrame({
+      mode: this.mode,
+      head,
+      nextTs: this.nextTs,
+      expectedSeq: this.expectedSeq,
+      frameSamples: this.frameSamples,
+      concealedRunMs: this.concealedRunMs,
+      lastDecodedWasDtx: this.lastDecodedWasDtx,
+      readyToStart: this.mode === 'silent' && head !== undefined && this.readyToStart(needed, nowMs),
+    });
+    switch (operation.op) {
+      case 'silence':
+        this.sync.appendSilence(needed);
+        return;
+      case 'start':
+        this.nextTs = head!.ts;
+        this.expectedSeq = head!.seq;
+        this.anchored = true;
+        // Fade in from silence: a merge with a concealment already faded out.
+        this.mode = 'concealing';
+        this.concealedRunMs = Infinity;
+        return;
+      case 'normal':
+        this.decodeHead(false);
+        this.stretchIfDrifting();
+        return;
+      case 'merge':
+        this.decodeHead(true);
+        return;
+      case 'expand':
+        if (operation.fec) this.recoverFromFec(operation.samples);
+        else this.conceal(operation.samples);
+        return;
+      case 'fade-out':
+        this.fadeOut();
+        return;
+    }
+  }
+
+  private readyToStart(needed: number, nowMs: number): boolean {
+    const wantSamples = needed + this.targetMs() * SAMPLES_PER_MS;
+    if (this.packets.samplesAhead(0, undefined, this.frameSamples) >= wantSamples) return true;
+    // Nothing new for longer than the target: the sender stopped, play what there is.
+    return nowMs - this.packets.newestArrivalMs() >= this.targetMs() + this.frameSamples / SAMPLES_PER_MS;
+  }
+
+  private decodeHead(merge: boolean): void {
+    const packet = this.packets.popHead()!;
+    // The tail of concealment (or silence) to cross-fade from, taken before the decoder moves on.
+    const gain = concealGain(this.concealedRunMs);
+    const fadeFrom = merge && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
+    const pcm = this.decoder.decode(packet.payload);
+    if (merge) this.mergeIn(pcm, fadeFrom, gain);
+    this.sync.append(pcm);
+    if (pcm.length > 0) this.frameSamples = pcm.length;
+    this.nextTs = packet.ts + (pcm.length > 0 ? pcm.length : this.frameSamples);
+    this.expectedSeq = packet.seq + 1;
+    this.lastDecodedWasDtx = packet.payload.length <= DTX_MAX_PAYLOAD_BYTES;
+    this.mode = 'playing';
+    this.concealedRunMs = 0;
+  }
+
+  private mergeIn(pcm: Int16Array, fadeFrom: Int16Array | undefined, gain: number): void {
+    const n = Math.min(MERGE_SAMPLES, pcm.length);
+    if (fadeFrom === undefined) {
+      applyGainRamp(pcm, 0, n, 0, 1);
+      return;
+    }
+    applyGainRamp(fadeFrom, 0, n, gain, gain);
+    crossFadeFrom(pcm, 0, fadeFrom, n);
+  }
+
+  private recoverFromFec(samples: number): void {
+    const head = this.packets.head()!;
+    const gain = concealGain(this.concealedRunMs);
+    const wasConcealing = this.mode === 'concealing';
+    const fadeFrom = wasConcealing && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
+    const pcm = this.decoder.decodeFec(head.payload, samples);
+    if (wasConcealing) this.mergeIn(pcm, fadeFrom, gain);
+    this.sync.append(pcm);
+    this.nextTs += samples;
+    this.expectedSeq = head.seq;
+    this.counters.fecRecoveredFrames++;
+    this.mode = 'playing';
+    this.concealedRunMs = 0;
+  }
+
+  private conceal(samples: number): void {
+    const pcm = this.decoder.conceal(samples);
+    const runMs = this.concealedRunMs;
+    const ms = samples / SAMPLES_PER_MS;
+    applyGainRamp(pcm, 0, pcm.length, concealGain(runMs), concealGain(runMs + ms));
+    this.sync.append(pcm);
+    this.nextTs += samples;
+    this.concealedRunMs = runMs + ms;
+    this.mode = 'concealing';
+    this.counters.concealedFrames++;
+    this.counters.concealedSamples += samples;
+  }
+
+  private fadeOut(): void {
+    const gain = this.mode === 'concealing' ? concealGain(this.concealedRunMs) : 1;
+    if (gain > 0) {
+      const pcm = this.decoder.conceal(MERGE_SAMPLES);
+      applyGainRamp(pcm, 0, pcm.length, gain, 0);
+      this.sync.append(pcm);
+      this.counters.concealedSamples += MERGE_SAMPLES;
+    }
+    this.mode = 'silent';
+  }
+
+  /** Drift and target changes: stretch the unplayed audio by one pitch period if the level is off target. */
+  private stretchIfDrifting(): void {
+    if (!this.level.isPrimed) return;
+    const decision = decideStretch(this.level.levelMs, this.targetMs(), this.delay.jitterSpreadMs);
+    if (decision === undefined) return;
+    const sync = this.sync;
+    const minLag = MIN_STRETCH_MS * SAMPLES_PER_MS;
+    const maxLag = Math.min(Math.floor(decision.maxLagMs * SAMPLES_PER_MS), Math.floor(sync.available / 2));
+    if (maxLag < minLag) return;
+
+    const x = sync.samples;
+    let lag: number;
+    if (isQuiet(x, sync.start, sync.start + 2 * maxLag)) {
+      lag = maxLag;
+    } else {
+      const match = findPeriod(x, sync.start, minLag, maxLag, this.period);
+      if (match.correlation < 0.85) return;
+      lag = match.lag;
+    }
+    if (decision.op === 'accelerate') {
+      sync.setEnd(accelerate(x, sync.start, sync.end, lag));
+      this.counters.acceleratedSamples += lag;
+      this.level.shift(-lag / SAMPLES_PER_MS);
+    } else {
+      sync.reserve(lag);
+      const y = sync.samples;
+      sync.setEnd(preemptiveExpand(y, sync.start, sync.end, lag));
+      this.counters.preemptiveSamples += lag;
+      this.level.shift(lag / SAMPLES_PER_MS);
+    }
+    this.counters.stretchedFrames++;
+  }
+
+  /**
+   * A new stream (SSRC change, sender restart): drop its packets, forget its
+   * sequence space and fade out what is still unplayed.
+   */
+  private restartStream(newDecoder: boolean): void {
+    const unplayed = this.sync.available;
+    applyGainRamp(this.sync.samples, this.sync.start, Math.min(unplayed, MERGE_SAMPLES), 1, 0);
+    if (unplayed > MERGE_SAMPLES) this.sync.setEnd(this.sync.start + MERGE_SAMPLES);
+    if (newDecoder) this.decoder = this.createDecoder();
+    this.lostBeforeThisStream += this.streamLost();
+    this.packets.clear();
+    this.seqUnwrap.reset();
+    this.tsUnwrap.reset();
+    this.seenSeq.fill(-1);
+    this.firstSeq = undefined;
+    this.highestSeq = 0;
+    this.streamReceived = 0;
+    this.delay.restartStream();
+    this.level.reset();
+    this.mode = 'silent';
+    this.anchored = false;
+    this.nextTs = 0;
+    this.expectedSeq = 0;
+    this.frameSamples = DEFAULT_FRAME_SAMPLES;
+    this.concealedRunMs = 0;
+    this.lastDecodedWasDtx = false;
+  }
+
+  private wasSeen(seq: number): boolean {
+    return this.seenSeq[seq % SEQ_HISTORY] === seq;
+  }
+
+  private markSeen(seq: number): void {
+    this.seenSeq[seq % SEQ_HISTORY] = seq;
+    this.streamReceived++;
+    if (this.firstSeq === undefined || seq < this.firstSeq) this.firstSeq = seq;
+    if (seq > this.highestSeq) this.highestSeq = seq;
+  }
+
+  private streamLost(): number {
+    if (this.firstSeq === undefined) return 0;
+    return Math.max(0, this.highestSeq - this.firstSeq + 1 - this.streamReceived);
+  }
+
+  private recentLossRate(): number {
+    if (this.firstSeq === undefined) return 0;
+    const newest = this.highestSeq - LOSS_REORDER_ALLOWANCE;
+    const oldest = Math.max(this.firstSeq, newest - LOSS_WINDOW + 1, this.highestSeq - SEQ_HISTORY + 1);
+    if (newest < oldest) return 0;
+    let missing = 0;
+    for (let s = oldest; s <= newest; s++) if (!this.wasSeen(s)) missing++;
+    return missing / (newest - oldest + 1);
+  }
+}
+
+function emptyCounters() {
+  return {
+    packetsReceived: 0,
+    latePackets: 0,
+    duplicatePackets: 0,
+    concealedSamples: 0,
+    concealedFrames: 0,
+    fecRecoveredFrames: 0,
+    acceleratedSamples: 0,
+    preemptiveSamples: 0,
+    stretchedFrames: 0,
+    underruns: 0,
+    ssrcChanges: 0,
+  };
+}
+
+function checkPacket(packet: RtpAudioPacket): void {
+  if (typeof packet !== 'object' || packet === null) throw new PlayoutOptionsError('packet', 'must be an object');
+  checkUint('packet.seq', packet.seq, 0xffff);
+  checkUint('packet.timestamp', packet.timestamp, 0xffffffff);
+  checkUint('packet.ssrc', packet.ssrc, 0xffffffff);
+  if (typeof packet.marker !== 'boolean') throw new PlayoutOptionsError('packet.marker', `must be a boolean (got ${typeof packet.marker})`);
+  if (!(packet.payload instanceof Uint8Array)) throw new PlayoutOptionsError('packet.payload', `must be a Uint8Array (got ${typeof packet.payload})`);
+}
+
+function checkUint(field: string, value: unknown, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new PlayoutOptionsError(field, `must be an integer in 0..${max} (got ${String(value)})`);
+  }
+}
