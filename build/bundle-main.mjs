@@ -12,10 +12,11 @@ import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+// A sandboxed preload can require nothing but `electron`: it is bundled whole, zod included.
 const entries = [
-  { name: 'main', source: 'electron/main.ts' },
-  { name: 'preload', source: 'electron/preload.ts' },
-  { name: 'engine-probe', source: 'build/engine-probe.ts' },
+  { name: 'main', source: 'electron/main.ts', selfContained: false },
+  { name: 'preload', source: 'electron/preload.ts', selfContained: true },
+  { name: 'engine-probe', source: 'build/engine-probe.ts', selfContained: false },
 ];
 
 /**
@@ -46,20 +47,22 @@ export async function bundleMain({ outDir = path.join(root, 'dist', 'main'), log
   for (const e of entries) {
     if (!present.includes(e)) log(`bundle-main: ${e.source} does not exist yet, skipped`);
   }
-  await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: Object.fromEntries(present.map((e) => [e.name, e.source])),
-    outdir: outDir,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    // Electron 41 runs Node 24; the headless station and tests run Node 20.
-    target: 'node20',
-    external,
-    plugins: [nativeSourceDirname],
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  });
+  for (const entry of present) {
+    await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: { [entry.name]: entry.source },
+      outdir: outDir,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      // Electron 41 runs Node 24; the headless station and tests run Node 20.
+      target: 'node20',
+      external: entry.selfContained ? ['electron'] : external,
+      plugins: [nativeSourceDirname],
+      sourcemap: 'linked',
+      logLevel: 'warning',
+    });
+  }
   return present.map((e) => path.join(outDir, `${e.name}.js`));
 }
 

@@ -127,7 +127,7 @@ function readRunpath(file) {
   return entry ? readString(buf, elf.strtabOffset + entry.value) : null;
 }
 
-/** Rewrites the runpath in place; returns the old value. The new value must not be longer than the old one. */
+/** Rewrites the runpath within the file's string table; returns the old value. The new value must not be longer than the old one. */
 function setRunpath(file, runpath) {
   const buf = fs.readFileSync(file);
   const elf = parse(file, buf);
@@ -146,7 +146,11 @@ function setRunpath(file, runpath) {
   }
   buf.fill(0, start, start + Buffer.byteLength(old));
   replacement.copy(buf, start);
-  fs.writeFileSync(file, buf);
+  // Write a new file and rename it over the old: the packager may have hard-linked the output to the build
+  // tree's copy, and writing in place would rewrite node_modules too.
+  const temp = `${file}.runpath-${process.pid}`;
+  fs.writeFileSync(temp, buf, { mode: fs.statSync(file).mode });
+  fs.renameSync(temp, file);
   return old;
 }
 

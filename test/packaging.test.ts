@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { extractAll, listPackage } from '@electron/asar';
+import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config';
+import { DebugLogger } from 'builder-util';
+
+// One offline build of the unpacked Linux app (a stand-in Electron distribution, as on a machine without
+// network), then every check reads that build.
+
+const root = path.resolve(__dirname, '..');
+const work = mkdtempSync(path.join(os.tmpdir(), 'partyline-packaging-'));
+const output = path.join(work, 'out');
+const appOut = path.join(output, 'linux-unpacked');
+const resources = path.join(appOut, 'resources');
+const unpacked = path.join(resources, 'app.asar.unpacked');
+const naudiodonBuild = path.join(root, 'node_modules', 'naudiodon', 'build');
+const naudiodonBuildAside = `${naudiodonBuild}.moved-by-packaging-test`;
+const hasMain = existsSync(path.join(root, 'electron', 'main.ts'));
+const hasRenderer = () => existsSync(path.join(root, 'dist', 'renderer', 'index.html'));
+const rendererConfig = ['renderer/vite.config.ts', 'vite.config.ts'].find((f) => existsSync(path.join(root, f)));
+
+// js-yaml ships with electron-builder but without typings.
+const yaml = require('js-yaml') as { load(text: string): unknown };
+
+let asarEntries: string[] = [];
+let rendererBuildFailure: string | null = null;
+
+function readelfRunpath(file: string): string | null {
+  const dynamic = execFileSync('readelf', ['-d', file], { encoding: 'utf8' });
+  return /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[(.*)\]/.exec(dynamic)?.[1] ?? null;
+}
+
+/** An interrupted run of this file must not leave the build tree without its naudiodon binary. */
+function restoreNaudiodonBuild(): void {
+  if (existsSync(naudiodonBuildAside) && !existsSync(naudiodonBuild)) renameSync(naudiodonBuildAside, naudiodonBuild);
+}
+
+before(() => {
+  restoreNaudiodonBuild();
+  execFileSync(process.execPath, [path.join(root, 'build', 'bundle-main.mjs')], { cwd: root, stdio: 'pipe' });
+  if (!hasRenderer() && rendererConfig) {
+    const vite = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', rendererConfig], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    // Reported by the renderer check alone: the rest of the app can still be packaged and checked.
+    if (vite.status !== 0) rendererBuildFailure = `${vite.stdout}\n${vite.stderr}`;
+  }
+
+  const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
+  const electronDist = path.join(work, 'electron-dist');
+  mkdirSync(electronDist);
+  writeFileSync(path.join(electronDist, 'electron'), '#!/bin/sh\necho "stand-in Electron: packaging test only"\n');
+  chmodSync(path.join(electronDist, 'electron'), 0o755);
+  writeFileSync(path.join(electronDist, 'version'), electronVersion);
+
+  const args = [
+    path.join(root, 'node_modules', 'electron-builder', 'cli.js'),
+    '--config', path.join(root, 'build', 'electron-builder.config.js'),
+    '--linux', 'dir',
+    '--publish', 'never',
+    `-c.directories.output=${output}`,
+  ];
+  // Until electron/main.ts exists there is no main bundle; the probe stands in as the entry point.
+  if (!hasMain) args.push('-c.extraMetadata.main=dist/main/engine-probe.js');
+  const build = spawnSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_DIST: electronDist, PARTYLINE_UPDATE_URL: 'https://updates.example.com/partyline/' },
+  });
+  assert.equal(build.status, 0, `electron-builder failed:\n${build.stdout}\n${build.stderr}`);
+  asarEntries = listPackage(path.join(resources, 'app.asar'), { isPack: false }).map((e) => e.split(path.sep).join('/'));
+});
+
+after(() => {
+  restoreNaudiodonBuild();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('unpacked Linux app', () => {
+  test('app.asar holds the main, preload and probe bundles', { skip: hasMain ? false : 'electron/main.ts does not exist yet' }, () => {
+    for (const file of ['/dist/main/main.js', '/dist/main/preload.js']) assert.ok(asarEntries.includes(file), `${file} in app.asar`);
+    const pkg = JSON.parse(execFileSync(process.execPath, ['-e', `process.stdout.write(require('@electron/asar').extractFile(${JSON.stringify(path.join(resources, 'app.asar'))}, 'package.json'))`], { cwd: root, encoding: 'utf8' }));
+    assert.equal(pkg.main, 'dist/main/main.js');
+  });
+
+  test('app.asar holds the renderer bundle', { skip: hasRenderer() || rendererConfig ? false : 'no renderer build (dist/renderer) and no vite config yet' }, () => {
+    assert.equal(rendererBuildFailure, null, `the renderer build (${rendererConfig}) failed`);
+    assert.ok(asarEntries.includes('/dist/renderer/index.html'), 'dist/renderer/index.html in app.asar');
+  });
+
+  test('native binaries are unpacked, and the probe is packed', () => {
+    assert.ok(asarEntries.includes('/dist/main/engine-probe.js'));
+    for (const file of [
+      'node_modules/naudiodon/build/Release/naudiodon.node',
+      'node_modules/naudiodon/build/Release/libportaudio.so.2',
+      'native/opus/build/Release/partyline_opus.node',
+    ]) {
+      assert.ok(existsSync(path.join(unpacked, file)), `${file} in app.asar.unpacked`);
+    }
+  });
+
+  test('segfault-handler, libopus sources and source maps stay out of the app', () => {
+    const leaked = asarEntries.filter((e) => /\/node_modules\/(segfault-handler|@discordjs)\/|\.map$|\/naudiodon\/(portaudio|src)\//.test(e));
+    assert.deepEqual(leaked, []);
+  });
+
+  test("naudiodon's runpath is $ORIGIN, where libportaudio.so.2 sits, and the build tree's copy is untouched", () => {
+    const binding = path.join(unpacked, 'node_modules/naudiodon/build/Release/naudiodon.node');
+    assert.equal(readelfRunpath(binding), '$ORIGIN');
+    assert.ok(existsSync(path.join(path.dirname(binding), 'libportaudio.so.2')));
+    assert.equal(readelfRunpath(path.join(naudiodonBuild, 'Release', 'naudiodon.node')), path.join(naudiodonBuild, 'Release'));
+  });
+
+  test('app-update.yml points at the generic feed', () => {
+    const config = yaml.load(readFileSync(path.join(resources, 'app-update.yml'), 'utf8')) as Record<string, unknown>;
+    assert.equal(config.provider, 'generic');
+    assert.equal(config.url, 'https://updates.example.com/partyline/');
+    assert.equal(typeof config.updaterCacheDirName, 'string');
+  });
+
+  test('the extracted app lists devices and loads Opus with the build tree out of the way', () => {
+    const extracted = path.join(resources, 'app');
+    extractAll(path.join(resources, 'app.asar'), extracted);
+    let probe;
+    renameSync(naudiodonBuild, naudiodonBuildAside);
+    try {
+      probe = spawnSync(process.execPath, [path.join(extracted, 'dist', 'main', 'engine-probe.js')], {
+        cwd: work,
+        encoding: 'utf8',
+      });
+    } finally {
+      renameSync(naudiodonBuildAside, naudiodonBuild);
+    }
+    assert.equal(probe.status, 0, `engine probe failed:\n${probe.stderr}`);
+    const report = JSON.parse(probe.stdout) as {
+      libopusVersion: string;
+      devices: { inputs: unknown[]; outputs: unknown[] };
+      nativeFiles: string[];
+    };
+    assert.match(report.libopusVersion, /^libopus \d+\.\d+/);
+    assert.ok(Array.isArray(report.devices.inputs) && Array.isArray(report.devices.outputs));
+    // This machine also has a system libportaudio: the mapped file proves $ORIGIN, not the fallback, found it.
+    const portaudio = report.nativeFiles.filter((f) => f.includes('libportaudio'));
+    assert.deepEqual(portaudio, [path.join(extracted, 'node_modules/naudiodon/build/Release/libportaudio.so.2')]);
+    for (const file of report.nativeFiles) assert.ok(file.startsWith(extracted), `${file} loaded from the extracted app`);
+  });
+});
+
+describe('resolved electron-builder configuration', () => {
+  // electron-builder's own loader and schema validation: what a real build would see, including its checks.
+  const effective = async () => {
+    const config = await getConfig(root, path.join(root, 'build', 'electron-builder.config.js'), null);
+    await validateConfiguration(config, new DebugLogger(false));
+    return config as Record<string, any>;
+  };
+
+  test('Linux targets: AppImage and a deb with its audio runtime dependencies', async () => {
+    const config = await effective();
+    assert.deepEqual(config.linux.target, ['AppImage', 'deb']);
+    assert.ok(config.deb.depends.includes('libasound2 | libasound2t64'), 'deb depends on ALSA');
+    assert.ok(config.deb.depends.includes('libnss3'), "deb keeps Electron's own dependencies");
+    assert.ok(config.deb.recommends.includes('libpulse0'), 'deb recommends libpulse0');
+  });
+
+  test('Windows NSIS and a hardened macOS dmg allowed to use the microphone', async () => {
+    const config = await effective();
+    assert.deepEqual(config.win.target, ['nsis']);
+    assert.deepEqual(config.mac.target, ['dmg']);
+    assert.equal(config.mac.hardenedRuntime, true);
+    assert.match(config.mac.extendInfo.NSMicrophoneUsageDescription, /voice/);
+    const entitlements = readFileSync(path.join(root, config.mac.entitlements), 'utf8');
+    assert.match(entitlements, /<key>com\.apple\.security\.device\.audio-input<\/key>\s*<true\/>/);
+  });
+
+  test('no native rebuild, native files unpacked, the afterPack hook set', async () => {
+    const config = await effective();
+    assert.equal(config.npmRebuild, false);
+    assert.ok(config.asarUnpack.includes('**/*.node'));
+    const patterns = (config.files as { filter: string[] }[]).flatMap((set) => set.filter);
+    assert.ok(patterns.includes('!node_modules/segfault-handler{,/**}'));
+    assert.equal(typeof config.afterPack, 'function');
+    assert.equal(config.afterPack.name, 'afterPack');
+  });
+});
