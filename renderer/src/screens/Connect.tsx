@@ -1,0 +1,310 @@
+import { type FormEvent, useEffect, useId, useState } from 'react';
+import { ConnectConfig, type ConnectConfig as ConnectConfigValue } from '../../../electron/common/contract';
+import { type StationModel, useSnapshot } from '../model';
+
+interface LineRow {
+  line: string;
+  secret: string;
+}
+interface IceRow {
+  urls: string;
+  username: string;
+  credential: string;
+}
+interface Form {
+  mode: 'remote' | 'host';
+  url: string;
+  port: string;
+  bind: string;
+  name: string;
+  lines: LineRow[];
+  ice: IceRow[];
+}
+
+const EMPTY_FORM: Form = {
+  mode: 'remote',
+  url: 'ws://',
+  port: '8420',
+  bind: '',
+  name: '',
+  lines: [{ line: '', secret: '' }],
+  ice: [],
+};
+
+function formFrom(config: ConnectConfigValue | null): Form {
+  if (!config) return EMPTY_FORM;
+  return {
+    mode: config.server.kind,
+    url: config.server.kind === 'remote' ? config.server.url : EMPTY_FORM.url,
+    port: config.server.kind === 'host' ? String(config.server.port) : EMPTY_FORM.port,
+    bind: config.server.kind === 'host' ? (config.server.bind ?? '') : '',
+    name: config.name,
+    lines: config.lines.length > 0 ? config.lines.map(({ line, secret }) => ({ line, secret: secret ?? '' })) : EMPTY_FORM.lines,
+    ice: config.iceServers.map(({ urls, username, credential }) => ({
+      urls: Array.isArray(urls) ? urls.join(', ') : urls,
+      username: username ?? '',
+      credential: credential ?? '',
+    })),
+  };
+}
+
+/** Form fields -> the contract's ConnectConfig, with every problem keyed by its contract path. */
+export function checkForm(form: Form): { config: ConnectConfigValue | null; errors: Record<string, string> } {
+  const portText = form.port.trim();
+  const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN;
+  const candidate = {
+    server:
+      form.mode === 'remote'
+        ? { kind: 'remote', url: form.url.trim() }
+        : { kind: 'host', port, ...(form.bind.trim() ? { bind: form.bind.trim() } : {}) },
+    name: form.name,
+    lines: form.lines.map(({ line, secret }) => (secret ? { line: line.trim(), secret } : { line: line.trim() })),
+    iceServers: form.ice.map(({ urls, username, credential }) => {
+      const list = urls.split(',').map((url) => url.trim()).filter(Boolean);
+      return {
+        urls: list.length === 1 ? (list[0] ?? '') : list,
+        ...(username ? { username } : {}),
+        ...(credential ? { credential } : {}),
+      };
+    }),
+  };
+  const result = ConnectConfig.safeParse(candidate);
+  if (result.success) {
+    const duplicate = result.data.lines.findIndex((entry, index) => result.data.lines.findIndex((other) => other.line === entry.line) !== index);
+    if (duplicate >= 0) return { config: null, errors: { [`lines.${duplicate}.line`]: 'this line is already listed' } };
+    return { config: result.data, errors: {} };
+  }
+  const errors: Record<string, string> = {};
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String).join('.');
+    const message = path === 'server.port' && Number.isNaN(port) ? 'port must be a whole number 0–65535' : issue.message;
+    errors[path] ??= message;
+  }
+  return { config: null, errors };
+}
+
+function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  return message ? (
+    <p id={id} className="field-error" role="alert">
+      {message}
+    </p>
+  ) : null;
+}
+
+export function Connect({ model }: { model: StationModel }) {
+  const { state, settings } = useSnapshot(model);
+  const [form, setForm] = useState<Form>(EMPTY_FORM);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [prefilled, setPrefilled] = useState(false);
+  const uid = useId();
+
+  useEffect(() => {
+    if (prefilled || !settings) return;
+    setForm(formFrom(settings.connect));
+    setPrefilled(true);
+  }, [settings, prefilled]);
+
+  const update = (change: Partial<Form>) => {
+    const next = { ...form, ...change };
+    setForm(next);
+    if (submitted) setErrors(checkForm(next).errors);
+  };
+
+  const connected = state !== null && state.connection !== 'idle' && state.connection !== 'error';
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    const { config, errors: found } = checkForm(form);
+    setErrors(found);
+    if (!config) {
+      const first = document.querySelector<HTMLElement>('[aria-invalid="true"]');
+      first?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      model.patch({ state: await model.run('station.connect', config) });
+    } catch {
+      // model.run has shown the failure as a notice.
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const disconnect = async () => {
+    setBusy(true);
+    try {
+      model.patch({ state: await model.run('station.disconnect', {}) });
+    } catch {
+      // shown as a notice
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fieldId = (path: string) => `${uid}-${path.replace(/\./g, '-')}`;
+  const errorId = (path: string) => `${fieldId(path)}-error`;
+  const invalid = (path: string) => ({
+    id: fieldId(path),
+    'aria-invalid': errors[path] ? true : undefined,
+    'aria-describedby': errors[path] ? errorId(path) : undefined,
+  });
+
+  return (
+    <section aria-labelledby="connect-title" className="panel">
+      <h2 id="connect-title">Connect</h2>
+      {state?.connection === 'error' && state.error ? (
+        <p className="banner error" role="alert">
+          {state.error}
+        </p>
+      ) : null}
+      {state?.hosting ? (
+        <p className="banner info">
+          Hosting: other stations join at <code>{state.hosting.url}</code>
+        </p>
+      ) : null}
+      <form onSubmit={submit} noValidate>
+        <fieldset disabled={connected || busy}>
+          <legend>Server</legend>
+          <div className="radio-row" role="radiogroup" aria-label="Server">
+            <label>
+              <input type="radio" name="mode" checked={form.mode === 'remote'} onChange={() => update({ mode: 'remote' })} />
+              Join a server
+            </label>
+            <label>
+              <input type="radio" name="mode" checked={form.mode === 'host'} onChange={() => update({ mode: 'host' })} />
+              Host on this machine
+            </label>
+          </div>
+          {form.mode === 'remote' ? (
+            <div className="field">
+              <label htmlFor={fieldId('server.url')}>Server URL</label>
+              <input {...invalid('server.url')} type="url" placeholder="wss://intercom.example:8420/" value={form.url} onChange={(e) => update({ url: e.currentTarget.value })} />
+              <FieldError id={errorId('server.url')} message={errors['server.url']} />
+            </div>
+          ) : (
+            <div className="field-row">
+              <div className="field">
+                <label htmlFor={fieldId('server.port')}>Port</label>
+                <input {...invalid('server.port')} inputMode="numeric" value={form.port} onChange={(e) => update({ port: e.currentTarget.value })} />
+                <FieldError id={errorId('server.port')} message={errors['server.port']} />
+              </div>
+              <div className="field">
+                <label htmlFor={fieldId('server.bind')}>Bind address (optional)</label>
+                <input {...invalid('server.bind')} placeholder="0.0.0.0" value={form.bind} onChange={(e) => update({ bind: e.currentTarget.value })} />
+                <FieldError id={errorId('server.bind')} message={errors['server.bind']} />
+              </div>
+            </div>
+          )}
+        </fieldset>
+
+        <fieldset disabled={connected || busy}>
+          <legend>Station</legend>
+          <div className="field">
+            <label htmlFor={fieldId('name')}>Station name</label>
+            <input {...invalid('name')} autoComplete="off" value={form.name} onChange={(e) => update({ name: e.currentTarget.value })} />
+            <FieldError id={errorId('name')} message={errors['name']} />
+          </div>
+        </fieldset>
+
+        <fieldset disabled={connected || busy}>
+          <legend>Lines</legend>
+          <FieldError id={errorId('lines')} message={errors['lines']} />
+          {form.lines.map((row, index) => (
+            <div className="field-row" key={index}>
+              <div className="field">
+                <label htmlFor={fieldId(`lines.${index}.line`)}>Line {index + 1}</label>
+                <input
+                  {...invalid(`lines.${index}.line`)}
+                  value={row.line}
+                  onChange={(e) => update({ lines: form.lines.map((r, i) => (i === index ? { ...r, line: e.currentTarget.value } : r)) })}
+                />
+                <FieldError id={errorId(`lines.${index}.line`)} message={errors[`lines.${index}.line`]} />
+              </div>
+              <div className="field">
+                <label htmlFor={fieldId(`lines.${index}.secret`)}>Secret (optional)</label>
+                <input
+                  {...invalid(`lines.${index}.secret`)}
+                  type="password"
+                  autoComplete="off"
+                  value={row.secret}
+                  onChange={(e) => update({ lines: form.lines.map((r, i) => (i === index ? { ...r, secret: e.currentTarget.value } : r)) })}
+                />
+              </div>
+              <button type="button" className="quiet" aria-label={`Remove line ${index + 1}`} onClick={() => update({ lines: form.lines.filter((_, i) => i !== index) })}>
+                Remove
+              </button>
+            </div>
+          ))}
+          <button type="button" className="quiet" onClick={() => update({ lines: [...form.lines, { line: '', secret: '' }] })}>
+            Add line
+          </button>
+        </fieldset>
+
+        <fieldset disabled={connected || busy}>
+          <legend>STUN / TURN</legend>
+          {form.ice.length === 0 ? <p className="help">None: direct connections only (fine on one LAN).</p> : null}
+          {form.ice.map((row, index) => (
+            <div className="field-row" key={index}>
+              <div className="field">
+                <label htmlFor={fieldId(`iceServers.${index}.urls`)}>URLs (comma-separated)</label>
+                <input
+                  {...invalid(`iceServers.${index}.urls`)}
+                  placeholder="stun:stun.example:3478"
+                  value={row.urls}
+                  onChange={(e) => update({ ice: form.ice.map((r, i) => (i === index ? { ...r, urls: e.currentTarget.value } : r)) })}
+                />
+                <FieldError id={errorId(`iceServers.${index}.urls`)} message={errors[`iceServers.${index}.urls`]} />
+              </div>
+              <div className="field">
+                <label htmlFor={fieldId(`iceServers.${index}.username`)}>Username</label>
+                <input
+                  id={fieldId(`iceServers.${index}.username`)}
+                  autoComplete="off"
+                  value={row.username}
+                  onChange={(e) => update({ ice: form.ice.map((r, i) => (i === index ? { ...r, username: e.currentTarget.value } : r)) })}
+                />
+              </div>
+              <div className="field">
+                <label htmlFor={fieldId(`iceServers.${index}.credential`)}>Credential</label>
+                <input
+                  id={fieldId(`iceServers.${index}.credential`)}
+                  type="password"
+                  autoComplete="off"
+                  value={row.credential}
+                  onChange={(e) => update({ ice: form.ice.map((r, i) => (i === index ? { ...r, credential: e.currentTarget.value } : r)) })}
+                />
+              </div>
+              <button type="button" className="quiet" aria-label={`Remove ICE server ${index + 1}`} onClick={() => update({ ice: form.ice.filter((_, i) => i !== index) })}>
+                Remove
+              </button>
+            </div>
+          ))}
+          <button type="button" className="quiet" onClick={() => update({ ice: [...form.ice, { urls: '', username: '', credential: '' }] })}>
+            Add STUN/TURN server
+          </button>
+        </fieldset>
+
+        <div className="actions">
+          {connected ? (
+            <button type="button" className="primary" onClick={() => void disconnect()} disabled={busy}>
+              Disconnect
+            </button>
+          ) : (
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? 'Connecting…' : 'Connect'}
+            </button>
+          )}
+          {submitted && Object.keys(errors).length > 0 ? (
+            <span className="field-error" role="status">
+              Fix the highlighted fields.
+            </span>
+          ) : null}
+        </div>
+      </form>
+    </section>
+  );
+}

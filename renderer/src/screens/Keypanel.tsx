@@ -1,0 +1,192 @@
+import { useEffect, useRef, type KeyboardEvent, type PointerEvent } from 'react';
+import type { LineState } from '../../../electron/common/contract';
+import { pressTalk, releaseTalk, type TalkGesture } from '../keypanel/talk-key';
+import { type StationModel, useSnapshot } from '../model';
+
+/** Keys 1–9 are the talk keys of strips 1–9; with Shift they toggle listen. */
+function stripIndexForKey(code: string): number | null {
+  const match = /^(?:Digit|Numpad)([1-9])$/.exec(code);
+  return match ? Number(match[1]) - 1 : null;
+}
+
+function isTextEntry(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || (target instanceof HTMLInputElement && target.type !== 'range' && target.type !== 'checkbox') || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement);
+}
+
+export function Keypanel({ model }: { model: StationModel }) {
+  const { state, settings } = useSnapshot(model);
+  const threshold = settings?.talkHoldThresholdMs ?? 300;
+  const gestures = useRef(new Map<string, TalkGesture>());
+  const lines = state?.connection === 'joined' || state?.connection === 'reconnecting' ? state.lines : [];
+
+  const setTalk = async (line: string, on: boolean) => model.applyLine(await model.run('line.setTalk', { line, on }));
+  const press = (line: LineState) => {
+    if (gestures.current.has(line.line)) return;
+    const { talk, gesture } = pressTalk(line.talk, performance.now());
+    gestures.current.set(line.line, gesture);
+    void setTalk(line.line, talk).catch(() => undefined);
+  };
+  const release = (line: string) => {
+    const gesture = gestures.current.get(line);
+    if (!gesture) return;
+    gestures.current.delete(line);
+    const next = releaseTalk(gesture, performance.now(), threshold);
+    if (next !== null) void setTalk(line, next).catch(() => undefined);
+  };
+  const toggleListen = async (line: LineState) => model.applyLine(await model.run('line.setListen', { line: line.line, on: !line.listen }));
+
+  // Latest values for the window-level shortcut handlers without re-binding them on every state event.
+  const current = useRef({ lines, press, release, toggleListen });
+  current.current = { lines, press, release, toggleListen };
+  useEffect(() => {
+    const down = (event: globalThis.KeyboardEvent) => {
+      const index = stripIndexForKey(event.code);
+      if (index === null || event.ctrlKey || event.metaKey || event.altKey || isTextEntry(event.target)) return;
+      const line = current.current.lines[index];
+      if (!line) return;
+      event.preventDefault();
+      if (event.repeat) return;
+      if (event.shiftKey) void current.current.toggleListen(line).catch(() => undefined);
+      else current.current.press(line);
+    };
+    const up = (event: globalThis.KeyboardEvent) => {
+      const index = stripIndexForKey(event.code);
+      const line = index === null ? undefined : current.current.lines[index];
+      if (line) current.current.release(line.line);
+    };
+    // Losing focus mid-hold must not leave a momentary talk keyed.
+    const blur = () => {
+      for (const line of [...gestures.current.keys()]) current.current.release(line);
+    };
+    window.addEventListener('keydown', down);
+    window.addEventListener('keyup', up);
+    window.addEventListener('blur', blur);
+    return () => {
+      window.removeEventListener('keydown', down);
+      window.removeEventListener('keyup', up);
+      window.removeEventListener('blur', blur);
+    };
+  }, []);
+
+  const saveThreshold = (value: number) => {
+    if (Number.isInteger(value) && value >= 50 && value <= 2000) {
+      void model.run('settings.update', { talkHoldThresholdMs: value }).then((saved) => model.patch({ settings: saved }), () => undefined);
+    }
+  };
+
+  if (lines.length === 0) {
+    return (
+      <section aria-labelledby="keypanel-title" className="panel">
+        <h2 id="keypanel-title">Keypanel</h2>
+        <p className="empty">Not on any line. Join from the Connect screen.</p>
+      </section>
+    );
+  }
+
+  return (
+    <section aria-labelledby="keypanel-title" className="panel">
+      <div className="panel-head">
+        <h2 id="keypanel-title">Keypanel</h2>
+        <label className="inline-field">
+          Hold for momentary after
+          <input
+            type="number"
+            min={50}
+            max={2000}
+            step={50}
+            defaultValue={threshold}
+            key={threshold}
+            onBlur={(event) => saveThreshold(Number(event.currentTarget.value))}
+            aria-describedby="threshold-help"
+          />
+          ms
+        </label>
+      </div>
+      <p id="threshold-help" className="help">
+        Tap a talk key to latch it; hold it longer than the threshold to talk only while held. Keys 1–9 talk on strips 1–9, Shift+1–9 toggles listen.
+      </p>
+      <ol className="strips">
+        {lines.map((line, index) => (
+          <LineStrip
+            key={line.line}
+            line={line}
+            shortcut={index < 9 ? String(index + 1) : null}
+            onPress={() => press(line)}
+            onRelease={() => release(line.line)}
+            onListen={() => void toggleListen(line).catch(() => undefined)}
+            onVolume={(volume) => void model.run('line.setVolume', { line: line.line, volume }).then((next) => model.applyLine(next), () => undefined)}
+          />
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+interface StripProps {
+  line: LineState;
+  shortcut: string | null;
+  onPress: () => void;
+  onRelease: () => void;
+  onListen: () => void;
+  onVolume: (volume: number) => void;
+}
+
+function LineStrip({ line, shortcut, onPress, onRelease, onListen, onVolume }: StripProps) {
+  const activeTalkers = line.talkers.map((talker) => talker.name).join(', ');
+  const keyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
+    if (event.key !== ' ' && event.key !== 'Enter') return;
+    event.preventDefault();
+    if (!event.repeat) onPress();
+  };
+  const keyUp = (event: KeyboardEvent<HTMLButtonElement>) => {
+    if (event.key !== ' ' && event.key !== 'Enter') return;
+    event.preventDefault();
+    onRelease();
+  };
+  const pointerDown = (event: PointerEvent<HTMLButtonElement>) => {
+    if (event.button !== 0) return;
+    event.currentTarget.setPointerCapture(event.pointerId);
+    onPress();
+  };
+  return (
+    <li className="strip" data-line={line.line}>
+      <div className="strip-head">
+        <span className="line-name">{line.line}</span>
+        <span className={`activity${line.talkers.length > 0 ? ' lit' : ''}`} role="status" aria-label={`Talking on ${line.line}`}>
+          <span className="lamp" aria-hidden="true" />
+          <span className="talkers">{activeTalkers || 'quiet'}</span>
+        </span>
+      </div>
+      <button
+        type="button"
+        className={`talk-key${line.talk ? ' on' : ''}`}
+        aria-pressed={line.talk}
+        aria-keyshortcuts={shortcut ?? undefined}
+        onPointerDown={pointerDown}
+        onPointerUp={onRelease}
+        onPointerCancel={onRelease}
+        onKeyDown={keyDown}
+        onKeyUp={keyUp}
+        onClick={(event) => event.preventDefault()}
+      >
+        Talk{shortcut ? <kbd>{shortcut}</kbd> : null}
+      </button>
+      <button type="button" className={`listen-key${line.listen ? ' on' : ''}`} aria-pressed={line.listen} onClick={onListen}>
+        Listen
+      </button>
+      <label className="volume">
+        <span>Volume</span>
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.01}
+          value={line.volume}
+          aria-valuetext={`${Math.round(line.volume * 100)}%`}
+          onChange={(event) => onVolume(Number(event.currentTarget.value))}
+        />
+        <output>{Math.round(line.volume * 100)}%</output>
+      </label>
+    </li>
+  );
+}
