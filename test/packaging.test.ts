@@ -187,3 +187,22 @@ describe('resolved electron-builder configuration', () => {
     assert.equal(config.afterPack.name, 'afterPack');
   });
 });
+
+describe('runpath rewrite', () => {
+  const { setRunpath, readRunpath } = require(path.join(root, 'build', 'elf-runpath.js')) as {
+    setRunpath(file: string, runpath: string): string;
+    readRunpath(file: string): string | null;
+  };
+
+  test('refuses a runpath longer than the one it replaces, and a file that is not ELF, naming the file', () => {
+    const copy = path.join(work, 'naudiodon-copy.node');
+    writeFileSync(copy, readFileSync(path.join(naudiodonBuild, 'Release', 'naudiodon.node')));
+    const original = readRunpath(copy);
+    assert.ok(original);
+    assert.throws(() => setRunpath(copy, `${original}/longer`), (err: Error) => err.message.startsWith(copy) && /longer than the old/.test(err.message));
+    assert.equal(readRunpath(copy), original, 'a refused rewrite leaves the file as it was');
+    const text = path.join(work, 'not-elf.node');
+    writeFileSync(text, 'not a shared object');
+    assert.throws(() => setRunpath(text, '$ORIGIN'), (err: Error) => err.message === `${text}: not an ELF file`);
+  });
+});
