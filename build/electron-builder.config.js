@@ -36,7 +36,8 @@ const config = {
   files: [
     'dist/main/**',
     'dist/renderer/**',
-    '!dist/main/**/*.map',
+    // Source maps serve development; the installed app does not need them.
+    '!dist/**/*.map',
     'native/opus/build/Release/partyline_opus.node',
     // naudiodon's index.js (which requires segfault-handler) is never loaded: native/bridge dlopens the binding.
     // segfault-handler is a NAN module built for Node's ABI and writes crash.log into the cwd; keep it out.
