@@ -18,6 +18,8 @@ const QUANTILE = 0.95;
 const FORGET_FACTOR = 0.9993;
 /** A transit jump this large is a timestamp discontinuity, not network delay. */
 const DISCONTINUITY_MS = 1000;
+/** Recent loss from which waiting for FEC pays off. */
+const FEC_LOSS_RATE = 0.01;
 /** RFC 3550 interarrival jitter gain. */
 const JITTER_GAIN = 1 / 16;
 
@@ -72,9 +74,14 @@ export class DelayManager {
     this.addToHistogram(transit - fastest);
   }
 
-  /** Target buffer delay in ms for packets of `frameMs`. */
-  targetMs(frameMs: number): number {
-    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, frameMs + this.spreadMs));
+  /**
+   * Target buffer delay in ms for packets of `frameMs`. Under loss it waits one
+   * frame more: then the packet after a lost one, whose in-band FEC carries the
+   * lost frame, is usually there in time to recover it instead of concealing.
+   */
+  targetMs(frameMs: number, recentLossRate: number): number {
+    const fecHeadroomMs = recentLossRate >= FEC_LOSS_RATE ? frameMs : 0;
+    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, frameMs + fecHeadroomMs + this.spreadMs));
   }
 
   /** The 95th percentile of relative arrival delay: how much of the target is jitter. */

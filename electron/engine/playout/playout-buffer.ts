@@ -123,14 +123,18 @@ export class PlayoutBuffer {
   private expectedSeq = 0;
   private frameSamples = DEFAULT_FRAME_SAMPLES;
   private concealedRunMs = 0;
+  /** The last decoded frame was DTX or near-silent: a following gap is intended silence, reported as 'dtx'. */
   private lastDecodedWasDtx = false;
 
   // Sequence history: which extended sequence numbers arrived.
   private readonly seenSeq = new Float64Array(SEQ_HISTORY).fill(-1);
   private firstSeq: number | undefined;
+  private firstTs: number | undefined;
   private highestSeq = 0;
   private streamReceived = 0;
   private lostBeforeThisStream = 0;
+  /** Loss over the recent sequence window, refreshed when a new highest sequence number arrives. */
+  private lossRate = 0;
 
   private counters = emptyCounters();
 
@@ -178,9 +182,13 @@ export class PlayoutBuffer {
       this.counters.duplicatePackets++;
       return;
     }
+    const newest = seq > this.highestSeq;
     this.markSeen(seq);
+    if (newest) this.lossRate = this.recentLossRate();
     this.counters.packetsReceived++;
-    this.delay.update(ts / SAMPLES_PER_MS, arrivalMs, packet.marker);
+    // Relative to the stream's first timestamp: exact, whatever the random RTP base.
+    this.firstTs ??= ts;
+    this.delay.update((ts - this.firstTs) / SAMPLES_PER_MS, arrivalMs, packet.marker);
 
     if (this.anchored && ts < this.nextTs) {
       // Its audio was concealed or skipped already: the buffer had run dry.
@@ -222,7 +230,7 @@ export class PlayoutBuffer {
       targetDelayMs: this.targetMs(),
       packetsReceived: c.packetsReceived,
       packetsLost: this.lostBeforeThisStream + this.streamLost(),
-      lossRate: this.recentLossRate(),
+      lossRate: this.lossRate,
       jitterMs: this.delay.jitterMs,
       latePackets: c.latePackets,
       duplicatePackets: c.duplicatePackets,
@@ -249,7 +257,7 @@ export class PlayoutBuffer {
   }
 
   private targetMs(): number {
-    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS);
+    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate);
   }
 
   /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
@@ -322,7 +330,9 @@ export class PlayoutBuffer {
     if (pcm.length > 0) this.frameSamples = pcm.length;
     this.nextTs = packet.ts + (pcm.length > 0 ? pcm.length : this.frameSamples);
     this.expectedSeq = packet.seq + 1;
-    this.lastDecodedWasDtx = packet.payload.length <= DTX_MAX_PAYLOAD_BYTES;
+    // After a DTX frame, or a frame of near-silence (a DTX refresh, the end of a
+    // talk spurt), an empty buffer means the sender went quiet on purpose.
+    this.lastDecodedWasDtx = packet.payload.length <= DTX_MAX_PAYLOAD_BYTES || isQuiet(pcm, 0, pcm.length);
     this.mode = 'playing';
     this.concealedRunMs = 0;
   }
@@ -424,8 +434,10 @@ export class PlayoutBuffer {
     this.tsUnwrap.reset();
     this.seenSeq.fill(-1);
     this.firstSeq = undefined;
+    this.firstTs = undefined;
     this.highestSeq = 0;
     this.streamReceived = 0;
+    this.lossRate = 0;
     this.delay.restartStream();
     this.level.reset();
     this.mode = 'silent';

@@ -1,0 +1,278 @@
+/**
+ * The playout buffer over synthetic network traces, with the real Opus codec:
+ * loss, bursts, jitter with reordering, clock skew, wraps, SSRC changes and
+ * talk-spurt gaps. Traces are seeded, so every run replays the same packets.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PlayoutBuffer, PlayoutOptionsError, type PlayoutDecoder } from '../electron/engine/playout/playout-buffer';
+import { OpusDecoder, OpusEncoder } from '../native/opus/index';
+import {
+  makeTrace,
+  opusDecoder,
+  PULL_MS,
+  PULL_SAMPLES,
+  runTrace,
+  SAMPLE_RATE,
+  type NetworkModel,
+  type SenderModel,
+  type TraceRun,
+} from '../bench/playout-traces';
+
+const CLEAN_LAN: NetworkModel = { baseDelayMs: 20, jitterMs: 2 };
+
+function play(sender: SenderModel, network: NetworkModel, seed = 7, keepOutput = false): TraceRun {
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  return runTrace(buffer, makeTrace(sender, network, seed), sender.durationMs, keepOutput);
+}
+
+/** Positive-going zero crossings per second in output[fromMs, toMs): the tone's frequency. */
+function frequencyHz(output: Int16Array, fromMs: number, toMs: number): number {
+  const from = (fromMs * SAMPLE_RATE) / 1000;
+  const to = (toMs * SAMPLE_RATE) / 1000;
+  let crossings = 0;
+  for (let n = from + 1; n < to; n++) if (output[n - 1]! < 0 && output[n]! >= 0) crossings++;
+  return crossings / ((toMs - fromMs) / 1000);
+}
+
+function concealedRatio(run: TraceRun, frameMs: number, durationMs: number): number {
+  return run.final.concealedFrames / (durationMs / frameMs);
+}
+
+/**
+ * Output continuity: the largest sample-to-sample step in pulls where the
+ * buffer adjusted the audio (stretch, concealment, FEC, merge) against the
+ * largest step of the same decoded signal where it did not. A click (a jump
+ * to or from zero, a waveform cut) is many times the natural step.
+ */
+function assertContinuous(run: TraceRun, label: string): void {
+  let natural = 0;
+  let adjusted = 0;
+  let adjustments = 0;
+  for (const p of run.pulls) {
+    if (p.silent) continue;
+    if (p.adjusted) {
+      adjusted = Math.max(adjusted, p.maxStep);
+      adjustments++;
+    } else {
+      natural = Math.max(natural, p.maxStep);
+    }
+  }
+  assert.ok(adjustments > 0, `${label}: the trace made the buffer adjust`);
+  assert.ok(natural > 300, `${label}: the signal arrived (natural max step ${natural})`);
+  assert.ok(adjusted <= 1.5 * natural, `${label}: max step at adjustments ${adjusted} vs natural ${natural}`);
+}
+
+test('before the first packet pull returns silence; bad input names the field', () => {
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  const out = buffer.pull(480, 0);
+  assert.equal(out.length, 480);
+  assert.ok(out.every((s) => s === 0));
+  assert.equal(buffer.stats().state, 'idle');
+  assert.throws(() => new PlayoutBuffer({} as never), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'createDecoder');
+  assert.throws(
+    () => new PlayoutBuffer({ createDecoder: opusDecoder, minDelayMs: 100, maxDelayMs: 50 }),
+    (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'maxDelayMs',
+  );
+  const packet = { seq: 70000, timestamp: 0, ssrc: 1, marker: false, payload: new Uint8Array(3) };
+  assert.throws(() => buffer.insert(packet, 0), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'packet.seq');
+  assert.throws(() => buffer.pull(0, 0), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'samples');
+  assert.throws(() => buffer.insert({ ...packet, seq: 1 }, Number.NaN), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'arrivalMs');
+});
+
+test('0 % loss on a clean LAN: the tone plays at one frame of delay, no underrun, nothing concealed', () => {
+  const durationMs = 20000;
+  const run = play({ signal: 'tone', frameMs: 20, durationMs }, CLEAN_LAN, 7, true);
+  const s = run.final;
+  assert.equal(s.underruns, 0);
+  assert.equal(s.concealedFrames, 0);
+  assert.equal(s.latePackets, 0);
+  assert.equal(s.packetsLost, 0);
+  assert.equal(s.state, 'playing');
+  assert.ok(s.targetDelayMs >= 20 && s.targetDelayMs <= 25, `target ${s.targetDelayMs} ms: one 20 ms frame plus LAN jitter`);
+  assert.ok(Math.abs(frequencyHz(run.output!, 5000, 15000) - 440) <= 1, 'the 440 Hz tone comes out at 440 Hz');
+  for (const p of run.pulls.filter((p) => p.nowMs >= 3000)) {
+    assert.ok(Math.abs(p.stats.currentDelayMs - p.stats.targetDelayMs) <= 5, `delay ${p.stats.currentDelayMs} vs target ${p.stats.targetDelayMs} at ${p.nowMs} ms`);
+  }
+});
+
+test('5 and 10 ms packet frames play through 10 ms pulls with a one-frame floor', () => {
+  for (const frameMs of [5, 10] as const) {
+    const run = play({ signal: 'tone', frameMs, durationMs: 10000 }, CLEAN_LAN, 11, true);
+    assert.equal(run.final.underruns, 0, `${frameMs} ms frames: underruns`);
+    assert.equal(run.final.concealedFrames, 0, `${frameMs} ms frames: concealed`);
+    assert.ok(run.final.targetDelayMs < frameMs + 5, `${frameMs} ms frames: target ${run.final.targetDelayMs} ms`);
+    assert.ok(Math.abs(frequencyHz(run.output!, 3000, 9000) - 440) <= 1, `${frameMs} ms frames: tone at 440 Hz`);
+  }
+});
+
+test('5 % random loss: in-band FEC recovers most lost frames, the rest is concealed smoothly', () => {
+  const durationMs = 30000;
+  const run = play({ signal: 'tone', frameMs: 20, durationMs }, { ...CLEAN_LAN, lossRate: 0.05 }, 7);
+  const s = run.final;
+  assert.ok(s.packetsLost > 50, `lost ${s.packetsLost}`);
+  assert.ok(Math.abs(s.lossRate - 0.05) < 0.04, `recent loss rate ${s.lossRate}`);
+  assert.ok(s.fecRecoveredFrames > s.packetsLost / 2, `FEC recovered ${s.fecRecoveredFrames} of ${s.packetsLost}`);
+  assert.ok(concealedRatio(run, 20, durationMs) <= 0.02, `concealed ratio ${concealedRatio(run, 20, durationMs)}`);
+  assert.equal(s.underruns, 0);
+  assertContinuous(run, '5 % loss');
+});
+
+test('20 % random loss of voice-like harmonics stays bounded and continuous', () => {
+  const durationMs = 30000;
+  const run = play({ signal: 'harmonics', frameMs: 20, durationMs }, { ...CLEAN_LAN, lossRate: 0.2 }, 7);
+  assert.ok(run.final.fecRecoveredFrames > 0);
+  assert.ok(concealedRatio(run, 20, durationMs) <= 0.08, `concealed ratio ${concealedRatio(run, 20, durationMs)}`);
+  assertContinuous(run, '20 % loss');
+});
+
+test('burst loss: bursts are concealed, faded and merged back without clicks', () => {
+  const durationMs = 30000;
+  const run = play({ signal: 'tone', frameMs: 20, durationMs }, { ...CLEAN_LAN, burst: { enterRate: 0.01, meanLength: 4 } }, 7);
+  assert.ok(run.final.packetsLost > 40, `lost ${run.final.packetsLost}`);
+  assert.ok(concealedRatio(run, 20, durationMs) <= 0.08, `concealed ratio ${concealedRatio(run, 20, durationMs)}`);
+  assertContinuous(run, 'burst loss');
+});
+
+test('40 ms jitter with reordering and duplicates: the target grows to cover it, next to nothing is late', () => {
+  const durationMs = 30000;
+  const run = play({ signal: 'harmonics', frameMs: 20, durationMs }, { baseDelayMs: 20, jitterMs: 40, duplicateRate: 0.02 }, 7);
+  const s = run.final;
+  assert.ok(s.duplicatePackets > 10, `duplicates counted: ${s.duplicatePackets}`);
+  assert.ok(s.targetDelayMs > 45 && s.targetDelayMs < 80, `target ${s.targetDelayMs} ms for 40 ms jitter`);
+  assert.ok(s.jitterMs > 5, `RFC 3550 jitter ${s.jitterMs} ms`);
+  assert.ok(s.latePackets <= 5, `late ${s.latePackets}`);
+  assert.ok(concealedRatio(run, 20, durationMs) <= 0.01, `concealed ratio ${concealedRatio(run, 20, durationMs)}`);
+  assertContinuous(run, 'jitter');
+});
+
+for (const skewPpm of [500, -500]) {
+  test(`${skewPpm > 0 ? '+' : ''}${skewPpm} ppm sender clock for 10 minutes: the delay holds within 5 ms of target`, () => {
+    const durationMs = 600_000;
+    const run = play({ signal: 'tone', frameMs: 20, durationMs, skewPpm }, CLEAN_LAN, 3);
+    // The sender's last packet leaves at 600 s on its clock: stop checking a second before.
+    const steady = run.pulls.filter((p) => p.nowMs >= 30_000 && p.nowMs < durationMs - 1000);
+    let maxDev = 0;
+    for (const p of steady) {
+      assert.equal(p.stats.state, 'playing', `state at ${p.nowMs} ms`);
+      maxDev = Math.max(maxDev, Math.abs(p.stats.currentDelayMs - p.stats.targetDelayMs));
+    }
+    assert.ok(maxDev <= 5, `max deviation ${maxDev} ms`);
+    const last = steady[steady.length - 1]!.stats;
+    assert.equal(last.underruns, 0);
+    assert.equal(last.concealedFrames, 0);
+    // 500 ppm of 600 s is 300 ms of audio (14400 samples) to absorb, by small steps.
+    const netStretch = last.acceleratedSamples - last.preemptiveSamples;
+    const drift = (skewPpm * 1e-6 * durationMs * SAMPLE_RATE) / 1000;
+    assert.ok(Math.abs(netStretch - drift) < 0.1 * Math.abs(drift), `net stretch ${netStretch} samples for a drift of ${drift}`);
+    assert.ok(last.stretchedFrames > 40, `corrected in ${last.stretchedFrames} small steps`);
+    assertContinuous(run, `${skewPpm} ppm`);
+  });
+}
+
+test('sequence number and timestamp wrap mid-stream do not change a single output sample', () => {
+  const durationMs = 5000;
+  const network: NetworkModel = { ...CLEAN_LAN, lossRate: 0.05 };
+  const wrapping = play({ signal: 'tone', frameMs: 20, durationMs, startSeq: 65500, startTimestamp: 2 ** 32 - SAMPLE_RATE }, network, 5, true);
+  const plain = play({ signal: 'tone', frameMs: 20, durationMs, startSeq: 1000, startTimestamp: 1_000_000 }, network, 5, true);
+  assert.ok(plain.final.packetsLost > 0 && plain.final.concealedSamples + plain.final.fecRecoveredFrames > 0, 'the trace exercises loss handling');
+  assert.deepEqual(wrapping.final, plain.final);
+  assert.ok(Buffer.from(wrapping.output!.buffer).equals(Buffer.from(plain.output!.buffer)), 'identical output');
+});
+
+test('an SSRC change resets the stream with a fresh decoder and counts it', () => {
+  const durationMs = 10000;
+  let decoders = 0;
+  const createDecoder = (): PlayoutDecoder => {
+    decoders++;
+    return new OpusDecoder();
+  };
+  const buffer = new PlayoutBuffer({ createDecoder });
+  const events = makeTrace({ signal: 'tone', frameMs: 20, durationMs, ssrcChangeAtMs: 5000 }, CLEAN_LAN, 7);
+  const run = runTrace(buffer, events, durationMs, true);
+  const s = run.final;
+  assert.equal(s.ssrcChanges, 1);
+  assert.equal(decoders, 2);
+  assert.equal(s.latePackets, 0, 'the new stream is not mistaken for late packets');
+  assert.equal(s.duplicatePackets, 0);
+  assert.equal(s.packetsLost, 0);
+  assert.equal(s.underruns, 0);
+  assert.ok(Math.abs(frequencyHz(run.output!, 6000, 9500) - 440) <= 1, 'the new stream plays');
+  buffer.reset();
+  assert.deepEqual(
+    { ...buffer.stats(), targetDelayMs: 0 },
+    { ...new PlayoutBuffer({ createDecoder }).stats(), targetDelayMs: 0 },
+    'reset() returns to the fresh state',
+  );
+});
+
+test('a talk-spurt gap fades to silence and goes idle; the next spurt (marker) plays at low delay', () => {
+  const durationMs = 8000;
+  const sender: SenderModel = { signal: 'tone', frameMs: 20, durationMs, pauses: [{ fromMs: 3000, toMs: 5000 }] };
+  const events = makeTrace(sender, CLEAN_LAN, 7);
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  const run = runTrace(buffer, events, durationMs, true);
+  const at = (ms: number) => run.pulls[ms / PULL_MS]!;
+
+  assert.equal(at(4000).stats.state, 'idle');
+  assert.ok(at(4000).stats.concealedFrames <= 4, `a few frames concealed before going idle: ${at(4000).stats.concealedFrames}`);
+  const gap = run.output!.subarray((3200 * SAMPLE_RATE) / 1000, (5000 * SAMPLE_RATE) / 1000);
+  assert.ok(gap.every((s) => s === 0), 'silence during the gap');
+
+  const spurt = events.find((e) => e.sentMs >= 5000)!;
+  assert.equal(spurt.packet.marker, true);
+  const firstSound = run.pulls.find((p) => p.nowMs > 5000 && !p.silent)!;
+  const latencyMs = firstSound.nowMs - spurt.arrivalMs;
+  assert.ok(latencyMs <= firstSound.stats.targetDelayMs + PULL_MS, `spurt plays ${latencyMs} ms after its first packet arrived`);
+  assert.equal(at(6000).stats.state, 'playing');
+  assert.ok(Math.abs(at(6000).stats.currentDelayMs - at(6000).stats.targetDelayMs) <= 5);
+  assert.equal(run.final.underruns, 0);
+  assertContinuous(run, 'talk spurts');
+});
+
+test('a timestamp jump with consecutive sequence numbers is a pause, not loss', () => {
+  const durationMs = 6000;
+  const run = play({ signal: 'tone', frameMs: 20, durationMs, timestampJump: { atMs: 2000, samples: 10 * SAMPLE_RATE } }, CLEAN_LAN, 7, true);
+  const s = run.final;
+  assert.equal(s.latePackets, 0);
+  assert.equal(s.packetsLost, 0);
+  assert.ok(s.concealedFrames === 0, `concealed ${s.concealedFrames}`);
+  assert.ok(Math.abs(s.currentDelayMs - s.targetDelayMs) <= 5);
+  assert.ok(Math.abs(frequencyHz(run.output!, 2500, 5500) - 440) <= 1);
+});
+
+test('Opus DTX: silence is not concealed, the buffer reports dtx and resumes on speech', () => {
+  const encoder = new OpusEncoder({ frameMs: 20, bitrate: 32000, fec: true, dtx: true });
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  const pcm = new Int16Array(960);
+  const output: Int16Array[] = [];
+  let seq = 100;
+  let sentDtx = 0;
+  let state = '';
+  // 1 s tone, 2 s silence, 1 s tone. Like WebRTC, of consecutive DTX packets
+  // (at most 2 bytes) only the first is sent; libopus's periodic comfort-noise
+  // updates (a few bytes, every ~400 ms) are sent too.
+  let previousDtx = false;
+  for (let k = 0; k < 200; k++) {
+    const talking = k < 50 || k >= 150;
+    for (let i = 0; i < 960; i++) pcm[i] = talking ? Math.round(8000 * Math.sin((2 * Math.PI * 440 * (k * 960 + i)) / SAMPLE_RATE)) : 0;
+    const payload = encoder.encode(pcm);
+    const dtx = payload.length <= 2;
+    if (!dtx || !previousDtx) {
+      buffer.insert({ seq: seq++ & 0xffff, timestamp: k * 960, ssrc: 9, marker: false, payload }, k * 20 + 20);
+      if (dtx) sentDtx++;
+    }
+    previousDtx = dtx;
+    for (const nowMs of [k * 20 + 20, k * 20 + 30]) output.push(buffer.pull(PULL_SAMPLES, nowMs));
+    if (k === 140) state = buffer.stats().state;
+  }
+  assert.ok(sentDtx >= 1, `DTX packets sent: ${sentDtx}`);
+  assert.ok(seq - 100 < 130, `packets sent: ${seq - 100} of 200 frames`);
+  assert.equal(state, 'dtx');
+  const s = buffer.stats();
+  assert.equal(s.concealedFrames, 0);
+  assert.equal(s.state, 'playing');
+  const all = new Int16Array(output.length * PULL_SAMPLES);
+  output.forEach((o, i) => all.set(o, i * PULL_SAMPLES));
+  assert.ok(Math.abs(frequencyHz(all, 3300, 3900) - 440) <= 2, 'speech resumes after DTX');
+});
