@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PlayoutBuffer, PlayoutOptionsError, type PlayoutDecoder } from '../electron/engine/playout/playout-buffer';
+import { PlayoutBuffer, PlayoutInputError, type PlayoutDecoder } from '../electron/engine/playout/playout-buffer';
 import { OpusDecoder, OpusEncoder } from '../native/opus/index';
 import {
   makeTrace,
@@ -69,15 +69,15 @@ test('before the first packet pull returns silence; bad input names the field', 
   assert.equal(out.length, 480);
   assert.ok(out.every((s) => s === 0));
   assert.equal(buffer.stats().state, 'idle');
-  assert.throws(() => new PlayoutBuffer({} as never), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'createDecoder');
+  assert.throws(() => new PlayoutBuffer({} as never), (e: unknown) => e instanceof PlayoutInputError && e.field === 'createDecoder');
   assert.throws(
     () => new PlayoutBuffer({ createDecoder: opusDecoder, minDelayMs: 100, maxDelayMs: 50 }),
-    (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'maxDelayMs',
+    (e: unknown) => e instanceof PlayoutInputError && e.field === 'maxDelayMs',
   );
   const packet = { seq: 70000, timestamp: 0, ssrc: 1, marker: false, payload: new Uint8Array(3) };
-  assert.throws(() => buffer.insert(packet, 0), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'packet.seq');
-  assert.throws(() => buffer.pull(0, 0), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'samples');
-  assert.throws(() => buffer.insert({ ...packet, seq: 1 }, Number.NaN), (e: unknown) => e instanceof PlayoutOptionsError && e.field === 'arrivalMs');
+  assert.throws(() => buffer.insert(packet, 0), (e: unknown) => e instanceof PlayoutInputError && e.field === 'packet.seq');
+  assert.throws(() => buffer.pull(0, 0), (e: unknown) => e instanceof PlayoutInputError && e.field === 'samples');
+  assert.throws(() => buffer.insert({ ...packet, seq: 1 }, Number.NaN), (e: unknown) => e instanceof PlayoutInputError && e.field === 'arrivalMs');
 });
 
 test('0 % loss on a clean LAN: the tone plays at one frame of delay, no underrun, nothing concealed', () => {
@@ -141,7 +141,7 @@ test('40 ms jitter with reordering and duplicates: the target grows to cover it,
   assert.ok(s.duplicatePackets > 10, `duplicates counted: ${s.duplicatePackets}`);
   assert.ok(s.targetDelayMs > 45 && s.targetDelayMs < 80, `target ${s.targetDelayMs} ms for 40 ms jitter`);
   assert.ok(s.jitterMs > 5, `RFC 3550 jitter ${s.jitterMs} ms`);
-  assert.ok(s.latePackets <= 5, `late ${s.latePackets}`);
+  assert.ok(s.latePackets <= 0.01 * s.packetsReceived, `late ${s.latePackets} of ${s.packetsReceived}`);
   assert.ok(concealedRatio(run, 20, durationMs) <= 0.01, `concealed ratio ${concealedRatio(run, 20, durationMs)}`);
   assertContinuous(run, 'jitter');
 });
@@ -275,4 +275,18 @@ test('Opus DTX: silence is not concealed, the buffer reports dtx and resumes on 
   const all = new Int16Array(output.length * PULL_SAMPLES);
   output.forEach((o, i) => all.set(o, i * PULL_SAMPLES));
   assert.ok(Math.abs(frequencyHz(all, 3300, 3900) - 440) <= 2, 'speech resumes after DTX');
+});
+
+test('a packet the decoder rejects is concealed and counted; playout goes on', () => {
+  const durationMs = 3000;
+  const events = makeTrace({ signal: 'tone', frameMs: 20, durationMs }, CLEAN_LAN, 7);
+  const victim = events.findIndex((e) => e.sentMs === 1000);
+  // TOC code 3 announcing 63 frames of 10 ms: longer than any Opus packet may be.
+  const corrupt = new Uint8Array([0x03, 0x3f, 1, 2, 3, 4, 5, 6, 7, 8]);
+  events[victim] = { ...events[victim]!, packet: { ...events[victim]!.packet, payload: corrupt } };
+  const run = runTrace(new PlayoutBuffer({ createDecoder: opusDecoder }), events, durationMs, true);
+  assert.equal(run.final.corruptPackets, 1);
+  assert.equal(run.final.concealedFrames, 1);
+  assert.equal(run.final.state, 'playing');
+  assert.ok(Math.abs(frequencyHz(run.output!, 1500, 2900) - 440) <= 2);
 });

@@ -55,23 +55,29 @@ export interface FrameContext {
 
 /** Opus PLC and FEC work in multiples of 2.5 ms. */
 const GRANULE = 120;
+// Shared results: deciding allocates nothing except for an expand.
+const NORMAL: FrameOperation = { op: 'normal' };
+const MERGE: FrameOperation = { op: 'merge' };
+const FADE_OUT: FrameOperation = { op: 'fade-out' };
+const SILENCE: FrameOperation = { op: 'silence' };
+const START: FrameOperation = { op: 'start' };
 
 export function decideFrame(c: FrameContext): FrameOperation {
-  if (c.mode === 'silent') return c.head !== undefined && c.readyToStart ? { op: 'start' } : { op: 'silence' };
+  if (c.mode === 'silent') return c.head !== undefined && c.readyToStart ? START : SILENCE;
   const head = c.head;
-  if (head !== undefined && head.ts === c.nextTs) return c.mode === 'concealing' ? { op: 'merge' } : { op: 'normal' };
+  if (head !== undefined && head.ts === c.nextTs) return c.mode === 'concealing' ? MERGE : NORMAL;
   if (head === undefined) {
     // Nothing more after a DTX frame is the sender's intended silence, not loss.
-    if (c.lastDecodedWasDtx || c.concealedRunMs >= CONCEAL_SILENT_MS) return { op: 'fade-out' };
+    if (c.lastDecodedWasDtx || c.concealedRunMs >= CONCEAL_SILENT_MS) return FADE_OUT;
     return { op: 'expand', samples: c.frameSamples, fec: false };
   }
   // A later packet is waiting. Consecutive sequence numbers (or a talk-spurt
   // marker) across a timestamp gap mean the sender sent nothing in between.
   const pause = head.seq === c.expectedSeq || head.marker;
-  if (pause || c.concealedRunMs >= CONCEAL_SILENT_MS) return { op: 'fade-out' };
+  if (pause || c.concealedRunMs >= CONCEAL_SILENT_MS) return FADE_OUT;
   const gap = head.ts - c.nextTs;
   const samples = Math.min(c.frameSamples, Math.floor(gap / GRANULE) * GRANULE);
-  if (samples === 0) return { op: 'merge' };
+  if (samples === 0) return MERGE;
   return { op: 'expand', samples, fec: gap === samples };
 }
 

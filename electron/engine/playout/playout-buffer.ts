@@ -16,6 +16,7 @@ import {
   decideStretch,
   DTX_MAX_PAYLOAD_BYTES,
   MIN_STRETCH_MS,
+  type FrameContext,
   type PlayoutMode,
 } from './decision';
 import { accelerate, applyGainRamp, crossFadeFrom, findPeriod, isQuiet, preemptiveExpand, type PeriodMatch } from './dsp';
@@ -73,11 +74,13 @@ export interface PlayoutStats {
   /** Packets that arrived after their audio had been concealed or skipped: the buffer ran dry while playing. */
   underruns: number;
   ssrcChanges: number;
+  /** Packets the decoder rejected; their audio was concealed. */
+  corruptPackets: number;
   state: 'idle' | 'playing' | 'concealing' | 'dtx';
 }
 
-export class PlayoutOptionsError extends TypeError {
-  override readonly name = 'PlayoutOptionsError';
+export class PlayoutInputError extends TypeError {
+  override readonly name = 'PlayoutInputError';
   constructor(
     readonly field: string,
     message: string,
@@ -114,6 +117,16 @@ export class PlayoutBuffer {
   private readonly seqUnwrap = new RtpUnwrapper(16);
   private readonly tsUnwrap = new RtpUnwrapper(32);
   private readonly period: PeriodMatch = { lag: 0, correlation: 0 };
+  private readonly frameContext: FrameContext = {
+    mode: 'silent',
+    head: undefined,
+    nextTs: 0,
+    expectedSeq: 0,
+    frameSamples: DEFAULT_FRAME_SAMPLES,
+    concealedRunMs: 0,
+    lastDecodedWasDtx: false,
+    readyToStart: false,
+  };
 
   private ssrc: number | undefined;
   private mode: PlayoutMode = 'silent';
@@ -139,16 +152,16 @@ export class PlayoutBuffer {
   private counters = emptyCounters();
 
   constructor(options: PlayoutOptions) {
-    if (typeof options !== 'object' || options === null) throw new PlayoutOptionsError('options', 'must be an object');
-    if (typeof options.createDecoder !== 'function') throw new PlayoutOptionsError('createDecoder', 'must be a function returning a PlayoutDecoder');
+    if (typeof options !== 'object' || options === null) throw new PlayoutInputError('options', 'must be an object');
+    if (typeof options.createDecoder !== 'function') throw new PlayoutInputError('createDecoder', 'must be a function returning a PlayoutDecoder');
     if (options.sampleRate !== undefined && options.sampleRate !== SAMPLE_RATE) {
-      throw new PlayoutOptionsError('sampleRate', `only ${SAMPLE_RATE} is supported (got ${String(options.sampleRate)})`);
+      throw new PlayoutInputError('sampleRate', `only ${SAMPLE_RATE} is supported (got ${String(options.sampleRate)})`);
     }
     const minDelayMs = options.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
     const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
-    if (!Number.isFinite(minDelayMs) || minDelayMs < 0) throw new PlayoutOptionsError('minDelayMs', `must be a finite number >= 0 (got ${minDelayMs})`);
+    if (!Number.isFinite(minDelayMs) || minDelayMs < 0) throw new PlayoutInputError('minDelayMs', `must be a finite number >= 0 (got ${minDelayMs})`);
     if (!Number.isFinite(maxDelayMs) || maxDelayMs < Math.max(minDelayMs, 1)) {
-      throw new PlayoutOptionsError('maxDelayMs', `must be a finite number >= max(minDelayMs, 1) (got ${maxDelayMs})`);
+      throw new PlayoutInputError('maxDelayMs', `must be a finite number >= max(minDelayMs, 1) (got ${maxDelayMs})`);
     }
     this.createDecoder = options.createDecoder;
     this.maxDelayMs = maxDelayMs;
@@ -161,7 +174,7 @@ export class PlayoutBuffer {
   /** Adds a packet that arrived at `arrivalMs` (receiver clock). */
   insert(packet: RtpAudioPacket, arrivalMs: number): void {
     checkPacket(packet);
-    if (!Number.isFinite(arrivalMs)) throw new PlayoutOptionsError('arrivalMs', `must be a finite number (got ${String(arrivalMs)})`);
+    if (!Number.isFinite(arrivalMs)) throw new PlayoutInputError('arrivalMs', `must be a finite number (got ${String(arrivalMs)})`);
 
     if (this.ssrc !== undefined && packet.ssrc !== this.ssrc) {
       this.counters.ssrcChanges++;
@@ -205,8 +218,8 @@ export class PlayoutBuffer {
    * Silence before the first packet and while idle.
    */
   pull(samples: number, nowMs: number): Int16Array {
-    if (!Number.isInteger(samples) || samples <= 0) throw new PlayoutOptionsError('samples', `must be a positive integer (got ${String(samples)})`);
-    if (!Number.isFinite(nowMs)) throw new PlayoutOptionsError('nowMs', `must be a finite number (got ${String(nowMs)})`);
+    if (!Number.isInteger(samples) || samples <= 0) throw new PlayoutInputError('samples', `must be a positive integer (got ${String(samples)})`);
+    if (!Number.isFinite(nowMs)) throw new PlayoutInputError('nowMs', `must be a finite number (got ${String(nowMs)})`);
 
     const startedSilent = this.mode === 'silent';
     while (this.sync.available < samples) this.produce(samples - this.sync.available, nowMs);
@@ -242,6 +255,7 @@ export class PlayoutBuffer {
       stretchedFrames: c.stretchedFrames,
       underruns: c.underruns,
       ssrcChanges: c.ssrcChanges,
+      corruptPackets: c.corruptPackets,
       state: this.mode === 'silent' ? (this.lastDecodedWasDtx ? 'dtx' : 'idle') : this.mode,
     };
   }
@@ -273,16 +287,16 @@ export class PlayoutBuffer {
       this.counters.latePackets += stale;
     }
     const head = this.packets.head();
-    const operation = decideFrame({
-      mode: this.mode,
-      head,
-      nextTs: this.nextTs,
-      expectedSeq: this.expectedSeq,
-      frameSamples: this.frameSamples,
-      concealedRunMs: this.concealedRunMs,
-      lastDecodedWasDtx: this.lastDecodedWasDtx,
-      readyToStart: this.mode === 'silent' && head !== undefined && this.readyToStart(needed, nowMs),
-    });
+    const c = this.frameContext;
+    c.mode = this.mode;
+    c.head = head;
+    c.nextTs = this.nextTs;
+    c.expectedSeq = this.expectedSeq;
+    c.frameSamples = this.frameSamples;
+    c.concealedRunMs = this.concealedRunMs;
+    c.lastDecodedWasDtx = this.lastDecodedWasDtx;
+    c.readyToStart = this.mode === 'silent' && head !== undefined && this.readyToStart(needed, nowMs);
+    const operation = decideFrame(c);
     switch (operation.op) {
       case 'silence':
         this.sync.appendSilence(needed);
@@ -324,7 +338,7 @@ export class PlayoutBuffer {
     // The tail of concealment (or silence) to cross-fade from, taken before the decoder moves on.
     const gain = concealGain(this.concealedRunMs);
     const fadeFrom = merge && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
-    const pcm = this.decoder.decode(packet.payload);
+    const pcm = this.decodeOrConceal(packet.payload);
     if (merge) this.mergeIn(pcm, fadeFrom, gain);
     this.sync.append(pcm);
     if (pcm.length > 0) this.frameSamples = pcm.length;
@@ -335,6 +349,22 @@ export class PlayoutBuffer {
     this.lastDecodedWasDtx = packet.payload.length <= DTX_MAX_PAYLOAD_BYTES || isQuiet(pcm, 0, pcm.length);
     this.mode = 'playing';
     this.concealedRunMs = 0;
+  }
+
+  /** A corrupt packet must not stop the audio path: it is concealed like a lost one. */
+  private decodeOrConceal(payload: Uint8Array): Int16Array {
+    try {
+      return this.decoder.decode(payload);
+    } catch {
+      return this.concealCorrupt(this.frameSamples);
+    }
+  }
+
+  private concealCorrupt(samples: number): Int16Array {
+    this.counters.corruptPackets++;
+    this.counters.concealedFrames++;
+    this.counters.concealedSamples += samples;
+    return this.decoder.conceal(samples);
   }
 
   private mergeIn(pcm: Int16Array, fadeFrom: Int16Array | undefined, gain: number): void {
@@ -352,7 +382,12 @@ export class PlayoutBuffer {
     const gain = concealGain(this.concealedRunMs);
     const wasConcealing = this.mode === 'concealing';
     const fadeFrom = wasConcealing && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
-    const pcm = this.decoder.decodeFec(head.payload, samples);
+    let pcm: Int16Array;
+    try {
+      pcm = this.decoder.decodeFec(head.payload, samples);
+    } catch {
+      pcm = this.concealCorrupt(samples);
+    }
     if (wasConcealing) this.mergeIn(pcm, fadeFrom, gain);
     this.sync.append(pcm);
     this.nextTs += samples;
@@ -489,20 +524,21 @@ function emptyCounters() {
     stretchedFrames: 0,
     underruns: 0,
     ssrcChanges: 0,
+    corruptPackets: 0,
   };
 }
 
 function checkPacket(packet: RtpAudioPacket): void {
-  if (typeof packet !== 'object' || packet === null) throw new PlayoutOptionsError('packet', 'must be an object');
+  if (typeof packet !== 'object' || packet === null) throw new PlayoutInputError('packet', 'must be an object');
   checkUint('packet.seq', packet.seq, 0xffff);
   checkUint('packet.timestamp', packet.timestamp, 0xffffffff);
   checkUint('packet.ssrc', packet.ssrc, 0xffffffff);
-  if (typeof packet.marker !== 'boolean') throw new PlayoutOptionsError('packet.marker', `must be a boolean (got ${typeof packet.marker})`);
-  if (!(packet.payload instanceof Uint8Array)) throw new PlayoutOptionsError('packet.payload', `must be a Uint8Array (got ${typeof packet.payload})`);
+  if (typeof packet.marker !== 'boolean') throw new PlayoutInputError('packet.marker', `must be a boolean (got ${typeof packet.marker})`);
+  if (!(packet.payload instanceof Uint8Array)) throw new PlayoutInputError('packet.payload', `must be a Uint8Array (got ${typeof packet.payload})`);
 }
 
 function checkUint(field: string, value: unknown, max: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new PlayoutOptionsError(field, `must be an integer in 0..${max} (got ${String(value)})`);
+    throw new PlayoutInputError(field, `must be an integer in 0..${max} (got ${String(value)})`);
   }
 }
