@@ -17,6 +17,8 @@ const SAMPLES_PER_MS = 48;
 
 interface DriftResult {
   maxDevMs: number;
+  /** Wall time per 10 ms pull, Opus decoding included. */
+  pullUs: number;
   concealedFrames: number;
   finalDelayMs: number;
 }
@@ -26,15 +28,20 @@ function measure(events: PacketEvent[], receiver: { insert(e: PacketEvent): void
   let next = 0;
   let maxDevMs = 0;
   let finalDelayMs = 0;
+  let pullMs = 0;
+  let pulls = 0;
   for (let nowMs = 0; nowMs < DURATION_MS - 1000; nowMs += PULL_MS) {
     while (next < events.length && events[next]!.arrivalMs <= nowMs) receiver.insert(events[next++]!);
+    const started = performance.now();
     receiver.pull(nowMs);
+    pullMs += performance.now() - started;
+    pulls++;
     if (nowMs >= CONVERGED_MS) {
       finalDelayMs = receiver.delayMs();
       maxDevMs = Math.max(maxDevMs, Math.abs(finalDelayMs - receiver.targetMs()));
     }
   }
-  return { maxDevMs, concealedFrames: receiver.concealedFrames(), finalDelayMs };
+  return { maxDevMs, pullUs: (pullMs * 1000) / pulls, concealedFrames: receiver.concealedFrames(), finalDelayMs };
 }
 
 function adaptive(events: PacketEvent[]): DriftResult {
@@ -109,7 +116,7 @@ export function runDriftBench(log: (line: string) => void = console.log): DriftB
     const baseline = naive(events, 22);
     const label = skewPpm > 0 ? 'plus500' : 'minus500';
     log(
-      `${skewPpm > 0 ? '+' : ''}${skewPpm} ppm: adaptive max dev ${ours.maxDevMs.toFixed(2)} ms (concealed ${ours.concealedFrames} frames), ` +
+      `${skewPpm > 0 ? '+' : ''}${skewPpm} ppm: adaptive max dev ${ours.maxDevMs.toFixed(2)} ms (concealed ${ours.concealedFrames} frames, ${ours.pullUs.toFixed(1)} us per pull), ` +
         `naive max dev ${baseline.maxDevMs.toFixed(2)} ms (concealed ${baseline.concealedFrames} frames, final level ${baseline.finalDelayMs.toFixed(1)} ms), ` +
         `ratio naive/adaptive ${(baseline.maxDevMs / ours.maxDevMs).toFixed(1)}`,
     );
