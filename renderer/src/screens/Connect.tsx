@@ -98,7 +98,13 @@ export function Connect({ model }: { model: StationModel }) {
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [prefilled, setPrefilled] = useState(false);
+  const [focusFirstError, setFocusFirstError] = useState(0);
   const uid = useId();
+
+  // After a refused submit, take the keyboard user to the first field that needs fixing.
+  useEffect(() => {
+    if (focusFirstError > 0) document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus();
+  }, [focusFirstError]);
 
   useEffect(() => {
     if (prefilled || !settings) return;
@@ -120,8 +126,7 @@ export function Connect({ model }: { model: StationModel }) {
     const { config, errors: found } = checkForm(form);
     setErrors(found);
     if (!config) {
-      const first = document.querySelector<HTMLElement>('[aria-invalid="true"]');
-      first?.focus();
+      setFocusFirstError((count) => count + 1);
       return;
     }
     setBusy(true);

@@ -21,7 +21,7 @@ export function Health({ model }: { model: StationModel }) {
       {health.length === 0 ? (
         <p className="empty">No remote stations.</p>
       ) : (
-        <div className="table-scroll">
+        <div className="table-scroll" role="region" aria-label="Link health per station" tabIndex={0}>
           <table className="health">
             <thead>
               <tr>

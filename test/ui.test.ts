@@ -1,0 +1,316 @@
+// The renderer in headless Chromium against the real WebSocket bridge and a scripted station:
+// inline validation, keyboard operation, device loss, meters without React re-renders, health, layout.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { StationControl } from '../electron/common/contract';
+import { withSettings } from '../electron/control/settings-control';
+import { ControlBridgeServer } from '../electron/control/ws-bridge';
+import { SettingsStore } from '../electron/settings/store';
+import { ScriptedStation } from './contract-station.fixture';
+import { buildRenderer, collectPageErrors, launchChromium, screenshot } from './ui-harness.fixture';
+
+// Browser globals for the page.evaluate callbacks: this file compiles without the DOM lib, and adding
+// it project-wide would hide accidental DOM use in Node code.
+declare const document: any;
+declare const window: any;
+declare const MutationObserver: any;
+declare const HTMLCanvasElement: any;
+declare function getComputedStyle(element: unknown): { color: string; outlineStyle: string };
+
+let rendererDir: string;
+let scratch: string;
+let browser: Browser;
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'partyline-ui-'));
+  rendererDir = path.join(scratch, 'renderer');
+  await buildRenderer(rendererDir);
+  browser = await launchChromium();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+after(async () => {
+  await browser.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+interface Rig {
+  station: ScriptedStation;
+  page: Page;
+  url: string;
+  errors: string[];
+}
+
+async function openRig(options: { control?: (station: ScriptedStation) => StationControl; width?: number } = {}): Promise<Rig> {
+  const station = new ScriptedStation();
+  const bridge = new ControlBridgeServer({ control: options.control?.(station) ?? station, staticRoot: rendererDir });
+  const { url } = await bridge.start();
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  cleanups.push(async () => {
+    await context.close();
+    await bridge.close();
+    assert.deepEqual(errors, [], 'the page logged no errors');
+  });
+  await page.goto(url);
+  await page.getByRole('tab', { name: 'Connect' }).waitFor();
+  return { station, page, url, errors };
+}
+
+/** Polls a condition on the station side; the deadline only stops a hung test, it is not asserted. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+async function joinProgram(rig: Rig, lines = ['Program']): Promise<void> {
+  const { page } = rig;
+  await page.getByLabel('Server URL').fill('ws://127.0.0.1:9000/');
+  await page.getByLabel('Station name').fill('FOH');
+  for (const [index, line] of lines.entries()) {
+    if (index > 0) await page.getByRole('button', { name: 'Add line' }).click();
+    await page.getByLabel(`Line ${index + 1}`, { exact: true }).fill(line);
+  }
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByRole('status', { name: 'Station: On air' }).waitFor();
+}
+
+test('Connect: invalid values are shown inline next to each field and nothing is sent; valid values connect and are remembered', async () => {
+  const settingsFile = path.join(scratch, 'connect-settings.json');
+  const store = new SettingsStore(settingsFile);
+  await store.load();
+  const rig = await openRig({ control: (station) => withSettings(station, store) });
+  const { page, station } = rig;
+
+  await page.getByRole('button', { name: 'Connect' }).click();
+  const url = page.getByLabel('Server URL');
+  assert.equal(await url.getAttribute('aria-invalid'), 'true');
+  const urlError = await url.getAttribute('aria-describedby');
+  assert.equal(await page.locator(`#${urlError}`).textContent(), 'server url must be a ws:// or wss:// URL');
+  const name = page.getByLabel('Station name');
+  assert.equal(await page.locator(`#${await name.getAttribute('aria-describedby')}`).textContent(), 'station name is required');
+  const line = page.getByLabel('Line 1', { exact: true });
+  assert.equal(await page.locator(`#${await line.getAttribute('aria-describedby')}`).textContent(), 'line name is required');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid')), 'true', 'focus moved to the first bad field');
+
+  // Host mode: the port is checked as a port.
+  await page.getByLabel('Host on this machine').check();
+  await page.getByLabel('Port').fill('70000');
+  assert.equal(await page.locator(`#${await page.getByLabel('Port').getAttribute('aria-describedby')}`).textContent(), 'Too big: expected number to be <=65535');
+  // An invalid ICE URL list is named too.
+  await page.getByRole('button', { name: 'Add STUN/TURN server' }).click();
+  assert.equal(await page.getByLabel('URLs (comma-separated)').getAttribute('aria-invalid'), 'true');
+  await page.getByRole('button', { name: 'Remove ICE server 1' }).click();
+  await page.getByLabel('Join a server').check();
+  await screenshot(page, 'ui-connect-validation');
+  assert.equal(station.calls.filter((call) => call.name === 'station.connect').length, 0, 'nothing invalid reached the station');
+
+  await page.getByLabel('Line 1', { exact: true }).fill('Program');
+  await page.getByLabel('Secret (optional)').fill('hunter2');
+  await joinProgram(rig);
+  const connect = station.calls.find((call) => call.name === 'station.connect');
+  assert.deepEqual(connect?.input, {
+    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/' },
+    name: 'FOH',
+    lines: [{ line: 'Program', secret: 'hunter2' }],
+    iceServers: [],
+  });
+
+  // A fresh page offers the last values again (but not the secret).
+  await station.invoke('station.disconnect', {});
+  await page.reload();
+  await page.getByLabel('Station name').waitFor();
+  await page.waitForFunction(() => document.querySelector('input[autocomplete="off"]')?.value === 'FOH');
+  assert.equal(await page.getByLabel('Server URL').inputValue(), 'ws://127.0.0.1:9000/');
+  assert.equal(await page.getByLabel('Line 1', { exact: true }).inputValue(), 'Program');
+  assert.equal(await page.getByLabel('Secret (optional)').inputValue(), '');
+});
+
+test('Keypanel: keyboard operable with visible focus; tap latches, hold is momentary, shortcuts work', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await joinProgram(rig, ['Program', 'Stage']);
+  station.settings = { ...station.settings, talkHoldThresholdMs: 2000 };
+
+  // Tabs are reachable and switch with the arrow keys.
+  await page.getByRole('tab', { name: 'Connect' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getByRole('tab', { name: 'Keypanel' }).getAttribute('aria-selected'), 'true');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.equal(outline, 'solid', 'keyboard focus is visible');
+  // Reload settings into the page so it knows the 2000 ms threshold.
+  await page.reload();
+  await page.getByRole('tab', { name: 'Keypanel' }).click();
+
+  const programTalk = page.locator('[data-line="Program"] .talk-key');
+  const talkOf = (line: string) => station.state.lines.find((entry) => entry.line === line)?.talk;
+
+  // Tap (Space down/up well inside the threshold): latched.
+  await programTalk.focus();
+  await page.keyboard.press('Space');
+  await eventually(() => talkOf('Program') === true, 'tap latched talk on Program');
+  await page.locator('[data-line="Program"] .talk-key[aria-pressed="true"]').waitFor();
+  await screenshot(page, 'ui-keypanel-latched');
+  // Pressing a latched key unlatches it.
+  await page.keyboard.press('Space');
+  await eventually(() => talkOf('Program') === false, 'second tap unlatched Program');
+
+  // Hold longer than a short threshold: momentary, talk ends on release.
+  station.settings = { ...station.settings, talkHoldThresholdMs: 50 };
+  await page.reload();
+  await page.getByRole('tab', { name: 'Keypanel' }).click();
+  await page.locator('[data-line="Stage"] .talk-key').waitFor();
+  await page.keyboard.down('Digit2');
+  await eventually(() => talkOf('Stage') === true, 'holding 2 keys talk on Stage');
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  await page.keyboard.up('Digit2');
+  await eventually(() => talkOf('Stage') === false, 'releasing the held key ends talk on Stage');
+  assert.deepEqual(
+    station.calls.filter((call) => call.name === 'line.setTalk').map((call) => call.input),
+    [
+      { line: 'Program', on: true },
+      { line: 'Program', on: false },
+      { line: 'Stage', on: true },
+      { line: 'Stage', on: false },
+    ],
+  );
+
+  // Shift+1 toggles listen on strip 1; the activity light names who talks.
+  await page.keyboard.press('Shift+Digit1');
+  await eventually(() => station.state.lines[0]?.listen === false, 'Shift+1 turned listen off on Program');
+  await page.locator('[data-line="Program"] .listen-key[aria-pressed="false"]').waitFor();
+  const lines = station.state.lines.map((entry) => (entry.line === 'Stage' ? { ...entry, talkers: [{ stationId: 'b', name: 'Stage Left' }] } : entry));
+  station.state = { ...station.state, lines };
+  station.emit('state', station.state);
+  await page.locator('[data-line="Stage"] .activity.lit').waitFor();
+  assert.equal(await page.locator('[data-line="Stage"] .talkers').textContent(), 'Stage Left');
+
+  // Volume from the keyboard.
+  await page.locator('[data-line="Program"] input[type="range"]').focus();
+  await page.keyboard.press('ArrowLeft');
+  await eventually(() => (station.state.lines[0]?.volume ?? 1) < 1, 'volume lowered from the keyboard');
+});
+
+test('Devices: a remembered device that disappears is clearly reported', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await page.getByRole('tab', { name: 'Devices' }).click();
+  await page.getByLabel('Input (microphone)').selectOption('PulseAudio:Headset:0');
+  await eventually(() => station.state.devices.inputId === 'PulseAudio:Headset:0', 'input selected');
+  await page.getByRole('button', { name: /Test tone/ }).click();
+  await eventually(() => station.toneOn, 'test tone on');
+  await page.locator('button[aria-pressed="true"]', { hasText: 'Test tone' }).waitFor();
+
+  station.unplugInput('PulseAudio:Headset:0');
+  const problem = page.locator('.device-problem');
+  await problem.waitFor();
+  assert.match((await problem.textContent()) ?? '', /chosen input “PulseAudio:Headset:0” is not connected/);
+  assert.equal(await problem.getAttribute('role'), 'alert');
+  assert.equal(await page.getByLabel('Input (microphone)').inputValue(), 'PulseAudio:Headset:0');
+  assert.match((await page.locator('option:checked').first().textContent()) ?? '', /Missing: PulseAudio:Headset:0/);
+  await screenshot(page, 'ui-devices-missing');
+
+  // Picking another device clears the warning.
+  await page.getByLabel('Input (microphone)').selectOption('PulseAudio:Desk mic:0');
+  await problem.waitFor({ state: 'detached' });
+});
+
+test('Meters: frames are drawn on the canvas with no DOM updates outside it; peers appear by name', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await joinProgram(rig);
+  station.emit('health', {
+    peers: [{ stationId: 'stage', name: 'Stage', connection: 'connected', rttMs: 4, jitterMs: 2, lossRate: 0, playoutDelayMs: 40, targetDelayMs: 40, concealedFrames: 0 }],
+  });
+  await page.getByRole('tab', { name: 'Meters' }).click();
+  const canvas = page.locator('canvas.meter-canvas');
+  await page.waitForFunction(() => document.querySelector('canvas.meter-canvas')?.getAttribute('data-channels') === 'input output stage');
+
+  await page.evaluate(() => {
+    window.outsideCanvas = 0;
+    new MutationObserver((records: { target: unknown }[]) => {
+      window.outsideCanvas += records.filter((record) => !(record.target instanceof HTMLCanvasElement)).length;
+    }).observe(document.getElementById('root'), { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+  for (let i = 0; i < 30; i++) {
+    const level = -40 + i;
+    station.emit('meters', { t: i, input: { peakDb: level, rmsDb: level - 8 }, output: { peakDb: -20, rmsDb: -26 }, peers: { stage: { peakDb: -12.5, rmsDb: -20 } } });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await page.waitForFunction(() => document.querySelector('canvas.meter-canvas')?.getAttribute('data-peakinput') === '-11.0');
+  assert.equal(await canvas.getAttribute('data-peakstage'), '-12.5');
+  assert.equal(await page.evaluate(() => window.outsideCanvas as number), 0, 'React did not re-render for meter frames');
+  await screenshot(page, 'ui-meters');
+});
+
+test('Health: per-station rows, degraded links flagged in words and colour', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await page.getByRole('tab', { name: 'Health' }).click();
+  station.emit('health', {
+    peers: [
+      { stationId: 'a', name: 'Stage', connection: 'connected', rttMs: 4, jitterMs: 2, lossRate: 0.001, playoutDelayMs: 40, targetDelayMs: 40, concealedFrames: 0 },
+      { stationId: 'b', name: 'Truck', connection: 'connected', rttMs: 80, jitterMs: 12, lossRate: 0.08, playoutDelayMs: 60, targetDelayMs: 60, concealedFrames: 31 },
+      { stationId: 'c', name: 'Booth', connection: 'no-rtp', rttMs: null, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 40, concealedFrames: 0 },
+    ],
+  });
+  await page.locator('tr[data-station="c"]').waitFor();
+  assert.equal(await page.locator('tr[data-station="a"]').getAttribute('class'), 'healthy');
+  assert.equal(await page.locator('tr[data-station="b"]').getAttribute('class'), 'degraded');
+  assert.match((await page.locator('tr[data-station="b"]').textContent()) ?? '', /packet loss.*8\.0%/);
+  assert.match((await page.locator('tr[data-station="c"]').textContent()) ?? '', /no audio arriving/);
+  const colour = await page.locator('tr[data-station="b"] td').first().evaluate((cell) => getComputedStyle(cell).color);
+  const healthyColour = await page.locator('tr[data-station="a"] td').first().evaluate((cell) => getComputedStyle(cell).color);
+  assert.notEqual(colour, healthyColour);
+  await screenshot(page, 'ui-health');
+});
+
+for (const width of [1280, 640]) {
+  test(`layout at ${width}x800: every screen fits without horizontal scrolling`, async () => {
+    const rig = await openRig({ width });
+    const { page, station } = rig;
+    await joinProgram(rig, ['Program', 'Stage', 'Production']);
+    station.emit('health', {
+      peers: [{ stationId: 'b', name: 'Truck', connection: 'connected', rttMs: 80, jitterMs: 12, lossRate: 0.08, playoutDelayMs: 60, targetDelayMs: 60, concealedFrames: 31 }],
+    });
+    for (const screen of ['Connect', 'Devices', 'Keypanel', 'Meters', 'Health']) {
+      await page.getByRole('tab', { name: screen }).click();
+      await page.getByRole('heading', { name: screen, level: 2 }).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${screen} at ${width}px overflows by ${overflow}px`);
+      await screenshot(page, `ui-${screen.toLowerCase()}-${width}`);
+    }
+  });
+}
+
+test('notices from the station are shown and can be dismissed', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  station.emit('notice', { level: 'warn', message: 'Settings file was unreadable; started from defaults.' });
+  const notice = page.getByRole('status').filter({ hasText: 'Settings file was unreadable' });
+  await notice.waitFor();
+  await notice.getByRole('button', { name: 'Dismiss' }).click();
+  await notice.waitFor({ state: 'detached' });
+});
+
+test('a page opened with the wrong token says so instead of silently failing', async () => {
+  const rig = await openRig();
+  const wrong = rig.url.replace(/#token=.*/, '#token=not-the-token-at-all');
+  await rig.page.goto('about:blank');
+  await rig.page.goto(wrong);
+  await rig.page.getByRole('alert').filter({ hasText: 'Control link refused' }).waitFor();
+  // The refused link is logged by Chromium as a failed WebSocket; that is the expected outcome here.
+  rig.errors.splice(0);
+});
