@@ -12,8 +12,8 @@
  */
 
 /** Concealment plays at full gain this long, then fades to silence by CONCEAL_SILENT_MS. */
-export const CONCEAL_FULL_GAIN_MS = 40;
-export const CONCEAL_SILENT_MS = 80;
+const CONCEAL_FULL_GAIN_MS = 40;
+const CONCEAL_SILENT_MS = 80;
 /** Opus DTX frames are at most 2 bytes (TOC only). */
 export const DTX_MAX_PAYLOAD_BYTES = 2;
 
@@ -92,7 +92,7 @@ export type StretchOperation = { op: 'accelerate' | 'preemptive-expand'; maxLagM
 /** Shortest stretch step: one period of a 500 Hz voice. */
 export const MIN_STRETCH_MS = 2;
 /** Longest stretch step: one period of a 100 Hz voice. */
-export const MAX_STRETCH_MS = 10;
+const MAX_STRETCH_MS = 10;
 /** The level is left alone within this band around the target (plus a share of the jitter spread). */
 const BAND_MS = 2;
 /** A step may overshoot the target by this much at most. */

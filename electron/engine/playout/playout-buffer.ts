@@ -108,7 +108,6 @@ const LOSS_REORDER_ALLOWANCE = 5;
 
 export class PlayoutBuffer {
   private readonly createDecoder: () => PlayoutDecoder;
-  private readonly maxDelayMs: number;
   private decoder: PlayoutDecoder;
   private readonly packets: PacketBuffer;
   private readonly delay: DelayManager;
@@ -164,7 +163,6 @@ export class PlayoutBuffer {
       throw new PlayoutInputError('maxDelayMs', `must be a finite number >= max(minDelayMs, 1) (got ${maxDelayMs})`);
     }
     this.createDecoder = options.createDecoder;
-    this.maxDelayMs = maxDelayMs;
     this.decoder = options.createDecoder();
     this.delay = new DelayManager(minDelayMs, maxDelayMs);
     // Twice the longest wait in 2.5 ms packets: enough for any target, bounded against floods.
