@@ -11,7 +11,7 @@ import { forwardEvents, registerControlIpc } from './shell/ipc';
 import { APP_ENTRY_URL, APP_SCHEME, decideNavigation, decidePermission, decideWindowOpen } from './shell/security';
 import { trayIconBitmap } from './shell/tray-icon';
 
-// Bundled layout: dist/electron/{main,preload}.js next to dist/renderer/.
+// Bundled by build/bundle-main.mjs: dist/main/{main,preload}.js next to dist/renderer/.
 const RENDERER_ROOT = path.join(__dirname, '..', 'renderer');
 const PRELOAD = path.join(__dirname, 'preload.js');
 
