@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { WS_CLOSE_UNAUTHORIZED } from '../electron/common/contract';
+import { serveControlSurface } from '../electron/control/control-surface';
 import { ControlBridgeServer } from '../electron/control/ws-bridge';
 import { ScriptedStation } from './contract-station.fixture';
 
@@ -160,5 +161,30 @@ describe('control bridge binding', () => {
 
   test('a caller-chosen token must be long enough to guess-proof', () => {
     assert.throws(() => new ControlBridgeServer({ control: new ScriptedStation(), token: 'abc' }), /at least 16/);
+  });
+});
+
+describe('serveControlSurface (what `station --ui` calls)', () => {
+  test('prints the URL, answers settings from its file, restores remembered devices', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'partyline-surface-'));
+    const settingsFile = path.join(dir, 'settings.json');
+    await writeFile(settingsFile, JSON.stringify({ version: 1, connect: null, devices: { inputId: 'PulseAudio:Headset:0', outputId: null }, talkHoldThresholdMs: 400, testTone: { frequencyHz: 1000, levelDb: -18 } }));
+    const station = new ScriptedStation();
+    const lines: string[] = [];
+    const surface = await serveControlSurface({ control: station, settingsFile, rendererRoot: dir, log: (line) => lines.push(line) });
+    try {
+      assert.deepEqual(station.calls.map((call) => [call.name, call.input]), [['devices.select', { inputId: 'PulseAudio:Headset:0', outputId: null }]]);
+      assert.ok(lines.includes(`Control surface: ${surface.url}`));
+      assert.ok(lines.some((line) => line.includes('npm run build:renderer')));
+      const socket = new WebSocket(`ws://127.0.0.1:${surface.port}/control?token=${surface.token}`);
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const reply = new Promise<{ output: { talkHoldThresholdMs: number } }>((resolve) => socket.once('message', (data) => resolve(JSON.parse(data.toString()))));
+      socket.send(JSON.stringify({ id: 1, cmd: 'settings.get' }));
+      assert.equal((await reply).output.talkHoldThresholdMs, 400);
+      socket.close();
+    } finally {
+      await surface.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,56 @@
+// One call for a headless station to offer its UI: settings in front of the station, remembered devices
+// restored, the bridge started, and the URL to open printed for the operator.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { StationControl } from '../common/contract';
+import { SettingsStore } from '../settings/store';
+import { restoreRememberedDevices, withSettings } from './settings-control';
+import { type ControlBridgeAddress, ControlBridgeServer } from './ws-bridge';
+
+/** Where `npm run build:renderer` puts the renderer. */
+export const DEFAULT_RENDERER_ROOT = path.resolve(__dirname, '..', '..', 'dist', 'renderer');
+
+export interface ControlSurfaceOptions {
+  control: StationControl;
+  /** settings.json location; settings commands go to the station itself when absent. */
+  settingsFile?: string;
+  host?: string;
+  port?: number;
+  allowRemote?: boolean;
+  token?: string;
+  rendererRoot?: string;
+  log?: (line: string) => void;
+}
+
+export interface ControlSurface extends ControlBridgeAddress {
+  close(): Promise<void>;
+}
+
+export async function serveControlSurface(options: ControlSurfaceOptions): Promise<ControlSurface> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const rendererRoot = options.rendererRoot ?? DEFAULT_RENDERER_ROOT;
+  let control = options.control;
+  if (options.settingsFile) {
+    const store = new SettingsStore(options.settingsFile);
+    await store.load();
+    for (const notice of store.notices) log(`[settings] ${notice.message}`);
+    control = withSettings(options.control, store);
+    await restoreRememberedDevices(options.control, store).catch((error: unknown) => {
+      log(`[settings] could not restore remembered devices: ${String(error)}`);
+    });
+  }
+  const bridge = new ControlBridgeServer({
+    control,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    allowRemote: options.allowRemote ?? false,
+    staticRoot: rendererRoot,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
+  const address = await bridge.start();
+  if (!existsSync(path.join(rendererRoot, 'index.html'))) {
+    log(`[ui] no renderer at ${rendererRoot}: run npm run build:renderer (the /control WebSocket works regardless)`);
+  }
+  log(`Control surface: ${address.url}`);
+  return { ...address, close: () => bridge.close() };
+}
