@@ -122,6 +122,13 @@ describe('control bridge security', () => {
     socket.close();
   });
 
+  test('requests addressed to a non-loopback name (DNS rebinding) are refused', async () => {
+    assert.equal((await httpGet(`http://127.0.0.1:${port}/`, { Host: `evil.example:${port}` })).status, 403);
+    const outcome = await wsOutcome(`ws://127.0.0.1:${port}/control?token=${token}`, { Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` });
+    assert.equal(outcome.status, 403);
+    assert.equal((await httpGet(`http://127.0.0.1:${port}/`, { Host: `localhost:${port}` })).status, 200);
+  });
+
   test('serves the renderer with its CSP, and nothing outside its folder', async () => {
     const index = await httpGet(`http://127.0.0.1:${port}/`);
     assert.equal(index.status, 200);

@@ -119,12 +119,28 @@ export class ControlBridgeServer {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
+  /**
+   * A loopback-only bridge answers only requests addressed to a loopback name, so a foreign site that
+   * rebinds its DNS name to 127.0.0.1 cannot reach it through the victim's browser.
+   */
+  private hostAllowed(hostHeader: string | undefined): boolean {
+    if (this.options.allowRemote === true) return true;
+    if (hostHeader === undefined) return false;
+    try {
+      const hostname = new URL(`http://${hostHeader}`).hostname.replace(/^\[(.*)\]$/, '$1');
+      return isLoopbackHost(hostname);
+    } catch {
+      return false;
+    }
+  }
+
   private async serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://bridge');
     const plain = (status: number, text: string) => {
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
       res.end(`${text}\n`);
     };
+    if (!this.hostAllowed(req.headers.host)) return plain(403, 'forbidden: unexpected Host header');
     if (url.pathname === CONTROL_PATH) {
       if (!this.tokenMatches(url.searchParams.get('token'))) return plain(401, 'unauthorized: missing or wrong token');
       return plain(426, 'this endpoint speaks WebSocket');
@@ -147,6 +163,7 @@ export class ControlBridgeServer {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== CONTROL_PATH) return refuse('404 Not Found');
+    if (!this.hostAllowed(req.headers.host)) return refuse('403 Forbidden');
     // A browser page from another site must not drive the station even if it learned the token.
     const origin = req.headers.origin;
     if (origin !== undefined && !sameHost(origin, req.headers.host)) return refuse('403 Forbidden');
