@@ -6,13 +6,14 @@ import { WebSocket } from 'ws';
 import {
   COMMAND_NAMES,
   type CommandName,
+  ControlCommandError,
   EVENT_NAMES,
   type EventName,
   METER_FLOOR_DB,
   validateCommand,
   validateEvent,
 } from '../electron/common/contract';
-import type { DispatchResult } from '../electron/control/client';
+import { createPartylineApi, type DispatchResult, EventHub } from '../electron/control/client';
 import { ControlDispatcher } from '../electron/control/dispatcher';
 import { ControlBridgeServer } from '../electron/control/ws-bridge';
 import { EVENT_CHANNEL, INVOKE_CHANNEL, type IpcInvokeEventLike, forwardEvents, registerControlIpc } from '../electron/shell/ipc';
@@ -263,3 +264,36 @@ for (const [label, open] of transports) {
     });
   });
 }
+
+describe('control-surface side (what the preload and the renderer use)', () => {
+  test('inputs are checked before they leave; station errors and bad replies surface as typed errors', async () => {
+    const sent: unknown[] = [];
+    let reply: DispatchResult = { ok: true, output: { on: true } };
+    const api = createPartylineApi(async (cmd, input) => {
+      sent.push([cmd, input]);
+      return reply;
+    }, new EventHub());
+    await assert.rejects(api.invoke('line.setVolume', { line: 'Program', volume: 4 }), (error: ControlCommandError) => error.code === 'invalid' && error.field === 'volume');
+    assert.deepEqual(sent, [], 'an invalid command never left');
+    assert.deepEqual(await api.invoke('devices.testTone', { on: true }), { on: true });
+    reply = { ok: false, error: { code: 'invalid', field: 'line', message: 'not joined to line "X"' } };
+    await assert.rejects(api.invoke('line.setTalk', { line: 'X', on: true }), (error: ControlCommandError) => error.field === 'line' && /not joined/.test(error.message));
+    reply = { ok: true, output: { on: 'maybe' } };
+    await assert.rejects(api.invoke('devices.testTone', { on: true }), (error: ControlCommandError) => error.code === 'failed' && error.field === 'on');
+  });
+
+  test('events reach listeners validated; unknown or malformed events are dropped and reported', () => {
+    const faults: string[] = [];
+    const hub = new EventHub((message) => faults.push(message));
+    const notices: unknown[] = [];
+    const stop = hub.on('notice', (payload) => notices.push(payload));
+    hub.deliver('notice', { level: 'info', message: 'hi' });
+    hub.deliver('notice', { level: 'shout', message: 'hi' });
+    hub.deliver('fireworks', {});
+    stop();
+    hub.deliver('notice', { level: 'info', message: 'after unsubscribe' });
+    assert.deepEqual(notices, [{ level: 'info', message: 'hi' }]);
+    assert.equal(faults.length, 2);
+    assert.match(faults[0] ?? '', /level/);
+  });
+});
