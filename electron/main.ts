@@ -23,6 +23,8 @@ app.enableSandbox();
 let mainWindow: BrowserWindow | null = null;
 let tray: Tray | null = null;
 let quitting = false;
+/** Set once the station has left its lines, so the deferred quit can proceed. */
+let stationLeft = false;
 
 function lockDownContents(): void {
   app.on('web-contents-created', (_event, contents) => {
@@ -147,7 +149,6 @@ async function start(): Promise<void> {
   });
 }
 
-let stationLeft = false;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
