@@ -1,0 +1,87 @@
+/**
+ * Standalone signalling server:
+ *   npm run signal -- --port 8080 [--bind 127.0.0.1] [--line main:secret ...] [--require-known-lines] [--static dir]
+ * Logs joins and departures one line each; SIGINT/SIGTERM close every socket and exit.
+ */
+import { parseArgs } from 'node:util';
+import { lineNameSchema } from '../common/signalling-protocol';
+import { SignallingServer, type SignallingServerOptions } from '../signalling/server';
+
+const USAGE = 'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]';
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): SignallingServerOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      bind: { type: 'string', default: '127.0.0.1' },
+      line: { type: 'string', multiple: true, default: [] },
+      'require-known-lines': { type: 'boolean', default: false },
+      static: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.port === undefined) throw new UsageError('--port is required');
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port must be an integer 0..65535, got ${values.port}`);
+  const lines: Record<string, string> = {};
+  for (const spec of values.line) {
+    const colon = spec.indexOf(':');
+    const name = colon < 0 ? spec : spec.slice(0, colon);
+    const secret = colon < 0 ? '' : spec.slice(colon + 1);
+    const checked = lineNameSchema.safeParse(name);
+    if (!checked.success) throw new UsageError(`--line ${spec}: ${checked.error.issues[0]?.message ?? 'bad line name'}`);
+    if (secret === '') throw new UsageError(`--line ${spec}: give the secret as <name>:<secret> (unlisted lines are open)`);
+    if (name in lines) throw new UsageError(`--line ${name} is given twice`);
+    lines[name] = secret;
+  }
+  return {
+    port,
+    host: values.bind,
+    lines,
+    requireKnownLines: values['require-known-lines'],
+    ...(values.static !== undefined ? { staticDir: values.static } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  let options: SignallingServerOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error(`signal: ${(error as Error).message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const server = new SignallingServer(options);
+  server.on('joined', ({ stationId, name, kind, lines, remote }) =>
+    console.log(`joined ${stationId} "${name}" (${kind}) from ${remote} on ${lines.join(', ') || 'no lines'}`),
+  );
+  server.on('left', ({ stationId, reason }) => console.log(`left ${stationId} (${reason})`));
+  const { url } = await server.start();
+  const secured = Object.keys(options.lines ?? {});
+  console.log(`signalling on ${url}${secured.length ? `; secret lines: ${secured.join(', ')}` : ''}${options.requireKnownLines ? '; unknown lines refused' : ''}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`${signal}: closing`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`signal: close failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`signal: ${(error as Error).message ?? String(error)}`);
+  process.exitCode = 1;
+});
