@@ -2,12 +2,16 @@
  * Standalone signalling server:
  *   npm run signal -- --port 8080 [--bind 127.0.0.1] [--line main:secret ...] [--require-known-lines] [--static dir]
  * Logs joins and departures one line each; SIGINT/SIGTERM close every socket and exit.
+ *   npm run signal -- --json-schema
+ * prints the protocol's JSON Schemas (the block pasted into docs/signalling.md) and exits.
  */
 import { parseArgs } from 'node:util';
-import { lineNameSchema } from '../common/signalling-protocol';
+import { lineNameSchema, signallingJsonSchemas } from '../common/signalling-protocol';
 import { SignallingServer, type SignallingServerOptions } from '../signalling/server';
 
-const USAGE = 'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]';
+const USAGE =
+  'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]\n' +
+  '       npm run signal -- --json-schema';
 
 class UsageError extends Error {}
 
@@ -47,6 +51,10 @@ function parseOptions(argv: string[]): SignallingServerOptions {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.slice(2).join(' ') === '--json-schema') {
+    console.log(JSON.stringify(signallingJsonSchemas(), null, 2));
+    return;
+  }
   let options: SignallingServerOptions;
   try {
     options = parseOptions(process.argv.slice(2));
