@@ -242,6 +242,16 @@ describe('signalling server', () => {
     assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'X' });
   });
 
+  test('a sender over its rate gets rate-limited for the dropped message and stays connected', async () => {
+    // A refill this slow adds nothing within the test, so exactly `burst` messages pass.
+    const { url } = await startServer({ rateLimit: { burst: 3, perSecond: 0.001 } });
+    const sender = await join(url, 'S', [{ line: 'main' }]);
+    for (let t = 1; t <= 3; t++) sender.send({ type: 'ping', t });
+    assert.deepEqual(await sender.take('error'), { type: 'error', code: 'rate-limited', message: 'too many messages; slow down' });
+    assert.deepEqual(sender.received.map((m) => m.type), ['joined', 'pong', 'pong', 'error'], 'the join took the first token');
+    assert.equal(sender.ws.readyState, WebSocket.OPEN);
+  });
+
   test('duplicate station id: refused while the holder is alive, taken over when its socket is dead', async () => {
     // The takeover probe waits min(heartbeatMs, 2 s) for a pong: long enough that the heartbeat cannot drop the zombie first.
     const { server, url } = await startServer({ heartbeatMs: 1000 });

@@ -195,7 +195,10 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       conn.alive = true;
     });
     ws.on('message', (data, isBinary) => {
-      conn.queue = conn.queue.then(() => this.receive(conn, data, isBinary));
+      conn.queue = conn.queue
+        .then(() => this.receive(conn, data, isBinary))
+        // A bug here must cost one connection, not the queue (a rejected chain would swallow every later message) nor the process.
+        .catch(() => conn.ws.close(1011, 'internal error'));
     });
     // ws reports frames above maxPayload (and protocol violations) here, then closes the socket itself.
     ws.on('error', () => {});
