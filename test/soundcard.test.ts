@@ -1,0 +1,141 @@
+// The sound-card bridge on real PortAudio, through a private PulseAudio daemon's virtual devices.
+// The bridge holds one libuv threadpool thread per open stream while it waits on the device: size the pool first.
+process.env.UV_THREADPOOL_SIZE = '16';
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { PulseHarness, sleep } from './support/pulse';
+import { tone, dominantFrequency, rmsDb, onset } from './support/signal';
+
+let pulse: PulseHarness;
+let bridge: typeof import('../native/bridge');
+
+before(async () => {
+  pulse = await PulseHarness.start(['x', 'y']);
+  pulse.adoptInThisProcess();
+  bridge = require('../native/bridge') as typeof import('../native/bridge');
+});
+after(async () => {
+  await pulse?.stop();
+});
+
+test('devices have stable ids that survive re-enumeration, and defaults', () => {
+  const first = bridge.listDevices();
+  const second = bridge.listDevices();
+  const ids = first.inputs.map((d) => d.id);
+  assert.ok(ids.includes('ALSA:partyline_x_mic#0'), `inputs: ${ids.join(', ')}`);
+  assert.ok(first.outputs.some((d) => d.id === 'ALSA:partyline_y_spk#0'));
+  assert.deepEqual(second.inputs.map((d) => d.id), ids);
+  assert.ok(first.defaultInputId === null || ids.includes(first.defaultInputId));
+  assert.equal(new Set(ids).size, ids.length, 'ids are unique');
+});
+
+test('an unknown device and an unsupported rate are typed errors naming the field', () => {
+  assert.throws(
+    () => new bridge.CaptureStream({ deviceId: 'ALSA:no-such-card#0', onChunk: () => {} }),
+    (e: unknown) => e instanceof bridge.BridgeError && e.code === 'unknown-device' && e.field === 'inputId' && /no-such-card/.test(e.message),
+  );
+  assert.throws(
+    () => new bridge.PlaybackStream({ deviceId: 'ALSA:no-such-card#0', source: { pull: (n) => new Int16Array(n) } }),
+    (e: unknown) => e instanceof bridge.BridgeError && e.code === 'unknown-device' && e.field === 'outputId',
+  );
+  assert.throws(
+    () => new bridge.CaptureStream({ deviceId: pulse.devices('x').inputId, sampleRate: 44100, onChunk: () => {} }),
+    (e: unknown) => e instanceof bridge.BridgeError && e.code === 'unsupported-rate' && e.field === 'sampleRate',
+  );
+});
+
+test('capture -> playback carries a tone at its frequency and level; file I/O and timers stay responsive', async () => {
+  const x = pulse.devices('x');
+  // A ring between the capture and playback callbacks: the minimal "engine".
+  const ring: Int16Array[] = [];
+  const capture = new bridge.CaptureStream({ deviceId: x.inputId, chunkMs: 10, onChunk: (pcm) => ring.push(pcm.slice()) });
+  const playback = new bridge.PlaybackStream({
+    deviceId: x.outputId,
+    chunkMs: 10,
+    source: { pull: (n) => (ring.length > 3 ? ring.shift() : undefined) ?? new Int16Array(n) },
+  });
+  const rec = pulse.record(x.speakerMonitor);
+  const injection = pulse.inject(x.micSink, tone(1000, 3, -12));
+
+  // While both streams hold their threads: many file reads and a timer must keep going.
+  let fileReads = 0;
+  let timerTicks = 0;
+  let worstTimerLagMs = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    worstTimerLagMs = Math.max(worstTimerLagMs, now - last - 10);
+    last = now;
+    timerTicks++;
+  }, 10);
+  const until = Date.now() + 2000;
+  while (Date.now() < until) {
+    await Promise.all(Array.from({ length: 16 }, () => fsp.readFile(__filename).then(() => fileReads++)));
+  }
+  clearInterval(ticker);
+  await injection.done;
+  await sleep(300);
+  const samples = await rec.stop();
+  const [cStop, pStop] = await Promise.all([capture.stop(), playback.stop()]);
+
+  console.log(`file reads in 2 s: ${fileReads}, timer ticks: ${timerTicks}, worst timer lag ${worstTimerLagMs.toFixed(1)} ms`);
+  console.log(`capture ${JSON.stringify(capture.counters)} playback ${JSON.stringify(playback.counters)}`);
+  assert.equal(cStop, 'stopped');
+  assert.equal(pStop, 'stopped');
+  assert.ok(fileReads >= 16 * 10, `file I/O kept flowing (${fileReads} reads)`);
+  assert.ok(timerTicks >= 50, `timers kept firing (${timerTicks} ticks)`);
+
+  const start = onset(samples, -30);
+  assert.ok(start >= 0, 'the tone reached the speaker');
+  const from = start + 4800;
+  const to = from + 48000 * 2;
+  assert.ok(to <= samples.length, `recorded ${samples.length} samples`);
+  assert.ok(Math.abs(dominantFrequency(samples, 200, 4000, from, to) - 1000) <= 2);
+  assert.ok(Math.abs(rmsDb(samples, from, to) - (-12 - 3.01)) <= 1, `level ${rmsDb(samples, from, to).toFixed(2)} dBFS`);
+  assert.ok(capture.counters.chunks > 250);
+  assert.ok(playback.counters.chunks > 250);
+});
+
+test('stop never hangs, even twice', async () => {
+  const y = pulse.devices('y');
+  const playback = new bridge.PlaybackStream({ deviceId: y.outputId, chunkMs: 5, source: { pull: (n) => new Int16Array(n) } });
+  await sleep(200);
+  assert.equal(await playback.stop(), 'stopped');
+  assert.equal(await playback.stop(), 'stopped');
+  assert.ok(playback.counters.chunks > 10, 'the device pulled chunks on its own clock');
+});
+
+test('a device unplugged mid-stream: stop still returns and the process exits', async () => {
+  const y = pulse.devices('y');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support', 'unplug-probe.ts'), y.outputId], {
+    env: pulse.env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const events: { event: string; chunks?: number; outcome?: string }[] = [];
+  let buffered = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const l of lines) if (l.startsWith('{')) events.push(JSON.parse(l));
+  });
+  const exited = new Promise<string>((r) => child.on('exit', (code, signal) => r(signal ?? String(code))));
+  while (!events.some((e) => e.event === 'chunks' && (e.chunks ?? 0) > 10)) await sleep(50);
+  const modules = await pulse.pactl('list', 'short', 'modules');
+  const line = modules.split('\n').find((l) => l.includes('sink_name=y_spk'));
+  assert.ok(line, 'the speaker module is loaded');
+  await pulse.pactl('unload-module', line.split('\t')[0] as string);
+  while (!events.some((e) => e.event === 'error')) await sleep(50);
+  child.kill('SIGINT');
+  const how = await Promise.race([exited, sleep(5000).then(() => 'hung')]);
+  if (how === 'hung') child.kill('SIGKILL');
+  const lost = events.find((e) => e.event === 'error') as { code?: string } | undefined;
+  assert.equal(lost?.code, 'device-lost', 'the watchdog reported the lost device');
+  const stopped = events.find((e) => e.event === 'stopped');
+  assert.ok(stopped, 'stop() returned');
+  // 0 when PortAudio let go; SIGKILL when a native thread was stuck on the dead device. Never a hang.
+  assert.ok(how === '0' || (how === 'SIGKILL' && stopped.outcome === 'abandoned'), `exit: ${how}, stop: ${stopped.outcome}`);
+});

@@ -1,0 +1,181 @@
+/**
+ * A private PulseAudio daemon for one test file: per-station virtual microphones and speakers (null sinks), signal
+ * injection and recording. PortAudio reaches them through ALSA's pulse plugin, as named ALSA devices
+ * `partyline_<station>_mic` / `partyline_<station>_spk` defined in a private asoundrc.
+ */
+import { spawn, type ChildProcess, execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const RATE = 48000;
+
+export interface StationDevices {
+  /** Stable bridge ids, as listDevices() reports them. */
+  inputId: string;
+  outputId: string;
+  /** Pulse names: inject into `micSink`, record from `speakerMonitor`. */
+  micSink: string;
+  speakerMonitor: string;
+}
+
+export class PulseHarness {
+  readonly env: NodeJS.ProcessEnv;
+  private daemon: ChildProcess | undefined;
+  private readonly children = new Set<ChildProcess>();
+
+  private constructor(
+    readonly dir: string,
+    private readonly stations: string[],
+  ) {
+    this.env = {
+      ...process.env,
+      XDG_RUNTIME_DIR: join(dir, 'run'),
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      PULSE_LATENCY_MSEC: '10',
+      // Stations would otherwise fight over one ALSA `default`; every test names its devices.
+      PULSE_SERVER: `unix:${join(dir, 'run', 'pulse', 'native')}`,
+    };
+  }
+
+  static async start(stations: string[]): Promise<PulseHarness> {
+    const dir = mkdtempSync(join(tmpdir(), 'partyline-pulse-'));
+    const h = new PulseHarness(dir, stations);
+    await h.boot();
+    return h;
+  }
+
+  devices(station: string): StationDevices {
+    return {
+      inputId: `ALSA:partyline_${station}_mic#0`,
+      outputId: `ALSA:partyline_${station}_spk#0`,
+      micSink: `${station}_mic`,
+      speakerMonitor: `${station}_spk.monitor`,
+    };
+  }
+
+  /** Makes this process use the private daemon (call before the bridge is first loaded). */
+  adoptInThisProcess(): void {
+    for (const key of ['XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'PULSE_LATENCY_MSEC', 'PULSE_SERVER'] as const) {
+      process.env[key] = this.env[key];
+    }
+  }
+
+  private async boot(): Promise<void> {
+    mkdirSync(join(this.dir, 'run'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.dir, 'config', 'alsa'), { recursive: true });
+    const script = ['load-module module-native-protocol-unix auth-anonymous=1'];
+    const pcms: string[] = [];
+    for (const s of this.stations) {
+      for (const kind of ['mic', 'spk']) {
+        script.push(`load-module module-null-sink sink_name=${s}_${kind} rate=${RATE} channels=1 sink_properties=device.description=${s}_${kind}`);
+      }
+      pcms.push(`pcm.partyline_${s}_mic { type pulse; device "${s}_mic.monitor"; hint { show on; description "Station ${s} microphone" } }`);
+      pcms.push(`pcm.partyline_${s}_spk { type pulse; device "${s}_spk"; hint { show on; description "Station ${s} speaker" } }`);
+    }
+    // A sink nobody reads, so stray default-device streams do not land on a station's devices.
+    script.push(`load-module module-null-sink sink_name=nowhere rate=${RATE} channels=1`);
+    script.push('set-default-sink nowhere');
+    script.push('set-default-source nowhere.monitor');
+    writeFileSync(join(this.dir, 'default.pa'), script.join('\n') + '\n');
+    writeFileSync(join(this.dir, 'config', 'alsa', 'asoundrc'), pcms.join('\n') + '\n');
+    this.daemon = spawn(
+      'pulseaudio',
+      ['-n', '--daemonize=no', '--exit-idle-time=-1', '--log-target=stderr', '--log-level=error', '--disable-shm=no', '-F', join(this.dir, 'default.pa')],
+      { env: { ...this.env, HOME: this.dir }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    this.daemon.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (let i = 0; i < 100; i++) {
+      if (existsSync(join(this.dir, 'run', 'pulse', 'native'))) {
+        try {
+          await run('pactl', ['info'], { env: this.env });
+          await this.pinLatency();
+          return;
+        } catch {
+          /* not ready yet */
+        }
+      }
+      if (this.daemon.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error(`pulseaudio did not start: ${stderr}`);
+  }
+
+  /**
+   * A null sink runs in 2 s blocks until a client asks for low latency, and only re-arms its timer after the block
+   * it is in. ALSA's pulse plugin never asks (no ADJUST_LATENCY), so every sink gets a silent low-latency stream
+   * for its lifetime, and a suspend/resume re-arms the timer now instead of up to 2 s later.
+   */
+  private async pinLatency(): Promise<void> {
+    const sinks = this.stations.flatMap((s) => [`${s}_mic`, `${s}_spk`]).concat('nowhere');
+    for (const sink of sinks) {
+      const pin = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=5', '/dev/zero'], {
+        env: this.env,
+        stdio: 'ignore',
+      });
+      this.children.add(pin);
+    }
+    await sleep(100);
+    for (const sink of sinks) {
+      await run('pactl', ['suspend-sink', sink, '1'], { env: this.env });
+      await run('pactl', ['suspend-sink', sink, '0'], { env: this.env });
+    }
+  }
+
+  /** Streams PCM into a station's microphone. Resolves the returned handle at once; stop() ends it early. */
+  inject(sink: string, pcm: Int16Array): { done: Promise<void>; stop: () => void } {
+    const child = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--latency-msec=10', '--raw'], {
+      env: this.env,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    this.children.add(child);
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+    const done = new Promise<void>((resolve) => child.on('exit', () => (this.children.delete(child), resolve())));
+    return { done, stop: () => child.kill('SIGTERM') };
+  }
+
+  /** Records a source until stop(); resolves the samples. */
+  record(source: string, channels = 1): { stop: () => Promise<Int16Array> } {
+    const child = spawn('pacat', ['--record', `--device=${source}`, '--format=s16le', `--rate=${RATE}`, `--channels=${channels}`, '--latency-msec=10', '--raw'], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.children.add(child);
+    const parts: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => parts.push(d));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => (this.children.delete(child), resolve())));
+    return {
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited;
+        const all = Buffer.concat(parts);
+        const out = new Int16Array(Math.floor(all.length / 2));
+        for (let i = 0; i < out.length; i++) out[i] = all.readInt16LE(i * 2);
+        return out;
+      },
+    };
+  }
+
+  async pactl(...args: string[]): Promise<string> {
+    return (await run('pactl', args, { env: this.env })).stdout;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.children) c.kill('SIGKILL');
+    if (this.daemon && this.daemon.exitCode === null) {
+      const exited = new Promise((r) => this.daemon?.once('exit', r));
+      this.daemon.kill('SIGTERM');
+      await Promise.race([exited, sleep(2000)]);
+      if (this.daemon.exitCode === null) this.daemon.kill('SIGKILL');
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
