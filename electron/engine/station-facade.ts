@@ -1,17 +1,49 @@
-// PLACEHOLDER written by the control-surface helper so electron/main.ts type-checks; the lead replaces it
-// with the real engine facade. Every command fails with a clear message until then.
-import type { StationControl } from '../common/contract';
+import type { CommandInput, CommandName, CommandOutput, EventName, EventPayload, StationControl } from '../common/contract';
+import { Station, type StationOptions } from './station';
 
-export interface StationControlOptions {
+export interface StationControlOptions extends StationOptions {
   /** The app's version, reported by app.info. */
   version: string;
+  /** An existing station to drive; one is created from the options otherwise. */
+  station?: Station;
 }
 
-export function createStationControl(_options: StationControlOptions): StationControl {
-  return {
-    invoke: async (name) => {
-      throw Object.assign(new Error(`${name}: the audio engine is not built yet`), { code: 'failed' });
+export interface StationControlHandle extends StationControl {
+  readonly station: Station;
+}
+
+/** The contract's commands and events over one Station: what both transports (IPC, WebSocket) drive. */
+export function createStationControl(options: StationControlOptions): StationControlHandle {
+  const station = options.station ?? new Station(options);
+  const handlers: { [C in CommandName]: (input: CommandInput<C>) => Promise<CommandOutput<C>> | CommandOutput<C> } = {
+    'devices.list': () => station.listDevices(),
+    'devices.select': (input) => station.selectDevices(input),
+    'devices.testTone': (input) => station.setTestTone(input.on, input.frequencyHz, input.levelDb),
+    'station.connect': (input) => station.connect(input as CommandOutput<'station.connect'> & CommandInput<'station.connect'>),
+    'station.disconnect': () => station.disconnect(),
+    'station.getState': () => station.state(),
+    'line.setTalk': (input) => station.setTalk(input.line, input.on),
+    'line.setListen': (input) => station.setListen(input.line, input.on),
+    'line.setVolume': (input) => station.setVolume(input.line, input.volume),
+    // Settings live in front of the station (electron/control/settings-control.ts); without a store they are defaults.
+    'settings.get': () => {
+      throw Object.assign(new Error('settings are kept by the control surface, not the station'), { code: 'failed' });
     },
-    subscribe: () => () => undefined,
+    'settings.update': () => {
+      throw Object.assign(new Error('settings are kept by the control surface, not the station'), { code: 'failed' });
+    },
+    'app.info': () => ({ version: options.version, transport: 'ipc' as const, platform: process.platform }),
+  };
+  return {
+    station,
+    async invoke<C extends CommandName>(name: C, input: CommandInput<C>): Promise<CommandOutput<C>> {
+      const handler = handlers[name] as (input: CommandInput<C>) => Promise<CommandOutput<C>> | CommandOutput<C>;
+      return handler(input);
+    },
+    subscribe(listener: <E extends EventName>(name: E, payload: EventPayload<E>) => void): () => void {
+      const forward = (name: EventName, payload: EventPayload<EventName>) => listener(name, payload);
+      station.on('event', forward);
+      return () => station.off('event', forward);
+    },
   };
 }

@@ -1,0 +1,154 @@
+// The headless station: `npm run station -- --name A --server ws://127.0.0.1:PORT --line main[:secret] ...`
+// Start it through `npm run station` (node --env-file=electron/cli/station.env), which sizes the threadpool first.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnectConfig, IceServer } from '../common/contract';
+import { exitProcess, listDevices, BridgeError } from '../../native/bridge';
+import { createStationControl } from '../engine/station-facade';
+import { serveControlSurface, type ControlSurface } from '../control/control-surface';
+import { ArgError, parseArgs } from './args';
+
+const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | --host [--port N] [--bind ADDR])
+         --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
+         [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
+         [--frame-ms 5|10|20] [--bitrate BPS] [--chunk-ms 5|10]
+         [--ui [--ui-port N] [--ui-bind ADDR --allow-remote] [--settings FILE]]
+       npm run station -- --list-devices`;
+
+const spec = {
+  name: 'string', id: 'string', server: 'string', host: 'boolean', port: 'string', bind: 'string', line: 'list',
+  input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
+  bitrate: 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string',
+  'allow-remote': 'boolean', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
+} as const;
+
+function fail(message: string): never {
+  process.stderr.write(`station: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function int(flag: string, value: string | undefined, allowed?: number[]): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || (allowed && !allowed.includes(n))) fail(`--${flag}: "${value}" is not ${allowed ? `one of ${allowed.join(', ')}` : 'a whole number'}`);
+  return n;
+}
+
+const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2), spec);
+  } catch (e) {
+    fail(e instanceof ArgError ? e.message : String(e));
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (args['list-devices']) {
+    const d = listDevices();
+    process.stdout.write(JSON.stringify(d, null, 2) + '\n');
+    exitProcess(0);
+  }
+  if (!args.name) fail('--name is required');
+  if (!args.line?.length) fail('at least one --line is required');
+  if (!args.server && !args.host) fail('give --server ws://HOST:PORT, or --host to host the signalling server here');
+  if (args.server && args.host) fail('--server and --host exclude each other');
+
+  const iceServers: IceServer[] = [
+    ...(args.stun ?? []).map((urls) => ({ urls })),
+    ...(args.turn ?? []).map((t) => {
+      const [urls, username, credential] = t.split(',');
+      if (!urls || !username || !credential) fail(`--turn: "${t}" must be URL,USER,PASS`);
+      return { urls, username, credential };
+    }),
+  ];
+  const lines = args.line.map((l) => {
+    const at = l.indexOf(':');
+    return at < 0 ? { line: l } : { line: l.slice(0, at), secret: l.slice(at + 1) };
+  });
+  const config: ConnectConfig = {
+    name: args.name,
+    ...(args.id ? { stationId: args.id } : {}),
+    server: args.host
+      ? { kind: 'host', port: int('port', args.port) ?? 0, ...(args.bind ? { bind: args.bind } : {}) }
+      : { kind: 'remote', url: args.server as string },
+    lines,
+    iceServers,
+  };
+
+  const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const control = createStationControl({
+    version,
+    frameMs: int('frame-ms', args['frame-ms'], [5, 10, 20]) as 5 | 10 | 20 | undefined,
+    bitrate: int('bitrate', args.bitrate),
+    chunkMs: int('chunk-ms', args['chunk-ms'], [5, 10]) as 5 | 10 | undefined,
+    log,
+  });
+  const station = control.station;
+  let ui: ControlSurface | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`[station] ${signal}: leaving`);
+    await ui?.close();
+    await station.close();
+    log('[station] stopped');
+    exitProcess(0, log);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  try {
+    const selection = await station.selectDevices({ inputId: args.input ?? null, outputId: args.output ?? null });
+    log(`[audio] input ${selection.inputId ?? 'default'} (${selection.inputState}), output ${selection.outputId ?? 'default'} (${selection.outputState})`);
+  } catch (e) {
+    if (e instanceof BridgeError) {
+      log(`[audio] error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+      await station.close();
+      exitProcess(3, log);
+    }
+    throw e;
+  }
+
+  let lastState = '';
+  let metersEvery = int('meters-every', args['meters-every']) ?? 1000;
+  let lastMeters = 0;
+  station.on('event', (name, payload) => {
+    if (name === 'state') {
+      const s = payload as { connection: string; lines: { line: string; talk: boolean; listen: boolean; talkers: { name: string }[] }[] };
+      const text = `${s.connection} ${s.lines.map((l) => `${l.line}[${l.talk ? 'T' : '-'}${l.listen ? 'L' : '-'}${l.talkers.length ? ' ' + l.talkers.map((t) => t.name).join('+') : ''}]`).join(' ')}`;
+      if (text !== lastState) log(`[state] ${text}`);
+      lastState = text;
+    } else if (name === 'meters' && metersEvery > 0 && Date.now() - lastMeters >= metersEvery) {
+      lastMeters = Date.now();
+      const m = payload as { input: { peakDb: number; rmsDb: number }; output: { peakDb: number; rmsDb: number }; peers: Record<string, { rmsDb: number }> };
+      const peers = Object.entries(m.peers).map(([id, p]) => `${id} ${p.rmsDb.toFixed(1)}`).join(', ');
+      log(`[meters] mic ${m.input.rmsDb.toFixed(1)}/${m.input.peakDb.toFixed(1)} out ${m.output.rmsDb.toFixed(1)}/${m.output.peakDb.toFixed(1)} dBFS${peers ? ` | ${peers}` : ''}`);
+    } else if (name === 'health') {
+      // summarised on change by the peer log lines
+    }
+  });
+
+  await station.connect(config);
+  for (const line of args.talk ?? []) station.setTalk(line, true);
+  for (const line of args.mute ?? []) station.setListen(line, false);
+  if (args.ui) {
+    ui = await serveControlSurface({
+      control,
+      host: args['ui-bind'] ?? '127.0.0.1',
+      port: int('ui-port', args['ui-port']) ?? 0,
+      allowRemote: args['allow-remote'] ?? false,
+      ...(args.settings ? { settingsFile: args.settings } : {}),
+      log,
+    });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`station: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  exitProcess(1);
+});

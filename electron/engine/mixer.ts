@@ -1,0 +1,65 @@
+import type { PlaybackSource } from '../../native/bridge';
+import { LevelMeter } from './meter';
+import { SAMPLE_RATE } from './audio-format';
+
+/** One remote station as the mixer sees it: its playout, and the gain the station's line keys give it now. */
+export interface MixerInput {
+  pull(samples: number, nowMs: number): Int16Array;
+  gain(): number;
+  readonly meter: LevelMeter;
+}
+
+/**
+ * Sums every remote station into the speaker, on the device clock. Every input is pulled on every tick, even at
+ * gain 0, so each playout buffer keeps its own time and un-muting plays the present, not a backlog.
+ */
+export class Mixer implements PlaybackSource {
+  readonly inputs = new Set<MixerInput>();
+  readonly output = new LevelMeter();
+  private toneHz = 0;
+  private toneAmp = 0;
+  private tonePhase = 0;
+  private acc = new Float32Array(0);
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  setTestTone(on: boolean, frequencyHz = 1000, levelDb = -18): void {
+    this.toneHz = on ? frequencyHz : 0;
+    this.toneAmp = on ? 32767 * 10 ** (levelDb / 20) : 0;
+  }
+
+  pull(samples: number): Int16Array {
+    if (this.acc.length !== samples) this.acc = new Float32Array(samples);
+    const acc = this.acc;
+    acc.fill(0);
+    const now = this.now();
+    for (const input of this.inputs) {
+      const pcm = input.pull(samples, now);
+      input.meter.feed(pcm);
+      const g = input.gain();
+      if (g > 0) for (let i = 0; i < samples; i++) acc[i] = (acc[i] as number) + (pcm[i] as number) * g;
+    }
+    if (this.toneHz > 0) {
+      const step = (2 * Math.PI * this.toneHz) / SAMPLE_RATE;
+      for (let i = 0; i < samples; i++) {
+        acc[i] = (acc[i] as number) + this.toneAmp * Math.sin(this.tonePhase);
+        this.tonePhase += step;
+      }
+      this.tonePhase %= 2 * Math.PI;
+    }
+    const out = new Int16Array(samples);
+    for (let i = 0; i < samples; i++) out[i] = limit(acc[i] as number);
+    this.output.feed(out);
+    return out;
+  }
+}
+
+/** Several talkers can exceed full scale: soft-knee above -6 dBFS instead of wrapping or hard clipping. */
+function limit(x: number): number {
+  const knee = 16384;
+  const a = x < 0 ? -x : x;
+  if (a <= knee) return x;
+  const over = (a - knee) / (32767 - knee);
+  const y = knee + (32767 - knee) * Math.tanh(over);
+  return x < 0 ? -y : y;
+}

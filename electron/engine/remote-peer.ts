@@ -1,0 +1,187 @@
+import { EventEmitter } from 'node:events';
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpRrPacket,
+  type RtpPacket,
+  type RTCIceCandidate,
+} from 'werift';
+import type { IceServer, PeerConnection } from '../common/contract';
+import { OpusDecoder } from '../../native/opus';
+import { PlayoutBuffer } from './playout/playout-buffer';
+import { LevelMeter } from './meter';
+import { withAudioPreferences } from './sdp-audio';
+
+export interface CandidateInit {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+export interface RemotePeerOptions {
+  stationId: string;
+  iceServers: IceServer[];
+  frameMs: number;
+  /** werift leaves loopback out of its host candidates; two stations on one machine need it. */
+  loopbackCandidates: boolean;
+}
+
+export interface RemotePeerEvents {
+  /** SDP or a trickled candidate to hand to signalling. */
+  description: [kind: 'offer' | 'answer', sdp: string];
+  candidate: [candidate: CandidateInit | null];
+  connection: [state: PeerConnection];
+  firstRtp: [];
+}
+
+/**
+ * One remote station: one werift peer connection, one audio track each way, and the remote's playout buffer.
+ * The received track is always consumed: every packet goes into the playout buffer, so a negotiated track can
+ * never sit unread.
+ */
+export class RemotePeer extends EventEmitter<RemotePeerEvents> {
+  readonly playout = new PlayoutBuffer({ createDecoder: () => new OpusDecoder() });
+  readonly meter = new LevelMeter();
+  readonly sendTrack = new MediaStreamTrack({ kind: 'audio' });
+  connection: PeerConnection = 'new';
+  lastRtpAt = 0;
+  rttMs: number | null = null;
+  private readonly pc: RTCPeerConnection;
+  private readonly pendingCandidates: CandidateInit[] = [];
+  private remoteDescriptionSet = false;
+  private closed = false;
+  private senderAttached = false;
+
+  constructor(private readonly options: RemotePeerOptions) {
+    super();
+    this.pc = new RTCPeerConnection({
+      iceServers: options.iceServers.map((s) => ({ urls: Array.isArray(s.urls) ? (s.urls[0] ?? '') : s.urls, username: s.username, credential: s.credential })),
+      iceAdditionalHostAddresses: options.loopbackCandidates ? ['127.0.0.1'] : undefined,
+      codecs: {
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, parameters: 'minptime=10;useinbandfec=1' })],
+        video: [],
+      },
+    });
+    this.pc.onIceCandidate.subscribe((c?: RTCIceCandidate) => {
+      if (this.closed) return;
+      this.emit('candidate', c ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null);
+    });
+    this.pc.connectionStateChange.subscribe((state) => {
+      const mapped: PeerConnection =
+        state === 'connected' ? 'connected' : state === 'failed' ? 'failed' : state === 'closed' ? 'closed' : state === 'new' ? 'new' : 'connecting';
+      this.setConnection(mapped);
+    });
+    this.pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => this.receive(rtp));
+    });
+  }
+
+  private setConnection(state: PeerConnection): void {
+    if (state === this.connection) return;
+    this.connection = state;
+    this.emit('connection', state);
+  }
+
+  private receive(rtp: RtpPacket): void {
+    const now = performance.now();
+    if (this.lastRtpAt === 0) this.emit('firstRtp');
+    this.lastRtpAt = now;
+    const h = rtp.header;
+    this.playout.insert({ seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker, payload: rtp.payload }, now);
+  }
+
+  private attachSender(): void {
+    if (this.senderAttached) return;
+    this.senderAttached = true;
+    const existing = this.pc.getTransceivers().find((t) => t.kind === 'audio');
+    if (existing) {
+      existing.setDirection('sendrecv');
+      void existing.sender.replaceTrack(this.sendTrack);
+    } else {
+      this.pc.addTransceiver(this.sendTrack, { direction: 'sendrecv' });
+    }
+    const sender = this.pc.getTransceivers().find((t) => t.kind === 'audio')?.sender;
+    sender?.onRtcp.subscribe((rtcp) => {
+      if (rtcp instanceof RtcpRrPacket) this.noteReceiverReport(rtcp);
+    });
+  }
+
+  /** RTT from the remote's receiver report: now − LSR − DLSR, all in NTP 16.16 seconds. */
+  private noteReceiverReport(rr: RtcpRrPacket): void {
+    for (const report of rr.reports) {
+      if (!report.lsr) continue;
+      const ntp = ntpMiddle32(Date.now());
+      const rtt = ((ntp - report.lsr - report.dlsr) >>> 0) / 65536;
+      if (rtt >= 0 && rtt < 10) this.rttMs = rtt * 1000;
+    }
+  }
+
+  async offer(): Promise<void> {
+    this.attachSender();
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    this.emit('description', 'offer', withAudioPreferences(this.pc.localDescription?.sdp ?? offer.sdp, this.options.frameMs));
+  }
+
+  async acceptOffer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.remoteDescriptionApplied();
+    this.attachSender();
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    this.emit('description', 'answer', withAudioPreferences(this.pc.localDescription?.sdp ?? answer.sdp, this.options.frameMs));
+  }
+
+  async acceptAnswer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    await this.remoteDescriptionApplied();
+  }
+
+  /** Candidates may arrive before the description they belong to; they wait for it. */
+  async addCandidate(candidate: CandidateInit | null): Promise<void> {
+    if (!candidate) return;
+    if (!this.remoteDescriptionSet) {
+      this.pendingCandidates.push(candidate);
+      return;
+    }
+    await this.pc.addIceCandidate({ candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? undefined, sdpMLineIndex: candidate.sdpMLineIndex ?? undefined });
+  }
+
+  private async remoteDescriptionApplied(): Promise<void> {
+    this.remoteDescriptionSet = true;
+    for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
+  }
+
+  get signalingState(): string {
+    return this.pc.signalingState;
+  }
+
+  send(rtp: RtpPacket): void {
+    if (this.connection === 'connected') this.sendTrack.writeRtp(rtp);
+  }
+
+  /** RTP silence while the remote says it is talking to us: a track negotiated but not flowing. */
+  markNoRtp(): void {
+    if (this.connection === 'connected') this.setConnection('no-rtp');
+  }
+
+  markRtpFlowing(): void {
+    if (this.connection === 'no-rtp') this.setConnection('connected');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.setConnection('closed');
+    this.sendTrack.stop();
+    await this.pc.close().catch(() => undefined);
+  }
+}
+
+function ntpMiddle32(ms: number): number {
+  const seconds = ms / 1000 + 2208988800;
+  const whole = Math.floor(seconds);
+  const frac = Math.floor((seconds - whole) * 65536);
+  return (((whole & 0xffff) << 16) | frac) >>> 0;
+}

@@ -1,0 +1,489 @@
+import { EventEmitter } from 'node:events';
+import type {
+  ConnectConfig,
+  DeviceSelection,
+  EventName,
+  EventPayload,
+  LineState,
+  PeerHealth,
+  PresencePeer,
+  StationState,
+} from '../common/contract';
+import type { Presence } from '../common/signalling-protocol';
+import { SignallingClient } from '../signalling/client';
+import { SignallingServer } from '../signalling/server';
+import { CaptureStream, PlaybackStream, BridgeError, listDevices, type DeviceList } from '../../native/bridge';
+import { OpusEncoder } from '../../native/opus';
+import { samplesFor } from './audio-format';
+import { LevelMeter } from './meter';
+import { Mixer, type MixerInput } from './mixer';
+import { RemotePeer } from './remote-peer';
+import { RtpPacketizer } from './rtp-packetizer';
+
+export type FrameMs = 5 | 10 | 20;
+
+export interface StationOptions {
+  /** Opus frame (and RTP packet) duration. */
+  frameMs?: FrameMs;
+  bitrate?: number;
+  /** Bridge chunk: 5 or 10 ms. */
+  chunkMs?: 5 | 10;
+  /** Chunks queued ahead of the speaker. */
+  playbackQueue?: number;
+  metersHz?: number;
+  healthHz?: number;
+  /** Remote says it talks to us but no RTP arrives for this long: the track is reported `no-rtp`. */
+  noRtpMs?: number;
+  /** A browser guest streams continuously; this long without RTP means its tab is gone. */
+  browserGoneMs?: number;
+  loopbackCandidates?: boolean;
+  log?: (line: string) => void;
+}
+
+interface LineKeys {
+  talk: boolean;
+  listen: boolean;
+  volume: number;
+}
+
+interface Remote extends MixerInput {
+  peer: RemotePeer;
+  presence: Presence;
+  /** When the remote last started talking to a line we share (for no-RTP detection). */
+  talkingSince: number;
+}
+
+export type StationEvents = { event: [name: EventName, payload: EventPayload<EventName>] };
+
+/**
+ * A station: the microphone goes to every remote that shares a line we talk on; every remote comes out of the
+ * speaker at the volume of the loudest line we listen to it on.
+ */
+export class Station extends EventEmitter<StationEvents> {
+  private readonly frameMs: FrameMs;
+  private readonly frameSamples: number;
+  private readonly opts: Required<Omit<StationOptions, 'log'>>;
+  private readonly log: (line: string) => void;
+  private readonly mixer = new Mixer();
+  private readonly micMeter = new LevelMeter();
+  private readonly encoder: OpusEncoder;
+  private readonly packetizer = new RtpPacketizer();
+  private readonly remotes = new Map<string, Remote>();
+  private readonly lineKeys = new Map<string, LineKeys>();
+  private capture: CaptureStream | undefined;
+  private playback: PlaybackStream | undefined;
+  private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
+  private frame: Int16Array;
+  private frameFill = 0;
+  private capturedSamples = 0;
+  private wasTalking = false;
+  private signalling: SignallingClient | undefined;
+  private server: SignallingServer | undefined;
+  private config: ConnectConfig | undefined;
+  private stationId: string | null = null;
+  private connection: StationState['connection'] = 'idle';
+  private error: string | undefined;
+  private hosting: { url: string } | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(options: StationOptions = {}) {
+    super();
+    this.opts = {
+      frameMs: options.frameMs ?? 10,
+      bitrate: options.bitrate ?? 32000,
+      chunkMs: options.chunkMs ?? 10,
+      playbackQueue: options.playbackQueue ?? 2,
+      metersHz: options.metersHz ?? 20,
+      healthHz: options.healthHz ?? 2,
+      noRtpMs: options.noRtpMs ?? 2000,
+      browserGoneMs: options.browserGoneMs ?? 3000,
+      loopbackCandidates: options.loopbackCandidates ?? true,
+    };
+    this.log = options.log ?? (() => undefined);
+    this.frameMs = this.opts.frameMs;
+    this.frameSamples = samplesFor(this.frameMs);
+    this.frame = new Int16Array(this.frameSamples);
+    this.encoder = new OpusEncoder({ frameMs: this.frameMs, bitrate: this.opts.bitrate, fec: true, packetLossPercent: 5, application: 'voip' });
+    this.timers.push(setInterval(() => this.publishMeters(), 1000 / this.opts.metersHz));
+    this.timers.push(setInterval(() => this.watchPeers(), 1000 / this.opts.healthHz));
+  }
+
+  // ---- devices -------------------------------------------------------------------------------
+
+  listDevices(): DeviceList {
+    return listDevices();
+  }
+
+  /** Opens (or reopens) the sound card. A bad id is a BridgeError naming `inputId`/`outputId`; nothing else changes. */
+  async selectDevices(choice: { inputId?: string | null; outputId?: string | null }): Promise<DeviceSelection> {
+    const inputId = choice.inputId === undefined ? this.selection.inputId : choice.inputId;
+    const outputId = choice.outputId === undefined ? this.selection.outputId : choice.outputId;
+    const next: DeviceSelection = { ...this.selection, inputId, outputId };
+    if (choice.inputId !== undefined || !this.capture) {
+      const old = this.capture;
+      this.capture = undefined;
+      await old?.stop();
+      try {
+        this.capture = new CaptureStream({ deviceId: inputId, chunkMs: this.opts.chunkMs, onChunk: (pcm) => this.onMicrophone(pcm) });
+        this.capture.on('error', (e) => this.deviceLost('input', e));
+        next.inputState = 'ok';
+        next.inputId = inputId;
+        delete next.error;
+      } catch (e) {
+        next.inputState = e instanceof BridgeError && e.code === 'unknown-device' ? 'missing' : 'error';
+        next.error = (e as Error).message;
+        this.applySelection(next);
+        throw e;
+      }
+    }
+    if (choice.outputId !== undefined || !this.playback) {
+      const old = this.playback;
+      this.playback = undefined;
+      await old?.stop();
+      try {
+        this.playback = new PlaybackStream({ deviceId: outputId, chunkMs: this.opts.chunkMs, queueChunks: this.opts.playbackQueue, source: this.mixer });
+        this.playback.on('error', (e) => this.deviceLost('output', e));
+        next.outputState = 'ok';
+        next.outputId = outputId;
+      } catch (e) {
+        next.outputState = e instanceof BridgeError && e.code === 'unknown-device' ? 'missing' : 'error';
+        next.error = (e as Error).message;
+        this.applySelection(next);
+        throw e;
+      }
+    }
+    this.applySelection(next);
+    return this.selection;
+  }
+
+  private applySelection(selection: DeviceSelection): void {
+    this.selection = selection;
+    this.publish('devices', { selection });
+    this.publishState();
+  }
+
+  private deviceLost(direction: 'input' | 'output', error: BridgeError): void {
+    this.log(`[audio] ${error.message}`);
+    const next = { ...this.selection, error: error.message };
+    if (direction === 'input') next.inputState = 'missing';
+    else next.outputState = 'missing';
+    this.applySelection(next);
+    this.publish('notice', { level: 'error', message: error.message });
+  }
+
+  setTestTone(on: boolean, frequencyHz?: number, levelDb?: number): { on: boolean } {
+    this.mixer.setTestTone(on, frequencyHz, levelDb);
+    return { on };
+  }
+
+  audioCounters(): { capture?: object; playback?: object } {
+    return { capture: this.capture?.counters, playback: this.playback?.counters };
+  }
+
+  // ---- the microphone path ---------------------------------------------------------------------
+
+  private onMicrophone(pcm: Int16Array): void {
+    this.micMeter.feed(pcm);
+    let offset = 0;
+    while (offset < pcm.length) {
+      const n = Math.min(pcm.length - offset, this.frameSamples - this.frameFill);
+      this.frame.set(pcm.subarray(offset, offset + n), this.frameFill);
+      this.frameFill += n;
+      offset += n;
+      if (this.frameFill === this.frameSamples) {
+        this.sendFrame(this.frame, this.capturedSamples);
+        this.capturedSamples += this.frameSamples;
+        this.frameFill = 0;
+      }
+    }
+  }
+
+  private talkingLines(): string[] {
+    return [...this.lineKeys].filter(([, k]) => k.talk).map(([line]) => line);
+  }
+
+  private sendFrame(frame: Int16Array, capturedSamples: number): void {
+    const talking = this.talkingLines();
+    const targets = [...this.remotes.values()].filter((r) => r.presence.lines.some((l) => talking.includes(l)));
+    if (talking.length === 0 || targets.length === 0) {
+      if (this.wasTalking) this.packetizer.endSpurt();
+      this.wasTalking = false;
+      return;
+    }
+    this.wasTalking = true;
+    const rtp = this.packetizer.packetize(this.encoder.encode(frame), capturedSamples);
+    for (const r of targets) r.peer.send(rtp);
+  }
+
+  // ---- lines -------------------------------------------------------------------------------------
+
+  private keys(line: string): LineKeys {
+    const k = this.lineKeys.get(line);
+    if (!k) throw Object.assign(new Error(`line "${line}" is not joined by this station`), { code: 'invalid', field: 'line' });
+    return k;
+  }
+
+  setTalk(line: string, on: boolean): LineState {
+    this.keys(line).talk = on;
+    this.signalling?.setTalking(this.talkingLines());
+    this.publishState();
+    return this.lineState(line);
+  }
+
+  setListen(line: string, on: boolean): LineState {
+    this.keys(line).listen = on;
+    this.publishState();
+    return this.lineState(line);
+  }
+
+  setVolume(line: string, volume: number): LineState {
+    this.keys(line).volume = volume;
+    this.publishState();
+    return this.lineState(line);
+  }
+
+  private gainFor(presence: Presence): number {
+    let gain = 0;
+    for (const line of presence.talking) {
+      const k = this.lineKeys.get(line);
+      if (k?.listen && k.volume > gain) gain = k.volume;
+    }
+    return gain;
+  }
+
+  private lineState(line: string): LineState {
+    const k = this.keys(line);
+    const talkers = [...this.remotes.values()]
+      .filter((r) => r.presence.talking.includes(line))
+      .map((r) => ({ stationId: r.presence.stationId, name: r.presence.name }));
+    return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers };
+  }
+
+  // ---- connecting ----------------------------------------------------------------------------------
+
+  async connect(config: ConnectConfig): Promise<StationState> {
+    await this.disconnect();
+    this.config = config;
+    this.error = undefined;
+    this.stationId = config.stationId ?? stationIdFrom(config.name);
+    this.lineKeys.clear();
+    for (const l of config.lines) this.lineKeys.set(l.line, { talk: false, listen: true, volume: 1 });
+    let url: string;
+    if (config.server.kind === 'host') {
+      const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
+      this.server = new SignallingServer({ port: config.server.port, host: config.server.bind ?? '127.0.0.1', lines: secrets });
+      const started = await this.server.start();
+      url = started.url;
+      this.hosting = { url };
+      this.log(`[signal] hosting ${url}`);
+    } else {
+      url = config.server.url;
+    }
+    this.connection = 'connecting';
+    const client = new SignallingClient({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines });
+    this.signalling = client;
+    client.on('state', (s) => {
+      this.connection = s === 'closed' ? 'idle' : s;
+      this.log(`[signal] ${s}`);
+      this.publishState();
+    });
+    client.on('joined', (msg) => {
+      this.log(`[signal] joined ${msg.lines.join(', ')} with ${msg.peers.length} peer(s)`);
+      // The newcomer offers to everyone already there; they wait for our offer.
+      this.updatePresence(msg.peers, true);
+    });
+    client.on('presence', (msg) => this.updatePresence(msg.peers, false));
+    client.on('talk', (msg) => {
+      const r = this.remotes.get(msg.from);
+      if (!r) return;
+      const wasTalkingToUs = r.presence.talking.length > 0;
+      r.presence = { ...r.presence, talking: msg.lines };
+      if (!wasTalkingToUs && msg.lines.length > 0) r.talkingSince = performance.now();
+      this.publishState();
+    });
+    client.on('offer', (msg) => void this.onOffer(msg.from, msg.sdp));
+    client.on('answer', (msg) => void this.remotes.get(msg.from)?.peer.acceptAnswer(msg.sdp).catch((e: Error) => this.log(`[peer ${msg.from}] bad answer: ${e.message}`)));
+    client.on('candidate', (msg) => void this.remotes.get(msg.from)?.peer.addCandidate(msg.candidate ?? null).catch((e: Error) => this.log(`[peer ${msg.from}] bad candidate: ${e.message}`)));
+    client.on('bye', (msg) => void this.dropRemote(msg.from, 'bye'));
+    client.on('error', (err) => {
+      this.error = `${err.code}: ${err.message}`;
+      this.log(`[signal] error ${err.code}${err.field ? ` (${err.field})` : ''}: ${err.message}`);
+      this.publish('notice', { level: 'error', message: `signalling: ${err.message}` });
+      this.publishState();
+    });
+    this.publishState();
+    return this.state();
+  }
+
+  async disconnect(): Promise<StationState> {
+    const client = this.signalling;
+    this.signalling = undefined;
+    await client?.close();
+    for (const id of [...this.remotes.keys()]) await this.dropRemote(id, 'disconnect');
+    await this.server?.close();
+    this.server = undefined;
+    this.hosting = null;
+    this.connection = 'idle';
+    this.publishState();
+    return this.state();
+  }
+
+  private updatePresence(peers: Presence[], offerToNew: boolean): void {
+    const seen = new Set<string>();
+    for (const p of peers) {
+      seen.add(p.stationId);
+      const existing = this.remotes.get(p.stationId);
+      if (existing) {
+        if (existing.presence.talking.length === 0 && p.talking.length > 0) existing.talkingSince = performance.now();
+        existing.presence = p;
+        continue;
+      }
+      const remote = this.addRemote(p);
+      if (offerToNew) void remote.peer.offer().catch((e: Error) => this.log(`[peer ${p.stationId}] offer failed: ${e.message}`));
+    }
+    for (const id of [...this.remotes.keys()]) if (!seen.has(id)) void this.dropRemote(id, 'left');
+    this.publish('presence', { peers: peers.map(toPresencePeer) });
+    this.publishState();
+  }
+
+  private addRemote(presence: Presence): Remote {
+    const peer = new RemotePeer({
+      stationId: presence.stationId,
+      iceServers: this.config?.iceServers ?? [],
+      frameMs: this.frameMs,
+      loopbackCandidates: this.opts.loopbackCandidates,
+    });
+    const to = presence.stationId;
+    peer.on('description', (type, sdp) => this.signalling?.send({ type, to, sdp }));
+    peer.on('candidate', (candidate) => this.signalling?.send({ type: 'candidate', to, candidate }));
+    peer.on('connection', (state) => this.log(`[peer ${to}] ${state}`));
+    peer.on('firstRtp', () => this.log(`[peer ${to}] first RTP`));
+    const remote: Remote = {
+      peer,
+      presence,
+      talkingSince: presence.talking.length ? performance.now() : 0,
+      meter: peer.meter,
+      pull: (samples, now) => peer.playout.pull(samples, now),
+      gain: () => this.gainFor(remote.presence),
+    };
+    this.remotes.set(to, remote);
+    this.mixer.inputs.add(remote);
+    return remote;
+  }
+
+  private async onOffer(from: string, sdp: string): Promise<void> {
+    let remote = this.remotes.get(from);
+    // A fresh offer from a peer we already negotiated with means it restarted: start over with it.
+    if (remote && remote.peer.signalingState !== 'stable' && remote.peer.signalingState !== 'closed') {
+      // Glare: both offered. The lower id keeps its offer; the higher one yields.
+      if ((this.stationId ?? '') < from) return;
+    }
+    if (remote && remote.peer.signalingState === 'stable' && remote.peer.connection !== 'new') {
+      const presence = remote.presence;
+      await this.dropRemote(from, 'renegotiate', false);
+      remote = this.addRemote(presence);
+    } else if (remote && remote.peer.signalingState !== 'stable') {
+      const presence = remote.presence;
+      await this.dropRemote(from, 'glare', false);
+      remote = this.addRemote(presence);
+    }
+    if (!remote) {
+      remote = this.addRemote({ stationId: from, name: from, kind: 'browser', lines: [], talking: [] });
+    }
+    await remote.peer.acceptOffer(sdp).catch((e: Error) => {
+      this.log(`[peer ${from}] bad offer: ${e.message}`);
+      this.publish('notice', { level: 'warn', message: `${from}: could not accept its offer (${e.message})` });
+    });
+  }
+
+  private async dropRemote(id: string, why: string, announce = true): Promise<void> {
+    const r = this.remotes.get(id);
+    if (!r) return;
+    this.remotes.delete(id);
+    this.mixer.inputs.delete(r);
+    this.log(`[peer ${id}] closed (${why})`);
+    await r.peer.close();
+    if (announce) this.publishState();
+  }
+
+  /** werift never reports `disconnected`: RTP inactivity is our evidence. */
+  private watchPeers(): void {
+    const now = performance.now();
+    for (const [id, r] of this.remotes) {
+      const p = r.peer;
+      if (p.connection !== 'connected' && p.connection !== 'no-rtp') continue;
+      if (r.presence.kind === 'browser' && p.lastRtpAt > 0 && now - p.lastRtpAt > this.opts.browserGoneMs) {
+        void this.dropRemote(id, `no RTP for ${Math.round(now - p.lastRtpAt)} ms`);
+        continue;
+      }
+      const expecting = r.presence.talking.length > 0 && now - r.talkingSince > this.opts.noRtpMs;
+      if (expecting && now - p.lastRtpAt > this.opts.noRtpMs) p.markNoRtp();
+      else if (p.connection === 'no-rtp' && now - p.lastRtpAt < this.opts.noRtpMs) p.markRtpFlowing();
+    }
+    this.publish('health', { peers: this.health() });
+  }
+
+  health(): PeerHealth[] {
+    return [...this.remotes.values()].map((r) => {
+      const s = r.peer.playout.stats();
+      return {
+        stationId: r.presence.stationId,
+        name: r.presence.name,
+        connection: r.peer.connection,
+        rttMs: r.peer.rttMs,
+        jitterMs: s.jitterMs,
+        lossRate: s.lossRate,
+        playoutDelayMs: s.currentDelayMs,
+        targetDelayMs: s.targetDelayMs,
+        concealedFrames: s.concealedFrames,
+      };
+    });
+  }
+
+  // ---- publishing ------------------------------------------------------------------------------------
+
+  state(): StationState {
+    return {
+      connection: this.connection,
+      ...(this.error ? { error: this.error } : {}),
+      stationId: this.stationId,
+      name: this.config?.name ?? null,
+      hosting: this.hosting,
+      lines: [...this.lineKeys.keys()].map((l) => this.lineState(l)),
+      devices: this.selection,
+    };
+  }
+
+  private publish<E extends EventName>(name: E, payload: EventPayload<E>): void {
+    this.emit('event', name, payload);
+  }
+
+  private publishState(): void {
+    this.publish('state', this.state());
+  }
+
+  private publishMeters(): void {
+    const peers: Record<string, { peakDb: number; rmsDb: number }> = {};
+    for (const [id, r] of this.remotes) peers[id] = r.meter.read();
+    this.publish('meters', { t: Date.now(), input: this.micMeter.read(), output: this.mixer.output.read(), peers });
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.disconnect();
+    const [c, p] = [this.capture, this.playback];
+    this.capture = undefined;
+    this.playback = undefined;
+    await Promise.all([c?.stop(), p?.stop()]);
+  }
+}
+
+function toPresencePeer(p: Presence): PresencePeer {
+  return { stationId: p.stationId, name: p.name, kind: p.kind, lines: p.lines, talking: p.talking };
+}
+
+/** A station id that survives reconnects: derived from the name, restricted to the protocol's alphabet. */
+export function stationIdFrom(name: string): string {
+  const slug = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
+  return slug || `station-${Math.random().toString(36).slice(2, 8)}`;
+}
