@@ -159,6 +159,12 @@ export const PeerHealth = z.object({
   playoutDelayMs: z.number().nonnegative(),
   targetDelayMs: z.number().nonnegative(),
   concealedFrames: z.number().int().nonnegative(),
+  /** Frames played time-stretched (accelerated or expanded) to move the delay toward its target. */
+  stretchedFrames: z.number().int().nonnegative().optional(),
+  /** Lost frames rebuilt from the next packet's in-band FEC instead of concealed. */
+  fecRecoveredFrames: z.number().int().nonnegative().optional(),
+  /** Loss the remote reports (RTCP) on what we send it, smoothed; null until it has reported. */
+  remoteLossRate: z.number().min(0).max(1).nullable().optional(),
 });
 export type PeerHealth = z.infer<typeof PeerHealth>;
 

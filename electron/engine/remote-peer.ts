@@ -4,6 +4,7 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   RtcpRrPacket,
+  type RTCRtpSender,
   type RtpPacket,
   type RTCIceCandidate,
 } from 'werift';
@@ -33,6 +34,8 @@ export interface RemotePeerEvents {
   candidate: [candidate: CandidateInit | null];
   connection: [state: PeerConnection];
   firstRtp: [];
+  /** The remote's RTCP receiver report on what we send: loss over its last report interval, 0..1. */
+  receiverReport: [fractionLost: number];
 }
 
 /**
@@ -103,18 +106,21 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
     }
     const sender = this.pc.getTransceivers().find((t) => t.kind === 'audio')?.sender;
     sender?.onRtcp.subscribe((rtcp) => {
-      if (rtcp instanceof RtcpRrPacket) this.noteReceiverReport(rtcp);
+      if (rtcp instanceof RtcpRrPacket && sender) this.noteReceiverReport(rtcp, sender);
     });
   }
 
-  /** RTT from the remote's receiver report: now − LSR − DLSR, all in NTP 16.16 seconds. */
-  private noteReceiverReport(rr: RtcpRrPacket): void {
-    for (const report of rr.reports) {
-      if (!report.lsr) continue;
-      const ntp = ntpMiddle32(Date.now());
-      const rtt = ((ntp - report.lsr - report.dlsr) >>> 0) / 65536;
-      if (rtt >= 0 && rtt < 10) this.rttMs = rtt * 1000;
-    }
+  /**
+   * werift's sender has matched the report to its own sender report by then and measured the RTT against the
+   * wall-clock time it sent that report. Computing now − LSR − DLSR ourselves is wrong with werift: its NTP fraction
+   * holds decimal digits, not 1/2^32 s, so LSR is off by up to a second.
+   */
+  private noteReceiverReport(rr: RtcpRrPacket, sender: RTCRtpSender): void {
+    const ours = rr.reports.find((r) => r.ssrc === sender.ssrc);
+    if (!ours) return;
+    const rttSeconds = (sender as unknown as { rtt?: number }).rtt;
+    if (rttSeconds !== undefined && rttSeconds >= 0) this.rttMs = rttSeconds * 1000;
+    this.emit('receiverReport', ours.fractionLost / 256);
   }
 
   async offer(): Promise<void> {
@@ -177,11 +183,4 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
     this.sendTrack.stop();
     await this.pc.close().catch(() => undefined);
   }
-}
-
-function ntpMiddle32(ms: number): number {
-  const seconds = ms / 1000 + 2208988800;
-  const whole = Math.floor(seconds);
-  const frac = Math.floor((seconds - whole) * 65536);
-  return (((whole & 0xffff) << 16) | frac) >>> 0;
 }

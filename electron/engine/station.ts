@@ -19,6 +19,7 @@ import { LevelMeter } from './meter';
 import { Mixer, type MixerInput } from './mixer';
 import { RemotePeer } from './remote-peer';
 import { RtpPacketizer } from './rtp-packetizer';
+import { SenderAdaptation, type EncoderSettings } from './sender-adaptation';
 
 export type FrameMs = 5 | 10 | 20;
 
@@ -67,6 +68,8 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly mixer = new Mixer();
   private readonly micMeter = new LevelMeter();
   private readonly encoder: OpusEncoder;
+  private readonly adaptation: SenderAdaptation;
+  private encoderSettings: EncoderSettings;
   private readonly packetizer = new RtpPacketizer();
   private readonly remotes = new Map<string, Remote>();
   private readonly lineKeys = new Map<string, LineKeys>();
@@ -103,7 +106,9 @@ export class Station extends EventEmitter<StationEvents> {
     this.frameMs = this.opts.frameMs;
     this.frameSamples = samplesFor(this.frameMs);
     this.frame = new Int16Array(this.frameSamples);
-    this.encoder = new OpusEncoder({ frameMs: this.frameMs, bitrate: this.opts.bitrate, fec: true, packetLossPercent: 5, application: 'voip' });
+    this.adaptation = new SenderAdaptation({ baseBitrate: this.opts.bitrate });
+    this.encoderSettings = this.adaptation.settings([], 0);
+    this.encoder = new OpusEncoder({ frameMs: this.frameMs, application: 'voip', ...this.encoderSettings });
     this.timers.push(setInterval(() => this.publishMeters(), 1000 / this.opts.metersHz));
     this.timers.push(setInterval(() => this.watchPeers(), 1000 / this.opts.healthHz));
   }
@@ -358,6 +363,7 @@ export class Station extends EventEmitter<StationEvents> {
     peer.on('candidate', (candidate) => this.signalling?.send({ type: 'candidate', to, candidate }));
     peer.on('connection', (state) => this.log(`[peer ${to}] ${state}`));
     peer.on('firstRtp', () => this.log(`[peer ${to}] first RTP`));
+    peer.on('receiverReport', (fractionLost) => this.adaptation.report(to, fractionLost, performance.now()));
     const remote: Remote = {
       peer,
       presence,
@@ -401,6 +407,7 @@ export class Station extends EventEmitter<StationEvents> {
     if (!r) return;
     this.remotes.delete(id);
     this.mixer.inputs.delete(r);
+    this.adaptation.forget(id);
     this.log(`[peer ${id}] closed (${why})`);
     await r.peer.close();
     if (announce) this.publishState();
@@ -420,10 +427,26 @@ export class Station extends EventEmitter<StationEvents> {
       if (expecting && now - p.lastRtpAt > this.opts.noRtpMs) p.markNoRtp();
       else if (p.connection === 'no-rtp' && now - p.lastRtpAt < this.opts.noRtpMs) p.markRtpFlowing();
     }
+    this.adaptEncoder(now);
     this.publish('health', { peers: this.health() });
   }
 
+  /** One encoder serves every remote we talk to: it protects against the loss of the worst of them. */
+  private adaptEncoder(now: number): void {
+    const talking = this.talkingLines();
+    const targets = [...this.remotes.values()].filter((r) => r.presence.lines.some((l) => talking.includes(l))).map((r) => r.presence.stationId);
+    const next = this.adaptation.settings(targets, now);
+    const current = this.encoderSettings;
+    if (next.bitrate === current.bitrate && next.fec === current.fec && next.packetLossPercent === current.packetLossPercent) return;
+    this.encoder.setBitrate(next.bitrate);
+    this.encoder.setFec(next.fec);
+    this.encoder.setPacketLossPercent(next.packetLossPercent);
+    this.encoderSettings = next;
+    this.log(`[send] ${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}`);
+  }
+
   health(): PeerHealth[] {
+    const now = performance.now();
     return [...this.remotes.values()].map((r) => {
       const s = r.peer.playout.stats();
       return {
@@ -436,6 +459,9 @@ export class Station extends EventEmitter<StationEvents> {
         playoutDelayMs: s.currentDelayMs,
         targetDelayMs: s.targetDelayMs,
         concealedFrames: s.concealedFrames,
+        stretchedFrames: s.stretchedFrames,
+        fecRecoveredFrames: s.fecRecoveredFrames,
+        remoteLossRate: this.adaptation.reportedLoss(r.presence.stationId, now),
       };
     });
   }
