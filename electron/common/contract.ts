@@ -165,6 +165,10 @@ export const PeerHealth = z.object({
   fecRecoveredFrames: z.number().int().nonnegative().optional(),
   /** Loss the remote reports (RTCP) on what we send it, smoothed; null until it has reported. */
   remoteLossRate: z.number().min(0).max(1).nullable().optional(),
+  /** From the RFC 6464 levels the remote puts on its RTP; absent when it sends none. */
+  speaking: z.boolean().optional(),
+  /** Loudest reported level since the previous health event, in dBov (-127 silence .. 0). */
+  levelDbov: z.number().min(-127).max(0).optional(),
 });
 export type PeerHealth = z.infer<typeof PeerHealth>;
 

@@ -4,15 +4,18 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   RtcpRrPacket,
+  RtpHeader,
+  RtpPacket,
+  useAudioLevelIndication,
   type RTCRtpSender,
-  type RtpPacket,
   type RTCIceCandidate,
 } from 'werift';
 import type { IceServer, PeerConnection } from '../common/contract';
 import { OpusDecoder } from '../../native/opus';
 import { PlayoutBuffer } from './playout/playout-buffer';
 import { LevelMeter } from './meter';
-import { withAudioPreferences } from './sdp-audio';
+import { withAudioPreferences, extensionId } from './sdp-audio';
+import { AUDIO_LEVEL_URI, SpeakingDetector, decodeAudioLevel, encodeAudioLevel } from './audio-level';
 
 export interface CandidateInit {
   candidate: string;
@@ -47,7 +50,10 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   readonly playout = new PlayoutBuffer({ createDecoder: () => new OpusDecoder() });
   readonly meter = new LevelMeter();
   readonly sendTrack = new MediaStreamTrack({ kind: 'audio' });
+  readonly speech = new SpeakingDetector();
   connection: PeerConnection = 'new';
+  /** When ICE+DTLS came up (performance.now()), 0 before. */
+  connectedAt = 0;
   lastRtpAt = 0;
   rttMs: number | null = null;
   private readonly pc: RTCPeerConnection;
@@ -55,6 +61,8 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   private remoteDescriptionSet = false;
   private closed = false;
   private senderAttached = false;
+  /** The negotiated RFC 6464 extension id, once a description exchange settled it. */
+  private audioLevelId: number | undefined;
 
   constructor(private readonly options: RemotePeerOptions) {
     super();
@@ -65,6 +73,7 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
         audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, parameters: 'minptime=10;useinbandfec=1' })],
         video: [],
       },
+      headerExtensions: { audio: [useAudioLevelIndication()], video: [] },
     });
     this.pc.onIceCandidate.subscribe((c?: RTCIceCandidate) => {
       if (this.closed) return;
@@ -82,6 +91,7 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
 
   private setConnection(state: PeerConnection): void {
     if (state === this.connection) return;
+    if (state === 'connected' && this.connectedAt === 0) this.connectedAt = performance.now();
     this.connection = state;
     this.emit('connection', state);
   }
@@ -91,6 +101,11 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
     if (this.lastRtpAt === 0) this.emit('firstRtp');
     this.lastRtpAt = now;
     const h = rtp.header;
+    if (this.audioLevelId !== undefined) {
+      const ext = h.extensions.find((e) => e.id === this.audioLevelId);
+      const level = ext && decodeAudioLevel(ext.payload);
+      if (level !== undefined) this.speech.note(level, now);
+    }
     this.playout.insert({ seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker, payload: rtp.payload }, now);
   }
 
@@ -130,8 +145,14 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
     this.emit('description', 'offer', withAudioPreferences(this.pc.localDescription?.sdp ?? offer.sdp, this.options.frameMs));
   }
 
+  /** Whether we sent an offer that has no answer yet (for glare). */
+  get offering(): boolean {
+    return this.pc.signalingState === 'have-local-offer';
+  }
+
   async acceptOffer(sdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    this.audioLevelId = extensionId(sdp, AUDIO_LEVEL_URI);
     await this.remoteDescriptionApplied();
     this.attachSender();
     const answer = await this.pc.createAnswer();
@@ -141,6 +162,7 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
 
   async acceptAnswer(sdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.audioLevelId = extensionId(sdp, AUDIO_LEVEL_URI);
     await this.remoteDescriptionApplied();
   }
 
@@ -163,11 +185,19 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
     return this.pc.signalingState;
   }
 
-  send(rtp: RtpPacket): void {
-    if (this.connection === 'connected') this.sendTrack.writeRtp(rtp);
+  /**
+   * One frame to this remote, with its RFC 6464 level when the remote negotiated the extension. Every remote gets its
+   * own packet: werift's sender rewrites the header it is given (SSRC, payload type, extensions).
+   */
+  send(rtp: RtpPacket, level: number): void {
+    if (this.connection !== 'connected' && this.connection !== 'no-rtp') return;
+    const h = rtp.header;
+    const extensions = this.audioLevelId === undefined ? [] : [{ id: this.audioLevelId, payload: encodeAudioLevel(level, level < 50) }];
+    const header = new RtpHeader({ payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, ssrc: h.ssrc, extensions });
+    this.sendTrack.writeRtp(new RtpPacket(header, rtp.payload));
   }
 
-  /** RTP silence while the remote says it is talking to us: a track negotiated but not flowing. */
+  /** A negotiated track that carries no RTP when it should: visible in health, never silently ignored. */
   markNoRtp(): void {
     if (this.connection === 'connected') this.setConnection('no-rtp');
   }

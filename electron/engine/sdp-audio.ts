@@ -34,3 +34,10 @@ export function withAudioPreferences(sdp: string, frameMs: number): string {
   }
   return out.join(eol);
 }
+
+/** The id the session negotiated for an RTP header extension (both sides of a BUNDLE share one id), if any. */
+export function extensionId(sdp: string, uri: string): number | undefined {
+  const escaped = uri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`^a=extmap:(\\d+)(?:/\\w+)? ${escaped}\\s*$`, 'm').exec(sdp);
+  return m ? Number(m[1]) : undefined;
+}

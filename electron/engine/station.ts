@@ -11,13 +11,14 @@ import type {
 } from '../common/contract';
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient } from '../signalling/client';
-import { SignallingServer } from '../signalling/server';
+import { SignallingServer, builtGuestDir } from '../signalling/server';
 import { CaptureStream, PlaybackStream, BridgeError, listDevices, type DeviceList } from '../../native/bridge';
 import { OpusEncoder } from '../../native/opus';
 import { samplesFor } from './audio-format';
 import { LevelMeter } from './meter';
 import { Mixer, type MixerInput } from './mixer';
 import { RemotePeer } from './remote-peer';
+import { frameAudioLevel } from './audio-level';
 import { RtpPacketizer } from './rtp-packetizer';
 import { SenderAdaptation, type EncoderSettings } from './sender-adaptation';
 
@@ -217,7 +218,8 @@ export class Station extends EventEmitter<StationEvents> {
     }
     this.wasTalking = true;
     const rtp = this.packetizer.packetize(this.encoder.encode(frame), capturedSamples);
-    for (const r of targets) r.peer.send(rtp);
+    const level = frameAudioLevel(frame);
+    for (const r of targets) r.peer.send(rtp, level);
   }
 
   // ---- lines -------------------------------------------------------------------------------------
@@ -276,7 +278,8 @@ export class Station extends EventEmitter<StationEvents> {
     let url: string;
     if (config.server.kind === 'host') {
       const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
-      this.server = new SignallingServer({ port: config.server.port, host: config.server.bind ?? '127.0.0.1', lines: secrets });
+      // A hosting station serves the browser guest page on its signalling port.
+      this.server = new SignallingServer({ port: config.server.port, host: config.server.bind ?? '127.0.0.1', lines: secrets, staticDir: builtGuestDir() });
       const started = await this.server.start();
       url = started.url;
       this.hosting = { url };
@@ -423,7 +426,12 @@ export class Station extends EventEmitter<StationEvents> {
         void this.dropRemote(id, `no RTP for ${Math.round(now - p.lastRtpAt)} ms`);
         continue;
       }
-      const expecting = r.presence.talking.length > 0 && now - r.talkingSince > this.opts.noRtpMs;
+      // A browser guest streams from the moment it connects (its talk key only mutes the track); a station streams
+      // while it talks to us.
+      const expecting =
+        r.presence.kind === 'browser'
+          ? now - p.connectedAt > this.opts.noRtpMs
+          : r.presence.talking.length > 0 && now - r.talkingSince > this.opts.noRtpMs;
       if (expecting && now - p.lastRtpAt > this.opts.noRtpMs) p.markNoRtp();
       else if (p.connection === 'no-rtp' && now - p.lastRtpAt < this.opts.noRtpMs) p.markRtpFlowing();
     }
@@ -462,6 +470,7 @@ export class Station extends EventEmitter<StationEvents> {
         stretchedFrames: s.stretchedFrames,
         fecRecoveredFrames: s.fecRecoveredFrames,
         remoteLossRate: this.adaptation.reportedLoss(r.presence.stationId, now),
+        ...(r.peer.speech.reporting(now) ? { speaking: r.peer.speech.speaking(now), levelDbov: r.peer.speech.readPeakDbov() } : {}),
       };
     });
   }

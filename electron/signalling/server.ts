@@ -5,8 +5,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
   MAX_MESSAGE_BYTES,
@@ -73,6 +75,15 @@ interface Connection {
   lastPresence: string;
   /** Messages are handled one at a time, in order, even when a join has to wait for a takeover probe. */
   queue: Promise<void>;
+}
+
+/**
+ * The built browser guest (`dist/guest`), from the source tree or from the bundled app (dist/main next to
+ * dist/guest), or undefined when it was not built.
+ */
+export function builtGuestDir(): string | undefined {
+  const candidates = [path.join(__dirname, '..', '..', 'dist', 'guest'), path.join(__dirname, '..', 'guest')];
+  return candidates.find((dir) => existsSync(path.join(dir, 'index.html')));
 }
 
 const STRIKE_CODES = new Set<ErrorCode>(['malformed', 'invalid', 'too-large', 'unknown-type', 'rate-limited']);

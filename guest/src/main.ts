@@ -1,0 +1,221 @@
+/** The guest page: join form, talk/listen keys, microphone meter and who is on (and talking on) the line. */
+import { stationIdSchema, type Presence } from '../../electron/common/signalling-protocol';
+import { GuestSignalling } from './signalling';
+import { Microphone, type VoiceProcessing } from './microphone';
+import { Remote } from './remote';
+
+/** A press longer than this is momentary (talk while held); shorter latches. */
+const HOLD_MS = 300;
+/** RTP audio level (0..1 linear) above which a remote counts as speaking: about -50 dBov. */
+const SPEAKING_LEVEL = 0.003;
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+interface Session {
+  selfId: string;
+  line: string;
+  mic: Microphone;
+  signalling: GuestSignalling;
+  remotes: Map<string, Remote>;
+  presence: Map<string, Presence>;
+  talking: boolean;
+  listening: boolean;
+}
+
+let session: Session | undefined;
+
+function setStatus(state: string, text: string): void {
+  document.body.dataset.state = state;
+  $('status').textContent = text;
+}
+
+function guestId(name: string): string {
+  const slug = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'guest';
+  const id = `${slug}-${Math.random().toString(36).slice(2, 8)}`;
+  return stationIdSchema.parse(id);
+}
+
+async function join(form: HTMLFormElement): Promise<void> {
+  const data = new FormData(form);
+  const name = String(data.get('name') ?? '').trim();
+  const line = String(data.get('line') ?? '').trim();
+  const secret = String(data.get('secret') ?? '');
+  const processing: VoiceProcessing = {
+    echoCancellation: data.has('echoCancellation'),
+    noiseSuppression: data.has('noiseSuppression'),
+    autoGainControl: data.has('autoGainControl'),
+  };
+  setStatus('joining', 'Opening the microphone…');
+  const mic = await Microphone.open(processing);
+  // The track streams from the start; the talk key only enables it, so RTP keeps flowing as proof of life.
+  mic.track.enabled = false;
+  const selfId = guestId(name);
+  setStatus('joining', `Joining ${line}…`);
+  let joinedLines;
+  let signalling;
+  try {
+    ({ signalling, joined: { lines: joinedLines } } = await GuestSignalling.join(selfId, name, [{ line, ...(secret ? { secret } : {}) }]).then((r) => ({
+      signalling: r.signalling,
+      joined: r.joined,
+    })));
+  } catch (e) {
+    mic.close();
+    throw e;
+  }
+  if (!joinedLines.includes(line)) {
+    signalling.leave();
+    mic.close();
+    throw new Error(`not admitted to line ${line}`);
+  }
+  const s: Session = { selfId, line, mic, signalling, remotes: new Map(), presence: new Map(), talking: false, listening: true };
+  session = s;
+  document.body.dataset.stationId = selfId;
+  wire(s);
+  $('join').hidden = true;
+  $('panel').hidden = false;
+  $('line-name').textContent = `${name} on ${line}`;
+  setStatus('joined', `Joined ${line}`);
+}
+
+function remoteFor(s: Session, id: string): Remote {
+  let r = s.remotes.get(id);
+  if (!r) {
+    const audio = document.createElement('audio');
+    audio.autoplay = true;
+    audio.muted = !s.listening;
+    document.body.append(audio);
+    r = new Remote({ selfId: s.selfId, remoteId: id, micTrack: s.mic.track, iceServers: [], send: (m) => s.signalling.send(m), audio });
+    s.remotes.set(id, r);
+  }
+  return r;
+}
+
+function drop(s: Session, id: string): void {
+  s.remotes.get(id)?.close();
+  s.remotes.delete(id);
+}
+
+function wire(s: Session): void {
+  const { signalling } = s;
+  const warn = (what: string) => (e: Error) => console.warn(`${what}: ${e.message}`);
+  signalling.on('joined', (m) => {
+    // Everyone already on the line waits for the newcomer's offer.
+    for (const p of m.peers) {
+      s.presence.set(p.stationId, p);
+      if (!s.remotes.has(p.stationId)) void remoteFor(s, p.stationId).offer().catch(warn(`offer to ${p.stationId}`));
+    }
+  });
+  signalling.on('presence', (m) => {
+    const seen = new Set(m.peers.map((p) => p.stationId));
+    s.presence = new Map(m.peers.map((p) => [p.stationId, p]));
+    for (const id of [...s.remotes.keys()]) if (!seen.has(id)) drop(s, id);
+  });
+  signalling.on('offer', (m) => void remoteFor(s, m.from).acceptOffer(m.sdp).catch(warn(`offer from ${m.from}`)));
+  signalling.on('answer', (m) => void s.remotes.get(m.from)?.acceptAnswer(m.sdp).catch(warn(`answer from ${m.from}`)));
+  signalling.on('candidate', (m) => void s.remotes.get(m.from)?.addCandidate(m.candidate).catch(warn(`candidate from ${m.from}`)));
+  signalling.on('bye', (m) => drop(s, m.from));
+  signalling.on('talk', (m) => {
+    const p = s.presence.get(m.from);
+    if (p) s.presence.set(m.from, { ...p, talking: m.lines });
+  });
+  signalling.on('error', (e) => setStatus(document.body.dataset.state ?? 'joined', `Server: ${e.message}`));
+  void signalling.closed.then(() => {
+    if (session === s) end(s, 'The signalling server closed the connection');
+  });
+}
+
+function setTalk(s: Session, on: boolean): void {
+  if (s.talking === on) return;
+  s.talking = on;
+  s.mic.track.enabled = on;
+  $('talk').setAttribute('aria-pressed', String(on));
+  s.signalling.send({ type: 'talk', lines: on ? [s.line] : [] });
+}
+
+function setListen(s: Session, on: boolean): void {
+  s.listening = on;
+  $('listen').setAttribute('aria-pressed', String(on));
+  for (const a of document.querySelectorAll('audio')) a.muted = !on;
+}
+
+function end(s: Session, why: string): void {
+  session = undefined;
+  for (const id of [...s.remotes.keys()]) drop(s, id);
+  s.mic.close();
+  $('panel').hidden = true;
+  $('join').hidden = false;
+  setStatus('left', why);
+}
+
+function leave(): void {
+  const s = session;
+  if (!s) return;
+  s.signalling.leave();
+  end(s, `Left ${s.line}`);
+}
+
+/** Tap latches (a second tap releases), hold talks only while held. */
+function talkKey(): { down: () => void; up: () => void } {
+  let downAt = 0;
+  let wasOn = false;
+  return {
+    down: () => {
+      if (!session || downAt) return;
+      downAt = performance.now();
+      wasOn = session.talking;
+      setTalk(session, true);
+    },
+    up: () => {
+      if (!session || !downAt) return;
+      const held = performance.now() - downAt;
+      downAt = 0;
+      if (held >= HOLD_MS || wasOn) setTalk(session, false);
+    },
+  };
+}
+
+function render(): void {
+  const s = session;
+  if (s) {
+    ($('mic-meter') as HTMLMeterElement).value = s.talking ? s.mic.levelDb() : -60;
+    const list = $('peers');
+    const rows = [...s.presence.values()].map((p) => {
+      const declared = p.talking.includes(s.line);
+      const level = s.remotes.get(p.stationId)?.receivedLevel() ?? 0;
+      const li = document.createElement('li');
+      li.dataset.stationId = p.stationId;
+      li.dataset.speaking = String(declared && level > SPEAKING_LEVEL);
+      li.dataset.talking = String(declared);
+      li.textContent = `${p.name}${p.kind === 'browser' ? ' (browser)' : ''}`;
+      return li;
+    });
+    list.replaceChildren(...rows);
+  }
+  requestAnimationFrame(render);
+}
+
+const form = $<HTMLFormElement>('join');
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  join(form).catch((err: Error) => setStatus('error', err.message));
+});
+const key = talkKey();
+const talk = $('talk');
+talk.addEventListener('pointerdown', (e) => {
+  talk.setPointerCapture(e.pointerId);
+  key.down();
+});
+talk.addEventListener('pointerup', key.up);
+talk.addEventListener('pointercancel', key.up);
+$('listen').addEventListener('click', () => session && setListen(session, !session.listening));
+$('leave').addEventListener('click', leave);
+document.addEventListener('keydown', (e) => {
+  if (e.repeat || e.target instanceof HTMLInputElement) return;
+  if (e.key === 't' || e.key === 'T') key.down();
+  if ((e.key === 'l' || e.key === 'L') && session) setListen(session, !session.listening);
+});
+document.addEventListener('keyup', (e) => {
+  if (e.key === 't' || e.key === 'T') key.up();
+});
+addEventListener('pagehide', leave);
+requestAnimationFrame(render);
