@@ -1,5 +1,7 @@
 // The Electron main process: one window, a tray, the IPC transport and the engine. The decisions
 // (who may talk to us, where the page may go) live in shell/ so they are tested without Electron.
+// First, before any module can queue work on libuv's threadpool: see shell/threadpool.ts.
+import './shell/threadpool';
 import path from 'node:path';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
 import { ControlDispatcher } from './control/dispatcher';
