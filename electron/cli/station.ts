@@ -12,13 +12,14 @@ const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | 
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
          [--frame-ms 5|10|20] [--bitrate BPS] [--chunk-ms 5|10]
-         [--ui [--ui-port N] [--ui-bind ADDR --allow-remote] [--settings FILE]]
+         [--ui [--ui-port N] [--ui-bind ADDR --allow-remote] [--ui-root DIR] [--settings FILE]]
+       npm run station -- --ui [...]   (no --name/--line/--server: joins from the UI's Connect screen)
        npm run station -- --list-devices`;
 
 const spec = {
   name: 'string', id: 'string', server: 'string', host: 'boolean', port: 'string', bind: 'string', line: 'list',
   input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
-  bitrate: 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string',
+  bitrate: 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string', 'ui-root': 'string',
   'allow-remote': 'boolean', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
 } as const;
 
@@ -52,9 +53,13 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(d, null, 2) + '\n');
     exitProcess(0);
   }
-  if (!args.name) fail('--name is required');
-  if (!args.line?.length) fail('at least one --line is required');
-  if (!args.server && !args.host) fail('give --server ws://HOST:PORT, or --host to host the signalling server here');
+  // With --ui and nothing to join, the station starts idle and the operator connects from the UI.
+  const joinFromUi = args.ui === true && !args.name && !args.line?.length && !args.server && !args.host;
+  if (!joinFromUi) {
+    if (!args.name) fail('--name is required');
+    if (!args.line?.length) fail('at least one --line is required');
+    if (!args.server && !args.host) fail('give --server ws://HOST:PORT, or --host to host the signalling server here');
+  }
   if (args.server && args.host) fail('--server and --host exclude each other');
 
   const iceServers: IceServer[] = [
@@ -65,12 +70,12 @@ async function main(): Promise<void> {
       return { urls, username, credential };
     }),
   ];
-  const lines = args.line.map((l) => {
+  const lines = (args.line ?? []).map((l) => {
     const at = l.indexOf(':');
     return at < 0 ? { line: l } : { line: l.slice(0, at), secret: l.slice(at + 1) };
   });
   const config: ConnectConfig = {
-    name: args.name,
+    name: args.name ?? '',
     ...(args.id ? { stationId: args.id } : {}),
     server: args.host
       ? { kind: 'host', port: int('port', args.port) ?? 0, ...(args.bind ? { bind: args.bind } : {}) }
@@ -133,9 +138,11 @@ async function main(): Promise<void> {
     }
   });
 
-  await station.connect(config);
-  for (const line of args.talk ?? []) station.setTalk(line, true);
-  for (const line of args.mute ?? []) station.setListen(line, false);
+  if (!joinFromUi) {
+    await station.connect(config);
+    for (const line of args.talk ?? []) station.setTalk(line, true);
+    for (const line of args.mute ?? []) station.setListen(line, false);
+  }
   if (args.ui) {
     ui = await serveControlSurface({
       control,
@@ -143,6 +150,7 @@ async function main(): Promise<void> {
       port: int('ui-port', args['ui-port']) ?? 0,
       allowRemote: args['allow-remote'] ?? false,
       ...(args.settings ? { settingsFile: args.settings } : {}),
+      ...(args['ui-root'] ? { rendererRoot: args['ui-root'] } : {}),
       log,
     });
   }
