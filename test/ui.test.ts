@@ -227,7 +227,7 @@ test('Devices: a remembered device that disappears is clearly reported', async (
   await problem.waitFor({ state: 'detached' });
 });
 
-test('Meters: frames are drawn on the canvas with no DOM updates outside it; peers appear by name', async () => {
+test('Meters: frames are drawn on the canvas and its readouts with no other DOM updates; peers appear by name', async () => {
   const rig = await openRig();
   const { page, station } = rig;
   await joinProgram(rig);
@@ -241,7 +241,10 @@ test('Meters: frames are drawn on the canvas with no DOM updates outside it; pee
   await page.evaluate(() => {
     window.outsideCanvas = 0;
     new MutationObserver((records: { target: unknown }[]) => {
-      window.outsideCanvas += records.filter((record) => !(record.target instanceof HTMLCanvasElement)).length;
+      // The board itself writes the canvas and the role="meter" readouts; anything else would be React re-rendering.
+      window.outsideCanvas += records.filter(
+        (record) => !(record.target instanceof HTMLCanvasElement) && (record.target as { getAttribute(name: string): string | null }).getAttribute('role') !== 'meter',
+      ).length;
     }).observe(document.getElementById('root'), { subtree: true, childList: true, attributes: true, characterData: true });
   });
   for (let i = 0; i < 30; i++) {
@@ -251,6 +254,12 @@ test('Meters: frames are drawn on the canvas with no DOM updates outside it; pee
   }
   await page.waitForFunction(() => document.querySelector('canvas.meter-canvas')?.getAttribute('data-peakinput') === '-11.0');
   assert.equal(await canvas.getAttribute('data-peakstage'), '-12.5');
+  // Screen readers (and tests) read the same levels from role="meter" readouts.
+  const stage = page.getByRole('meter', { name: 'Stage level' });
+  await page.waitForFunction(() => document.querySelector('[role="meter"][data-meter="input"]')?.getAttribute('data-peak-db') === '-11.0');
+  assert.equal(await stage.getAttribute('data-peak-db'), '-12.5');
+  assert.equal(await stage.getAttribute('aria-valuenow'), '-12.5');
+  assert.equal(await stage.getAttribute('aria-valuetext'), 'Stage: peak -12.5 dBFS, RMS -20.0 dBFS');
   assert.equal(await page.evaluate(() => window.outsideCanvas as number), 0, 'React did not re-render for meter frames');
   await screenshot(page, 'ui-meters');
 });

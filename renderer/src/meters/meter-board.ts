@@ -8,8 +8,8 @@ export interface MeterChannel {
   label: string;
 }
 
-const SCALE_MIN_DB = -60;
-const SCALE_MAX_DB = 0;
+export const SCALE_MIN_DB = -60;
+export const SCALE_MAX_DB = 0;
 const TICKS_DB = [0, -6, -12, -18, -24, -36, -48, -60];
 const PEAK_HOLD_MS = 1500;
 const PEAK_DECAY_DB_PER_S = 20;
@@ -17,6 +17,8 @@ const ROW_HEIGHT = 30;
 const SCALE_HEIGHT = 18;
 const LABEL_WIDTH = 120;
 const VALUE_WIDTH = 64;
+/** Readouts (role="meter") change at a pace a screen reader and a test can follow, not per frame. */
+const READOUT_EVERY_MS = 200;
 
 interface Hold {
   db: number;
@@ -37,8 +39,13 @@ export class MeterBoard {
   private readonly holds = new Map<string, Hold>();
   private frame = 0;
   private lastLabelAt = 0;
+  private lastReadoutAt = 0;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {}
+  /** `readouts` holds one `[data-meter=KEY]` element per channel: the canvas is opaque to assistive technology. */
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly readouts: HTMLElement | null = null,
+  ) {}
 
   setChannels(channels: MeterChannel[]): void {
     this.channels = channels;
@@ -91,6 +98,20 @@ export class MeterBoard {
       hold.until = now;
     }
     return hold.db;
+  }
+
+  private updateReadouts(): void {
+    if (!this.readouts) return;
+    for (const element of this.readouts.querySelectorAll<HTMLElement>('[data-meter]')) {
+      const channel = this.channels.find((candidate) => candidate.key === element.dataset.meter);
+      if (!channel) continue;
+      const meter = this.meterFor(channel.key);
+      // aria-valuenow stays inside the drawn scale; the exact values ride in data attributes.
+      element.setAttribute('aria-valuenow', Math.min(SCALE_MAX_DB, Math.max(SCALE_MIN_DB, meter.peakDb)).toFixed(1));
+      element.setAttribute('aria-valuetext', `${channel.label}: peak ${formatDb(meter.peakDb)} dBFS, RMS ${formatDb(meter.rmsDb)} dBFS`);
+      element.dataset.peakDb = meter.peakDb.toFixed(1);
+      element.dataset.rmsDb = meter.rmsDb.toFixed(1);
+    }
   }
 
   private draw(now: number): void {
@@ -155,6 +176,10 @@ export class MeterBoard {
       summary.push(`${channel.label} ${formatDb(meter.peakDb)} dB`);
     });
 
+    if (now - this.lastReadoutAt >= READOUT_EVERY_MS) {
+      this.lastReadoutAt = now;
+      this.updateReadouts();
+    }
     // The accessible summary changes at a readable pace, not per frame.
     if (now - this.lastLabelAt > 1000) {
       this.lastLabelAt = now;
