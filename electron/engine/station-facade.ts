@@ -1,4 +1,13 @@
-import type { CommandInput, CommandName, CommandOutput, EventName, EventPayload, StationControl } from '../common/contract';
+import {
+  type CommandInput,
+  type CommandName,
+  type CommandOutput,
+  DEFAULT_SETTINGS,
+  type EventName,
+  type EventPayload,
+  Settings,
+  type StationControl,
+} from '../common/contract';
 import { Station, type StationOptions } from './station';
 
 export interface StationControlOptions extends StationOptions {
@@ -15,6 +24,8 @@ export interface StationControlHandle extends StationControl {
 /** The contract's commands and events over one Station: what both transports (IPC, WebSocket) drive. */
 export function createStationControl(options: StationControlOptions): StationControlHandle {
   const station = options.station ?? new Station(options);
+  // Without a settings store in front (electron/control/settings-control.ts), settings last as long as the process.
+  let settings: Settings = structuredClone(DEFAULT_SETTINGS);
   const handlers: { [C in CommandName]: (input: CommandInput<C>) => Promise<CommandOutput<C>> | CommandOutput<C> } = {
     'devices.list': () => station.listDevices(),
     'devices.select': (input) => station.selectDevices(input),
@@ -25,13 +36,8 @@ export function createStationControl(options: StationControlOptions): StationCon
     'line.setTalk': (input) => station.setTalk(input.line, input.on),
     'line.setListen': (input) => station.setListen(input.line, input.on),
     'line.setVolume': (input) => station.setVolume(input.line, input.volume),
-    // Settings live in front of the station (electron/control/settings-control.ts); without a store they are defaults.
-    'settings.get': () => {
-      throw Object.assign(new Error('settings are kept by the control surface, not the station'), { code: 'failed' });
-    },
-    'settings.update': () => {
-      throw Object.assign(new Error('settings are kept by the control surface, not the station'), { code: 'failed' });
-    },
+    'settings.get': () => settings,
+    'settings.update': (patch) => (settings = Settings.parse({ ...settings, ...patch })),
     'app.info': () => ({ version: options.version, transport: 'ipc' as const, platform: process.platform }),
   };
   return {

@@ -86,9 +86,12 @@ export class StationModel {
   }
 
   async refresh(): Promise<void> {
-    const [state, settings] = await Promise.all([this.run('station.getState', {}), this.run('settings.get', {})]);
-    this.patch({ state, settings });
-    await this.refreshDevices();
+    // Each part on its own: one failing command (shown as a notice) must not leave the other screens blank.
+    await Promise.allSettled([
+      this.run('station.getState', {}).then((state) => this.patch({ state })),
+      this.run('settings.get', {}).then((settings) => this.patch({ settings })),
+      this.refreshDevices(),
+    ]);
   }
 
   async refreshDevices(): Promise<void> {
