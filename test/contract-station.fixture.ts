@@ -14,6 +14,7 @@ import {
   type Settings,
   type StationControl,
   type StationState,
+  type UpdateState,
 } from '../electron/common/contract';
 
 function device(id: string, name: string, inputs: number, outputs: number): AudioDevice {
@@ -26,6 +27,7 @@ export class ScriptedStation implements StationControl {
   outputs: AudioDevice[] = [device('PulseAudio:Speakers:0', 'Speakers', 0, 2), device('PulseAudio:Headset:0', 'Headset', 1, 2)];
   settings: Settings = structuredClone(DEFAULT_SETTINGS);
   toneOn = false;
+  update: UpdateState = { phase: 'idle', currentVersion: '0.0.0-test', channel: 'stable', offer: null, progress: null, checkedAt: null };
   state: StationState = {
     connection: 'idle',
     stationId: null,
@@ -122,7 +124,30 @@ export class ScriptedStation implements StationControl {
         return this.settings;
       case 'app.info':
         return { version: '0.0.0-test', transport: 'ipc', platform: 'test' };
+      case 'update.getState':
+        return this.update;
+      case 'update.check':
+        return this.setUpdate({ phase: 'up-to-date', checkedAt: Date.now() });
+      case 'update.setChannel':
+        return this.setUpdate({ channel: input.channel as 'stable' | 'beta' });
+      case 'update.download': {
+        const offer = { version: '0.0.1', channel: this.update.channel ?? 'stable', releaseDate: '2026-11-20T10:00:00.000Z', releaseNotes: null };
+        return this.setUpdate({ phase: 'downloaded', offer, progress: null });
+      }
+      case 'update.restart': {
+        const offer = this.update.offer;
+        if (!offer) throw Object.assign(new Error('no verified update has been downloaded yet'), { code: 'failed' });
+        const latchedTalkKeys = this.state.lines.filter((line) => line.talk).length;
+        if (latchedTalkKeys > 0 && input.confirmed !== true) return { outcome: 'needs-confirmation', offer, activity: { latchedTalkKeys, activeLines: latchedTalkKeys } };
+        return { outcome: 'restarting', offer };
+      }
     }
+  }
+
+  private setUpdate(change: Partial<UpdateState>): UpdateState {
+    this.update = { ...this.update, ...change };
+    this.emit('update', this.update);
+    return this.update;
   }
 
   private updateLine(line: string, change: Partial<LineState>): LineState {

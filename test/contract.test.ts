@@ -40,7 +40,14 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'settings.update': { valid: { talkHoldThresholdMs: 400 }, invalid: { talkHoldThresholdMs: 5 }, field: 'talkHoldThresholdMs' },
   'app.info': { valid: {}, invalid: { x: 1 }, field: '' },
   'station.disconnect': { valid: {}, invalid: { force: 'now' }, field: '' },
+  'update.getState': { valid: {}, invalid: { refresh: true }, field: '' },
+  'update.check': { valid: {}, invalid: { channel: 'beta' }, field: '' },
+  'update.setChannel': { valid: { channel: 'beta' }, invalid: { channel: 'nightly' }, field: 'channel' },
+  'update.download': { valid: {}, invalid: { version: '9.9.9' }, field: '' },
+  'update.restart': { valid: { confirmed: true }, invalid: { confirmed: 'yes' }, field: 'confirmed' },
 };
+
+const offer = { version: '1.1.0-beta.1', channel: 'beta', releaseDate: '2026-11-20T10:00:00.000Z', releaseNotes: null } as const;
 
 const meter = { peakDb: -6, rmsDb: -18 };
 const selection = { inputId: 'a', outputId: null, inputState: 'missing', outputState: 'ok' } as const;
@@ -67,6 +74,11 @@ const eventCases: Record<EventName, { valid: unknown; invalid: unknown; field: s
   },
   devices: { valid: { selection }, invalid: { selection: { ...selection, inputState: 'gone' } }, field: 'selection.inputState' },
   notice: { valid: { level: 'warn', message: 'hello' }, invalid: { level: 'panic', message: 'x' }, field: 'level' },
+  update: {
+    valid: { phase: 'downloading', currentVersion: '1.0.0', channel: 'beta', offer, progress: { percent: 42, transferredBytes: 420, totalBytes: 1000, bytesPerSecond: 1e6 }, checkedAt: 1 },
+    invalid: { phase: 'downloading', currentVersion: '1.0.0', channel: 'beta', offer, progress: { percent: 140, transferredBytes: 1400, totalBytes: 1000, bytesPerSecond: 1 }, checkedAt: 1 },
+    field: 'progress.percent',
+  },
 };
 
 test('the case tables cover every command and event of the contract', () => {

@@ -116,6 +116,62 @@ export const StationState = z.object({
 });
 export type StationState = z.infer<typeof StationState>;
 
+// ---------------------------------------------------------------------------------------------
+// Updates (the desktop app updates itself; a headless station answers with phase 'unmanaged')
+
+/** `stable` reads the feed's latest-<platform>.yml, `beta` its beta-<platform>.yml (see docs/updates.md). */
+export const UpdateChannel = z.enum(['stable', 'beta']);
+export type UpdateChannel = z.infer<typeof UpdateChannel>;
+
+export const UpdateOffer = z.object({
+  version: z.string().min(1),
+  channel: UpdateChannel,
+  releaseDate: z.string(),
+  releaseNotes: z.string().nullable(),
+});
+export type UpdateOffer = z.infer<typeof UpdateOffer>;
+
+export const UpdateProgress = z.object({
+  percent: z.number().min(0).max(100),
+  transferredBytes: z.number().nonnegative(),
+  totalBytes: z.number().nonnegative(),
+  bytesPerSecond: z.number().nonnegative(),
+});
+export type UpdateProgress = z.infer<typeof UpdateProgress>;
+
+export const UpdatePhase = z.enum(['unmanaged', 'idle', 'checking', 'up-to-date', 'available', 'downloading', 'downloaded', 'error']);
+export type UpdatePhase = z.infer<typeof UpdatePhase>;
+
+export const UpdateState = z.object({
+  phase: UpdatePhase,
+  currentVersion: z.string(),
+  /** null when this process does not update itself (phase 'unmanaged'). */
+  channel: UpdateChannel.nullable(),
+  /** The newer version found ('available' onwards), or what the feed has when 'up-to-date'. */
+  offer: UpdateOffer.nullable(),
+  progress: UpdateProgress.nullable(),
+  /** Phase 'error': what went wrong (the updater's own words). Phase 'unmanaged': who updates this station. */
+  message: z.string().optional(),
+  errorCode: z.string().optional(),
+  /** Epoch ms of the last completed check. */
+  checkedAt: z.number().nullable(),
+});
+export type UpdateState = z.infer<typeof UpdateState>;
+
+/** What a restart would cut off. */
+export const EngineActivity = z.object({
+  latchedTalkKeys: z.number().int().nonnegative(),
+  activeLines: z.number().int().nonnegative(),
+});
+export type EngineActivity = z.infer<typeof EngineActivity>;
+
+export const UpdateRestartResult = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('restarting'), offer: UpdateOffer }),
+  /** Talk is latched or a line is active: ask the operator, then send update.restart again with confirmed: true. */
+  z.object({ outcome: z.literal('needs-confirmation'), offer: UpdateOffer, activity: EngineActivity }),
+]);
+export type UpdateRestartResult = z.infer<typeof UpdateRestartResult>;
+
 export const Settings = z.object({
   /** Bumped when the stored shape changes; the store migrates or resets older files. */
   version: z.literal(1),
@@ -126,6 +182,8 @@ export const Settings = z.object({
   /** A talk key held longer than this is momentary; a shorter press latches. */
   talkHoldThresholdMs: z.number().int().min(50).max(2000),
   testTone: z.object({ frequencyHz: z.number().min(20).max(20000), levelDb: z.number().min(-60).max(0) }),
+  /** Which release channel the desktop app follows. */
+  updateChannel: UpdateChannel,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -135,6 +193,7 @@ export const DEFAULT_SETTINGS: Settings = {
   devices: { inputId: null, outputId: null },
   talkHoldThresholdMs: 300,
   testTone: { frequencyHz: 1000, levelDb: -18 },
+  updateChannel: 'stable',
 };
 
 export const SettingsPatch = Settings.omit({ version: true }).partial();
@@ -210,6 +269,14 @@ export const Commands = {
   'line.setVolume': { input: z.object({ line: LineName, volume: Volume }).strict(), output: LineState },
   'settings.get': { input: Empty, output: Settings },
   'settings.update': { input: SettingsPatch.strict(), output: Settings },
+  'update.getState': { input: Empty, output: UpdateState },
+  /** Asks the feed now; resolves with the outcome (a feed that is down is phase 'error', not a failed command). */
+  'update.check': { input: Empty, output: UpdateState },
+  'update.setChannel': { input: z.object({ channel: UpdateChannel }).strict(), output: UpdateState },
+  /** Downloads and sha512-verifies the offer; progress arrives as `update` events. */
+  'update.download': { input: Empty, output: UpdateState },
+  /** Restarts into the downloaded update; over live audio only with confirmed: true. */
+  'update.restart': { input: z.object({ confirmed: z.boolean().optional() }).strict(), output: UpdateRestartResult },
   'app.info': {
     input: Empty,
     output: z.object({ version: z.string(), transport: z.enum(['ipc', 'websocket']), platform: z.string() }),
@@ -228,6 +295,7 @@ export const Events = {
   health: z.object({ peers: z.array(PeerHealth) }),
   devices: z.object({ selection: DeviceSelection }),
   notice: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+  update: UpdateState,
 } as const;
 
 export const Contract = { commands: Commands, events: Events } as const;

@@ -8,6 +8,7 @@ import {
   Settings,
   type StationControl,
 } from '../common/contract';
+import { HEADLESS_UPDATES_REASON, UnmanagedUpdates } from '../update/update-control';
 import { Station, type StationOptions } from './station';
 
 export interface StationControlOptions extends StationOptions {
@@ -26,6 +27,8 @@ export function createStationControl(options: StationControlOptions): StationCon
   const station = options.station ?? new Station(options);
   // Without a settings store in front (electron/control/settings-control.ts), settings last as long as the process.
   let settings: Settings = structuredClone(DEFAULT_SETTINGS);
+  // The desktop app puts its updater in front (electron/control/update-commands.ts); a bare station says who updates it.
+  const updates = new UnmanagedUpdates(options.version, HEADLESS_UPDATES_REASON);
   const handlers: { [C in CommandName]: (input: CommandInput<C>) => Promise<CommandOutput<C>> | CommandOutput<C> } = {
     'devices.list': () => station.listDevices(),
     'devices.select': (input) => station.selectDevices(input),
@@ -38,6 +41,11 @@ export function createStationControl(options: StationControlOptions): StationCon
     'line.setVolume': (input) => station.setVolume(input.line, input.volume),
     'settings.get': () => settings,
     'settings.update': (patch) => (settings = Settings.parse({ ...settings, ...patch })),
+    'update.getState': () => updates.state(),
+    'update.check': () => updates.check(),
+    'update.setChannel': () => updates.setChannel(),
+    'update.download': () => updates.download(),
+    'update.restart': () => updates.restart(),
     'app.info': () => ({ version: options.version, transport: 'ipc' as const, platform: process.platform }),
   };
   return {
