@@ -51,18 +51,15 @@ async function join(form: HTMLFormElement): Promise<void> {
   mic.track.enabled = false;
   const selfId = guestId(name);
   setStatus('joining', `Joining ${line}…`);
-  let joinedLines;
-  let signalling;
+  let admitted;
   try {
-    ({ signalling, joined: { lines: joinedLines } } = await GuestSignalling.join(selfId, name, [{ line, ...(secret ? { secret } : {}) }]).then((r) => ({
-      signalling: r.signalling,
-      joined: r.joined,
-    })));
+    admitted = await GuestSignalling.join(selfId, name, [{ line, ...(secret ? { secret } : {}) }]);
   } catch (e) {
     mic.close();
     throw e;
   }
-  if (!joinedLines.includes(line)) {
+  const { signalling, joined } = admitted;
+  if (!joined.lines.includes(line)) {
     signalling.leave();
     mic.close();
     throw new Error(`not admitted to line ${line}`);
@@ -71,6 +68,7 @@ async function join(form: HTMLFormElement): Promise<void> {
   session = s;
   document.body.dataset.stationId = selfId;
   wire(s);
+  meet(s, joined.peers);
   $('join').hidden = true;
   $('panel').hidden = false;
   $('line-name').textContent = `${name} on ${line}`;
@@ -95,16 +93,18 @@ function drop(s: Session, id: string): void {
   s.remotes.delete(id);
 }
 
+/** Everyone already on the line waits for the newcomer's offer. */
+function meet(s: Session, peers: Presence[]): void {
+  for (const p of peers) {
+    s.presence.set(p.stationId, p);
+    if (!s.remotes.has(p.stationId)) void remoteFor(s, p.stationId).offer().catch((e: Error) => console.warn(`offer to ${p.stationId}: ${e.message}`));
+  }
+}
+
 function wire(s: Session): void {
   const { signalling } = s;
   const warn = (what: string) => (e: Error) => console.warn(`${what}: ${e.message}`);
-  signalling.on('joined', (m) => {
-    // Everyone already on the line waits for the newcomer's offer.
-    for (const p of m.peers) {
-      s.presence.set(p.stationId, p);
-      if (!s.remotes.has(p.stationId)) void remoteFor(s, p.stationId).offer().catch(warn(`offer to ${p.stationId}`));
-    }
-  });
+  signalling.on('joined', (m) => meet(s, m.peers));
   signalling.on('presence', (m) => {
     const seen = new Set(m.peers.map((p) => p.stationId));
     s.presence = new Map(m.peers.map((p) => [p.stationId, p]));
@@ -218,4 +218,9 @@ document.addEventListener('keyup', (e) => {
   if (e.key === 't' || e.key === 'T') key.up();
 });
 addEventListener('pagehide', leave);
+// Read-only handles for diagnostics (and the tests): the peer connections and the microphone track.
+Object.assign(window, {
+  partylinePeers: () => [...(session?.remotes.values() ?? [])].map((r) => r.pc),
+  partylineMicrophone: () => session?.mic.track,
+});
 requestAnimationFrame(render);

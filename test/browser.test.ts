@@ -1,0 +1,174 @@
+// A real Chromium as a browser guest against a real headless station: audio both ways, negotiation from either side,
+// leaving and vanishing, and the no-RTP health state. Each browser has its own PulseAudio microphone and speaker.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PulseHarness, sleep } from './support/pulse';
+import { StationProcess } from './support/station-process';
+import { GuestBrowser, buildGuest } from './support/chromium';
+import { tone, dominantFrequency, toneDb } from './support/signal';
+import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
+import type { PeerHealth } from '../electron/common/contract';
+
+// Browser globals for the page.evaluate callbacks: this file compiles without the DOM lib, and adding it project-wide
+// would hide accidental DOM use in Node code.
+declare const window: any;
+declare const document: any;
+declare const navigator: any;
+declare const MediaStream: any;
+type RTCPeerConnection = any;
+type MediaStreamTrack = any;
+
+let pulse: PulseHarness;
+before(async () => {
+  await buildGuest();
+  pulse = await PulseHarness.start(['a', 'b', 'c']);
+});
+after(async () => {
+  await pulse?.stop();
+});
+
+function station(name: string, server: string[], extra: string[] = []): StationProcess {
+  const d = pulse.devices(name.toLowerCase());
+  return new StationProcess(['--name', name, ...server, '--line', 'main:s3cret', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra], pulse.env);
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Outbound and inbound RTP packet counts of the guest's first peer connection, over `ms`. */
+async function packetRates(g: GuestBrowser, ms: number): Promise<{ sentPerS: number; receivedPerS: number }> {
+  const counts = () =>
+    g.page.evaluate(async () => {
+      const pcs = (window as unknown as { partylinePeers?: () => RTCPeerConnection[] }).partylinePeers?.() ?? [];
+      let sent = 0;
+      let received = 0;
+      for (const pc of pcs) {
+        for (const s of (await pc.getStats()).values()) {
+          if (s.type === 'outbound-rtp') sent += s.packetsSent as number;
+          if (s.type === 'inbound-rtp') received += s.packetsReceived as number;
+        }
+      }
+      return { sent, received };
+    });
+  const a = await counts();
+  await sleep(ms);
+  const b = await counts();
+  return { sentPerS: ((b.sent - a.sent) * 1000) / ms, receivedPerS: ((b.received - a.received) * 1000) / ms };
+}
+
+test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6464 levels light "speaking" on both sides', async () => {
+  const a = station('A', ['--host', '--port', '0'], ['--talk', 'main']);
+  let g: GuestBrowser | undefined;
+  try {
+    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
+    await a.connectControl();
+    g = await GuestBrowser.launch({ pulse, station: 'b' });
+    const id = await g.join(`http://${http}`, {
+      name: 'Guest B',
+      line: 'main',
+      secret: 's3cret',
+      // Voice processing would treat a steady test tone as noise; the guest lets a user turn it off.
+      processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
+    await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
+    await g.page.click('#talk'); // a tap latches
+    const toStation = pulse.inject(pulse.devices('b').micSink, tone(440, 8, -12));
+    const toBrowser = pulse.inject(pulse.devices('a').micSink, tone(1000, 8, -12));
+    await sleep(2000);
+    const atStation = pulse.record(pulse.devices('a').speakerMonitor);
+    const atBrowser = pulse.record(pulse.devices('b').speakerMonitor);
+    const rates = await packetRates(g, 3000);
+    const guestSeesSpeaking = await g.page.evaluate(() => document.querySelector('#peers li[data-speaking=true]')?.textContent ?? null);
+    await sleep(500);
+    const [heardByStation, heardByBrowser] = await Promise.all([atStation.stop(), atBrowser.stop()]);
+    toStation.stop();
+    toBrowser.stop();
+
+    assert.ok(heardByStation.length > 48000 * 3 && heardByBrowser.length > 48000 * 3, 'both recordings ran');
+    const fStation = dominantFrequency(heardByStation, 100, 4000);
+    const fBrowser = dominantFrequency(heardByBrowser, 100, 4000);
+    assert.ok(Math.abs(fStation - 440) <= 3, `the station hears ${fStation} Hz from the browser`);
+    assert.ok(Math.abs(fBrowser - 1000) <= 3, `the browser hears ${fBrowser} Hz from the station`);
+    assert.ok(toneDb(heardByStation, 440) > -30, `the browser's tone is loud at the station (${toneDb(heardByStation, 440).toFixed(1)} dBFS)`);
+    assert.ok(toneDb(heardByBrowser, 1000) > -30, `the station's tone is loud in the browser (${toneDb(heardByBrowser, 1000).toFixed(1)} dBFS)`);
+    // a=ptime:10 from our SDP: Chromium sends 10 ms frames (100 packets/s), and so do we.
+    assert.ok(rates.sentPerS > 85 && rates.sentPerS < 115, `browser sends ${rates.sentPerS.toFixed(0)} packets/s`);
+    assert.ok(rates.receivedPerS > 85 && rates.receivedPerS < 115, `browser receives ${rates.receivedPerS.toFixed(0)} packets/s`);
+    // The levels we put on our RTP reach the browser, and the browser's reach the station's health.
+    assert.equal(guestSeesSpeaking, 'A');
+    const health = a.events.filter((e) => e.event === 'health').map((e) => (e.payload as { peers: PeerHealth[] }).peers.find((p) => p.stationId === id));
+    assert.ok(health.some((p) => p?.speaking === true && (p.levelDbov ?? -127) > -30), 'station health reports the browser speaking');
+    assert.deepEqual(g.errors, []);
+  } finally {
+    await g?.close();
+    assert.equal(await a.stop(), '0');
+  }
+});
+
+test('a station that joins after the browser offers; the guest defaults to voice processing; bye frees the peer, a hung tab is dropped on RTP silence', async () => {
+  const server = new SignallingServer({ port: 0, lines: { main: 's3cret' }, staticDir: builtGuestDir() });
+  const { url } = await server.start();
+  const http = url.replace('ws://', 'http://');
+  let g: GuestBrowser | undefined;
+  let a: StationProcess | undefined;
+  try {
+    g = await GuestBrowser.launch({ pulse, station: 'c' });
+    const first = await g.join(http, { name: 'Guest C', line: 'main', secret: 's3cret' });
+    const settings = await g.page.evaluate(() => {
+      const mic = (window as unknown as { partylineMicrophone?: () => MediaStreamTrack | undefined }).partylineMicrophone?.();
+      const s = mic?.getSettings();
+      return s && { echoCancellation: s.echoCancellation, noiseSuppression: s.noiseSuppression, autoGainControl: s.autoGainControl };
+    });
+    assert.deepEqual(settings, { echoCancellation: true, noiseSuppression: true, autoGainControl: true });
+
+    a = station('A', ['--server', url], ['--talk', 'main']);
+    await a.waitFor(/joined main with 1 peer/);
+    await a.waitFor(new RegExp(`\\[peer ${escape(first)}\\] connected`));
+    const toBrowser = pulse.inject(pulse.devices('a').micSink, tone(1000, 4, -12));
+    await sleep(1500);
+    const atBrowser = pulse.record(pulse.devices('c').speakerMonitor);
+    await sleep(1500);
+    const heard = await atBrowser.stop();
+    toBrowser.stop();
+    const f = dominantFrequency(heard, 100, 4000);
+    assert.ok(Math.abs(f - 1000) <= 3, `the browser hears ${f} Hz from the station that offered`);
+
+    // Leaving: the bye reaches the station, which frees the peer.
+    await g.page.click('#leave');
+    await a.waitFor(new RegExp(`\\[peer ${escape(first)}\\] closed \\((bye|left)\\)`), 1000);
+
+    // A tab that hangs keeps its sockets open and says nothing: RTP silence is the only evidence.
+    const second = await g.join(http, { name: 'Guest C', line: 'main', secret: 's3cret' });
+    await a.waitFor(new RegExp(`\\[peer ${escape(second)}\\] first RTP`));
+    g.freeze();
+    const dropped = await a.waitFor(new RegExp(`\\[peer ${escape(second)}\\] closed \\((.*)\\)`), 5000);
+    assert.match(dropped[1] as string, /^no RTP for \d+ ms$/);
+  } finally {
+    await g?.close();
+    if (a) assert.equal(await a.stop(), '0');
+    await server.close();
+  }
+});
+
+test('a negotiated track that never carries RTP is reported as no-rtp', async () => {
+  const a = station('A', ['--host', '--port', '0']);
+  let g: GuestBrowser | undefined;
+  try {
+    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
+    g = await GuestBrowser.launch({ pulse, station: 'b' });
+    // The seed defect: a microphone track that never delivers a frame. It negotiates fine and sends nothing.
+    await g.page.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = async () => {
+        const Generator = (window as unknown as { MediaStreamTrackGenerator: new (o: { kind: string }) => MediaStreamTrack }).MediaStreamTrackGenerator;
+        return new MediaStream([new Generator({ kind: 'audio' })]);
+      };
+    });
+    const id = await g.join(`http://${http}`, { name: 'Mute guest', line: 'main', secret: 's3cret' });
+    await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
+    await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] no-rtp`), 5000);
+    assert.ok(!a.lines.some((l) => l.includes(`[peer ${id}] first RTP`)), 'no RTP ever arrived');
+    assert.ok(!a.lines.some((l) => l.includes(`[peer ${id}] closed`)), 'the peer is reported, not silently dropped');
+  } finally {
+    await g?.close();
+    assert.equal(await a.stop(), '0');
+  }
+});
