@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createNodeUpdateService } from '../electron/update/update-factory';
+import { channelFile, feedUpdateService, UpdateFeed } from './support/update-feed';
+import { ControlCommandError, type StationState } from '../electron/common/contract';
+import { activityOf, HEADLESS_UPDATES_REASON, UnmanagedUpdates, UpdateControl } from '../electron/update/update-control';
 import { UpdateCoordinator, type EngineActivity } from '../electron/update/update-coordinator';
 import {
   UpdateError,
@@ -19,85 +20,11 @@ import {
 
 // A real electron-updater DebUpdater (real HTTP, real sha512 verification) against a static feed on loopback.
 
-const platformSuffix = process.arch === 'x64' ? '-linux' : `-linux-${process.arch}`;
-const channelFile = (channel: 'latest' | 'beta') => `${channel}${platformSuffix}.yml`;
-
-/** A static feed whose files the tests replace between checks, as an admin publishing a release would. */
-class Feed {
-  readonly files = new Map<string, Buffer>();
-  readonly requests: string[] = [];
-  private server: http.Server | null = null;
-  port = 0;
-
-  async start(port = 0): Promise<void> {
-    const server = http.createServer((req, res) => {
-      const name = decodeURIComponent(new URL(req.url ?? '/', 'http://feed').pathname.slice(1));
-      this.requests.push(name);
-      const body = this.files.get(name);
-      if (!body) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' }).end(body);
-    });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/partyline/`;
-  }
-
-  /** Publishes `version` as a .deb on `channel`; `served` lets a test serve other bytes than those hashed. */
-  publish(channel: 'latest' | 'beta', version: string, artifact: Buffer, served: Buffer = artifact): string {
-    const name = `partyline_${version}_amd64.deb`;
-    const sha512 = createHash('sha512').update(artifact).digest('base64');
-    this.files.set(`partyline/${name}`, served);
-    this.files.set(
-      `partyline/${channelFile(channel)}`,
-      Buffer.from(
-        [
-          `version: ${version}`,
-          'files:',
-          `  - url: ${name}`,
-          `    sha512: ${sha512}`,
-          `    size: ${artifact.length}`,
-          `path: ${name}`,
-          `sha512: ${sha512}`,
-          `releaseDate: '2026-11-20T10:00:00.000Z'`,
-          `releaseNotes: Release ${version}`,
-          '',
-        ].join('\n'),
-      ),
-    );
-    return name;
-  }
-}
-
 const work = mkdtempSync(path.join(os.tmpdir(), 'partyline-update-'));
 
-function service(feed: Feed, version: string, channel: UpdateChannel) {
-  const dir = mkdtempSync(path.join(work, 'station-'));
-  const appUpdateConfigPath = path.join(dir, 'app-update.yml');
-  // What electron-builder writes into resources/ of a packaged app.
-  writeFileSync(appUpdateConfigPath, `provider: generic\nurl: ${feed.url}\nupdaterCacheDirName: partyline-updater\n`);
-  const cacheDir = path.join(dir, 'cache');
-  const svc = createNodeUpdateService({
-    feedUrl: feed.url,
-    channel,
-    allowInsecureFeed: true,
-    app: { version, name: 'Partyline', userDataDir: path.join(dir, 'user-data'), cacheDir, appUpdateConfigPath },
-  });
-  return { svc, pendingDir: path.join(cacheDir, 'partyline-updater', 'pending') };
+function service(feed: UpdateFeed, version: string, channel: UpdateChannel) {
+  const { service: svc, pendingDir } = feedUpdateService(feed, mkdtempSync(path.join(work, 'station-')), version, channel);
+  return { svc, pendingDir };
 }
 
 function record<E extends UpdateEventName>(svc: UpdateService, event: E): Parameters<UpdateListener<E>>[] {
@@ -109,7 +36,7 @@ function record<E extends UpdateEventName>(svc: UpdateService, event: E): Parame
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('update feed', () => {
-  const feed = new Feed();
+  const feed = new UpdateFeed();
   const stableBuild = randomBytes(96 * 1024);
   const betaBuild = randomBytes(96 * 1024);
 
@@ -328,5 +255,54 @@ describe('UpdateCoordinator', () => {
     const outcome = await new UpdateCoordinator(svc, () => idle, async () => true).restartToUpdate();
     assert.deepEqual(outcome, { restarted: false, reason: 'no-update' });
     assert.equal(svc.installs, 0);
+  });
+});
+
+describe('UpdateControl (the update.* commands)', () => {
+  const offer: UpdateOffer = { version: '1.1.0', channel: 'stable', releaseDate: '2026-11-20', releaseNotes: null };
+  const talking: StationState = {
+    connection: 'joined',
+    stationId: 'foh',
+    name: 'FOH',
+    hosting: null,
+    lines: [
+      { line: 'Program', talk: true, listen: true, volume: 1, talkers: [] },
+      { line: 'Stage', talk: false, listen: true, volume: 1, talkers: [{ stationId: 'b', name: 'Stage Left' }] },
+      { line: 'Spare', talk: false, listen: true, volume: 1, talkers: [] },
+    ],
+    devices: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
+  };
+
+  test('activity counts talk keys that are on and lines with audio, only while on air', () => {
+    assert.deepEqual(activityOf(talking), { latchedTalkKeys: 1, activeLines: 2 });
+    assert.deepEqual(activityOf({ ...talking, connection: 'idle' }), { latchedTalkKeys: 0, activeLines: 0 });
+  });
+
+  test('restart over a latched talk key asks first and installs only once confirmed; idle restarts at once', async () => {
+    const svc = new InstallRecorder(offer);
+    let state = talking;
+    const control = new UpdateControl({ service: svc, engineActivity: async () => activityOf(state) });
+    assert.deepEqual(await control.restart(false), { outcome: 'needs-confirmation', offer, activity: { latchedTalkKeys: 1, activeLines: 2 } });
+    assert.equal(svc.installs, 0, 'nothing installed without the operator saying so');
+    assert.deepEqual(await control.restart(true), { outcome: 'restarting', offer });
+    assert.equal(svc.installs, 1);
+
+    state = { ...talking, connection: 'idle' };
+    assert.deepEqual(await control.restart(false), { outcome: 'restarting', offer });
+    assert.equal(svc.installs, 2);
+  });
+
+  test('restart without a verified download is refused, saying why', async () => {
+    const control = new UpdateControl({ service: new InstallRecorder(null), engineActivity: async () => activityOf(talking) });
+    await assert.rejects(control.restart(true), /no verified update has been downloaded/);
+  });
+
+  test('a station that does not update itself says who does, and refuses every action with that reason', async () => {
+    const updates = new UnmanagedUpdates('0.1.0', HEADLESS_UPDATES_REASON);
+    assert.deepEqual(updates.state(), { phase: 'unmanaged', currentVersion: '0.1.0', channel: null, offer: null, progress: null, message: HEADLESS_UPDATES_REASON, checkedAt: null });
+    assert.match(HEADLESS_UPDATES_REASON, /managed by the desktop app/);
+    for (const action of [() => updates.check(), () => updates.download(), () => updates.setChannel(), () => updates.restart()]) {
+      await assert.rejects(action(), (error: ControlCommandError) => error.code === 'failed' && error.message === HEADLESS_UPDATES_REASON);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { Devices } from './screens/Devices';
 import { Health } from './screens/Health';
 import { Keypanel } from './screens/Keypanel';
 import { Meters } from './screens/Meters';
+import { Updates } from './screens/Updates';
 
 const SCREENS = [
   { id: 'connect', label: 'Connect', View: Connect },
@@ -12,6 +13,7 @@ const SCREENS = [
   { id: 'keypanel', label: 'Keypanel', View: Keypanel },
   { id: 'meters', label: 'Meters', View: Meters },
   { id: 'health', label: 'Health', View: Health },
+  { id: 'updates', label: 'Updates', View: Updates },
 ] as const;
 type ScreenId = (typeof SCREENS)[number]['id'];
 

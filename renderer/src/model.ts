@@ -11,6 +11,7 @@ import type {
   PresencePeer,
   Settings,
   StationState,
+  UpdateState,
 } from '../../electron/common/contract';
 import type { ControlLink, LinkStatus } from './api/link';
 
@@ -27,6 +28,7 @@ export interface Snapshot {
   settings: Settings | null;
   presence: PresencePeer[];
   health: PeerHealth[];
+  update: UpdateState | null;
   notices: Notice[];
 }
 
@@ -36,12 +38,13 @@ export class StationModel {
   private noticeId = 0;
 
   constructor(readonly link: ControlLink) {
-    this.snapshot = { link: link.status(), state: null, devices: null, settings: null, presence: [], health: [], notices: [] };
+    this.snapshot = { link: link.status(), state: null, devices: null, settings: null, presence: [], health: [], update: null, notices: [] };
     const { api } = link;
     api.on('state', (state) => this.patch({ state }));
     api.on('presence', ({ peers }) => this.patch({ presence: peers }));
     api.on('health', ({ peers }) => this.patch({ health: peers }));
     api.on('notice', (notice) => this.notify(notice.level, notice.message));
+    api.on('update', (update) => this.patch({ update }));
     api.on('devices', ({ selection }) => {
       const state = this.snapshot.state;
       if (state) this.patch({ state: { ...state, devices: selection } });
@@ -91,6 +94,7 @@ export class StationModel {
       this.run('station.getState', {}).then((state) => this.patch({ state })),
       this.run('settings.get', {}).then((settings) => this.patch({ settings })),
       this.refreshDevices(),
+      this.run('update.getState', {}).then((update) => this.patch({ update })),
     ]);
   }
 
