@@ -58,3 +58,107 @@ test('two stations, both directions at once: 440 Hz A->B and 1000 Hz B->A, right
     assert.equal(await a.stop(), '0', 'A exits cleanly on SIGINT');
   }
 });
+
+test('three stations on one line: C hears A and B; C stops listening: silence; A stops talking: only B', async () => {
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0'], ['--talk', 'main']), pulse.env);
+  const stations = [a];
+  try {
+    const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
+    const b = new StationProcess(stationArgs('B', ['--server', url], ['--talk', 'main']), pulse.env);
+    const c = new StationProcess(stationArgs('C', ['--server', url]), pulse.env);
+    stations.push(b, c);
+    await c.waitFor(/\[peer A\] first RTP/, 20000);
+    await c.waitFor(/\[peer B\] first RTP/, 20000);
+    const toA = pulse.inject(pulse.devices('a').micSink, tone(440, 30, -12));
+    const toB = pulse.inject(pulse.devices('b').micSink, tone(1000, 30, -12));
+    const listen = async (ms: number) => {
+      const rec = pulse.record(pulse.devices('c').speakerMonitor);
+      await sleep(ms);
+      const x = await rec.stop();
+      return { x, from: 4800, to: x.length - 2400 };
+    };
+    try {
+      await sleep(1000);
+      const both = await listen(2000);
+      const a440 = toneDb(both.x, 440, both.from, both.to);
+      const b1000 = toneDb(both.x, 1000, both.from, both.to);
+      assert.ok(a440 > -25 && b1000 > -25, `C hears A (${a440.toFixed(1)} dB) and B (${b1000.toFixed(1)} dB)`);
+
+      const state = (await c.invoke('line.setListen', { line: 'main', on: false })) as { listen: boolean; talkers: { name: string }[] };
+      assert.equal(state.listen, false);
+      assert.deepEqual(state.talkers.map((t) => t.name).sort(), ['A', 'B'], 'C still sees who talks');
+      await sleep(300);
+      const muted = await listen(1500);
+      assert.ok(rmsDb(muted.x, muted.from, muted.to) < -60, `silence while not listening (${rmsDb(muted.x, muted.from, muted.to).toFixed(1)} dBFS)`);
+
+      await c.invoke('line.setListen', { line: 'main', on: true });
+      await a.invoke('line.setTalk', { line: 'main', on: false });
+      await sleep(500);
+      const onlyB = await listen(2000);
+      const left440 = toneDb(onlyB.x, 440, onlyB.from, onlyB.to);
+      const left1000 = toneDb(onlyB.x, 1000, onlyB.from, onlyB.to);
+      assert.ok(left1000 > -25, `B remains (${left1000.toFixed(1)} dB)`);
+      assert.ok(left440 < -60, `A is gone (${left440.toFixed(1)} dB)`);
+    } finally {
+      toA.stop();
+      toB.stop();
+    }
+  } finally {
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly`);
+  }
+});
+
+test('bad input gets a clear error and the other stations keep their audio', async () => {
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0'], ['--talk', 'main']), pulse.env);
+  const stations = [a];
+  try {
+    const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
+    const b = new StationProcess(stationArgs('B', ['--server', url]), pulse.env);
+    stations.push(b);
+    await b.waitFor(/\[peer A\] first RTP/, 20000);
+    const toA = pulse.inject(pulse.devices('a').micSink, tone(440, 20, -12));
+    const rec = pulse.record(pulse.devices('b').speakerMonitor);
+    try {
+      await sleep(500);
+      // A raw client throws garbage at the signalling server A hosts.
+      const { WebSocket } = await import('ws');
+      const rogue = new WebSocket(url);
+      const replies: { type: string; code?: string; field?: string }[] = [];
+      rogue.on('message', (d) => replies.push(JSON.parse(d.toString())));
+      await new Promise((r) => rogue.once('open', r));
+      rogue.send('{"type": "join", oops');
+      rogue.send(JSON.stringify({ type: 'offer', to: 'A', sdp: 'x'.repeat(200_000) }));
+      rogue.send(JSON.stringify({ type: 'teleport' }));
+      rogue.send(JSON.stringify({ type: 'join', stationId: 'rogue', name: 'Rogue', kind: 'station', lines: [{ line: 'main', secret: 'wrong' }], protocol: 1 }));
+      const until = Date.now() + 3000;
+      while (replies.length < 4 && Date.now() < until) await sleep(50);
+      rogue.close();
+      const codes = replies.filter((r) => r.type === 'error').map((r) => r.code);
+      assert.deepEqual(codes, ['malformed', 'too-large', 'unknown-type', 'bad-secret'], JSON.stringify(replies));
+      assert.equal(replies.find((r) => r.code === 'unknown-type')?.field, 'type');
+      assert.equal(replies.find((r) => r.code === 'bad-secret')?.field, 'main');
+
+      // An unknown device over the control API names the field; the station keeps its devices.
+      await assert.rejects(b.invoke('devices.select', { outputId: 'ALSA:no-such-card#0' }), (e: { code?: string; message: string }) => /no-such-card/.test(e.message));
+      await sleep(2500);
+      const x = await rec.stop();
+      const from = 4800;
+      const to = x.length - 2400;
+      assert.ok(Math.abs(dominantFrequency(x, 100, 4000, from, to) - 440) <= 2, 'B still hears A');
+      assert.deepEqual(silentFrames(x, -40, from, to), [], 'no dropout while the rogue client and the bad command came and went');
+    } finally {
+      toA.stop();
+    }
+  } finally {
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly`);
+  }
+});
+
+test('an unknown device id at start-up: a clear error naming the option, and a non-zero exit', async () => {
+  const s = new StationProcess(['--name', 'Z', '--host', '--line', 'main', '--input', 'ALSA:no-such-card#0', '--output', pulse.devices('c').outputId], pulse.env);
+  const m = await s.waitFor(/\[audio\] error (\S+) \((\w+)\): (.*)/);
+  assert.equal(m[1], 'unknown-device');
+  assert.equal(m[2], 'inputId');
+  assert.match(m[3] as string, /no-such-card/);
+  assert.equal(await s.stop(), '3');
+});

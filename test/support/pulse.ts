@@ -21,6 +21,14 @@ export interface StationDevices {
   speakerMonitor: string;
 }
 
+/** Extra modules and ALSA devices for a test rig beyond the per-station microphone and speaker. */
+export interface PulseExtras {
+  script?: string[];
+  pcms?: string[];
+  /** Null sinks in `script` that need their latency pinned low (see pinLatency). */
+  pinSinks?: string[];
+}
+
 export class PulseHarness {
   readonly env: NodeJS.ProcessEnv;
   private daemon: ChildProcess | undefined;
@@ -29,6 +37,7 @@ export class PulseHarness {
   private constructor(
     readonly dir: string,
     private readonly stations: string[],
+    private readonly extra: PulseExtras,
   ) {
     this.env = {
       ...process.env,
@@ -40,9 +49,9 @@ export class PulseHarness {
     };
   }
 
-  static async start(stations: string[]): Promise<PulseHarness> {
+  static async start(stations: string[], extra: PulseExtras = {}): Promise<PulseHarness> {
     const dir = mkdtempSync(join(tmpdir(), 'partyline-pulse-'));
-    const h = new PulseHarness(dir, stations);
+    const h = new PulseHarness(dir, stations, extra);
     await h.boot();
     return h;
   }
@@ -75,6 +84,8 @@ export class PulseHarness {
       pcms.push(`pcm.partyline_${s}_mic { type pulse; device "${s}_mic.monitor"; hint { show on; description "Station ${s} microphone" } }`);
       pcms.push(`pcm.partyline_${s}_spk { type pulse; device "${s}_spk"; hint { show on; description "Station ${s} speaker" } }`);
     }
+    script.push(...(this.extra.script ?? []));
+    pcms.push(...(this.extra.pcms ?? []));
     // A sink nobody reads, so stray default-device streams do not land on a station's devices.
     script.push(`load-module module-null-sink sink_name=nowhere rate=${RATE} channels=1`);
     script.push('set-default-sink nowhere');
@@ -92,7 +103,7 @@ export class PulseHarness {
       if (existsSync(join(this.dir, 'run', 'pulse', 'native'))) {
         try {
           await run('pactl', ['info'], { env: this.env });
-          await this.pinLatency();
+          await this.pinLatency(this.stations.flatMap((s) => [`${s}_mic`, `${s}_spk`]).concat('nowhere', ...(this.extra.pinSinks ?? [])));
           return;
         } catch {
           /* not ready yet */
@@ -109,8 +120,7 @@ export class PulseHarness {
    * it is in. ALSA's pulse plugin never asks (no ADJUST_LATENCY), so every sink gets a silent low-latency stream
    * for its lifetime, and a suspend/resume re-arms the timer now instead of up to 2 s later.
    */
-  private async pinLatency(): Promise<void> {
-    const sinks = this.stations.flatMap((s) => [`${s}_mic`, `${s}_spk`]).concat('nowhere');
+  async pinLatency(sinks: string[]): Promise<void> {
     for (const sink of sinks) {
       const pin = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=5', '/dev/zero'], {
         env: this.env,
@@ -126,8 +136,8 @@ export class PulseHarness {
   }
 
   /** Streams PCM into a station's microphone. Resolves the returned handle at once; stop() ends it early. */
-  inject(sink: string, pcm: Int16Array): { done: Promise<void>; stop: () => void } {
-    const child = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--latency-msec=10', '--raw'], {
+  inject(sink: string, pcm: Int16Array, channelMap = 'mono'): { done: Promise<void>; stop: () => void } {
+    const child = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', `--channel-map=${channelMap}`, '--latency-msec=10', '--raw'], {
       env: this.env,
       stdio: ['pipe', 'ignore', 'ignore'],
     });

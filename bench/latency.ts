@@ -1,0 +1,122 @@
+/**
+ * One-way mouth-to-ear latency, station A -> station B over loopback, against the floor of the sound-card bridge
+ * itself (naudiodon capture -> playback direct, same devices, same chunk and queue sizes), in one run.
+ */
+import { sleep, type PulseHarness } from '../test/support/pulse';
+import { StationProcess } from '../test/support/station-process';
+import { burstLag, burstTrain, deinterleave, findBursts, median } from './support/chirp';
+import { recordRig, RIG_FAR_ID, RIG_MIC_ID, startRig } from './support/latency-rig';
+
+export interface LatencyResult {
+  bench: 'latency';
+  station_to_station_ms: number;
+  bridge_floor_ms: number;
+  engine_added_ms: number;
+  bursts: number;
+  [extra: string]: unknown;
+}
+
+export interface LatencyOptions {
+  bursts?: number;
+  chunkMs?: 5 | 10;
+  log?: (line: string) => void;
+}
+
+/** Plays the burst train into the rig's microphone and returns the far end's per-burst lag in ms. */
+export async function measureBursts(pulse: PulseHarness, bursts: number): Promise<number[]> {
+  const [ref, far] = deinterleave(await recordRig(pulse, burstTrain(bursts).pcm));
+  const lags: number[] = [];
+  for (const onset of findBursts(ref)) {
+    const lag = burstLag(ref, far, onset);
+    if (lag) lags.push(lag.lagMs);
+  }
+  return lags;
+}
+
+async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10): Promise<number[]> {
+  pulse.adoptInThisProcess();
+  const bridge = require('../native/bridge') as typeof import('../native/bridge');
+  // The floor holds at most one chunk between the callbacks: anything more would be latency of our own making.
+  const ring: Int16Array[] = [];
+  const capture = new bridge.CaptureStream({ deviceId: RIG_MIC_ID, chunkMs, onChunk: (pcm) => ring.push(pcm.slice()) });
+  const playback = new bridge.PlaybackStream({
+    deviceId: RIG_FAR_ID,
+    chunkMs,
+    queueChunks: 2,
+    source: {
+      pull: (n) => {
+        while (ring.length > 1) ring.shift();
+        return ring.shift() ?? new Int16Array(n);
+      },
+    },
+  });
+  const problems: string[] = [];
+  capture.on('error', (e) => problems.push(e.message));
+  playback.on('error', (e) => problems.push(e.message));
+  try {
+    await sleep(500);
+    const lags = await measureBursts(pulse, bursts);
+    if (problems.length) throw new Error(`bridge floor: ${problems.join('; ')}`);
+    return lags;
+  } finally {
+    await Promise.all([capture.stop(), playback.stop()]);
+  }
+}
+
+/** Starts A (hosting, talking on `main`) and B (listening); resolves when B has heard A's first RTP. */
+export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Promise<{ a: StationProcess; b: StationProcess }> {
+  const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').outputId, ...common], pulse.env);
+  const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
+  const b = new StationProcess(['--name', 'B', '--server', url, '--input', pulse.devices('b').inputId, '--output', RIG_FAR_ID, ...common], pulse.env);
+  await b.waitFor(/\[peer A\] first RTP/, 20000);
+  return { a, b };
+}
+
+export async function runLatencyBench(options: LatencyOptions = {}): Promise<LatencyResult> {
+  const bursts = options.bursts ?? 22;
+  const chunkMs = options.chunkMs ?? 10;
+  const log = options.log ?? ((l: string) => console.log(l));
+  const pulse = await startRig(['a', 'b']);
+  try {
+    const floor = await bridgeFloor(pulse, bursts, chunkMs);
+    log(`bridge floor (naudiodon capture -> playback, ${chunkMs} ms chunks, queue 2), per burst ms: ${floor.map((l) => l.toFixed(1)).join(' ')}`);
+    const { a, b } = await startStationPair(pulse, chunkMs);
+    let s2s: number[];
+    try {
+      await sleep(1000);
+      s2s = await measureBursts(pulse, bursts);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    log(`station A -> station B, per burst ms: ${s2s.map((l) => l.toFixed(1)).join(' ')}`);
+    const station = median(s2s);
+    const floorMs = median(floor);
+    const result: LatencyResult = {
+      bench: 'latency',
+      station_to_station_ms: round(station),
+      bridge_floor_ms: round(floorMs),
+      engine_added_ms: round(station - floorMs),
+      bursts: Math.min(s2s.length, floor.length),
+    };
+    log(`median: station->station ${result.station_to_station_ms} ms, bridge floor ${result.bridge_floor_ms} ms, engine adds ${result.engine_added_ms} ms (target <= 15 ms)`);
+    return result;
+  } finally {
+    await pulse.stop();
+  }
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+if (require.main === module) {
+  runLatencyBench().then(
+    (r) => {
+      console.log(JSON.stringify(r));
+      process.exit(0);
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
