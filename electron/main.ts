@@ -6,12 +6,17 @@ import path from 'node:path';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
 import { ControlDispatcher } from './control/dispatcher';
 import { restoreRememberedDevices, withSettings } from './control/settings-control';
+import { withUpdates } from './control/update-commands';
+import type { StationControl } from './common/contract';
 import { createStationControl } from './engine/station-facade';
 import { SettingsStore } from './settings/store';
 import { serveAppRequest } from './shell/app-protocol';
 import { forwardEvents, registerControlIpc } from './shell/ipc';
 import { APP_ENTRY_URL, APP_SCHEME, decideNavigation, decidePermission, decideWindowOpen } from './shell/security';
 import { trayIconBitmap } from './shell/tray-icon';
+import { readPackagedFeedUrl } from './update/app-update-config';
+import { activityOf, UnmanagedUpdates, type UpdateCommands, UpdateControl } from './update/update-control';
+import { createAppUpdateService } from './update/update-factory';
 
 // Bundled by build/bundle-main.mjs: dist/main/{main,preload}.js next to dist/renderer/.
 const RENDERER_ROOT = path.join(__dirname, '..', 'renderer');
@@ -119,13 +124,33 @@ function createTray(dispatcher: ControlDispatcher): void {
   tray.on('click', () => showWindow(dispatcher));
 }
 
+/** The updater, when this build can update itself; otherwise an answer saying why not, for the Updates screen. */
+async function createUpdates(store: SettingsStore, station: StationControl): Promise<UpdateCommands> {
+  const version = app.getVersion();
+  if (!app.isPackaged) return new UnmanagedUpdates(version, 'This is a development build: only installed builds update themselves.');
+  try {
+    const feedUrl = await readPackagedFeedUrl(path.join(process.resourcesPath, 'app-update.yml'));
+    const service = createAppUpdateService({ feedUrl, channel: store.get().updateChannel });
+    return new UpdateControl({
+      service,
+      engineActivity: async () => activityOf(await station.invoke('station.getState', {})),
+      rememberChannel: (channel) => store.update({ updateChannel: channel }),
+    });
+  } catch (error) {
+    console.error(`[partyline] updates are off: ${String(error)}`);
+    return new UnmanagedUpdates(version, `Updates are off: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 async function start(): Promise<void> {
   lockDownContents();
   serveRenderer();
   const store = new SettingsStore(path.join(app.getPath('userData'), 'settings.json'));
   await store.load();
   const engine = createStationControl({ version: app.getVersion() });
-  const station = withSettings(engine, store);
+  const configured = withSettings(engine, store);
+  const updates = await createUpdates(store, configured);
+  const station = withUpdates(configured, updates);
   const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
   registerControlIpc(ipcMain, dispatcher);
   await restoreRememberedDevices(engine, store).catch((error: unknown) => {
@@ -133,6 +158,8 @@ async function start(): Promise<void> {
   });
   createTray(dispatcher);
   showWindow(dispatcher);
+  // Checked once per start; the operator checks again from the Updates screen. Failures show there, not here.
+  if (updates.state().phase !== 'unmanaged') void updates.check();
   app.on('second-instance', () => showWindow(dispatcher));
   app.on('before-quit', () => {
     quitting = true;

@@ -1,6 +1,6 @@
 // The Electron shell's decisions, driven without the Electron binary.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -77,5 +77,22 @@ test('app:// protocol serves renderer files with the CSP and refuses foreign hos
     assert.equal((await serveAppRequest(root, 'app://partyline/index.html', 'POST')).status, 405);
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('the bundled main process sizes the threadpool before it loads any other module', async () => {
+  const outDir = await mkdtemp(path.join(tmpdir(), 'partyline-main-bundle-'));
+  try {
+    const { bundleMain } = (await import(path.join(__dirname, '..', 'build', 'bundle-main.mjs'))) as {
+      bundleMain: (options: { outDir: string; log: (line: string) => void }) => Promise<string[]>;
+    };
+    await bundleMain({ outDir, log: () => undefined });
+    const main = await readFile(path.join(outDir, 'main.js'), 'utf8');
+    const sizing = main.indexOf('process.env.UV_THREADPOOL_SIZE = ');
+    const firstRequire = main.search(/\brequire\("/);
+    assert.ok(sizing > 0, 'main.js sets UV_THREADPOOL_SIZE');
+    assert.ok(firstRequire > sizing, 'no module is required before the threadpool is sized');
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
   }
 });

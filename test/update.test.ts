@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createNodeUpdateService } from '../electron/update/update-factory';
 import { channelFile, feedUpdateService, UpdateFeed } from './support/update-feed';
 import { ControlCommandError, type StationState } from '../electron/common/contract';
+import { readPackagedFeedUrl } from '../electron/update/app-update-config';
 import { activityOf, HEADLESS_UPDATES_REASON, UnmanagedUpdates, UpdateControl } from '../electron/update/update-control';
 import { UpdateCoordinator, type EngineActivity } from '../electron/update/update-coordinator';
 import {
@@ -304,5 +305,16 @@ describe('UpdateControl (the update.* commands)', () => {
     for (const action of [() => updates.check(), () => updates.download(), () => updates.setChannel(), () => updates.restart()]) {
       await assert.rejects(action(), (error: ControlCommandError) => error.code === 'failed' && error.message === HEADLESS_UPDATES_REASON);
     }
+  });
+});
+
+describe('packaged update configuration', () => {
+  test('the feed URL comes from the app-update.yml electron-builder writes; a file without one is named', async () => {
+    const file = path.join(work, 'app-update.yml');
+    writeFileSync(file, "owner: x\nprovider: generic\nurl: 'https://updates.example.com/partyline/'\nupdaterCacheDirName: partyline-updater\n");
+    assert.equal(await readPackagedFeedUrl(file), 'https://updates.example.com/partyline/');
+    writeFileSync(file, 'provider: generic\n');
+    await assert.rejects(readPackagedFeedUrl(file), (err: unknown) => err instanceof UpdateError && err.field === 'feedUrl' && err.message.includes(file));
+    await assert.rejects(readPackagedFeedUrl(path.join(work, 'missing.yml')), (err: unknown) => err instanceof UpdateError && /no update configuration/.test(err.message));
   });
 });
