@@ -92,11 +92,13 @@ export class PulseHarness {
     script.push('set-default-source nowhere.monitor');
     writeFileSync(join(this.dir, 'default.pa'), script.join('\n') + '\n');
     writeFileSync(join(this.dir, 'config', 'alsa', 'asoundrc'), pcms.join('\n') + '\n');
-    this.daemon = spawn(
-      'pulseaudio',
-      ['-n', '--daemonize=no', '--exit-idle-time=-1', '--log-target=stderr', '--log-level=error', '--disable-shm=no', '-F', join(this.dir, 'default.pa')],
-      { env: { ...this.env, HOME: this.dir }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    // The daemon dies with this process even when it is SIGKILLed: a guard shell reads our stdin pipe, and the
+    // pipe closes when we go. Otherwise orphaned daemons (and their pins) would eat the machine.
+    const args = ['-n', '--daemonize=no', '--exit-idle-time=-1', '--log-target=stderr', '--log-level=error', '-F', join(this.dir, 'default.pa')];
+    this.daemon = spawn('sh', ['-c', 'exec 3<&0; pulseaudio "$@" </dev/null & p=$!; (read _ <&3; kill $p 2>/dev/null) & wait $p', 'sh', ...args], {
+      env: { ...this.env, HOME: this.dir },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     this.daemon.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     for (let i = 0; i < 100; i++) {
@@ -178,7 +180,7 @@ export class PulseHarness {
     for (const c of this.children) c.kill('SIGKILL');
     if (this.daemon && this.daemon.exitCode === null) {
       const exited = new Promise((r) => this.daemon?.once('exit', r));
-      this.daemon.kill('SIGTERM');
+      this.daemon.stdin?.end();
       await Promise.race([exited, sleep(2000)]);
       if (this.daemon.exitCode === null) this.daemon.kill('SIGKILL');
     }
