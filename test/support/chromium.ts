@@ -20,6 +20,11 @@ export interface GuestBrowserOptions {
   pulse: PulseHarness;
   /** A PulseHarness station name: the browser hears what is injected into its mic sink and plays to its speaker. */
   station: string;
+  /** Overrides: the Pulse source the browser's microphone mirrors, and the sink it plays to. */
+  source?: string;
+  /** Take only this channel of a multichannel `source` (a remap of a remap never starts, so remap the master). */
+  sourceChannel?: string;
+  sink?: string;
   /** Grant the microphone without a prompt. Without it Chromium hides its addresses behind mDNS names. */
   grantMicrophone?: boolean;
 }
@@ -39,8 +44,11 @@ export class GuestBrowser {
     const devices = pulse.devices(station);
     // Chromium lists no monitor sources as microphones: remap the mic sink's monitor as a source of its own.
     const source = `${station}_voice`;
+    const master = options.source ?? `${devices.micSink}.monitor`;
+    const channel = options.sourceChannel ? ['channels=1', `master_channel_map=${options.sourceChannel}`, 'channel_map=mono', 'remix=no'] : [];
+    const sink = options.sink ?? devices.speakerMonitor.replace(/\.monitor$/, '');
     const sourceModule = (
-      await pulse.pactl('load-module', 'module-remap-source', `master=${devices.micSink}.monitor`, `source_name=${source}`, `source_properties=device.description=${source}`)
+      await pulse.pactl('load-module', 'module-remap-source', `master=${master}`, `source_name=${source}`, `source_properties=device.description=${source}`, ...channel)
     ).trim();
     const server = await chromium.launchServer({
       executablePath: '/usr/bin/chromium',
@@ -58,7 +66,7 @@ export class GuestBrowser {
         '--autoplay-policy=no-user-gesture-required', ...(process.env.CHROMIUM_LOG ? ['--enable-logging=stderr', '--v=1', '--vmodule=*audio*=3,*pulse*=3'] : []),
         ...(options.grantMicrophone === false ? ['--use-fake-ui-for-media-stream=deny'] : ['--use-fake-ui-for-media-stream']),
       ],
-      env: { ...pulse.env, PULSE_SOURCE: source, PULSE_SINK: devices.speakerMonitor.replace(/\.monitor$/, '') },
+      env: { ...pulse.env, PULSE_SOURCE: source, PULSE_SINK: sink },
     }).catch(async (e: unknown) => {
       await pulse.pactl('unload-module', sourceModule);
       throw e;
