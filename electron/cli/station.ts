@@ -120,8 +120,9 @@ async function main(): Promise<void> {
   }
 
   let lastState = '';
-  let metersEvery = int('meters-every', args['meters-every']) ?? 1000;
+  const metersEvery = int('meters-every', args['meters-every']) ?? 1000;
   let lastMeters = 0;
+  let lastHealth = 0;
   station.on('event', (name, payload) => {
     if (name === 'state') {
       const s = payload as { connection: string; lines: { line: string; talk: boolean; listen: boolean; talkers: { name: string }[] }[] };
@@ -133,8 +134,12 @@ async function main(): Promise<void> {
       const m = payload as { input: { peakDb: number; rmsDb: number }; output: { peakDb: number; rmsDb: number }; peers: Record<string, { rmsDb: number }> };
       const peers = Object.entries(m.peers).map(([id, p]) => `${id} ${p.rmsDb.toFixed(1)}`).join(', ');
       log(`[meters] mic ${m.input.rmsDb.toFixed(1)}/${m.input.peakDb.toFixed(1)} out ${m.output.rmsDb.toFixed(1)}/${m.output.peakDb.toFixed(1)} dBFS${peers ? ` | ${peers}` : ''}`);
-    } else if (name === 'health') {
-      // summarised on change by the peer log lines
+    } else if (name === 'health' && metersEvery > 0 && Date.now() - lastHealth >= metersEvery) {
+      lastHealth = Date.now();
+      const h = payload as { peers: { stationId: string; connection: string; rttMs: number | null; jitterMs: number; lossRate: number; playoutDelayMs: number; targetDelayMs: number; concealedFrames: number }[] };
+      for (const p of h.peers) {
+        log(`[health] ${p.stationId} ${p.connection} rtt ${p.rttMs === null ? '-' : p.rttMs.toFixed(1)} ms jitter ${p.jitterMs.toFixed(1)} ms loss ${(p.lossRate * 100).toFixed(1)}% playout ${p.playoutDelayMs.toFixed(1)}/${p.targetDelayMs.toFixed(1)} ms concealed ${p.concealedFrames}`);
+      }
     }
   });
 
