@@ -148,6 +148,13 @@ test('operator joins a line from the UI: devices, connect, meters, latched talk 
     assert.match((await row.textContent()) ?? '', /\d+ ms \/ \d+ ms/, 'playout delay and target are shown');
     await screenshot(page, 'ui-e2e-health');
 
+    // A headless station does not update itself, and its Updates screen says who does.
+    await openScreen(page, 'Updates');
+    await page.locator('.update-status[data-phase="unmanaged"]').waitFor();
+    assert.match((await page.locator('.update-status').textContent()) ?? '', /Updates are managed by the desktop app/);
+    assert.equal(await page.getByRole('button', { name: 'Check for updates' }).count(), 0, 'nothing to click that could not work');
+    await screenshot(page, 'ui-e2e-updates');
+
     assert.deepEqual(errors, [], 'the page logged no errors');
   } catch (error) {
     for (const page of context.pages()) await screenshot(page, 'ui-e2e-failure').catch(() => undefined);
