@@ -186,6 +186,12 @@ export class UdpRelay {
     return d;
   }
 
+  /** Switches a direction to another profile (a fresh, reseeded PRNG and fresh counts); packets in flight still land. */
+  setImpairment(key: string, impairment: Impairment): void {
+    this.impairments[key] = impairment;
+    this.directions.delete(key);
+  }
+
   stats(key: string): DirectionStats {
     return { ...this.direction(key).stats };
   }
@@ -200,8 +206,8 @@ export class UdpRelay {
     const key = `${target.address}:${target.port}|${route.peer}->${route.owner}`;
     const known = this.exposures.get(key);
     if (known) return { address: '127.0.0.1', port: known.port };
-    const toward = this.direction(`${route.peer}->${route.owner}`);
-    const back = this.direction(`${route.owner}->${route.peer}`);
+    const toward = `${route.peer}->${route.owner}`;
+    const back = `${route.owner}->${route.peer}`;
     const listener = await this.bind();
     const outbound = new Map<string, Socket>();
     listener.on('message', (packet: Buffer, from: RemoteInfo) => {
@@ -221,13 +227,13 @@ export class UdpRelay {
     return { address: '127.0.0.1', port };
   }
 
-  private pass(direction: Direction, packet: Buffer, deliver: () => void): void {
+  private pass(key: string, packet: Buffer, deliver: () => void): void {
     // Packets still in flight when the relay closes are lost, as on a link that went down.
     const guarded = () => {
       if (!this.closed) deliver();
     };
     if (!isMedia(packet)) return guarded();
-    direction.pass(!isRtcp(packet), guarded);
+    this.direction(key).pass(!isRtcp(packet), guarded);
   }
 
   private bindSync(): Socket {

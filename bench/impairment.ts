@@ -1,0 +1,221 @@
+/**
+ * Playout under network impairment, station against browser: the same seeded impairment profiles, applied by the
+ * same UDP relay, to a station->station call (separate processes, PortAudio on PulseAudio) and to a
+ * Chromium->Chromium call. Per profile: playout delay (median, p95), the share of audio concealed or stretched, and
+ * the segmental SNR of what came out against the speech-like reference that went in.
+ *
+ *   npx tsx bench/impairment.ts
+ *
+ * The last line is JSON: {"bench":"impairment","profiles":[...],"worse_than_browser":N}.
+ */
+import type { PeerHealth } from '../electron/common/contract';
+import { SignallingServer } from '../electron/signalling/server';
+import { PulseHarness, sleep } from '../test/support/pulse';
+import { SignallingProxy } from '../test/support/signalling-proxy';
+import { StationProcess } from '../test/support/station-process';
+import { UdpRelay, type Impairment } from '../test/support/udp-relay';
+import { BrowserPair, type BrowserReceiveStats } from './support/browser-pair';
+import { RATE, segmentalSnr, speechLike } from './support/voice-quality';
+
+export interface Profile {
+  name: string;
+  impairment: Impairment;
+}
+
+export const PROFILES: Profile[] = [
+  { name: 'clean', impairment: {} },
+  { name: 'loss-5%', impairment: { loss: 0.05 } },
+  { name: 'loss-20%', impairment: { loss: 0.2 } },
+  { name: 'burst-10%x4', impairment: { loss: 0.1, burstLength: 4 } },
+  { name: 'jitter-40ms-reorder', impairment: { delayMs: 5, jitterMs: 40, reorder: true } },
+];
+
+export interface SystemFigures {
+  delayMedianMs: number;
+  delayP95Ms: number;
+  /** Share of played audio that was concealed. */
+  concealedRatio: number;
+  /** Concealed or time-stretched (station: frames touched; browser: samples concealed, inserted or removed). */
+  concealedOrStretchedRatio: number;
+  segSnrDb: number;
+  /** segSnrDb minus the clean profile's, same system. */
+  vsCleanDb: number;
+  /** What the relay dropped of this system's RTP in the window. */
+  relayLoss: number;
+}
+
+const SEED = 4242;
+const SIGNAL_SECONDS = 8;
+const SETTLE_MS = 2500;
+/** Judged part of the reference: after the playout has seen the signal start, before its end. */
+const JUDGED = { from: RATE * 1, to: RATE * 7.5 };
+const STATION_FRAME_MS = 10;
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))] as number;
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+interface Leg {
+  relayKey: string;
+  micSink: string;
+  speakerMonitor: string;
+  /** Starts sampling receive statistics; the returned stop gives the figures over the window. */
+  observe(): Promise<() => Promise<{ delays: number[]; concealedRatio: number; concealedOrStretchedRatio: number }>>;
+}
+
+async function measure(pulse: PulseHarness, relay: UdpRelay, leg: Leg, profile: Profile, reference: Int16Array): Promise<Omit<SystemFigures, 'vsCleanDb'>> {
+  relay.setImpairment(leg.relayKey, profile.impairment);
+  await sleep(SETTLE_MS);
+  relay.resetStats();
+  const stopObserving = await leg.observe();
+  const rec = pulse.record(leg.speakerMonitor);
+  await sleep(100);
+  const injection = pulse.inject(leg.micSink, reference);
+  await injection.done;
+  await sleep(600);
+  const recording = await rec.stop();
+  const observed = await stopObserving();
+  const path = relay.stats(leg.relayKey);
+  const quality = segmentalSnr(reference, recording, JUDGED.from, JUDGED.to);
+  return {
+    delayMedianMs: round(quantile(observed.delays, 0.5), 1),
+    delayP95Ms: round(quantile(observed.delays, 0.95), 1),
+    concealedRatio: round(observed.concealedRatio, 4),
+    concealedOrStretchedRatio: round(observed.concealedOrStretchedRatio, 4),
+    segSnrDb: round(quality.segSnrDb),
+    relayLoss: round(path.rtpIn ? path.dropped / path.rtpIn : 0, 4),
+  };
+}
+
+function stationLeg(pulse: PulseHarness, receiver: StationProcess, sender: string): Leg {
+  return {
+    relayKey: 'A->B',
+    micSink: pulse.devices('a').micSink,
+    speakerMonitor: pulse.devices('b').speakerMonitor,
+    async observe() {
+      const from = receiver.events.length;
+      const startedAt = performance.now();
+      return async () => {
+        const health = receiver.events
+          .slice(from)
+          .filter((e) => e.event === 'health')
+          .map((e) => (e.payload as { peers: PeerHealth[] }).peers.find((p) => p.stationId === sender))
+          .filter((p): p is PeerHealth => p !== undefined);
+        const first = health[0];
+        const last = health.at(-1);
+        const frames = (performance.now() - startedAt) / STATION_FRAME_MS;
+        if (!first || !last) return { delays: [], concealedRatio: NaN, concealedOrStretchedRatio: NaN };
+        const concealed = last.concealedFrames - first.concealedFrames;
+        const stretched = (last.stretchedFrames ?? 0) - (first.stretchedFrames ?? 0);
+        return { delays: health.map((h) => h.playoutDelayMs), concealedRatio: concealed / frames, concealedOrStretchedRatio: (concealed + stretched) / frames };
+      };
+    },
+  };
+}
+
+function browserLeg(pulse: PulseHarness, pair: BrowserPair): Leg {
+  return {
+    relayKey: 'C->D',
+    micSink: pulse.devices('c').micSink,
+    speakerMonitor: pulse.devices('d').speakerMonitor,
+    async observe() {
+      const samples: BrowserReceiveStats[] = [await pair.receiveStats()];
+      let running = true;
+      const polling = (async () => {
+        while (running) {
+          await sleep(250);
+          samples.push(await pair.receiveStats());
+        }
+      })();
+      return async () => {
+        running = false;
+        await polling;
+        const delays: number[] = [];
+        for (let i = 1; i < samples.length; i++) {
+          const [a, b] = [samples[i - 1] as BrowserReceiveStats, samples[i] as BrowserReceiveStats];
+          const emitted = b.jitterBufferEmittedCount - a.jitterBufferEmittedCount;
+          if (emitted > 0) delays.push(((b.jitterBufferDelay - a.jitterBufferDelay) / emitted) * 1000);
+        }
+        const first = samples[0] as BrowserReceiveStats;
+        const last = samples.at(-1) as BrowserReceiveStats;
+        const total = last.totalSamplesReceived - first.totalSamplesReceived;
+        const concealed = last.concealedSamples - first.concealedSamples;
+        const stretched =
+          last.insertedSamplesForDeceleration - first.insertedSamplesForDeceleration + (last.removedSamplesForAcceleration - first.removedSamplesForAcceleration);
+        return { delays, concealedRatio: concealed / total, concealedOrStretchedRatio: (concealed + stretched) / total };
+      };
+    },
+  };
+}
+
+export async function runImpairmentBench(log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<{
+  bench: 'impairment';
+  profiles: { name: string; station: SystemFigures; browser: SystemFigures }[];
+  worse_than_browser: number;
+}> {
+  const reference = speechLike(SIGNAL_SECONDS);
+  const pulse = await PulseHarness.start(['a', 'b', 'c', 'd']);
+  const relay = new UdpRelay(SEED);
+  const server = new SignallingServer({ port: 0, host: '127.0.0.1', lines: {} });
+  let proxy: SignallingProxy | undefined;
+  let a: StationProcess | undefined;
+  let b: StationProcess | undefined;
+  let browsers: BrowserPair | undefined;
+  try {
+    const { url } = await server.start();
+    proxy = await SignallingProxy.start(url, relay);
+    const args = (name: string, extra: string[]) => {
+      const d = pulse.devices(name.toLowerCase());
+      return ['--name', name, '--server', (proxy as SignallingProxy).url, '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
+    };
+    a = new StationProcess(args('A', ['--talk', 'main']), pulse.env);
+    b = new StationProcess(args('B', []), pulse.env);
+    await Promise.all([a.waitFor(/\[peer B\] connected/), b.waitFor(/\[peer A\] connected/)]);
+    await b.connectControl();
+    browsers = await BrowserPair.connect(pulse, relay, { label: 'C', station: 'c' }, { label: 'D', station: 'd' });
+    log('stations and browsers connected through the relay');
+
+    const legs = { station: stationLeg(pulse, b, 'A'), browser: browserLeg(pulse, browsers) };
+    const raw: { name: string; station: Omit<SystemFigures, 'vsCleanDb'>; browser: Omit<SystemFigures, 'vsCleanDb'> }[] = [];
+    for (const profile of PROFILES) {
+      const station = await measure(pulse, relay, legs.station, profile, reference);
+      const browser = await measure(pulse, relay, legs.browser, profile, reference);
+      raw.push({ name: profile.name, station, browser });
+      log(
+        `${profile.name.padEnd(20)} station: delay ${station.delayMedianMs}/${station.delayP95Ms} ms, concealed ${(station.concealedRatio * 100).toFixed(1)} %, ` +
+          `+stretched ${(station.concealedOrStretchedRatio * 100).toFixed(1)} %, segSNR ${station.segSnrDb} dB (relay loss ${(station.relayLoss * 100).toFixed(1)} %) | ` +
+          `browser: delay ${browser.delayMedianMs}/${browser.delayP95Ms} ms, concealed ${(browser.concealedRatio * 100).toFixed(1)} %, ` +
+          `+stretched ${(browser.concealedOrStretchedRatio * 100).toFixed(1)} %, segSNR ${browser.segSnrDb} dB (relay loss ${(browser.relayLoss * 100).toFixed(1)} %)`,
+      );
+    }
+    const clean = raw.find((p) => p.name === 'clean');
+    const profiles = raw.map((p) => ({
+      name: p.name,
+      station: { ...p.station, vsCleanDb: round(p.station.segSnrDb - (clean?.station.segSnrDb ?? NaN)) },
+      browser: { ...p.browser, vsCleanDb: round(p.browser.segSnrDb - (clean?.browser.segSnrDb ?? NaN)) },
+    }));
+    return { bench: 'impairment', profiles, worse_than_browser: profiles.filter((p) => p.station.segSnrDb < p.browser.segSnrDb).length };
+  } finally {
+    // Device trouble or a lost peer explains odd figures: say so next to them.
+    for (const st of [a, b]) for (const line of st?.lines.filter((l) => /\[audio\]|no-rtp|closed|failed/.test(l)) ?? []) log(`  ${st?.label}: ${line}`);
+    await browsers?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await proxy?.close();
+    await server.close();
+    relay.close();
+    await pulse.stop();
+  }
+}
+
+if (require.main === module) {
+  runImpairmentBench()
+    .then((result) => process.stdout.write(JSON.stringify(result) + '\n'))
+    .catch((e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    });
+}
