@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
-import type { AudioDevice } from './devices';
 import { BridgeError } from './errors';
-import { openNative, parseStatus, quitWithin, SAMPLE_RATE, type ChunkMs } from './native-stream';
-import { DeviceWatchdog, noteAbandoned } from './watchdog';
+import { DeviceStream } from './device-stream';
+import { parseStatus, type ChunkMs } from './native-stream';
 
 export interface CaptureOptions {
   /** Stable device id from listDevices(), or null for the system default. */
@@ -20,31 +18,13 @@ export interface CaptureCounters {
   overruns: number;
 }
 
-export interface CaptureEvents {
-  error: [BridgeError];
-}
-
 /** A microphone: reads fixed-size chunks from the device as fast as the device produces them. */
-export class CaptureStream extends EventEmitter<CaptureEvents> {
-  readonly device: AudioDevice;
-  readonly chunkSamples: number;
+export class CaptureStream extends DeviceStream {
   readonly counters: CaptureCounters = { chunks: 0, overruns: 0 };
-  private running = true;
-  private readonly loop: Promise<void>;
-  private readonly io;
-  private readonly watchdog: DeviceWatchdog;
 
   constructor(options: CaptureOptions) {
-    super();
-    const opened = openNative('input', options.deviceId, options.sampleRate ?? SAMPLE_RATE, options.chunkMs ?? 10, options.queueChunks ?? 8);
-    this.io = opened.io;
-    this.device = opened.device;
-    this.chunkSamples = opened.chunkSamples;
-    this.watchdog = new DeviceWatchdog(1000, (ms) =>
-      this.emit('error', new BridgeError('device-lost', `capture from "${this.device.id}" stalled for ${Math.round(ms)} ms (device unplugged or taken?)`, 'inputId')),
-    );
-    this.io.start();
-    this.loop = this.run(options.onChunk);
+    super('input', options.deviceId, options.sampleRate, options.chunkMs, options.queueChunks ?? 8);
+    this.begin(() => this.run(options.onChunk));
   }
 
   private async run(onChunk: (pcm: Int16Array) => void): Promise<void> {
@@ -55,10 +35,10 @@ export class CaptureStream extends EventEmitter<CaptureEvents> {
       try {
         result = await this.io.read(bytes);
       } catch (err) {
-        this.fail(new BridgeError('device-lost', `capture from "${this.device.id}" failed: ${(err as Error).message}`, 'inputId'));
+        this.fail(new BridgeError('device-lost', `capture from "${this.device.id}" failed: ${(err as Error).message}`, this.field));
         return;
       }
-      this.watchdog.progress();
+      this.progress();
       if (!this.running || result.finished) return;
       if (result.err !== undefined) {
         // naudiodon drops the chunk that carried the status flag; it is counted, not hidden.
@@ -68,26 +48,8 @@ export class CaptureStream extends EventEmitter<CaptureEvents> {
       const buf = result.buf;
       if (!buf || buf.length !== bytes) continue;
       this.counters.chunks++;
-      const pcm = buf.byteOffset % 2 === 0 ? new Int16Array(buf.buffer, buf.byteOffset, this.chunkSamples) : copyInto(aligned, buf);
-      onChunk(pcm);
+      onChunk(buf.byteOffset % 2 === 0 ? new Int16Array(buf.buffer, buf.byteOffset, this.chunkSamples) : copyInto(aligned, buf));
     }
-  }
-
-  private fail(error: BridgeError): void {
-    this.running = false;
-    this.watchdog.dispose();
-    this.emit('error', error);
-  }
-
-  /** Never hangs: an unplugged device is abandoned after a deadline. */
-  async stop(): Promise<'stopped' | 'abandoned'> {
-    if (!this.running) return 'stopped';
-    this.running = false;
-    this.watchdog.dispose();
-    const outcome = await quitWithin(this.io, 1000);
-    if (outcome === 'stopped') await this.loop;
-    else noteAbandoned();
-    return outcome;
   }
 }
 
