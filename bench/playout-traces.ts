@@ -173,8 +173,17 @@ export interface TraceRun {
   final: PlayoutStats;
 }
 
-/** Replays a trace into a buffer, pulling 10 ms periods on the receiver clock. */
-export function runTrace(buffer: PlayoutBuffer, events: PacketEvent[], durationMs: number, keepOutput: boolean): TraceRun {
+/**
+ * Replays a trace into a buffer, pulling 10 ms periods on the receiver clock. During `stall` the receiver does not
+ * pull at all (a starved process or sound server), while packets keep arriving.
+ */
+export function runTrace(
+  buffer: PlayoutBuffer,
+  events: PacketEvent[],
+  durationMs: number,
+  keepOutput: boolean,
+  stall?: { fromMs: number; toMs: number },
+): TraceRun {
   const pullCount = Math.floor(durationMs / PULL_MS);
   const output = keepOutput ? new Int16Array(pullCount * PULL_SAMPLES) : undefined;
   const pulls: PullRecord[] = [];
@@ -187,6 +196,7 @@ export function runTrace(buffer: PlayoutBuffer, events: PacketEvent[], durationM
       const e = events[next++]!;
       buffer.insert(e.packet, e.arrivalMs);
     }
+    if (stall && nowMs >= stall.fromMs && nowMs < stall.toMs) continue;
     const out = buffer.pull(PULL_SAMPLES, nowMs);
     let maxStep = Math.abs(out[0]! - previousSample);
     let silent = true;
@@ -201,7 +211,8 @@ export function runTrace(buffer: PlayoutBuffer, events: PacketEvent[], durationM
     const adjusted =
       stats.stretchedFrames !== before.stretchedFrames ||
       stats.concealedSamples !== before.concealedSamples ||
-      stats.fecRecoveredFrames !== before.fecRecoveredFrames;
+      stats.fecRecoveredFrames !== before.fecRecoveredFrames ||
+      stats.flushes !== before.flushes;
     pulls.push({ nowMs, stats, adjusted, maxStep, silent });
     before = stats;
   }

@@ -290,3 +290,19 @@ test('a packet the decoder rejects is concealed and counted; playout goes on', (
   assert.equal(run.final.state, 'playing');
   assert.ok(Math.abs(frequencyHz(run.output!, 1500, 2900) - 440) <= 2);
 });
+
+test('after a one-second stall of the receiver, the backlog is dropped back to target at once, without a click', () => {
+  const durationMs = 6000;
+  const sender: SenderModel = { signal: 'tone', frameMs: 10, durationMs };
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  const run = runTrace(buffer, makeTrace(sender, CLEAN_LAN, 11), durationMs, false, { fromMs: 2000, toMs: 3000 });
+  const after = run.pulls.filter((p) => p.nowMs >= 3000);
+  const first = after[0]!;
+  assert.ok(first.stats.flushes >= 1, 'the first pull after the stall flushed the backlog');
+  assert.ok(first.stats.flushedPackets >= 80, `about a second of packets dropped (${first.stats.flushedPackets})`);
+  for (const p of after.filter((p) => p.nowMs >= 3100)) {
+    assert.ok(p.stats.currentDelayMs <= p.stats.targetDelayMs + 15, `delay ${p.stats.currentDelayMs} ms vs target ${p.stats.targetDelayMs} ms at ${p.nowMs} ms`);
+  }
+  assert.equal(run.final.concealedFrames, 0, 'nothing had to be concealed');
+  assertContinuous(run, 'flush after a stall');
+});

@@ -69,6 +69,9 @@ export interface PlayoutStats {
   concealedFrames: number;
   fecRecoveredFrames: number;
   acceleratedSamples: number;
+  /** Packets dropped to catch up after a stall left far more buffered than the target (see catchUp). */
+  flushedPackets: number;
+  flushes: number;
   preemptiveSamples: number;
   stretchedFrames: number;
   /** Packets that arrived after their audio had been concealed or skipped: the buffer ran dry while playing. */
@@ -97,6 +100,8 @@ const DEFAULT_MAX_DELAY_MS = 500;
 const DEFAULT_FRAME_SAMPLES = 960;
 /** Cross-fade after concealment; also the fade to silence. */
 const MERGE_SAMPLES = 240;
+/** Buffered audio this far above the target (or twice the target, if more) is a backlog to drop, not to stretch. */
+const CATCH_UP_MARGIN_MS = 60;
 const LEVEL_TIME_CONSTANT_MS = 300;
 /** A packet this much older than playout is a sender restart, not a late packet. */
 const RESTART_LATENESS_MS = 2000;
@@ -249,6 +254,8 @@ export class PlayoutBuffer {
       concealedFrames: c.concealedFrames,
       fecRecoveredFrames: c.fecRecoveredFrames,
       acceleratedSamples: c.acceleratedSamples,
+      flushedPackets: c.flushedPackets,
+      flushes: c.flushes,
       preemptiveSamples: c.preemptiveSamples,
       stretchedFrames: c.stretchedFrames,
       underruns: c.underruns,
@@ -284,6 +291,7 @@ export class PlayoutBuffer {
       const stale = this.packets.dropBefore(this.nextTs);
       this.counters.latePackets += stale;
     }
+    if (this.mode === 'playing') this.catchUp();
     const head = this.packets.head();
     const c = this.frameContext;
     c.mode = this.mode;
@@ -322,6 +330,33 @@ export class PlayoutBuffer {
         this.fadeOut();
         return;
     }
+  }
+
+  /**
+   * Time-stretching removes at most a pitch period per frame, which is right for drift and jitter but takes seconds
+   * to drain a backlog after a stall (the process or the sound server starved for a moment). An intercom must not
+   * lag for seconds: far above target, the oldest packets are dropped back to the target and the next one is merged
+   * in, as after a loss.
+   */
+  private catchUp(): void {
+    const target = this.targetMs();
+    const frameMs = this.frameSamples / SAMPLES_PER_MS;
+    if (this.bufferedMs() <= Math.max(2 * target, target + CATCH_UP_MARGIN_MS)) return;
+    let dropped = 0;
+    for (let head = this.packets.head(); head !== undefined; head = this.packets.head()) {
+      const aheadMs = (this.sync.available + this.packets.samplesAhead(head.ts, head.seq, this.frameSamples)) / SAMPLES_PER_MS;
+      if (aheadMs <= target + frameMs) break;
+      this.packets.popHead();
+      dropped++;
+    }
+    const head = this.packets.head();
+    if (dropped === 0 || head === undefined) return;
+    this.nextTs = head.ts;
+    this.expectedSeq = head.seq;
+    this.mode = 'concealing';
+    this.concealedRunMs = 0;
+    this.counters.flushedPackets += dropped;
+    this.counters.flushes++;
   }
 
   private readyToStart(needed: number, nowMs: number): boolean {
@@ -518,6 +553,8 @@ function emptyCounters() {
     concealedFrames: 0,
     fecRecoveredFrames: 0,
     acceleratedSamples: 0,
+    flushedPackets: 0,
+    flushes: 0,
     preemptiveSamples: 0,
     stretchedFrames: 0,
     underruns: 0,
