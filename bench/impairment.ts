@@ -6,8 +6,11 @@
  *
  *   npx tsx bench/impairment.ts
  *
- * The last line is JSON: {"bench":"impairment","profiles":[...],"worse_than_browser":N}.
+ * The last line is JSON: {"bench":"impairment","profiles":[...],"worse_than_browser":N}. With
+ * IMPAIRMENT_BENCH_DUMP=DIR, the reference and every recording are written there as raw s16le mono 48 kHz.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { PeerHealth } from '../electron/common/contract';
 import { SignallingServer } from '../electron/signalling/server';
 import { PulseHarness, sleep } from '../test/support/pulse';
@@ -22,6 +25,7 @@ export interface Profile {
   impairment: Impairment;
 }
 
+/** The first is the clean path every other is compared with (vsCleanDb). */
 export const PROFILES: Profile[] = [
   { name: 'clean', impairment: {} },
   { name: 'loss-5%', impairment: { loss: 0.05 } },
@@ -60,6 +64,7 @@ function quantile(xs: number[], q: number): number {
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 interface Leg {
+  system: 'station' | 'browser';
   relayKey: string;
   micSink: string;
   speakerMonitor: string;
@@ -76,11 +81,17 @@ async function measure(pulse: PulseHarness, relay: UdpRelay, leg: Leg, profile: 
   await sleep(100);
   const injection = pulse.inject(leg.micSink, reference);
   await injection.done;
-  await sleep(600);
+  await sleep(1500); // the tail still in the playout buffer and the devices
   const recording = await rec.stop();
   const observed = await stopObserving();
   const path = relay.stats(leg.relayKey);
   const quality = segmentalSnr(reference, recording, JUDGED.from, JUDGED.to);
+  const dump = process.env.IMPAIRMENT_BENCH_DUMP;
+  if (dump) {
+    mkdirSync(dump, { recursive: true });
+    writeFileSync(join(dump, 'reference.s16'), reference);
+    writeFileSync(join(dump, `${leg.system}-${profile.name}.s16`), recording);
+  }
   return {
     delayMedianMs: round(quantile(observed.delays, 0.5), 1),
     delayP95Ms: round(quantile(observed.delays, 0.95), 1),
@@ -93,6 +104,7 @@ async function measure(pulse: PulseHarness, relay: UdpRelay, leg: Leg, profile: 
 
 function stationLeg(pulse: PulseHarness, receiver: StationProcess, sender: string): Leg {
   return {
+    system: 'station',
     relayKey: 'A->B',
     micSink: pulse.devices('a').micSink,
     speakerMonitor: pulse.devices('b').speakerMonitor,
@@ -119,6 +131,7 @@ function stationLeg(pulse: PulseHarness, receiver: StationProcess, sender: strin
 
 function browserLeg(pulse: PulseHarness, pair: BrowserPair): Leg {
   return {
+    system: 'browser',
     relayKey: 'C->D',
     micSink: pulse.devices('c').micSink,
     speakerMonitor: pulse.devices('d').speakerMonitor,
@@ -152,6 +165,60 @@ function browserLeg(pulse: PulseHarness, pair: BrowserPair): Leg {
   };
 }
 
+type Measured = Omit<SystemFigures, 'vsCleanDb'>;
+
+function describe(system: string, f: Measured): string {
+  return (
+    `${system}: delay ${f.delayMedianMs}/${f.delayP95Ms} ms, concealed ${(f.concealedRatio * 100).toFixed(1)} %, ` +
+    `+stretched ${(f.concealedOrStretchedRatio * 100).toFixed(1)} %, segSNR ${f.segSnrDb} dB (relay dropped ${(f.relayLoss * 100).toFixed(1)} %)`
+  );
+}
+
+/** Every profile through a station->station call; the stations run alone, so nothing else competes for the CPU. */
+async function stationProfiles(pulse: PulseHarness, relay: UdpRelay, reference: Int16Array, log: (line: string) => void): Promise<Measured[]> {
+  const server = new SignallingServer({ port: 0, host: '127.0.0.1', lines: {} });
+  const { url } = await server.start();
+  const proxy = await SignallingProxy.start(url, relay);
+  const args = (name: string, extra: string[]) => {
+    const d = pulse.devices(name.toLowerCase());
+    return ['--name', name, '--server', proxy.url, '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
+  };
+  const a = new StationProcess(args('A', ['--talk', 'main']), pulse.env);
+  const b = new StationProcess(args('B', []), pulse.env);
+  try {
+    await Promise.all([a.waitFor(/\[peer B\] connected/), b.waitFor(/\[peer A\] connected/)]);
+    await b.connectControl();
+    const leg = stationLeg(pulse, b, 'A');
+    const results: Measured[] = [];
+    for (const profile of PROFILES) {
+      results.push(await measure(pulse, relay, leg, profile, reference));
+      log(`${profile.name.padEnd(20)} ${describe('station', results.at(-1) as Measured)}`);
+    }
+    return results;
+  } finally {
+    // Device trouble or a lost peer explains odd figures: say so next to them.
+    for (const st of [a, b]) for (const line of st.lines.filter((l) => /\[audio\] .*stalled|no-rtp|failed/.test(l))) log(`  ${st.label}: ${line}`);
+    await Promise.all([a.stop(), b.stop()]);
+    await proxy.close();
+    await server.close();
+  }
+}
+
+async function browserProfiles(pulse: PulseHarness, relay: UdpRelay, reference: Int16Array, log: (line: string) => void): Promise<Measured[]> {
+  const pair = await BrowserPair.connect(pulse, relay, { label: 'C', station: 'c' }, { label: 'D', station: 'd' });
+  try {
+    const leg = browserLeg(pulse, pair);
+    const results: Measured[] = [];
+    for (const profile of PROFILES) {
+      results.push(await measure(pulse, relay, leg, profile, reference));
+      log(`${profile.name.padEnd(20)} ${describe('browser', results.at(-1) as Measured)}`);
+    }
+    return results;
+  } finally {
+    await pair.close();
+  }
+}
+
 export async function runImpairmentBench(log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<{
   bench: 'impairment';
   profiles: { name: string; station: SystemFigures; browser: SystemFigures }[];
@@ -160,52 +227,14 @@ export async function runImpairmentBench(log: (line: string) => void = (l) => pr
   const reference = speechLike(SIGNAL_SECONDS);
   const pulse = await PulseHarness.start(['a', 'b', 'c', 'd']);
   const relay = new UdpRelay(SEED);
-  const server = new SignallingServer({ port: 0, host: '127.0.0.1', lines: {} });
-  let proxy: SignallingProxy | undefined;
-  let a: StationProcess | undefined;
-  let b: StationProcess | undefined;
-  let browsers: BrowserPair | undefined;
   try {
-    const { url } = await server.start();
-    proxy = await SignallingProxy.start(url, relay);
-    const args = (name: string, extra: string[]) => {
-      const d = pulse.devices(name.toLowerCase());
-      return ['--name', name, '--server', (proxy as SignallingProxy).url, '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
-    };
-    a = new StationProcess(args('A', ['--talk', 'main']), pulse.env);
-    b = new StationProcess(args('B', []), pulse.env);
-    await Promise.all([a.waitFor(/\[peer B\] connected/), b.waitFor(/\[peer A\] connected/)]);
-    await b.connectControl();
-    browsers = await BrowserPair.connect(pulse, relay, { label: 'C', station: 'c' }, { label: 'D', station: 'd' });
-    log('stations and browsers connected through the relay');
-
-    const legs = { station: stationLeg(pulse, b, 'A'), browser: browserLeg(pulse, browsers) };
-    const raw: { name: string; station: Omit<SystemFigures, 'vsCleanDb'>; browser: Omit<SystemFigures, 'vsCleanDb'> }[] = [];
-    for (const profile of PROFILES) {
-      const station = await measure(pulse, relay, legs.station, profile, reference);
-      const browser = await measure(pulse, relay, legs.browser, profile, reference);
-      raw.push({ name: profile.name, station, browser });
-      log(
-        `${profile.name.padEnd(20)} station: delay ${station.delayMedianMs}/${station.delayP95Ms} ms, concealed ${(station.concealedRatio * 100).toFixed(1)} %, ` +
-          `+stretched ${(station.concealedOrStretchedRatio * 100).toFixed(1)} %, segSNR ${station.segSnrDb} dB (relay loss ${(station.relayLoss * 100).toFixed(1)} %) | ` +
-          `browser: delay ${browser.delayMedianMs}/${browser.delayP95Ms} ms, concealed ${(browser.concealedRatio * 100).toFixed(1)} %, ` +
-          `+stretched ${(browser.concealedOrStretchedRatio * 100).toFixed(1)} %, segSNR ${browser.segSnrDb} dB (relay loss ${(browser.relayLoss * 100).toFixed(1)} %)`,
-      );
-    }
-    const clean = raw.find((p) => p.name === 'clean');
-    const profiles = raw.map((p) => ({
-      name: p.name,
-      station: { ...p.station, vsCleanDb: round(p.station.segSnrDb - (clean?.station.segSnrDb ?? NaN)) },
-      browser: { ...p.browser, vsCleanDb: round(p.browser.segSnrDb - (clean?.browser.segSnrDb ?? NaN)) },
-    }));
+    const station = await stationProfiles(pulse, relay, reference, log);
+    const browser = await browserProfiles(pulse, relay, reference, log);
+    const withClean = (results: Measured[]) => results.map((r) => ({ ...r, vsCleanDb: round(r.segSnrDb - (results[0] as Measured).segSnrDb) }));
+    const [s, b] = [withClean(station), withClean(browser)];
+    const profiles = PROFILES.map((p, i) => ({ name: p.name, station: s[i] as SystemFigures, browser: b[i] as SystemFigures }));
     return { bench: 'impairment', profiles, worse_than_browser: profiles.filter((p) => p.station.segSnrDb < p.browser.segSnrDb).length };
   } finally {
-    // Device trouble or a lost peer explains odd figures: say so next to them.
-    for (const st of [a, b]) for (const line of st?.lines.filter((l) => /\[audio\]|no-rtp|closed|failed/.test(l)) ?? []) log(`  ${st?.label}: ${line}`);
-    await browsers?.close();
-    await Promise.all([a?.stop(), b?.stop()]);
-    await proxy?.close();
-    await server.close();
     relay.close();
     await pulse.stop();
   }

@@ -84,11 +84,13 @@ const SEGMENT = 960; // 20 ms
 const FOLLOW = 960; // a block may move ±20 ms from the last (time-stretch, a late start after loss)
 
 /**
- * Segmental SNR of `recording` against `reference[from..to)` (the part injected during the recording). The whole
- * recording is first searched for the reference's start, then each block is aligned near the previous one.
+ * Segmental SNR of `recording` against `reference[from..to)`, the recording having started before the reference was
+ * injected. The recording is first searched for the judged part's start, then each block is aligned near the previous
+ * one. Blocks the recording ended before are left out (`segments` says how many were judged).
  */
-export function segmentalSnr(reference: Int16Array, recording: Int16Array, from: number, to: number, maxDelayMs = 1500): QualityResult {
-  const first = bestLag(reference, from, recording, BLOCK * 4, -from, Math.round((maxDelayMs / 1000) * RATE));
+export function segmentalSnr(reference: Int16Array, recording: Int16Array, from: number, to: number, maxDelayMs = 3000): QualityResult {
+  // The recording starts before the reference is injected: the reference can only appear later in it.
+  const first = bestLag(reference, from, recording, BLOCK * 4, 0, Math.round((maxDelayMs / 1000) * RATE));
   // Align every block near the previous one; a block whose audio is gone keeps the last lag (and scores its loss).
   const lags: number[] = [];
   let lag = first.lag;
