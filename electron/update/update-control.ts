@@ -108,7 +108,8 @@ export class UpdateControl implements UpdateCommands {
     try {
       const result = await this.options.service.check();
       const downloaded = this.options.service.downloaded;
-      if (downloaded && downloaded.version === result.offer.version) {
+      // A verified download stays the answer until the feed offers something newer than it.
+      if (downloaded && (!result.available || downloaded.version === result.offer.version)) {
         this.set({ phase: 'downloaded', offer: downloaded, checkedAt: Date.now() });
       } else {
         this.set({ phase: result.available ? 'available' : 'up-to-date', offer: result.offer, checkedAt: Date.now() });
