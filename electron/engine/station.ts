@@ -97,7 +97,8 @@ export class Station extends EventEmitter<StationEvents> {
       bitrate: options.bitrate ?? 32000,
       chunkMs: options.chunkMs ?? 10,
       playbackQueue: options.playbackQueue ?? 2,
-      metersHz: options.metersHz ?? 20,
+      // 25 Hz so that timer slack never takes the published rate below the 20 Hz a meter needs.
+      metersHz: options.metersHz ?? 25,
       healthHz: options.healthHz ?? 2,
       noRtpMs: options.noRtpMs ?? 2000,
       browserGoneMs: options.browserGoneMs ?? 3000,

@@ -1,0 +1,76 @@
+// Audio never stutters because a control surface is busy, and control never freezes because audio is busy.
+// The station's UI clients (renderer, controllers) hammer its control API while it plays a remote talker.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PulseHarness, sleep } from './support/pulse';
+import { StationProcess } from './support/station-process';
+import { tone, dominantFrequency, silentFrames } from './support/signal';
+
+let pulse: PulseHarness;
+before(async () => {
+  pulse = await PulseHarness.start(['a', 'b']);
+});
+after(async () => {
+  await pulse?.stop();
+});
+
+test('a control flood during playout: no dropout at the speaker, every command answered, meters keep flowing', async () => {
+  const dev = (s: string) => ['--input', pulse.devices(s).inputId, '--output', pulse.devices(s).outputId];
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--line', 'main', '--talk', 'main', ...dev('a')], pulse.env);
+  const stations = [a];
+  try {
+    const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
+    const b = new StationProcess(['--name', 'B', '--server', url, '--line', 'main', '--ui', ...dev('b')], pulse.env);
+    stations.push(b);
+    await b.waitFor(/\[peer A\] first RTP/, 20000);
+    await b.connectControl();
+    const talk = pulse.inject(pulse.devices('a').micSink, tone(440, 12, -12));
+    try {
+      await sleep(1000);
+      const rec = pulse.record(pulse.devices('b').speakerMonitor);
+      const metersBefore = b.events.filter((e) => e.event === 'meters').length;
+      const started = Date.now();
+      let answered = 0;
+      let rejected = 0;
+      // 63 x 64 commands, 64 in flight at a time: state reads, device listings (PortAudio enumeration), volume writes.
+      const batches = 63;
+      const total = batches * 64;
+      const commands: [string, unknown][] = [
+        ['station.getState', {}],
+        ['devices.list', {}],
+        ['line.setVolume', { line: 'main', volume: 1 }],
+        ['line.setVolume', { line: 'nope', volume: 1 }],
+      ];
+      for (let batch = 0; batch < batches; batch++) {
+        await Promise.all(
+          Array.from({ length: 64 }, (_, i) => {
+            const [cmd, input] = commands[(batch * 64 + i) % commands.length] as [string, unknown];
+            return b.invoke(cmd, input).then(
+              () => answered++,
+              (e: { code?: string }) => {
+                if (e.code === 'invalid') rejected++;
+              },
+            );
+          }),
+        );
+      }
+      const floodMs = Date.now() - started;
+      await sleep(Math.max(0, 6000 - floodMs));
+      const x = await rec.stop();
+      const seconds = (Date.now() - started) / 1000;
+      const meters = b.events.filter((e) => e.event === 'meters').length - metersBefore;
+      console.log(`flood: ${total} commands in ${floodMs} ms; meters ${(meters / seconds).toFixed(1)} Hz during it`);
+      assert.equal(answered + rejected, total, 'every command was answered');
+      assert.equal(rejected, total / 4, 'the bad ones (unknown line) were refused with invalid');
+      assert.ok(meters / seconds >= 20, `meters kept flowing at ${(meters / seconds).toFixed(1)} Hz`);
+      const from = 4800;
+      const to = x.length - 2400;
+      assert.ok(Math.abs(dominantFrequency(x, 100, 4000, from, to) - 440) <= 2, 'B heard A throughout');
+      assert.deepEqual(silentFrames(x, -40, from, to), [], 'no 10 ms dropout at the speaker during the flood');
+    } finally {
+      talk.stop();
+    }
+  } finally {
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly`);
+  }
+});
