@@ -123,6 +123,8 @@ test('a station that joins after the browser offers; the guest defaults to voice
     a = station('A', ['--server', url], ['--talk', 'main']);
     await a.waitFor(/joined main with 1 peer/);
     await a.waitFor(new RegExp(`\\[peer ${escape(first)}\\] connected`));
+    // The guest answers the station's offer with its microphone on the offered transceiver: RTP flows both ways.
+    await a.waitFor(new RegExp(`\\[peer ${escape(first)}\\] first RTP`), 5000);
     const toBrowser = pulse.inject(pulse.devices('a').micSink, tone(1000, 4, -12));
     await sleep(1500);
     const atBrowser = pulse.record(pulse.devices('c').speakerMonitor);

@@ -21,7 +21,6 @@ export class Remote {
   constructor(private readonly options: RemoteOptions) {
     const { remoteId: to, send } = options;
     this.pc = new RTCPeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
-    this.pc.addTransceiver(options.micTrack, { direction: 'sendrecv' });
     this.pc.onicecandidate = (e) => send({ type: 'candidate', to, candidate: e.candidate ? { ...e.candidate.toJSON(), candidate: e.candidate.candidate } : null });
     this.pc.ontrack = (e) => {
       // Playing the stream is what makes Chrome pull (and decode) the track: a track never attached is never read.
@@ -31,6 +30,7 @@ export class Remote {
   }
 
   async offer(): Promise<void> {
+    if (!this.pc.getTransceivers().some((t) => t.receiver.track.kind === 'audio')) this.pc.addTransceiver(this.options.micTrack, { direction: 'sendrecv' });
     await this.pc.setLocalDescription();
     this.options.send({ type: 'offer', to: this.options.remoteId, sdp: this.pc.localDescription?.sdp ?? '' });
   }
@@ -39,9 +39,27 @@ export class Remote {
     if (this.pc.signalingState === 'have-local-offer' && this.options.selfId < this.options.remoteId) return;
     // Implicit rollback of our own offer when we yield.
     await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.sendMicrophoneOnOfferedTransceiver();
     await this.flushCandidates();
     await this.pc.setLocalDescription();
     this.options.send({ type: 'answer', to: this.options.remoteId, sdp: this.pc.localDescription?.sdp ?? '' });
+  }
+
+  /**
+   * A remote offer gets a transceiver of its own (recvonly, no track): JSEP never pairs an offered m-line with one
+   * made by addTransceiver. Without this the answer says recvonly and the microphone sends nothing (`no-rtp`).
+   * A transceiver left over from an offer we rolled back on glare is stopped, so it never becomes a second m-line.
+   */
+  private async sendMicrophoneOnOfferedTransceiver(): Promise<void> {
+    for (const t of this.pc.getTransceivers()) {
+      if (t.receiver.track.kind !== 'audio') continue;
+      if (t.mid === null) {
+        t.stop();
+        continue;
+      }
+      t.direction = 'sendrecv';
+      if (t.sender.track !== this.options.micTrack) await t.sender.replaceTrack(this.options.micTrack);
+    }
   }
 
   async acceptAnswer(sdp: string): Promise<void> {
