@@ -6,6 +6,7 @@ import { sleep, type PulseHarness } from '../test/support/pulse';
 import { StationProcess } from '../test/support/station-process';
 import { burstLag, burstTrain, deinterleave, findBursts, median } from './support/chirp';
 import { recordRig, RIG_FAR_ID, RIG_MIC_ID, startRig } from './support/latency-rig';
+import { measureBrowserLatency } from './support/browser-latency';
 
 export interface LatencyResult {
   bench: 'latency';
@@ -100,6 +101,12 @@ export async function runLatencyBench(options: LatencyOptions = {}): Promise<Lat
       bursts: Math.min(s2s.length, floor.length),
     };
     log(`median: station->station ${result.station_to_station_ms} ms, bridge floor ${result.bridge_floor_ms} ms, engine adds ${result.engine_added_ms} ms (target <= 15 ms)`);
+    const browsers = await measureBrowserLatency(pulse, bursts, chunkMs, measureBursts, log);
+    Object.assign(result, browsers, { ratio_vs_browser: Math.round((station / browsers.browser_to_browser_ms) * 100) / 100 });
+    log(
+      `median: station->browser ${browsers.station_to_browser_ms} ms, browser->station ${browsers.browser_to_station_ms} ms, browser->browser ${browsers.browser_to_browser_ms} ms; ` +
+        `join to first audio: station ${browsers.join_to_audio_ms} ms, browser ${browsers.browser_join_to_audio_ms} ms`,
+    );
     return result;
   } finally {
     await pulse.stop();

@@ -31,18 +31,50 @@ const clockMs = (line: string): number => {
   return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4]);
 };
 
+interface InboundAudio {
+  packetsReceived: number;
+  jitterBufferDelay: number;
+  jitterBufferTargetDelay: number;
+  jitterBufferEmittedCount: number;
+  concealedSamples: number;
+  totalSamplesReceived: number;
+}
+
+/** The guest's inbound audio counters, summed over its peer connections (cumulative, as getStats reports them). */
+async function inboundAudio(g: GuestBrowser): Promise<InboundAudio> {
+  return g.page.evaluate(async () => {
+    const w = globalThis as unknown as { partylinePeers?: () => { getStats(): Promise<Map<string, Record<string, unknown>>> }[] };
+    const sum = { packetsReceived: 0, jitterBufferDelay: 0, jitterBufferTargetDelay: 0, jitterBufferEmittedCount: 0, concealedSamples: 0, totalSamplesReceived: 0 };
+    for (const pc of w.partylinePeers?.() ?? []) {
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type !== 'inbound-rtp') continue;
+        for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += Number(s[k] ?? 0);
+      }
+    }
+    return sum;
+  });
+}
+
 async function firstPacketAfter(g: GuestBrowser, startedAt: number): Promise<number> {
   for (;;) {
-    const received = await g.page.evaluate(async () => {
-      const w = globalThis as unknown as { partylinePeers?: () => { getStats(): Promise<Map<string, { type: string; packetsReceived?: number }>> }[] };
-      let n = 0;
-      for (const pc of w.partylinePeers?.() ?? []) for (const s of (await pc.getStats()).values()) if (s.type === 'inbound-rtp') n += s.packetsReceived ?? 0;
-      return n;
-    });
-    if (received > 0) return performance.now() - startedAt;
+    if ((await inboundAudio(g)).packetsReceived > 0) return performance.now() - startedAt;
     if (performance.now() - startedAt > 15000) throw new Error('the browser received no RTP within 15 s');
     await sleep(10);
   }
+}
+
+/**
+ * Measures with a browser listening, and says what Chrome's jitter buffer did meanwhile: a browser's lag is mostly
+ * its NetEq delay, and that target grows with the arrival jitter it sees (on a loaded machine, a lot).
+ */
+async function measureIntoBrowser(listener: GuestBrowser, pulse: PulseHarness, bursts: number, measure: MeasureBursts): Promise<{ lags: number[]; receiver: string }> {
+  const before = await inboundAudio(listener);
+  const lags = await measure(pulse, bursts);
+  const after = await inboundAudio(listener);
+  const emitted = after.jitterBufferEmittedCount - before.jitterBufferEmittedCount;
+  const ms = (k: 'jitterBufferDelay' | 'jitterBufferTargetDelay') => (emitted > 0 ? (((after[k] - before[k]) / emitted) * 1000).toFixed(0) : '?');
+  const concealed = after.totalSamplesReceived > before.totalSamplesReceived ? (after.concealedSamples - before.concealedSamples) / (after.totalSamplesReceived - before.totalSamplesReceived) : 0;
+  return { lags, receiver: `  Chrome receiver over the bursts: jitter buffer ${ms('jitterBufferDelay')} ms (target ${ms('jitterBufferTargetDelay')} ms), concealed ${(concealed * 100).toFixed(1)} %` };
 }
 
 /** The rig's left channel, as the browser's microphone. */
@@ -68,6 +100,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
 
   // station -> browser: the station hosts (and serves the guest page).
   let s2b: number[];
+  let s2bReceiver: string;
   {
     const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').outputId, ...common], pulse.env);
     let g: GuestBrowser | undefined;
@@ -76,12 +109,13 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
       ({ g } = await talkingGuest(pulse, http, 'b', { sink: 'rig_far' }, false));
       await firstPacketAfter(g, performance.now());
       await sleep(1000);
-      s2b = await measure(pulse, bursts);
+      ({ lags: s2b, receiver: s2bReceiver } = await measureIntoBrowser(g, pulse, bursts, measure));
     } finally {
       await g?.close();
       await a.stop();
     }
     per('station A -> browser B', s2b);
+    log(s2bReceiver);
   }
 
   const server = new SignallingServer({ port: 0, staticDir: builtGuestDir() });
@@ -108,6 +142,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
 
     // browser -> browser: the anchor.
     let b2b: number[];
+    let b2bReceiver: string;
     let browserJoinToAudio: number;
     {
       const { g: talker } = await talkingGuest(pulse, http, 'a', RIG_MIC, true);
@@ -117,12 +152,13 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
         listener = joined.g;
         browserJoinToAudio = await firstPacketAfter(listener, joined.joinedAt);
         await sleep(1000);
-        b2b = await measure(pulse, bursts);
+        ({ lags: b2b, receiver: b2bReceiver } = await measureIntoBrowser(listener, pulse, bursts, measure));
       } finally {
         await listener?.close();
         await talker.close();
       }
       per('browser A -> browser B', b2b);
+      log(b2bReceiver);
     }
     return {
       station_to_browser_ms: round(median(s2b)),
