@@ -51,6 +51,8 @@ export interface SystemFigures {
 const SEED = 4242;
 const SIGNAL_SECONDS = 8;
 const SETTLE_MS = 2500;
+/** After connecting: devices started, first packets through, playout at its target, before the first profile. */
+const WARM_UP_MS = 4000;
 /** Judged part of the reference: after the playout has seen the signal start, before its end. */
 const JUDGED = { from: RATE * 1, to: RATE * 7.5 };
 const STATION_FRAME_MS = 10;
@@ -188,6 +190,7 @@ async function stationProfiles(pulse: PulseHarness, relay: UdpRelay, reference: 
   try {
     await Promise.all([a.waitFor(/\[peer B\] connected/), b.waitFor(/\[peer A\] connected/)]);
     await b.connectControl();
+    await sleep(WARM_UP_MS);
     const leg = stationLeg(pulse, b, 'A');
     const results: Measured[] = [];
     for (const profile of PROFILES) {
@@ -207,6 +210,7 @@ async function stationProfiles(pulse: PulseHarness, relay: UdpRelay, reference: 
 async function browserProfiles(pulse: PulseHarness, relay: UdpRelay, reference: Int16Array, log: (line: string) => void): Promise<Measured[]> {
   const pair = await BrowserPair.connect(pulse, relay, { label: 'C', station: 'c' }, { label: 'D', station: 'd' });
   try {
+    await sleep(WARM_UP_MS);
     const leg = browserLeg(pulse, pair);
     const results: Measured[] = [];
     for (const profile of PROFILES) {

@@ -82,6 +82,8 @@ export interface QualityResult {
 const BLOCK = 4800; // 100 ms: realigned per block
 const SEGMENT = 960; // 20 ms
 const FOLLOW = 960; // a block may move ±20 ms from the last (time-stretch, a late start after loss)
+const REACQUIRE = 0.5;
+const REACQUIRE_RANGE = RATE; // ±1 s
 
 /**
  * Segmental SNR of `recording` against `reference[from..to)`, the recording having started before the reference was
@@ -95,7 +97,13 @@ export function segmentalSnr(reference: Int16Array, recording: Int16Array, from:
   const lags: number[] = [];
   let lag = first.lag;
   for (let b = from; b + BLOCK <= to; b += BLOCK) {
-    const found = bestLag(reference, b, recording, BLOCK, lag - FOLLOW, lag + FOLLOW);
+    let found = bestLag(reference, b, recording, BLOCK, lag - FOLLOW, lag + FOLLOW);
+    // Lost track: the delay jumped (a stall, a catch-up that dropped a backlog). Search wide, so one jump costs the
+    // blocks it spoils and not everything after it.
+    if (found.corr < REACQUIRE) {
+      const wide = bestLag(reference, b, recording, BLOCK, lag - REACQUIRE_RANGE, lag + REACQUIRE_RANGE);
+      if (wide.corr > found.corr) found = wide;
+    }
     if (found.corr > 0.3) lag = found.lag;
     if (b + lag < 0 || b + lag + BLOCK > recording.length) break;
     lags.push(lag);
