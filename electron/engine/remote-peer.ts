@@ -16,6 +16,8 @@ import { PlayoutBuffer } from './playout/playout-buffer';
 import { LevelMeter } from './meter';
 import { withAudioPreferences, extensionId } from './sdp-audio';
 import { AUDIO_LEVEL_URI, SpeakingDetector, decodeAudioLevel, encodeAudioLevel } from './audio-level';
+import { mdnsHost, splitMdnsCandidates, withAddress } from './mdns-candidates';
+import { MdnsResolutionError } from './mdns-resolver';
 
 export interface CandidateInit {
   candidate: string;
@@ -29,6 +31,8 @@ export interface RemotePeerOptions {
   frameMs: number;
   /** werift leaves loopback out of its host candidates; two stations on one machine need it. */
   loopbackCandidates: boolean;
+  /** Resolves a browser's `<uuid>.local` candidate name to an address; without it such candidates are reported unresolved. */
+  resolveMdns?: (host: string) => Promise<string>;
 }
 
 export interface RemotePeerEvents {
@@ -39,6 +43,10 @@ export interface RemotePeerEvents {
   firstRtp: [];
   /** The remote's RTCP receiver report on what we send: loss over its last report interval, 0..1. */
   receiverReport: [fractionLost: number];
+  /** A remote candidate's mDNS name, and the address it goes to ICE with. */
+  mdnsResolved: [host: string, address: string];
+  /** A remote candidate's mDNS name that could not be resolved: that candidate is lost to ICE, and this says why. */
+  mdnsUnresolved: [host: string, reason: string];
 }
 
 /**
@@ -151,9 +159,11 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   }
 
   async acceptOffer(sdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    const { sdp: addressed, candidates } = splitMdnsCandidates(sdp);
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: addressed });
     this.audioLevelId = extensionId(sdp, AUDIO_LEVEL_URI);
     await this.remoteDescriptionApplied();
+    this.addMdnsCandidates(candidates);
     this.attachSender();
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
@@ -161,19 +171,50 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   }
 
   async acceptAnswer(sdp: string): Promise<void> {
-    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    const { sdp: addressed, candidates } = splitMdnsCandidates(sdp);
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: addressed });
     this.audioLevelId = extensionId(sdp, AUDIO_LEVEL_URI);
     await this.remoteDescriptionApplied();
+    this.addMdnsCandidates(candidates);
   }
 
-  /** Candidates may arrive before the description they belong to; they wait for it. */
+  /** A description's own mDNS candidates, resolved without holding up the answer. */
+  private addMdnsCandidates(candidates: CandidateInit[]): void {
+    for (const c of candidates) void this.addCandidate(c).catch((e: Error) => this.emit('mdnsUnresolved', mdnsHost(c.candidate) ?? c.candidate, `ICE refused it: ${e.message}`));
+  }
+
+  /**
+   * Candidates may arrive before the description they belong to; they wait for it. A browser's mDNS name is resolved
+   * here, so werift only ever sees addresses (it would otherwise drop a name it cannot resolve without a word).
+   */
   async addCandidate(candidate: CandidateInit | null): Promise<void> {
     if (!candidate) return;
+    const host = mdnsHost(candidate.candidate);
+    if (host) {
+      const address = await this.resolveMdns(host);
+      if (address === undefined || this.closed) return;
+      candidate = { ...candidate, candidate: withAddress(candidate.candidate, address) };
+    }
     if (!this.remoteDescriptionSet) {
       this.pendingCandidates.push(candidate);
       return;
     }
     await this.pc.addIceCandidate({ candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? undefined, sdpMLineIndex: candidate.sdpMLineIndex ?? undefined });
+  }
+
+  private async resolveMdns(host: string): Promise<string | undefined> {
+    if (!this.options.resolveMdns) {
+      this.emit('mdnsUnresolved', host, 'this station resolves no mDNS names');
+      return undefined;
+    }
+    try {
+      const address = await this.options.resolveMdns(host);
+      if (!this.closed) this.emit('mdnsResolved', host, address);
+      return address;
+    } catch (e) {
+      if (!this.closed) this.emit('mdnsUnresolved', host, e instanceof MdnsResolutionError ? e.reason : (e as Error).message);
+      return undefined;
+    }
   }
 
   private async remoteDescriptionApplied(): Promise<void> {

@@ -18,6 +18,7 @@ import { samplesFor } from './audio-format';
 import { LevelMeter } from './meter';
 import { Mixer, type MixerInput } from './mixer';
 import { RemotePeer } from './remote-peer';
+import { MdnsResolver } from './mdns-resolver';
 import { frameAudioLevel } from './audio-level';
 import { RtpPacketizer } from './rtp-packetizer';
 import { SenderAdaptation, type EncoderSettings } from './sender-adaptation';
@@ -73,6 +74,8 @@ export class Station extends EventEmitter<StationEvents> {
   private encoderSettings: EncoderSettings;
   private readonly packetizer = new RtpPacketizer();
   private readonly remotes = new Map<string, Remote>();
+  /** Resolves browsers' mDNS candidate names; its socket opens only when the first such name arrives. */
+  private readonly mdns = new MdnsResolver();
   private readonly lineKeys = new Map<string, LineKeys>();
   private capture: CaptureStream | undefined;
   private playback: PlaybackStream | undefined;
@@ -361,12 +364,18 @@ export class Station extends EventEmitter<StationEvents> {
       iceServers: this.config?.iceServers ?? [],
       frameMs: this.frameMs,
       loopbackCandidates: this.opts.loopbackCandidates,
+      resolveMdns: (host) => this.mdns.resolve(host),
     });
     const to = presence.stationId;
     peer.on('description', (type, sdp) => this.signalling?.send({ type, to, sdp }));
     peer.on('candidate', (candidate) => this.signalling?.send({ type: 'candidate', to, candidate }));
     peer.on('connection', (state) => this.log(`[peer ${to}] ${state}`));
     peer.on('firstRtp', () => this.log(`[peer ${to}] first RTP`));
+    peer.on('mdnsResolved', (host, address) => this.log(`[peer ${to}] mDNS candidate ${host} is ${address}`));
+    peer.on('mdnsUnresolved', (host, reason) => {
+      this.log(`[peer ${to}] mDNS candidate ${host} unresolved: ${reason}`);
+      this.publish('notice', { level: 'warn', message: `${to}: its browser hides its address behind ${host}, which did not resolve (${reason}); without another way through, it cannot connect` });
+    });
     peer.on('receiverReport', (fractionLost) => this.adaptation.report(to, fractionLost, performance.now()));
     const remote: Remote = {
       peer,
@@ -510,7 +519,7 @@ export class Station extends EventEmitter<StationEvents> {
     const [c, p] = [this.capture, this.playback];
     this.capture = undefined;
     this.playback = undefined;
-    await Promise.all([c?.stop(), p?.stop()]);
+    await Promise.all([c?.stop(), p?.stop(), this.mdns.close()]);
   }
 }
 
