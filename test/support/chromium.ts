@@ -25,8 +25,12 @@ export interface GuestBrowserOptions {
   /** Take only this channel of a multichannel `source` (a remap of a remap never starts, so remap the master). */
   sourceChannel?: string;
   sink?: string;
-  /** Grant the microphone without a prompt. Without it Chromium hides its addresses behind mDNS names. */
-  grantMicrophone?: boolean;
+  /**
+   * The page's microphone is an oscillator at this frequency instead of a capture device, and the browser gets no
+   * media permission at all. Only then does Chromium hide its host addresses behind mDNS names (`<uuid>.local`):
+   * a granted microphone, or merely the --use-fake-ui-for-media-stream switch, lets it show its IPs.
+   */
+  syntheticMicrophoneHz?: number;
 }
 
 export class GuestBrowser {
@@ -64,7 +68,7 @@ export class GuestBrowser {
         '--disable-component-update',
         '--disable-sync',
         '--autoplay-policy=no-user-gesture-required', ...(process.env.CHROMIUM_LOG ? ['--enable-logging=stderr', '--v=1', '--vmodule=*audio*=3,*pulse*=3'] : []),
-        ...(options.grantMicrophone === false ? ['--use-fake-ui-for-media-stream=deny'] : ['--use-fake-ui-for-media-stream']),
+        ...(options.syntheticMicrophoneHz === undefined ? ['--use-fake-ui-for-media-stream'] : []),
       ],
       env: { ...pulse.env, PULSE_SOURCE: source, PULSE_SINK: sink },
     }).catch(async (e: unknown) => {
@@ -74,10 +78,11 @@ export class GuestBrowser {
     try {
       const browser = await chromium.connect(server.wsEndpoint());
       const context = await browser.newContext();
-      if (options.grantMicrophone !== false) await context.grantPermissions(['microphone']);
+      if (options.syntheticMicrophoneHz === undefined) await context.grantPermissions(['microphone']);
+      else await context.addInitScript(syntheticMicrophone, options.syntheticMicrophoneHz);
       // Chromium opens PulseAudio's default source whatever PULSE_SOURCE says, and every browser here shares one
       // daemon: pick this browser's microphone by its label, as a user would in the device chooser.
-      await context.addInitScript((label: string) => {
+      if (options.syntheticMicrophoneHz === undefined) await context.addInitScript((label: string) => {
         const media = (globalThis as unknown as { navigator: { mediaDevices: MediaDevicesLike } }).navigator.mediaDevices;
         const open = media.getUserMedia.bind(media);
         media.getUserMedia = async (constraints) => {
@@ -134,6 +139,30 @@ export class GuestBrowser {
     await this.server.kill();
     await this.pulse.pactl('unload-module', this.sourceModule).catch(() => undefined);
   }
+}
+
+/** Runs in the page: getUserMedia answers with a steady sine from Web Audio, asking no permission. */
+function syntheticMicrophone(hz: number): void {
+  interface AudioContextLike {
+    createOscillator(): { frequency: { value: number }; connect(n: unknown): void; start(): void };
+    createGain(): { gain: { value: number }; connect(n: unknown): void };
+    createMediaStreamDestination(): { stream: unknown };
+    resume(): Promise<void>;
+  }
+  const g = globalThis as unknown as { AudioContext: new () => AudioContextLike; navigator: { mediaDevices: MediaDevicesLike } };
+  g.navigator.mediaDevices.getUserMedia = async () => {
+    const audio = new g.AudioContext();
+    const osc = audio.createOscillator();
+    const level = audio.createGain();
+    osc.frequency.value = hz;
+    level.gain.value = 0.25;
+    const out = audio.createMediaStreamDestination();
+    osc.connect(level);
+    level.connect(out);
+    osc.start();
+    await audio.resume();
+    return out.stream;
+  };
 }
 
 /** Builds the guest into dist/guest, where a hosting station serves it from. */
