@@ -63,6 +63,30 @@ async function firstPacketAfter(g: GuestBrowser, startedAt: number): Promise<num
   }
 }
 
+/** Chrome's mean jitter-buffer delay and target over `ms`, in ms. */
+async function jitterBuffer(g: GuestBrowser, ms: number): Promise<{ delayMs: number; targetMs: number }> {
+  const a = await inboundAudio(g);
+  await sleep(ms);
+  const b = await inboundAudio(g);
+  const emitted = Math.max(1, b.jitterBufferEmittedCount - a.jitterBufferEmittedCount);
+  return { delayMs: ((b.jitterBufferDelay - a.jitterBufferDelay) / emitted) * 1000, targetMs: ((b.jitterBufferTargetDelay - a.jitterBufferTargetDelay) / emitted) * 1000 };
+}
+
+/**
+ * Waits for Chrome's jitter buffer to drain to its target. A connection that came up while the machine was busy
+ * starts with a backlog that Chrome sheds at only a few percent of real time (30 ms per second): bursts sent
+ * meanwhile would measure the backlog, not the path.
+ */
+async function settle(g: GuestBrowser, log: (l: string) => void): Promise<void> {
+  const started = performance.now();
+  let last = { delayMs: NaN, targetMs: NaN };
+  while (performance.now() - started < 15000) {
+    last = await jitterBuffer(g, 500);
+    if (last.delayMs - last.targetMs < 25) break;
+  }
+  log(`  Chrome's jitter buffer at ${last.delayMs.toFixed(0)} ms (target ${last.targetMs.toFixed(0)} ms) after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
 /**
  * Measures with a browser listening, and says what Chrome's jitter buffer did meanwhile: a browser's lag is mostly
  * its NetEq delay, and that target grows with the arrival jitter it sees (on a loaded machine, a lot).
@@ -96,7 +120,7 @@ async function talkingGuest(pulse: PulseHarness, http: string, station: string, 
 export async function measureBrowserLatency(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10, measure: MeasureBursts, log: (l: string) => void): Promise<BrowserLatency> {
   await buildGuest();
   const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
-  const per = (what: string, lags: number[]) => log(`${what}, per burst ms: ${lags.map((l) => l.toFixed(1)).join(' ')}`);
+  const per = (what: string, lags: number[]) => log(`${what}, ${lags.length} of ${bursts} bursts, per burst ms: ${lags.map((l) => l.toFixed(1)).join(' ')}`);
 
   // station -> browser: the station hosts (and serves the guest page).
   let s2b: number[];
@@ -108,7 +132,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
       const http = `http://${(await a.waitFor(/hosting ws:\/\/(\S+)/))[1]}`;
       ({ g } = await talkingGuest(pulse, http, 'b', { sink: 'rig_far' }, false));
       await firstPacketAfter(g, performance.now());
-      await sleep(1000);
+      await settle(g, log);
       ({ lags: s2b, receiver: s2bReceiver } = await measureIntoBrowser(g, pulse, bursts, measure));
     } finally {
       await g?.close();
@@ -151,7 +175,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
         const joined = await talkingGuest(pulse, http, 'b', { sink: 'rig_far' }, false);
         listener = joined.g;
         browserJoinToAudio = await firstPacketAfter(listener, joined.joinedAt);
-        await sleep(1000);
+        await settle(listener, log);
         ({ lags: b2b, receiver: b2bReceiver } = await measureIntoBrowser(listener, pulse, bursts, measure));
       } finally {
         await listener?.close();
