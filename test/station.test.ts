@@ -139,7 +139,9 @@ test('bad input gets a clear error and the other stations keep their audio', asy
       assert.equal(replies.find((r) => r.code === 'bad-secret')?.field, 'main');
 
       // An unknown device over the control API names the field; the station keeps its devices.
-      await assert.rejects(b.invoke('devices.select', { outputId: 'ALSA:no-such-card#0' }), (e: { code?: string; message: string }) => /no-such-card/.test(e.message));
+      await assert.rejects(b.invoke('devices.select', { outputId: 'ALSA:no-such-card#0' }), (e: { code?: string; message: string }) => /outputId.*no-such-card/.test(e.message));
+      const devices = ((await b.invoke('station.getState')) as { devices: { outputId: string; outputState: string } }).devices;
+      assert.deepEqual([devices.outputId, devices.outputState], [pulse.devices('b').outputId, 'ok'], 'the speaker in use is untouched');
       await sleep(2500);
       const x = await rec.stop();
       const from = 4800;

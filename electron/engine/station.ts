@@ -12,7 +12,7 @@ import type {
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient } from '../signalling/client';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
-import { CaptureStream, PlaybackStream, BridgeError, listDevices, type DeviceList } from '../../native/bridge';
+import { CaptureStream, PlaybackStream, BridgeError, listDevices, resolveDevice, type DeviceList } from '../../native/bridge';
 import { OpusEncoder } from '../../native/opus';
 import { samplesFor } from './audio-format';
 import { LevelMeter } from './meter';
@@ -126,44 +126,75 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Opens (or reopens) the sound card. A bad id is a BridgeError naming `inputId`/`outputId`; nothing else changes. */
   async selectDevices(choice: { inputId?: string | null; outputId?: string | null }): Promise<DeviceSelection> {
-    const inputId = choice.inputId === undefined ? this.selection.inputId : choice.inputId;
-    const outputId = choice.outputId === undefined ? this.selection.outputId : choice.outputId;
-    const next: DeviceSelection = { ...this.selection, inputId, outputId };
-    if (choice.inputId !== undefined || !this.capture) {
-      const old = this.capture;
-      this.capture = undefined;
-      await old?.stop();
-      try {
-        this.capture = new CaptureStream({ deviceId: inputId, chunkMs: this.opts.chunkMs, onChunk: (pcm) => this.onMicrophone(pcm) });
-        this.capture.on('error', (e) => this.deviceLost('input', e));
-        next.inputState = 'ok';
+    // An unknown id is refused before anything is touched: the devices in use keep playing.
+    if (choice.inputId !== undefined) resolveDevice(choice.inputId, 'input', 'inputId');
+    if (choice.outputId !== undefined) resolveDevice(choice.outputId, 'output', 'outputId');
+    const next: DeviceSelection = { ...this.selection };
+    delete next.error;
+    let direction: 'input' | 'output' = 'input';
+    try {
+      if (choice.inputId !== undefined || !this.capture) {
+        const inputId = choice.inputId === undefined ? this.selection.inputId : choice.inputId;
+        await this.reopen(this.capture, inputId, this.selection.inputId, (id) => this.openCapture(id), (s) => (this.capture = s));
         next.inputId = inputId;
-        delete next.error;
-      } catch (e) {
-        next.inputState = e instanceof BridgeError && e.code === 'unknown-device' ? 'missing' : 'error';
-        next.error = (e as Error).message;
-        this.applySelection(next);
-        throw e;
+        next.inputState = 'ok';
       }
-    }
-    if (choice.outputId !== undefined || !this.playback) {
-      const old = this.playback;
-      this.playback = undefined;
-      await old?.stop();
-      try {
-        this.playback = new PlaybackStream({ deviceId: outputId, chunkMs: this.opts.chunkMs, queueChunks: this.opts.playbackQueue, source: this.mixer });
-        this.playback.on('error', (e) => this.deviceLost('output', e));
-        next.outputState = 'ok';
+      direction = 'output';
+      if (choice.outputId !== undefined || !this.playback) {
+        const outputId = choice.outputId === undefined ? this.selection.outputId : choice.outputId;
+        await this.reopen(this.playback, outputId, this.selection.outputId, (id) => this.openPlayback(id), (s) => (this.playback = s));
         next.outputId = outputId;
-      } catch (e) {
-        next.outputState = e instanceof BridgeError && e.code === 'unknown-device' ? 'missing' : 'error';
-        next.error = (e as Error).message;
-        this.applySelection(next);
-        throw e;
+        next.outputState = 'ok';
       }
+    } catch (e) {
+      if (!this.capture) next.inputState = 'error';
+      if (!this.playback) next.outputState = 'error';
+      next.error = (e as Error).message;
+      this.log(`[audio] ${direction} device: ${next.error}`);
+      this.applySelection(next);
+      throw e;
     }
     this.applySelection(next);
     return this.selection;
+  }
+
+  /**
+   * Moves a stream to device `id`. The old stream lets go of its device first (the same card may be reopened); if
+   * the new one cannot open, the previous device is reopened so the station stays on air, and the error goes on.
+   */
+  private async reopen<S extends CaptureStream | PlaybackStream>(
+    old: S | undefined,
+    id: string | null,
+    previousId: string | null,
+    open: (id: string | null) => S,
+    keep: (stream: S | undefined) => void,
+  ): Promise<void> {
+    await old?.stop();
+    keep(undefined);
+    try {
+      keep(open(id));
+    } catch (e) {
+      if (old) {
+        try {
+          keep(open(previousId));
+        } catch {
+          /* the previous device is gone as well: the selection reports the error */
+        }
+      }
+      throw e;
+    }
+  }
+
+  private openCapture(id: string | null): CaptureStream {
+    const stream = new CaptureStream({ deviceId: id, chunkMs: this.opts.chunkMs, onChunk: (pcm) => this.onMicrophone(pcm) });
+    stream.on('error', (e) => this.deviceLost('input', e));
+    return stream;
+  }
+
+  private openPlayback(id: string | null): PlaybackStream {
+    const stream = new PlaybackStream({ deviceId: id, chunkMs: this.opts.chunkMs, queueChunks: this.opts.playbackQueue, source: this.mixer });
+    stream.on('error', (e) => this.deviceLost('output', e));
+    return stream;
   }
 
   private applySelection(selection: DeviceSelection): void {
