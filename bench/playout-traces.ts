@@ -5,6 +5,7 @@
  * receiver pulls 10 ms periods on its own clock. Everything is driven by a
  * seeded PRNG, so a trace replays identically.
  */
+import { seededRandom } from '../test/support/seeded-random';
 import { OpusDecoder, OpusEncoder, type OpusFrameMs } from '../native/opus/index';
 import type { PlayoutBuffer, PlayoutStats, RtpAudioPacket } from '../electron/engine/playout/playout-buffer';
 
@@ -12,18 +13,6 @@ export const SAMPLE_RATE = 48000;
 export const PULL_SAMPLES = 480;
 export const PULL_MS = 10;
 export const TONE_AMPLITUDE = 8000;
-
-/** mulberry32: a tiny, good-enough seeded PRNG in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type TestSignal = 'tone' | 'harmonics';
 
@@ -94,7 +83,7 @@ export interface PacketEvent {
 }
 
 export function makeTrace(sender: SenderModel, network: NetworkModel, seed: number): PacketEvent[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const frameSamples = (SAMPLE_RATE / 1000) * sender.frameMs;
   const frames = Math.floor(sender.durationMs / sender.frameMs);
   const payloads = encodeSignal(sender.signal, sender.frameMs, frames);

@@ -4,6 +4,7 @@
  * devices (PULSE_SOURCE / PULSE_SINK); SDP goes from page to page through Node, with every candidate rewritten to the
  * relay. The page is served from http://127.0.0.1 (a secure context for getUserMedia).
  */
+import { CHROMIUM_ARGS } from '../../test/support/chromium';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -157,17 +158,8 @@ async function launch(pulse: PulseHarness, station: string, url: string): Promis
     headless: false,
     ignoreDefaultArgs: ['--mute-audio'],
     args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...CHROMIUM_ARGS,
       '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-      ...(process.env.CHROMIUM_LOG ? ['--enable-logging=stderr', '--v=1', '--vmodule=*audio*=3,*pulse*=3'] : []),
     ],
     env: { ...pulse.env, PULSE_SOURCE: source, PULSE_SINK: devices.speakerMonitor.replace(/\.monitor$/, '') },
   });

@@ -14,6 +14,24 @@ interface MediaDevicesLike {
   enumerateDevices(): Promise<{ kind: string; label: string; deviceId: string }[]>;
 }
 
+/**
+ * How every test and bench starts Debian's Chromium: headless but not muted (Playwright's headless mode adds
+ * --mute-audio, so callers pass headless: false with --headless=new and ignoreDefaultArgs ['--mute-audio']), no
+ * network of its own, media autoplay allowed. CHROMIUM_LOG=1 adds its audio logging.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  ...(process.env.CHROMIUM_LOG ? ['--enable-logging=stderr', '--v=1', '--vmodule=*audio*=3,*pulse*=3'] : []),
+];
+
 export type ProcessingOption = 'echoCancellation' | 'noiseSuppression' | 'autoGainControl';
 
 export interface GuestBrowserOptions {
@@ -59,15 +77,7 @@ export class GuestBrowser {
       headless: false,
       ignoreDefaultArgs: ['--mute-audio'],
       args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required', ...(process.env.CHROMIUM_LOG ? ['--enable-logging=stderr', '--v=1', '--vmodule=*audio*=3,*pulse*=3'] : []),
+        ...CHROMIUM_ARGS,
         ...(options.syntheticMicrophoneHz === undefined ? ['--use-fake-ui-for-media-stream'] : []),
       ],
       env: { ...pulse.env, PULSE_SOURCE: source, PULSE_SINK: sink },

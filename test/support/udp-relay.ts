@@ -7,6 +7,7 @@
  * Each exposed candidate gets a listening port; like a NAT, every source that sends to it gets its own outbound port
  * toward the candidate, so replies find their way back and ICE sees the relay's ports as (peer-reflexive) candidates.
  */
+import { seededRandom } from './seeded-random';
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
 
 export interface Impairment {
@@ -43,18 +44,7 @@ export interface Route {
   peer: string;
 }
 
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** FNV-1a: a stable per-direction seed from its name. */
 function hash(text: string): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
