@@ -5,6 +5,7 @@
  *
  * Run: npx tsx bench/codec.ts [seconds]
  */
+import { syllables } from '../test/support/signal';
 import { performance } from 'node:perf_hooks';
 import { OpusDecoder, OpusEncoder } from '../native/opus/index';
 
@@ -32,20 +33,6 @@ export interface CodecBenchSummary {
   ours_plc_samples: number;
 }
 
-/** Voiced syllables: a gliding 8-harmonic buzz under a 2.5 Hz on/off envelope. */
-function speechLike(samples: number): Int16Array {
-  const out = new Int16Array(samples);
-  let phase = 0;
-  for (let i = 0; i < samples; i++) {
-    const t = i / RATE;
-    phase += (2 * Math.PI * (140 + 40 * Math.sin(2 * Math.PI * 3 * t))) / RATE;
-    const envelope = Math.max(0, Math.sin(2 * Math.PI * 2.5 * t));
-    let buzz = 0;
-    for (let h = 1; h <= 8; h++) buzz += Math.sin(h * phase) / h;
-    out[i] = Math.round(6000 * envelope * buzz);
-  }
-  return out;
-}
 
 /** Mean microseconds per call of `run` over every item. */
 function timePerFrame<T>(items: readonly T[], run: (item: T) => unknown): number {
@@ -57,7 +44,7 @@ function timePerFrame<T>(items: readonly T[], run: (item: T) => unknown): number
 const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
 
 export function runCodecBench(seconds = 10): CodecBenchSummary {
-  const signal = speechLike(seconds * RATE);
+  const signal = syllables(seconds * RATE);
   const frames: Int16Array[] = [];
   for (let at = 0; at + FRAME_SAMPLES <= signal.length; at += FRAME_SAMPLES) frames.push(signal.subarray(at, at + FRAME_SAMPLES));
   const anchorFrames = frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));

@@ -1,3 +1,4 @@
+import { syllables } from './support/signal';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OpusDecoder, OpusEncoder, OpusError, type OpusEncoderOptions, type OpusFrameMs } from '../native/opus/index';
@@ -12,24 +13,6 @@ function tone(hz: number, start: number, samples: number): Int16Array {
   return out;
 }
 
-/**
- * Voiced "syllables" (a gliding 8-harmonic buzz) 200 ms long with 200 ms
- * pauses: the pauses keep SILK's voice activity detector seeing speech, and
- * only then does the encoder spend bits on in-band FEC.
- */
-function syllables(samples: number): Int16Array {
-  const out = new Int16Array(samples);
-  let phase = 0;
-  for (let i = 0; i < samples; i++) {
-    const t = i / RATE;
-    phase += (2 * Math.PI * (140 + 40 * Math.sin(2 * Math.PI * 3 * t))) / RATE;
-    const envelope = Math.max(0, Math.sin(2 * Math.PI * 2.5 * t));
-    let buzz = 0;
-    for (let h = 1; h <= 8; h++) buzz += Math.sin(h * phase) / h;
-    out[i] = Math.round(6000 * envelope * buzz);
-  }
-  return out;
-}
 
 function rms(x: Int16Array): number {
   let sum = 0;
