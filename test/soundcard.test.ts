@@ -139,3 +139,20 @@ test('a device unplugged mid-stream: stop still returns and the process exits', 
   // 0 when PortAudio let go; SIGKILL when a native thread was stuck on the dead device. Never a hang.
   assert.ok(how === '0' || (how === 'SIGKILL' && stopped.outcome === 'abandoned'), `exit: ${how}, stop: ${stopped.outcome}`);
 });
+
+test('a station applies device changes sent together one after the other, so neither undoes the other', async () => {
+  const { Station } = require('../electron/engine/station') as typeof import('../electron/engine/station');
+  const station = new Station();
+  try {
+    // (y's speaker was unplugged by the test before.)
+    const x = pulse.devices('x');
+    const [first, second] = await Promise.all([station.selectDevices({ inputId: x.inputId }), station.selectDevices({ outputId: x.outputId })]);
+    assert.equal(first.inputId, x.inputId);
+    assert.deepEqual([second.inputId, second.outputId, second.inputState, second.outputState], [x.inputId, x.outputId, 'ok', 'ok']);
+    assert.deepEqual(station.state().devices, second);
+    await assert.rejects(station.selectDevices({ inputId: 'ALSA:gone#0' }), (e: unknown) => e instanceof bridge.BridgeError && e.field === 'inputId');
+    assert.deepEqual(station.state().devices, second, 'a refused change leaves the selection as it was');
+  } finally {
+    await station.close();
+  }
+});

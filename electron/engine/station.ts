@@ -79,6 +79,7 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly lineKeys = new Map<string, LineKeys>();
   private capture: CaptureStream | undefined;
   private playback: PlaybackStream | undefined;
+  private deviceChanges: Promise<unknown> = Promise.resolve();
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private frame: Int16Array;
   private frameFill = 0;
@@ -125,7 +126,17 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   /** Opens (or reopens) the sound card. A bad id is a BridgeError naming `inputId`/`outputId`; nothing else changes. */
-  async selectDevices(choice: { inputId?: string | null; outputId?: string | null }): Promise<DeviceSelection> {
+  /**
+   * Device changes run one at a time, each from the selection the previous one left: a UI that picks the input and
+   * then the output sends both at once, and two changes computed from the same old selection would undo each other.
+   */
+  selectDevices(choice: { inputId?: string | null; outputId?: string | null }): Promise<DeviceSelection> {
+    const run = this.deviceChanges.then(() => this.changeDevices(choice));
+    this.deviceChanges = run.catch(() => undefined);
+    return run;
+  }
+
+  private async changeDevices(choice: { inputId?: string | null; outputId?: string | null }): Promise<DeviceSelection> {
     // An unknown id is refused before anything is touched: the devices in use keep playing.
     if (choice.inputId !== undefined) resolveDevice(choice.inputId, 'input', 'inputId');
     if (choice.outputId !== undefined) resolveDevice(choice.outputId, 'output', 'outputId');
