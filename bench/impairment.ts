@@ -191,13 +191,7 @@ async function stationProfiles(pulse: PulseHarness, relay: UdpRelay, reference: 
     await Promise.all([a.waitFor(/\[peer B\] connected/), b.waitFor(/\[peer A\] connected/)]);
     await b.connectControl();
     await sleep(WARM_UP_MS);
-    const leg = stationLeg(pulse, b, 'A');
-    const results: Measured[] = [];
-    for (const profile of PROFILES) {
-      results.push(await measure(pulse, relay, leg, profile, reference));
-      log(`${profile.name.padEnd(20)} ${describe('station', results.at(-1) as Measured)}`);
-    }
-    return results;
+    return await eachProfile(pulse, relay, stationLeg(pulse, b, 'A'), 'station', reference, log);
   } finally {
     // Device trouble or a lost peer explains odd figures: say so next to them.
     for (const st of [a, b]) for (const line of st.lines.filter((l) => /\[audio\] .*stalled|no-rtp|failed/.test(l))) log(`  ${st.label}: ${line}`);
@@ -207,17 +201,29 @@ async function stationProfiles(pulse: PulseHarness, relay: UdpRelay, reference: 
   }
 }
 
+/** Every profile in turn over one leg, each figure logged as it is measured. */
+async function eachProfile(
+  pulse: PulseHarness,
+  relay: UdpRelay,
+  leg: Parameters<typeof measure>[2],
+  system: 'station' | 'browser',
+  reference: Int16Array,
+  log: (line: string) => void,
+): Promise<Measured[]> {
+  const results: Measured[] = [];
+  for (const profile of PROFILES) {
+    const result = await measure(pulse, relay, leg, profile, reference);
+    results.push(result);
+    log(`${profile.name.padEnd(20)} ${describe(system, result)}`);
+  }
+  return results;
+}
+
 async function browserProfiles(pulse: PulseHarness, relay: UdpRelay, reference: Int16Array, log: (line: string) => void): Promise<Measured[]> {
   const pair = await BrowserPair.connect(pulse, relay, { label: 'C', station: 'c' }, { label: 'D', station: 'd' });
   try {
     await sleep(WARM_UP_MS);
-    const leg = browserLeg(pulse, pair);
-    const results: Measured[] = [];
-    for (const profile of PROFILES) {
-      results.push(await measure(pulse, relay, leg, profile, reference));
-      log(`${profile.name.padEnd(20)} ${describe('browser', results.at(-1) as Measured)}`);
-    }
-    return results;
+    return await eachProfile(pulse, relay, browserLeg(pulse, pair), 'browser', reference, log);
   } finally {
     await pair.close();
   }
