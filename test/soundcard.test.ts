@@ -150,6 +150,7 @@ test('a station applies device changes sent together one after the other, so nei
     assert.equal(first.inputId, x.inputId);
     assert.deepEqual([second.inputId, second.outputId, second.inputState, second.outputState], [x.inputId, x.outputId, 'ok', 'ok']);
     assert.deepEqual(station.state().devices, second);
+    assert.deepEqual([second.inputOverruns, second.outputUnderruns].map((n) => typeof n), ['number', 'number'], 'xrun counters of the open streams');
     await assert.rejects(station.selectDevices({ inputId: 'ALSA:gone#0' }), (e: unknown) => e instanceof bridge.BridgeError && e.field === 'inputId');
     assert.deepEqual(station.state().devices, second, 'a refused change leaves the selection as it was');
   } finally {

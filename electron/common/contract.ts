@@ -37,6 +37,10 @@ export const DeviceSelection = z.object({
   inputState: DeviceState,
   outputState: DeviceState,
   error: z.string().optional(),
+  /** Capture chunks the device overwrote before we read them, since the input opened. */
+  inputOverruns: z.number().int().nonnegative().optional(),
+  /** Times the output ran dry and played silence, since it opened. */
+  outputUnderruns: z.number().int().nonnegative().optional(),
 });
 export type DeviceSelection = z.infer<typeof DeviceSelection>;
 

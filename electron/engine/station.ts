@@ -166,7 +166,7 @@ export class Station extends EventEmitter<StationEvents> {
       throw e;
     }
     this.applySelection(next);
-    return this.selection;
+    return this.devices();
   }
 
   /**
@@ -210,8 +210,17 @@ export class Station extends EventEmitter<StationEvents> {
 
   private applySelection(selection: DeviceSelection): void {
     this.selection = selection;
-    this.publish('devices', { selection });
+    this.publish('devices', { selection: this.devices() });
     this.publishState();
+  }
+
+  /** The selection, with the xrun counters of the streams open now. */
+  private devices(): DeviceSelection {
+    return {
+      ...this.selection,
+      ...(this.capture ? { inputOverruns: this.capture.counters.overruns } : {}),
+      ...(this.playback ? { outputUnderruns: this.playback.counters.underruns } : {}),
+    };
   }
 
   private deviceLost(direction: 'input' | 'output', error: BridgeError): void {
@@ -226,10 +235,6 @@ export class Station extends EventEmitter<StationEvents> {
   setTestTone(on: boolean, frequencyHz?: number, levelDb?: number): { on: boolean } {
     this.mixer.setTestTone(on, frequencyHz, levelDb);
     return { on };
-  }
-
-  audioCounters(): { capture?: object; playback?: object } {
-    return { capture: this.capture?.counters, playback: this.playback?.counters };
   }
 
   // ---- the microphone path ---------------------------------------------------------------------
@@ -537,7 +542,7 @@ export class Station extends EventEmitter<StationEvents> {
       name: this.config?.name ?? null,
       hosting: this.hosting,
       lines: [...this.lineKeys.keys()].map((l) => this.lineState(l)),
-      devices: this.selection,
+      devices: this.devices(),
     };
   }
 

@@ -137,9 +137,13 @@ export class PulseHarness {
     }
   }
 
-  /** Streams PCM into a station's microphone. Resolves the returned handle at once; stop() ends it early. */
+  /**
+   * Streams PCM into a sink (a station's microphone). Resolves the returned handle at once; stop() ends it early.
+   * pacat keeps 50 ms queued: with 10 ms, one scheduling hiccup of pacat's on a busy machine leaves a gap in the
+   * injected signal, which then reads as a dropout of the station under test.
+   */
   inject(sink: string, pcm: Int16Array, channelMap = 'mono'): { done: Promise<void>; stop: () => void } {
-    const child = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', `--channel-map=${channelMap}`, '--latency-msec=10', '--raw'], {
+    const child = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', `--channel-map=${channelMap}`, '--latency-msec=50', '--raw'], {
       env: this.env,
       stdio: ['pipe', 'ignore', 'ignore'],
     });
