@@ -7,7 +7,8 @@
  */
 import { syllables } from '../test/support/signal';
 import { performance } from 'node:perf_hooks';
-import { OpusDecoder, OpusEncoder } from '../native/opus/index';
+import { OpusDecoder, OpusEncoder, type OpusApplication } from '../native/opus/index';
+import { segmentalSnr, speechLike } from './support/voice-quality';
 
 interface AnchorCodec {
   encode(pcm: Buffer): Buffer;
@@ -31,6 +32,24 @@ export interface CodecBenchSummary {
   /** Samples @discordjs/opus returns when asked to conceal (decode of an empty packet), or null if it throws. */
   anchor_plc_samples: number | null;
   ours_plc_samples: number;
+  /** Segmental SNR of the speech-like reference through encode and decode alone, per Opus application (the station's choice). */
+  segsnr_db: { audio: number; voip: number; audio_fec_10pct_loss: number; voip_fec_10pct_loss: number };
+}
+
+/**
+ * Waveform fidelity of the codec alone (no network): encode and decode the impairment bench's speech-like reference
+ * in 10 ms frames. With `lossPercent`, FEC is on and the encoder is told to expect that loss (as sender adaptation
+ * does), which is when libopus spends bits on in-band FEC.
+ */
+function codecSegSnr(application: OpusApplication, lossPercent = 0): number {
+  const reference = speechLike(8);
+  const encoder = new OpusEncoder({ frameMs: 10, bitrate: BITRATE, fec: lossPercent > 0, packetLossPercent: lossPercent, application });
+  const decoder = new OpusDecoder();
+  const out = new Int16Array(reference.length);
+  for (let at = 0; at + FRAME_SAMPLES <= reference.length; at += FRAME_SAMPLES) {
+    out.set(decoder.decode(encoder.encode(reference.subarray(at, at + FRAME_SAMPLES))), at);
+  }
+  return round(segmentalSnr(reference, out, RATE, RATE * 7.5).segSnrDb);
 }
 
 
@@ -88,12 +107,20 @@ export function runCodecBench(seconds = 10): CodecBenchSummary {
     ratio_decode: round(oursDecode / anchorDecode, 3),
     anchor_plc_samples: anchorPlc,
     ours_plc_samples: oursPlc,
+    segsnr_db: {
+      audio: codecSegSnr('audio'),
+      voip: codecSegSnr('voip'),
+      audio_fec_10pct_loss: codecSegSnr('audio', 10),
+      voip_fec_10pct_loss: codecSegSnr('voip', 10),
+    },
   };
 
   console.log(`Opus, 48 kHz mono, 10 ms frames, ${BITRATE / 1000} kbit/s, ${frames.length} frames of speech-like signal`);
   console.log(`  encode  ours ${summary.ours_encode_us} us/frame   @discordjs/opus ${summary.anchor_encode_us} us/frame   ratio ${summary.ratio_encode}`);
   console.log(`  decode  ours ${summary.ours_decode_us} us/frame   @discordjs/opus ${summary.anchor_decode_us} us/frame   ratio ${summary.ratio_decode}`);
   console.log(`  packet loss concealment: @discordjs/opus decode(empty) -> ${anchorPlcNote}; ours conceal(480) -> ${oursPlc} samples`);
+  const q = summary.segsnr_db;
+  console.log(`  segmental SNR through the codec alone: 'audio' ${q.audio} dB, 'voip' ${q.voip} dB; expecting 10 % loss with FEC: 'audio' ${q.audio_fec_10pct_loss} dB, 'voip' ${q.voip_fec_10pct_loss} dB`);
   console.log(JSON.stringify(summary));
   return summary;
 }

@@ -26,13 +26,17 @@ export interface Profile {
 }
 
 /** The first is the clean path every other is compared with (vsCleanDb). */
-export const PROFILES: Profile[] = [
+const ALL_PROFILES: Profile[] = [
   { name: 'clean', impairment: {} },
   { name: 'loss-5%', impairment: { loss: 0.05 } },
   { name: 'loss-20%', impairment: { loss: 0.2 } },
   { name: 'burst-10%x4', impairment: { loss: 0.1, burstLength: 4 } },
   { name: 'jitter-40ms-reorder', impairment: { delayMs: 5, jitterMs: 40, reorder: true } },
 ];
+
+/** IMPAIRMENT_BENCH_PROFILES=clean,loss-5% runs only those (while tuning); the clean one always runs first. */
+export const PROFILES: Profile[] = ((only) =>
+  only ? ALL_PROFILES.filter((p, i) => i === 0 || only.split(',').includes(p.name)) : ALL_PROFILES)(process.env.IMPAIRMENT_BENCH_PROFILES);
 
 export interface SystemFigures {
   delayMedianMs: number;

@@ -111,7 +111,11 @@ test('A->B through 5 % loss and 20 ms jitter: the tone arrives as whole as on th
 
     // A: the RTT from RTCP runs over the relay (15 ms back, up to 20 ms there), and A's encoder follows B's loss.
     assert.ok(aHealth.rttMs !== null && aHealth.rttMs >= 14 && aHealth.rttMs <= 80, `A measures RTT ${aHealth.rttMs} ms`);
-    assert.ok(aHealth.remoteLossRate !== null && aHealth.remoteLossRate !== undefined && Math.abs(aHealth.remoteLossRate - 0.05) < 0.035, `A hears of ${aHealth.remoteLossRate} loss`);
+    // Each RTCP report covers a second or so of packets (about ±2 points of sampling error each), so judge the mean of
+    // what A heard. A smooths with a fast attack and a slow release (protect first), so it reads high, by up to 4 points.
+    const heard = control.map((h) => h.remoteLossRate).filter((r): r is number => typeof r === 'number');
+    const heardExcess = mean(heard) - relayLoss;
+    assert.ok(heard.length > 0 && heardExcess > -0.02 && heardExcess < 0.04, `A hears of ${(mean(heard) * 100).toFixed(1)} % loss (reports ${heard.map((r) => (r * 100).toFixed(1)).join(' ')}), relay dropped ${(relayLoss * 100).toFixed(1)} %`);
     t.diagnostic(
       `relay A->B: ${path.rtpIn} RTP, ${path.dropped} dropped, +${path.addedJitterMs.toFixed(1)} ms jitter | B: loss ${(reportedLoss * 100).toFixed(1)} %, ` +
         `jitter ${reportedJitter.toFixed(1)} ms, repaired ${repaired}, target ${after.targetDelayMs.toFixed(0)} ms, gaps ${gaps} | ` +

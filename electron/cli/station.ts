@@ -11,7 +11,7 @@ import { ArgError, parseArgs } from './args';
 const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | --host [--port N] [--bind ADDR])
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
-         [--frame-ms 5|10|20] [--bitrate BPS] [--chunk-ms 5|10]
+         [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10]
          [--ui [--ui-port N] [--ui-bind ADDR --allow-remote] [--ui-root DIR] [--settings FILE]]
        npm run station -- --ui [...]   (no --name/--line/--server: joins from the UI's Connect screen)
        npm run station -- --list-devices`;
@@ -19,7 +19,7 @@ const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | 
 const spec = {
   name: 'string', id: 'string', server: 'string', host: 'boolean', port: 'string', bind: 'string', line: 'list',
   input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
-  bitrate: 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string', 'ui-root': 'string',
+  bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string', 'ui-root': 'string',
   'allow-remote': 'boolean', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
 } as const;
 
@@ -33,6 +33,12 @@ function int(flag: string, value: string | undefined, allowed?: number[]): numbe
   const n = Number(value);
   if (!Number.isInteger(n) || (allowed && !allowed.includes(n))) fail(`--${flag}: "${value}" is not ${allowed ? `one of ${allowed.join(', ')}` : 'a whole number'}`);
   return n;
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) fail(`--${flag}: "${value}" is not one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
@@ -89,6 +95,7 @@ async function main(): Promise<void> {
     version,
     frameMs: int('frame-ms', args['frame-ms'], [5, 10, 20]) as 5 | 10 | 20 | undefined,
     bitrate: int('bitrate', args.bitrate),
+    application: oneOf('opus-application', args['opus-application'], ['audio', 'voip'] as const),
     chunkMs: int('chunk-ms', args['chunk-ms'], [5, 10]) as 5 | 10 | undefined,
     log,
   });

@@ -29,6 +29,13 @@ export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
   frameMs?: FrameMs;
   bitrate?: number;
+  /**
+   * Opus's tuning. 'audio' (the default) keeps the waveform: at intercom bitrates it codes with CELT, which carries
+   * program feeds, noise and several voices as faithfully as one voice, and libopus still switches to SILK with
+   * in-band FEC when the receiver reports loss. 'voip' codes speech parametrically (bench codec: 6.7 dB segmental
+   * SNR at 32 kb/s in 10 ms frames against 19.5 for 'audio'). Both have the same 6.5 ms look-ahead.
+   */
+  application?: 'voip' | 'audio';
   /** Bridge chunk: 5 or 10 ms. */
   chunkMs?: 5 | 10;
   /** Chunks queued ahead of the speaker. */
@@ -99,6 +106,7 @@ export class Station extends EventEmitter<StationEvents> {
     this.opts = {
       frameMs: options.frameMs ?? 10,
       bitrate: options.bitrate ?? 32000,
+      application: options.application ?? 'audio',
       chunkMs: options.chunkMs ?? 10,
       playbackQueue: options.playbackQueue ?? 2,
       // 25 Hz so that timer slack never takes the published rate below the 20 Hz a meter needs.
@@ -114,7 +122,7 @@ export class Station extends EventEmitter<StationEvents> {
     this.frame = new Int16Array(this.frameSamples);
     this.adaptation = new SenderAdaptation({ baseBitrate: this.opts.bitrate });
     this.encoderSettings = this.adaptation.settings([], 0);
-    this.encoder = new OpusEncoder({ frameMs: this.frameMs, application: 'voip', ...this.encoderSettings });
+    this.encoder = new OpusEncoder({ frameMs: this.frameMs, application: this.opts.application, ...this.encoderSettings });
     this.timers.push(setInterval(() => this.publishMeters(), 1000 / this.opts.metersHz));
     this.timers.push(setInterval(() => this.watchPeers(), 1000 / this.opts.healthHz));
   }
