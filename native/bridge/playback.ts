@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { BridgeError } from './errors';
 import { DeviceStream } from './device-stream';
 import { parseStatus, type ChunkMs } from './native-stream';
@@ -16,6 +17,12 @@ export interface PlaybackOptions {
    * the device.
    */
   queueChunks?: number;
+  /**
+   * How long after the device takes a chunk the next one is pulled from the source (default: half a chunk). The
+   * chunk still reaches the device in time (the queue holds another), and audio that arrives meanwhile (a network
+   * packet landing just after the device's tick) makes this chunk instead of waiting a whole chunk for the next.
+   */
+  pullDelayMs?: number;
   source: PlaybackSource;
 }
 
@@ -32,14 +39,18 @@ export class PlaybackStream extends DeviceStream {
   readonly counters: PlaybackCounters = { chunks: 0, underruns: 0 };
 
   constructor(options: PlaybackOptions) {
+    // Checked before super() opens the device, so a bad option leaves nothing open.
+    const pullDelayMs = checkPullDelay(options);
     super('output', options.deviceId, options.sampleRate, options.chunkMs, options.queueChunks ?? 2);
-    this.begin(() => this.run(options.source));
+    this.begin(() => this.run(options.source, pullDelayMs));
   }
 
-  private async run(source: PlaybackSource): Promise<void> {
+  private async run(source: PlaybackSource, pullDelayMs: number): Promise<void> {
     const chunk = Buffer.alloc(this.chunkSamples * 2);
     const view = new Int16Array(chunk.buffer, chunk.byteOffset, this.chunkSamples);
     while (this.running) {
+      if (pullDelayMs > 0) await delay(pullDelayMs);
+      if (!this.running) return;
       const pcm = source.pull(this.chunkSamples);
       view.set(pcm.length > this.chunkSamples ? pcm.subarray(0, this.chunkSamples) : pcm);
       if (pcm.length < this.chunkSamples) view.fill(0, pcm.length);
@@ -56,4 +67,15 @@ export class PlaybackStream extends DeviceStream {
       if (status !== undefined && parseStatus(status).underflow) this.counters.underruns++;
     }
   }
+}
+
+/** The pull may wait at most half the queue: the other half is the margin against a busy event loop. */
+function checkPullDelay(options: PlaybackOptions): number {
+  const chunkMs = options.chunkMs ?? 10;
+  const pullDelayMs = options.pullDelayMs ?? chunkMs / 2;
+  const queueMs = (options.queueChunks ?? 2) * chunkMs;
+  if (!Number.isFinite(pullDelayMs) || pullDelayMs < 0 || pullDelayMs > queueMs / 2) {
+    throw new BridgeError('unsupported-format', `pullDelayMs: ${pullDelayMs} must be between 0 and half the queue (${queueMs / 2} ms)`, 'pullDelayMs');
+  }
+  return pullDelayMs;
 }

@@ -95,8 +95,13 @@ export const MIN_STRETCH_MS = 2;
 const MAX_STRETCH_MS = 10;
 /** The level is left alone within this band around the target (plus a share of the jitter spread). */
 const BAND_MS = 2;
-/** A step may overshoot the target by this much at most. */
+/** An expand step may overshoot the target by this much at most. */
 const OVERSHOOT_MS = 3;
+
+/** Half-width of the band around the target in which the level is left alone. */
+export function stretchBandMs(jitterSpreadMs: number): number {
+  return BAND_MS + 0.25 * jitterSpreadMs;
+}
 
 /**
  * Whether to time-stretch, given the filtered buffer level and the target.
@@ -104,10 +109,12 @@ const OVERSHOOT_MS = 3;
  * small steps and a level far off (after a jitter spike) converges quickly.
  */
 export function decideStretch(levelMs: number, targetMs: number, jitterSpreadMs: number): StretchOperation | undefined {
-  const band = BAND_MS + 0.25 * jitterSpreadMs;
+  const band = stretchBandMs(jitterSpreadMs);
   const excess = levelMs - targetMs;
   if (Math.abs(excess) <= band) return undefined;
-  const maxLagMs = Math.min(MAX_STRETCH_MS, Math.abs(excess) + OVERSHOOT_MS);
+  // Expanding past the target only adds a moment of delay; accelerating past it would eat the margin that keeps
+  // the next pull from running dry, so it stops at the target.
+  const maxLagMs = Math.min(MAX_STRETCH_MS, excess > 0 ? excess : -excess + OVERSHOOT_MS);
   if (maxLagMs < MIN_STRETCH_MS) return undefined;
   return { op: excess > 0 ? 'accelerate' : 'preemptive-expand', maxLagMs };
 }

@@ -15,12 +15,14 @@ import {
   decideFrame,
   decideStretch,
   DTX_MAX_PAYLOAD_BYTES,
+  stretchBandMs,
   MIN_STRETCH_MS,
   type FrameContext,
   type PlayoutMode,
 } from './decision';
 import { accelerate, applyGainRamp, crossFadeFrom, findPeriod, isQuiet, preemptiveExpand, type PeriodMatch } from './dsp';
 import { PacketBuffer } from './packet-buffer';
+import { PullSlack } from './pull-slack';
 import { RtpUnwrapper } from './rtp-unwrap';
 import { SyncBuffer } from './sync-buffer';
 
@@ -53,8 +55,12 @@ export interface PlayoutOptions {
 }
 
 export interface PlayoutStats {
-  /** Audio buffered beyond the current device period (smoothed), ms. */
+  /**
+   * Audio buffered (smoothed), counting the frame being played: the level beyond the current device period plus one
+   * frame, as NetEq counts it. 0 while idle.
+   */
   currentDelayMs: number;
+  /** What currentDelayMs is steered to: one frame plus the measured jitter and the controller's headroom. */
   targetDelayMs: number;
   packetsReceived: number;
   /** RFC 3550 cumulative loss: expected minus received. */
@@ -98,6 +104,12 @@ const DEFAULT_MIN_DELAY_MS = 0;
 const DEFAULT_MAX_DELAY_MS = 500;
 /** Until the first packet is decoded, assume 20 ms frames (WebRTC's default for Opus). */
 const DEFAULT_FRAME_SAMPLES = 960;
+/** Until the first pull, assume 10 ms device periods. */
+const DEFAULT_PULL_SAMPLES = 480;
+/** A packet this late (in concealed ms) still plays after the concealment instead of being dropped. */
+const LATE_RESUME_MS = 60;
+/** Kept between the lower edge of the stretch band and an empty buffer, against a level that sags before it is lifted. */
+const LEVEL_SAFETY_MS = 1;
 /** Cross-fade after concealment; also the fade to silence. */
 const MERGE_SAMPLES = 240;
 /** Buffered audio this far above the target (or twice the target, if more) is a backlog to drop, not to stretch. */
@@ -116,6 +128,9 @@ export class PlayoutBuffer {
   private decoder: PlayoutDecoder;
   private readonly packets: PacketBuffer;
   private readonly delay: DelayManager;
+  private readonly slack: PullSlack;
+  private readonly minDelayMs: number;
+  private readonly maxDelayMs: number;
   private readonly sync = new SyncBuffer(16384);
   private readonly level = new BufferLevelFilter(LEVEL_TIME_CONSTANT_MS);
   private readonly seqUnwrap = new RtpUnwrapper(16);
@@ -139,7 +154,13 @@ export class PlayoutBuffer {
   private nextTs = 0;
   private expectedSeq = 0;
   private frameSamples = DEFAULT_FRAME_SAMPLES;
+  private pullSamples = DEFAULT_PULL_SAMPLES;
   private concealedRunMs = 0;
+  /** Where the current run of concealment began (timestamp and sequence number then expected), while concealing for want of a packet. */
+  private concealedFromTs: number | undefined;
+  private concealedFromSeq = 0;
+  /** The packet playout last started on (after silence): its slack is the start's waiting, not the phase. */
+  private startedAtTs: number | undefined;
   /** The last decoded frame was DTX or near-silent: a following gap is intended silence, reported as 'dtx'. */
   private lastDecodedWasDtx = false;
 
@@ -169,7 +190,10 @@ export class PlayoutBuffer {
     }
     this.createDecoder = options.createDecoder;
     this.decoder = options.createDecoder();
-    this.delay = new DelayManager(minDelayMs, maxDelayMs);
+    this.delay = new DelayManager(maxDelayMs);
+    this.slack = new PullSlack(Math.ceil(maxDelayMs / 5));
+    this.minDelayMs = minDelayMs;
+    this.maxDelayMs = maxDelayMs;
     // Twice the longest wait in 2.5 ms packets: enough for any target, bounded against floods.
     this.packets = new PacketBuffer(Math.ceil((2 * maxDelayMs) / 2.5) + 8);
   }
@@ -207,10 +231,20 @@ export class PlayoutBuffer {
     this.delay.update((ts - this.firstTs) / SAMPLES_PER_MS, arrivalMs, packet.marker);
 
     if (this.anchored && ts < this.nextTs) {
-      // Its audio was concealed or skipped already: the buffer had run dry.
-      this.counters.latePackets++;
+      // Its audio was concealed already: the buffer had run dry.
       this.counters.underruns++;
-      return;
+      this.slack.noteLate(arrivalMs, this.jitterPeriods());
+      if (this.mode === 'concealing' && ts === this.concealedFromTs && seq === this.concealedFromSeq && this.concealedRunMs <= LATE_RESUME_MS) {
+        // The very packet the concealment stands in for, just late: play it after the concealment instead of
+        // dropping it. What was concealed becomes delay, which is what the buffer lacked; dropping it instead would
+        // leave the next packet just as late, and the one after.
+        this.nextTs = ts;
+        this.expectedSeq = seq;
+        this.concealedFromTs = undefined;
+      } else {
+        this.counters.latePackets++;
+        return;
+      }
     }
     const dropped = this.packets.insert({ seq, ts, marker: packet.marker, payload: packet.payload, arrivalMs });
     if (dropped < 0) this.counters.duplicatePackets++;
@@ -225,6 +259,7 @@ export class PlayoutBuffer {
     if (!Number.isFinite(nowMs)) throw new PlayoutInputError('nowMs', `must be a finite number (got ${String(nowMs)})`);
 
     const startedSilent = this.mode === 'silent';
+    this.pullSamples = samples;
     while (this.sync.available < samples) this.produce(samples - this.sync.available, nowMs);
     const out = new Int16Array(samples);
     this.sync.read(out, 0, samples);
@@ -242,7 +277,7 @@ export class PlayoutBuffer {
   stats(): PlayoutStats {
     const c = this.counters;
     return {
-      currentDelayMs: this.mode === 'silent' ? 0 : this.level.levelMs,
+      currentDelayMs: this.mode === 'silent' ? 0 : this.level.levelMs + this.frameSamples / SAMPLES_PER_MS,
       targetDelayMs: this.targetMs(),
       packetsReceived: c.packetsReceived,
       packetsLost: this.lostBeforeThisStream + this.streamLost(),
@@ -275,8 +310,41 @@ export class PlayoutBuffer {
     this.lostBeforeThisStream = 0;
   }
 
+  /**
+   * What currentDelayMs is steered to: the level target plus the frame being played, within the configured bounds.
+   * On a clean network that is one frame plus a few ms.
+   */
   private targetMs(): number {
-    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate);
+    const frameMs = this.frameSamples / SAMPLES_PER_MS;
+    const pullMs = this.pullSamples / SAMPLES_PER_MS;
+    // Frames longer than the device period make the level after each pull a sawtooth of (frame - pull); its low point,
+    // which must not reach empty, is half of that below the filtered mean.
+    const sawtoothMs = Math.max(0, frameMs - pullMs) / 2;
+    const levelMs = this.extraPeriods() * pullMs + sawtoothMs + stretchBandMs(this.delay.jitterSpreadMs) + LEVEL_SAFETY_MS;
+    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, frameMs + levelMs));
+  }
+
+  /**
+   * The target for the level the controller sees: audio beyond the current pull. Audio held there short of a whole
+   * device period buys a late packet nothing (the same pull still needs it); so the level is whole extra periods
+   * (see PullSlack) plus the stretch band and a safety, not a frame plus the jitter spread.
+   */
+  private levelTargetMs(): number {
+    return Math.max(0, this.targetMs() - this.frameSamples / SAMPLES_PER_MS);
+  }
+
+  /** Whole device periods held beyond the next pull: what the jitter spread demands, or more if packets came too close. */
+  private extraPeriods(): number {
+    return Math.max(this.jitterPeriods(), this.slack.periods);
+  }
+
+  /**
+   * Periods the jitter spread (and FEC) demand even at the best phase: a packet that lands just after one pull has a
+   * whole period until the next, so only an allowance beyond one period needs extra.
+   */
+  private jitterPeriods(): number {
+    const allowanceMs = this.delay.allowanceMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate);
+    return Math.max(0, Math.ceil(allowanceMs / (this.pullSamples / SAMPLES_PER_MS)) - 1);
   }
 
   /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
@@ -308,6 +376,8 @@ export class PlayoutBuffer {
         this.sync.appendSilence(needed);
         return;
       case 'start':
+        this.slack.interrupt();
+        this.startedAtTs = head!.ts;
         this.nextTs = head!.ts;
         this.expectedSeq = head!.seq;
         this.anchored = true;
@@ -316,11 +386,11 @@ export class PlayoutBuffer {
         this.concealedRunMs = Infinity;
         return;
       case 'normal':
-        this.decodeHead(false);
+        this.decodeHead(false, nowMs);
         this.stretchIfDrifting();
         return;
       case 'merge':
-        this.decodeHead(true);
+        this.decodeHead(true, nowMs);
         return;
       case 'expand':
         if (operation.fec) this.recoverFromFec(operation.samples);
@@ -339,11 +409,12 @@ export class PlayoutBuffer {
    * in, as after a loss.
    */
   private catchUp(): void {
-    const target = this.targetMs();
+    const target = this.levelTargetMs();
     const frameMs = this.frameSamples / SAMPLES_PER_MS;
     if (this.bufferedMs() <= Math.max(2 * target, target + CATCH_UP_MARGIN_MS)) return;
     let dropped = 0;
-    for (let head = this.packets.head(); head !== undefined; head = this.packets.head()) {
+    // The newest packet always stays: playout goes on from it.
+    for (let head = this.packets.head(); head !== undefined && this.packets.size > 1; head = this.packets.head()) {
       const aheadMs = (this.sync.available + this.packets.samplesAhead(head.ts, head.seq, this.frameSamples)) / SAMPLES_PER_MS;
       if (aheadMs <= target + frameMs) break;
       this.packets.popHead();
@@ -360,14 +431,15 @@ export class PlayoutBuffer {
   }
 
   private readyToStart(needed: number, nowMs: number): boolean {
-    const wantSamples = needed + this.targetMs() * SAMPLES_PER_MS;
+    const wantSamples = needed + this.levelTargetMs() * SAMPLES_PER_MS;
     if (this.packets.samplesAhead(0, undefined, this.frameSamples) >= wantSamples) return true;
     // Nothing new for longer than the target: the sender stopped, play what there is.
     return nowMs - this.packets.newestArrivalMs() >= this.targetMs() + this.frameSamples / SAMPLES_PER_MS;
   }
 
-  private decodeHead(merge: boolean): void {
+  private decodeHead(merge: boolean, nowMs: number): void {
     const packet = this.packets.popHead()!;
+    if (packet.ts !== this.startedAtTs) this.slack.note(nowMs - packet.arrivalMs, nowMs, this.pullSamples / SAMPLES_PER_MS, this.jitterPeriods());
     // The tail of concealment (or silence) to cross-fade from, taken before the decoder moves on.
     const gain = concealGain(this.concealedRunMs);
     const fadeFrom = merge && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
@@ -431,6 +503,10 @@ export class PlayoutBuffer {
   }
 
   private conceal(samples: number): void {
+    if (this.mode !== 'concealing') {
+      this.concealedFromTs = this.nextTs;
+      this.concealedFromSeq = this.expectedSeq;
+    }
     const pcm = this.decoder.conceal(samples);
     const runMs = this.concealedRunMs;
     const ms = samples / SAMPLES_PER_MS;
@@ -457,7 +533,7 @@ export class PlayoutBuffer {
   /** Drift and target changes: stretch the unplayed audio by one pitch period if the level is off target. */
   private stretchIfDrifting(): void {
     if (!this.level.isPrimed) return;
-    const decision = decideStretch(this.level.levelMs, this.targetMs(), this.delay.jitterSpreadMs);
+    const decision = decideStretch(this.level.levelMs, this.levelTargetMs(), this.delay.jitterSpreadMs);
     if (decision === undefined) return;
     const sync = this.sync;
     const minLag = MIN_STRETCH_MS * SAMPLES_PER_MS;
@@ -507,6 +583,8 @@ export class PlayoutBuffer {
     this.streamReceived = 0;
     this.lossRate = 0;
     this.delay.restartStream();
+    // A new stream lands at a new phase against our pulls: learn it again from the safe side.
+    this.slack.reset();
     this.level.reset();
     this.mode = 'silent';
     this.anchored = false;
