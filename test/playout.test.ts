@@ -309,3 +309,23 @@ test('after a one-second stall of the receiver, the backlog is dropped back to t
   assert.equal(run.final.concealedFrames, 0, 'nothing had to be concealed');
   assertContinuous(run, 'flush after a stall');
 });
+
+test('PullSlack: one extra period at first, shed when packets land early and hold still, back at once when one lands close', () => {
+  const { PullSlack } = require('../electron/engine/playout/pull-slack') as typeof import('../electron/engine/playout/pull-slack');
+  const slack = new PullSlack(10);
+  assert.equal(slack.periods, 1, 'a stream starts with one extra period');
+  // Every packet lands 14-15 ms before the pull that needs it (4-5 ms with one period less): steady for 3 s.
+  for (let t = 0; t <= 3100; t += 10) slack.note(14 + (t % 20 === 0 ? 0 : 1), t, 10, 0);
+  assert.equal(slack.periods, 0, 'shed after a few steady seconds');
+  slack.note(0.4, 3200, 10, 0);
+  assert.equal(slack.periods, 1, 'a packet 0.4 ms before its pull brings the period back');
+  slack.note(0.2, 3300, 10, 0);
+  assert.equal(slack.periods, 1, 'the same shortage within the refractory time is not counted twice');
+  slack.noteLate(4000, 2);
+  assert.equal(slack.periods, 3, 'a late packet adds one above the jitter floor');
+
+  // Under 500 ppm of drift the slack sweeps 0.5 ms per second: the period is never shed, though every packet had room.
+  const drifting = new PullSlack(10);
+  for (let t = 0; t <= 30_000; t += 10) drifting.note(14 + ((t / 1000) * 0.5) % 8, t, 10, 0);
+  assert.equal(drifting.periods, 1, 'kept while the phase drifts');
+});

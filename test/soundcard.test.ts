@@ -157,3 +157,10 @@ test('a station applies device changes sent together one after the other, so nei
     await station.close();
   }
 });
+
+test('a pull delay beyond half the playback queue is refused, naming the option, before any device opens', () => {
+  assert.throws(
+    () => new bridge.PlaybackStream({ deviceId: 'ALSA:no-such-card#0', chunkMs: 10, queueChunks: 2, pullDelayMs: 15, source: { pull: (n) => new Int16Array(n) } }),
+    (e: unknown) => e instanceof bridge.BridgeError && e.field === 'pullDelayMs' && /half the queue \(10 ms\)/.test(e.message),
+  );
+});
