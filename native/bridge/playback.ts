@@ -18,9 +18,11 @@ export interface PlaybackOptions {
    */
   queueChunks?: number;
   /**
-   * How long after the device takes a chunk the next one is pulled from the source (default: half a chunk). The
-   * chunk still reaches the device in time (the queue holds another), and audio that arrives meanwhile (a network
-   * packet landing just after the device's tick) makes this chunk instead of waiting a whole chunk for the next.
+   * How long after the device takes a chunk the next one is pulled from the source (default 0). The chunk still
+   * reaches the device in time (the queue holds another), and audio that arrives meanwhile (a network packet landing
+   * just after the device's tick) makes this chunk instead of waiting a whole chunk for the next. It costs a timer per
+   * chunk: on a busy event loop timers fire late and the device runs dry (with half a chunk, the control-flood test
+   * heard 30 to 50 silent 10 ms frames), so it is off unless asked for.
    */
   pullDelayMs?: number;
   source: PlaybackSource;
@@ -72,7 +74,7 @@ export class PlaybackStream extends DeviceStream {
 /** The pull may wait at most half the queue: the other half is the margin against a busy event loop. */
 function checkPullDelay(options: PlaybackOptions): number {
   const chunkMs = options.chunkMs ?? 10;
-  const pullDelayMs = options.pullDelayMs ?? chunkMs / 2;
+  const pullDelayMs = options.pullDelayMs ?? 0;
   const queueMs = (options.queueChunks ?? 2) * chunkMs;
   if (!Number.isFinite(pullDelayMs) || pullDelayMs < 0 || pullDelayMs > queueMs / 2) {
     throw new BridgeError('unsupported-format', `pullDelayMs: ${pullDelayMs} must be between 0 and half the queue (${queueMs / 2} ms)`, 'pullDelayMs');
