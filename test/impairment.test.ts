@@ -106,8 +106,10 @@ test('A->B through 5 % loss and 20 ms jitter: the tone arrives as whole as on th
       `B reports ${reportedJitter.toFixed(1)} ms jitter, relay added ${path.addedJitterMs.toFixed(1)} ms, clean way ${senderJitter.toFixed(1)} ms`,
     );
     assert.ok(mean(control.map((h) => h.lossRate)) < 0.005, 'no loss reported on the clean way');
-    // The playout delay makes room for the delay spread (0..20 ms): more than on the clean way.
-    assert.ok(mean(window.map((h) => h.targetDelayMs)) > mean(control.map((h) => h.targetDelayMs)), 'target delay above the clean way\'s');
+    // The playout delay makes room for the delay spread (0..20 ms): most of it on top of the 10 ms frame. (Not judged
+    // against the clean way: there the target rises too, after a scheduling hiccup of a busy machine.)
+    const target = mean(window.map((h) => h.targetDelayMs));
+    assert.ok(target >= 10 + 15, `target delay ${target.toFixed(1)} ms covers the relay's delay spread (clean way: ${mean(control.map((h) => h.targetDelayMs)).toFixed(1)} ms)`);
 
     // A: the RTT from RTCP runs over the relay (15 ms back, up to 20 ms there), and A's encoder follows B's loss.
     assert.ok(aHealth.rttMs !== null && aHealth.rttMs >= 14 && aHealth.rttMs <= 80, `A measures RTT ${aHealth.rttMs} ms`);

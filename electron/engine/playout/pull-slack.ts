@@ -18,18 +18,23 @@
  * Clock drift sweeps the phase through a whole period every P / drift (20 s
  * at 500 ppm), and where the sweep wraps, the level jumps by a frame and a
  * packet can land just before the pull that needs it. So a period is only
- * shed while the slack holds still: its minimum moved less than
- * SHED_MAX_DRIFT between the two halves of the window.
+ * shed while the slack holds still: the least-squares slope of its
+ * per-second minima over the window stays below SHED_MAX_DRIFT, and they
+ * span less than half a period (a wrap jumps by most of one). (The minima
+ * themselves scatter by a few ms with the jitter of arrivals and device
+ * callbacks; a slope over ten of them sees through that, two halves did not.)
  */
 
 /** A packet arriving closer than this to the pull that needs it counts as too close. */
 export const SLACK_SAFETY_MS = 1;
 /** Shedding a period needs every packet to have kept this much on top of the safety. */
 const SHED_MARGIN_MS = 2;
-/** How long every packet must have had a period to spare before one is shed. */
-const SHED_AFTER_MS = 3000;
-/** The slack's minimum may move this fast (ms per s, i.e. 100 ppm of clock drift) for a period to be shed. */
-const SHED_MAX_DRIFT = 0.1;
+/** Slack minima are taken per bucket of this length... */
+const BUCKET_MS = 1000;
+/** ...and a period is shed after this many buckets in which every packet had one to spare. */
+const SHED_AFTER_BUCKETS = 10;
+/** The slack may drift this fast (ms per s; 250 ppm of clock skew) for a period to be shed. */
+const SHED_MAX_DRIFT = 0.25;
 /** Periods a stream starts with. */
 const INITIAL_PERIODS = 1;
 /** After adding a period, the level needs a moment to reach it; violations in between are the same shortage. */
@@ -37,11 +42,11 @@ const RAISE_REFRACTORY_MS = 500;
 
 export class PullSlack {
   private extra = INITIAL_PERIODS;
-  private windowStartMs: number | undefined;
-  private windowMinSlackMs = Infinity;
-  /** The minimum over the first half of the window, once it is over. */
-  private firstHalfMinSlackMs: number | undefined;
-  private secondHalfMinSlackMs = Infinity;
+  private bucketStartMs: number | undefined;
+  private bucketMinSlackMs = Infinity;
+  /** Completed buckets since the last change: their middle times and minimum slack. */
+  private readonly bucketTimes: number[] = [];
+  private readonly bucketMins: number[] = [];
   private raisedAtMs = -Infinity;
 
   constructor(private readonly maxPeriods: number) {}
@@ -60,16 +65,20 @@ export class PullSlack {
       this.raise(nowMs, floor);
       return;
     }
-    if (this.windowStartMs === undefined) this.windowStartMs = nowMs;
-    if (this.firstHalfMinSlackMs === undefined && nowMs - this.windowStartMs >= SHED_AFTER_MS / 2) {
-      this.firstHalfMinSlackMs = this.windowMinSlackMs;
-      this.secondHalfMinSlackMs = Infinity;
+    if (this.bucketStartMs === undefined) this.bucketStartMs = nowMs;
+    if (nowMs - this.bucketStartMs >= BUCKET_MS) {
+      this.bucketTimes.push((this.bucketStartMs + nowMs) / 2);
+      this.bucketMins.push(this.bucketMinSlackMs);
+      this.bucketStartMs = nowMs;
+      this.bucketMinSlackMs = Infinity;
     }
-    if (slackMs < this.windowMinSlackMs) this.windowMinSlackMs = slackMs;
-    if (slackMs < this.secondHalfMinSlackMs) this.secondHalfMinSlackMs = slackMs;
-    if (nowMs - this.windowStartMs < SHED_AFTER_MS) return;
-    const driftMsPerS = Math.abs(this.secondHalfMinSlackMs - (this.firstHalfMinSlackMs ?? this.secondHalfMinSlackMs)) / (SHED_AFTER_MS / 2000);
-    if (this.extra > floor && this.windowMinSlackMs >= pullMs + SLACK_SAFETY_MS + SHED_MARGIN_MS && driftMsPerS <= SHED_MAX_DRIFT) this.extra--;
+    if (slackMs < this.bucketMinSlackMs) this.bucketMinSlackMs = slackMs;
+    if (this.bucketMins.length < SHED_AFTER_BUCKETS) return;
+    const lowest = Math.min(...this.bucketMins);
+    const spare = lowest >= pullMs + SLACK_SAFETY_MS + SHED_MARGIN_MS;
+    // Still: no drift in the minima, and no wrap of the phase among them (a wrap jumps by most of a period).
+    const still = Math.abs(slopePerS(this.bucketTimes, this.bucketMins)) <= SHED_MAX_DRIFT && Math.max(...this.bucketMins) - lowest <= pullMs / 2;
+    if (this.extra > floor && spare && still) this.extra--;
     this.restartWindow();
   }
 
@@ -97,9 +106,30 @@ export class PullSlack {
   }
 
   private restartWindow(): void {
-    this.windowStartMs = undefined;
-    this.windowMinSlackMs = Infinity;
-    this.firstHalfMinSlackMs = undefined;
-    this.secondHalfMinSlackMs = Infinity;
+    this.bucketStartMs = undefined;
+    this.bucketMinSlackMs = Infinity;
+    this.bucketTimes.length = 0;
+    this.bucketMins.length = 0;
   }
+}
+
+/** Least-squares slope of y over t (ms), in y per second. */
+function slopePerS(t: number[], y: number[]): number {
+  const n = t.length;
+  let st = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    st += t[i] as number;
+    sy += y[i] as number;
+  }
+  const mt = st / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const dt = (t[i] as number) - mt;
+    num += dt * ((y[i] as number) - my);
+    den += dt * dt;
+  }
+  return den > 0 ? (num / den) * 1000 : 0;
 }
