@@ -83,7 +83,9 @@ test('operator joins a line from the UI: devices, connect, meters, latched talk 
       [a.inputId, a.outputId],
     );
     const selection = (await station.invoke('station.getState')) as { devices: Record<string, unknown> };
-    assert.deepEqual(selection.devices, { inputId: a.inputId, outputId: a.outputId, inputState: 'ok', outputState: 'ok' });
+    const { inputId, outputId, inputState, outputState, inputOverruns, outputUnderruns } = selection.devices;
+    assert.deepEqual({ inputId, outputId, inputState, outputState }, { inputId: a.inputId, outputId: a.outputId, inputState: 'ok', outputState: 'ok' });
+    assert.deepEqual([typeof inputOverruns, typeof outputUnderruns], ['number', 'number'], 'the xrun counters of the open streams');
     assert.equal(await page.locator('.device-problem').count(), 0, 'no device problem is shown');
 
     // (3, first half) A tone into the virtual mic moves the input meter; silence leaves it at the floor.
