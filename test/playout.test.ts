@@ -80,7 +80,7 @@ test('before the first packet pull returns silence; bad input names the field', 
   assert.throws(() => buffer.insert({ ...packet, seq: 1 }, Number.NaN), (e: unknown) => e instanceof PlayoutInputError && e.field === 'arrivalMs');
 });
 
-test('0 % loss on a clean LAN: the tone plays at about one frame of delay, no underrun, nothing concealed', () => {
+test('0 % loss on a clean LAN: the tone plays at one frame of delay, no underrun, nothing concealed', () => {
   const durationMs = 20000;
   const run = play({ signal: 'tone', frameMs: 20, durationMs }, CLEAN_LAN, 7, true);
   const s = run.final;
@@ -89,19 +89,16 @@ test('0 % loss on a clean LAN: the tone plays at about one frame of delay, no un
   assert.equal(s.latePackets, 0);
   assert.equal(s.packetsLost, 0);
   assert.equal(s.state, 'playing');
-  // One 20 ms frame; half the sawtooth that 20 ms frames leave in 10 ms pulls (5 ms); the stretch band and a safety.
-  assert.ok(s.targetDelayMs >= 20 && s.targetDelayMs <= 30, `target ${s.targetDelayMs} ms: one 20 ms frame plus a few ms`);
+  assert.ok(s.targetDelayMs >= 20 && s.targetDelayMs <= 25, `target ${s.targetDelayMs} ms: one 20 ms frame plus LAN jitter`);
   assert.ok(Math.abs(frequencyHz(run.output!, 5000, 15000) - 440) <= 1, 'the 440 Hz tone comes out at 440 Hz');
-  // From 12 s on: by then the buffer has seen that every packet lands well before the pull that needs it and has
-  // shed the extra period it starts with (PullSlack, after ten steady seconds), a deliberate 10 ms step.
-  for (const p of run.pulls.filter((p) => p.nowMs >= 12_000)) {
+  for (const p of run.pulls.filter((p) => p.nowMs >= 3000)) {
     assert.ok(Math.abs(p.stats.currentDelayMs - p.stats.targetDelayMs) <= 5, `delay ${p.stats.currentDelayMs} vs target ${p.stats.targetDelayMs} at ${p.nowMs} ms`);
   }
 });
 
 test('5 and 10 ms packet frames play through 10 ms pulls with a one-frame floor', () => {
   for (const frameMs of [5, 10] as const) {
-    const run = play({ signal: 'tone', frameMs, durationMs: 14_000 }, CLEAN_LAN, 11, true);
+    const run = play({ signal: 'tone', frameMs, durationMs: 10000 }, CLEAN_LAN, 11, true);
     assert.equal(run.final.underruns, 0, `${frameMs} ms frames: underruns`);
     assert.equal(run.final.concealedFrames, 0, `${frameMs} ms frames: concealed`);
     assert.ok(run.final.targetDelayMs < frameMs + 5, `${frameMs} ms frames: target ${run.final.targetDelayMs} ms`);
@@ -308,28 +305,4 @@ test('after a one-second stall of the receiver, the backlog is dropped back to t
   }
   assert.equal(run.final.concealedFrames, 0, 'nothing had to be concealed');
   assertContinuous(run, 'flush after a stall');
-});
-
-test('PullSlack: one extra period at first, shed when packets land early and hold still, back at once when one lands close', () => {
-  const { PullSlack } = require('../electron/engine/playout/pull-slack') as typeof import('../electron/engine/playout/pull-slack');
-  const slack = new PullSlack(10);
-  assert.equal(slack.periods, 1, 'a stream starts with one extra period');
-  // Every packet lands 14-18 ms before the pull that needs it (4-8 ms with one period less), scattered by jitter.
-  let seed = 1;
-  const jitter = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 4;
-  for (let t = 0; t <= 9000; t += 10) slack.note(14 + jitter(), t, 10, 0);
-  assert.equal(slack.periods, 1, 'kept for the first seconds');
-  for (let t = 9010; t <= 11_100; t += 10) slack.note(14 + jitter(), t, 10, 0);
-  assert.equal(slack.periods, 0, 'shed after ten steady seconds');
-  slack.note(0.4, 11_200, 10, 0);
-  assert.equal(slack.periods, 1, 'a packet 0.4 ms before its pull brings the period back');
-  slack.note(0.2, 11_300, 10, 0);
-  assert.equal(slack.periods, 1, 'the same shortage within the refractory time is not counted twice');
-  slack.noteLate(12_000, 2);
-  assert.equal(slack.periods, 3, 'a late packet adds one above the jitter floor');
-
-  // Under 500 ppm of drift the slack sweeps 0.5 ms per second: the period is never shed, though every packet had room.
-  const drifting = new PullSlack(10);
-  for (let t = 0; t <= 60_000; t += 10) drifting.note(14 + ((t / 1000) * 0.5) % 8, t, 10, 0);
-  assert.equal(drifting.periods, 1, 'kept while the phase drifts');
 });

@@ -95,13 +95,8 @@ export const MIN_STRETCH_MS = 2;
 const MAX_STRETCH_MS = 10;
 /** The level is left alone within this band around the target (plus a share of the jitter spread). */
 const BAND_MS = 2;
-/** An expand step may overshoot the target by this much at most. */
+/** A step may overshoot the target by this much at most. */
 const OVERSHOOT_MS = 3;
-
-/** Half-width of the band around the target in which the level is left alone. */
-export function stretchBandMs(jitterSpreadMs: number): number {
-  return BAND_MS + 0.25 * jitterSpreadMs;
-}
 
 /**
  * Whether to time-stretch, given the filtered buffer level and the target.
@@ -109,12 +104,10 @@ export function stretchBandMs(jitterSpreadMs: number): number {
  * small steps and a level far off (after a jitter spike) converges quickly.
  */
 export function decideStretch(levelMs: number, targetMs: number, jitterSpreadMs: number): StretchOperation | undefined {
-  const band = stretchBandMs(jitterSpreadMs);
+  const band = BAND_MS + 0.25 * jitterSpreadMs;
   const excess = levelMs - targetMs;
   if (Math.abs(excess) <= band) return undefined;
-  // Expanding past the target only adds a moment of delay; accelerating past it would eat the margin that keeps
-  // the next pull from running dry, so it stops at the target.
-  const maxLagMs = Math.min(MAX_STRETCH_MS, excess > 0 ? excess : -excess + OVERSHOOT_MS);
+  const maxLagMs = Math.min(MAX_STRETCH_MS, Math.abs(excess) + OVERSHOOT_MS);
   if (maxLagMs < MIN_STRETCH_MS) return undefined;
   return { op: excess > 0 ? 'accelerate' : 'preemptive-expand', maxLagMs };
 }

@@ -6,9 +6,9 @@
  * (arrival minus send time, both in ms) above the fastest transit seen in the
  * last two seconds. The two-second window keeps the clock skew between sender
  * and receiver (at most 1 ms per 2 s at 500 ppm) from masquerading as jitter.
- * Relative delays feed a histogram with exponential forgetting; its 95th
- * percentile is the spread the playout must allow for. How the playout turns
- * that into buffered audio is PlayoutBuffer's business.
+ * Relative delays feed a histogram with exponential forgetting; the target
+ * delay is one packet frame (the floor on a clean network) plus its 95th
+ * percentile.
  */
 const WINDOW_MS = 2000;
 /** Ring capacity: two seconds of 2.5 ms packets. */
@@ -36,7 +36,10 @@ export class DelayManager {
   private interarrivalJitterMs = 0;
   private spreadMs = 0;
 
-  constructor(maxDelayMs: number) {
+  constructor(
+    private readonly minDelayMs: number,
+    private readonly maxDelayMs: number,
+  ) {
     this.histogram = new Float64Array(Math.ceil(maxDelayMs) + 1);
   }
 
@@ -72,13 +75,13 @@ export class DelayManager {
   }
 
   /**
-   * How long after the fastest packets the playout must still accept one, in ms: the jitter spread, and under loss
-   * one frame more, so that the packet after a lost one, whose in-band FEC carries the lost frame, is usually there
-   * in time to recover it instead of concealing.
+   * Target buffer delay in ms for packets of `frameMs`. Under loss it waits one
+   * frame more: then the packet after a lost one, whose in-band FEC carries the
+   * lost frame, is usually there in time to recover it instead of concealing.
    */
-  allowanceMs(frameMs: number, recentLossRate: number): number {
+  targetMs(frameMs: number, recentLossRate: number): number {
     const fecHeadroomMs = recentLossRate >= FEC_LOSS_RATE ? frameMs : 0;
-    return fecHeadroomMs + this.spreadMs;
+    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, frameMs + fecHeadroomMs + this.spreadMs));
   }
 
   /** The 95th percentile of relative arrival delay: how much of the target is jitter. */

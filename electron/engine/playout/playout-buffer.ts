@@ -15,14 +15,12 @@ import {
   decideFrame,
   decideStretch,
   DTX_MAX_PAYLOAD_BYTES,
-  stretchBandMs,
   MIN_STRETCH_MS,
   type FrameContext,
   type PlayoutMode,
 } from './decision';
 import { accelerate, applyGainRamp, crossFadeFrom, findPeriod, isQuiet, preemptiveExpand, type PeriodMatch } from './dsp';
 import { PacketBuffer } from './packet-buffer';
-import { PullSlack } from './pull-slack';
 import { RtpUnwrapper } from './rtp-unwrap';
 import { SyncBuffer } from './sync-buffer';
 
@@ -55,12 +53,8 @@ export interface PlayoutOptions {
 }
 
 export interface PlayoutStats {
-  /**
-   * Audio buffered (smoothed), counting the frame being played: the level beyond the current device period plus one
-   * frame, as NetEq counts it. 0 while idle.
-   */
+  /** Audio buffered beyond the current device period (smoothed), ms. */
   currentDelayMs: number;
-  /** What currentDelayMs is steered to: one frame plus the measured jitter and the controller's headroom. */
   targetDelayMs: number;
   packetsReceived: number;
   /** RFC 3550 cumulative loss: expected minus received. */
@@ -104,12 +98,6 @@ const DEFAULT_MIN_DELAY_MS = 0;
 const DEFAULT_MAX_DELAY_MS = 500;
 /** Until the first packet is decoded, assume 20 ms frames (WebRTC's default for Opus). */
 const DEFAULT_FRAME_SAMPLES = 960;
-/** Until the first pull, assume 10 ms device periods. */
-const DEFAULT_PULL_SAMPLES = 480;
-/** A packet this late (in concealed ms) still plays after the concealment instead of being dropped. */
-const LATE_RESUME_MS = 60;
-/** Kept between the lower edge of the stretch band and an empty buffer, against a level that sags before it is lifted. */
-const LEVEL_SAFETY_MS = 1;
 /** Cross-fade after concealment; also the fade to silence. */
 const MERGE_SAMPLES = 240;
 /** Buffered audio this far above the target (or twice the target, if more) is a backlog to drop, not to stretch. */
@@ -128,9 +116,6 @@ export class PlayoutBuffer {
   private decoder: PlayoutDecoder;
   private readonly packets: PacketBuffer;
   private readonly delay: DelayManager;
-  private readonly slack: PullSlack;
-  private readonly minDelayMs: number;
-  private readonly maxDelayMs: number;
   private readonly sync = new SyncBuffer(16384);
   private readonly level = new BufferLevelFilter(LEVEL_TIME_CONSTANT_MS);
   private readonly seqUnwrap = new RtpUnwrapper(16);
@@ -154,13 +139,7 @@ export class PlayoutBuffer {
   private nextTs = 0;
   private expectedSeq = 0;
   private frameSamples = DEFAULT_FRAME_SAMPLES;
-  private pullSamples = DEFAULT_PULL_SAMPLES;
   private concealedRunMs = 0;
-  /** Where the current run of concealment began (timestamp and sequence number then expected), while concealing for want of a packet. */
-  private concealedFromTs: number | undefined;
-  private concealedFromSeq = 0;
-  /** The packet playout last started on (after silence): its slack is the start's waiting, not the phase. */
-  private startedAtTs: number | undefined;
   /** The last decoded frame was DTX or near-silent: a following gap is intended silence, reported as 'dtx'. */
   private lastDecodedWasDtx = false;
 
@@ -190,10 +169,7 @@ export class PlayoutBuffer {
     }
     this.createDecoder = options.createDecoder;
     this.decoder = options.createDecoder();
-    this.delay = new DelayManager(maxDelayMs);
-    this.slack = new PullSlack(Math.ceil(maxDelayMs / 5));
-    this.minDelayMs = minDelayMs;
-    this.maxDelayMs = maxDelayMs;
+    this.delay = new DelayManager(minDelayMs, maxDelayMs);
     // Twice the longest wait in 2.5 ms packets: enough for any target, bounded against floods.
     this.packets = new PacketBuffer(Math.ceil((2 * maxDelayMs) / 2.5) + 8);
   }
@@ -231,20 +207,10 @@ export class PlayoutBuffer {
     this.delay.update((ts - this.firstTs) / SAMPLES_PER_MS, arrivalMs, packet.marker);
 
     if (this.anchored && ts < this.nextTs) {
-      // Its audio was concealed already: the buffer had run dry.
+      // Its audio was concealed or skipped already: the buffer had run dry.
+      this.counters.latePackets++;
       this.counters.underruns++;
-      this.slack.noteLate(arrivalMs, this.jitterPeriods());
-      if (this.mode === 'concealing' && ts === this.concealedFromTs && seq === this.concealedFromSeq && this.concealedRunMs <= LATE_RESUME_MS) {
-        // The very packet the concealment stands in for, just late: play it after the concealment instead of
-        // dropping it. What was concealed becomes delay, which is what the buffer lacked; dropping it instead would
-        // leave the next packet just as late, and the one after.
-        this.nextTs = ts;
-        this.expectedSeq = seq;
-        this.concealedFromTs = undefined;
-      } else {
-        this.counters.latePackets++;
-        return;
-      }
+      return;
     }
     const dropped = this.packets.insert({ seq, ts, marker: packet.marker, payload: packet.payload, arrivalMs });
     if (dropped < 0) this.counters.duplicatePackets++;
@@ -259,7 +225,6 @@ export class PlayoutBuffer {
     if (!Number.isFinite(nowMs)) throw new PlayoutInputError('nowMs', `must be a finite number (got ${String(nowMs)})`);
 
     const startedSilent = this.mode === 'silent';
-    this.pullSamples = samples;
     while (this.sync.available < samples) this.produce(samples - this.sync.available, nowMs);
     const out = new Int16Array(samples);
     this.sync.read(out, 0, samples);
@@ -277,7 +242,7 @@ export class PlayoutBuffer {
   stats(): PlayoutStats {
     const c = this.counters;
     return {
-      currentDelayMs: this.mode === 'silent' ? 0 : this.level.levelMs + this.frameSamples / SAMPLES_PER_MS,
+      currentDelayMs: this.mode === 'silent' ? 0 : this.level.levelMs,
       targetDelayMs: this.targetMs(),
       packetsReceived: c.packetsReceived,
       packetsLost: this.lostBeforeThisStream + this.streamLost(),
@@ -310,41 +275,8 @@ export class PlayoutBuffer {
     this.lostBeforeThisStream = 0;
   }
 
-  /**
-   * What currentDelayMs is steered to: the level target plus the frame being played, within the configured bounds.
-   * On a clean network that is one frame plus a few ms.
-   */
   private targetMs(): number {
-    const frameMs = this.frameSamples / SAMPLES_PER_MS;
-    const pullMs = this.pullSamples / SAMPLES_PER_MS;
-    // Frames longer than the device period make the level after each pull a sawtooth of (frame - pull); its low point,
-    // which must not reach empty, is half of that below the filtered mean.
-    const sawtoothMs = Math.max(0, frameMs - pullMs) / 2;
-    const levelMs = this.extraPeriods() * pullMs + sawtoothMs + stretchBandMs(this.delay.jitterSpreadMs) + LEVEL_SAFETY_MS;
-    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, frameMs + levelMs));
-  }
-
-  /**
-   * The target for the level the controller sees: audio beyond the current pull. Audio held there short of a whole
-   * device period buys a late packet nothing (the same pull still needs it); so the level is whole extra periods
-   * (see PullSlack) plus the stretch band and a safety, not a frame plus the jitter spread.
-   */
-  private levelTargetMs(): number {
-    return Math.max(0, this.targetMs() - this.frameSamples / SAMPLES_PER_MS);
-  }
-
-  /** Whole device periods held beyond the next pull: what the jitter spread demands, or more if packets came too close. */
-  private extraPeriods(): number {
-    return Math.max(this.jitterPeriods(), this.slack.periods);
-  }
-
-  /**
-   * Periods the jitter spread (and FEC) demand even at the best phase: a packet that lands just after one pull has a
-   * whole period until the next, so only an allowance beyond one period needs extra.
-   */
-  private jitterPeriods(): number {
-    const allowanceMs = this.delay.allowanceMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate);
-    return Math.max(0, Math.ceil(allowanceMs / (this.pullSamples / SAMPLES_PER_MS)) - 1);
+    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate);
   }
 
   /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
@@ -376,8 +308,6 @@ export class PlayoutBuffer {
         this.sync.appendSilence(needed);
         return;
       case 'start':
-        this.slack.interrupt();
-        this.startedAtTs = head!.ts;
         this.nextTs = head!.ts;
         this.expectedSeq = head!.seq;
         this.anchored = true;
@@ -386,11 +316,11 @@ export class PlayoutBuffer {
         this.concealedRunMs = Infinity;
         return;
       case 'normal':
-        this.decodeHead(false, nowMs);
+        this.decodeHead(false);
         this.stretchIfDrifting();
         return;
       case 'merge':
-        this.decodeHead(true, nowMs);
+        this.decodeHead(true);
         return;
       case 'expand':
         if (operation.fec) this.recoverFromFec(operation.samples);
@@ -409,7 +339,7 @@ export class PlayoutBuffer {
    * in, as after a loss.
    */
   private catchUp(): void {
-    const target = this.levelTargetMs();
+    const target = this.targetMs();
     const frameMs = this.frameSamples / SAMPLES_PER_MS;
     if (this.bufferedMs() <= Math.max(2 * target, target + CATCH_UP_MARGIN_MS)) return;
     let dropped = 0;
@@ -431,15 +361,14 @@ export class PlayoutBuffer {
   }
 
   private readyToStart(needed: number, nowMs: number): boolean {
-    const wantSamples = needed + this.levelTargetMs() * SAMPLES_PER_MS;
+    const wantSamples = needed + this.targetMs() * SAMPLES_PER_MS;
     if (this.packets.samplesAhead(0, undefined, this.frameSamples) >= wantSamples) return true;
     // Nothing new for longer than the target: the sender stopped, play what there is.
     return nowMs - this.packets.newestArrivalMs() >= this.targetMs() + this.frameSamples / SAMPLES_PER_MS;
   }
 
-  private decodeHead(merge: boolean, nowMs: number): void {
+  private decodeHead(merge: boolean): void {
     const packet = this.packets.popHead()!;
-    if (packet.ts !== this.startedAtTs) this.slack.note(nowMs - packet.arrivalMs, nowMs, this.pullSamples / SAMPLES_PER_MS, this.jitterPeriods());
     // The tail of concealment (or silence) to cross-fade from, taken before the decoder moves on.
     const gain = concealGain(this.concealedRunMs);
     const fadeFrom = merge && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
@@ -503,10 +432,6 @@ export class PlayoutBuffer {
   }
 
   private conceal(samples: number): void {
-    if (this.mode !== 'concealing') {
-      this.concealedFromTs = this.nextTs;
-      this.concealedFromSeq = this.expectedSeq;
-    }
     const pcm = this.decoder.conceal(samples);
     const runMs = this.concealedRunMs;
     const ms = samples / SAMPLES_PER_MS;
@@ -533,7 +458,7 @@ export class PlayoutBuffer {
   /** Drift and target changes: stretch the unplayed audio by one pitch period if the level is off target. */
   private stretchIfDrifting(): void {
     if (!this.level.isPrimed) return;
-    const decision = decideStretch(this.level.levelMs, this.levelTargetMs(), this.delay.jitterSpreadMs);
+    const decision = decideStretch(this.level.levelMs, this.targetMs(), this.delay.jitterSpreadMs);
     if (decision === undefined) return;
     const sync = this.sync;
     const minLag = MIN_STRETCH_MS * SAMPLES_PER_MS;
@@ -583,8 +508,6 @@ export class PlayoutBuffer {
     this.streamReceived = 0;
     this.lossRate = 0;
     this.delay.restartStream();
-    // A new stream lands at a new phase against our pulls: learn it again from the safe side.
-    this.slack.reset();
     this.level.reset();
     this.mode = 'silent';
     this.anchored = false;
