@@ -16,6 +16,22 @@ export function rmsDb(x: Int16Array, from = 0, to = x.length): number {
   return 20 * Math.log10(Math.max(rms, 1e-9));
 }
 
+/**
+ * The level of a tone present in [from, to) in dB (0 = full-scale sine), as the mean power of 100 ms blocks. Unlike
+ * toneDb over the whole span, a phase jump between blocks (a time-stretch or a concealment of the playout) does not
+ * cancel the tone out: this says whether the tone is there and how loud, not whether it stayed phase-continuous.
+ */
+export function tonePresenceDb(x: Int16Array, freq: number, from = 0, to = x.length, rate = RATE): number {
+  const block = rate / 10;
+  let power = 0;
+  let blocks = 0;
+  for (let s = from; s + block <= to; s += block) {
+    power += 10 ** (toneDb(x, freq, s, s + block, rate) / 10);
+    blocks++;
+  }
+  return blocks === 0 ? -180 : 10 * Math.log10(Math.max(power / blocks, 1e-18));
+}
+
 /** Power of one frequency (Goertzel), normalised so a full-scale sine reads 0 dB. */
 export function toneDb(x: Int16Array, freq: number, from = 0, to = x.length, rate = RATE): number {
   const n = to - from;
