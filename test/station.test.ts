@@ -118,6 +118,12 @@ test('bad input gets a clear error and the other stations keep their audio', asy
     const b = new StationProcess(stationArgs('B', ['--server', url]), pulse.env);
     stations.push(b);
     await b.waitFor(/\[peer A\] first RTP/, 20000);
+    // C takes the unknown device id. Device enumeration is synchronous native code that holds the event loop for
+    // about 70 ms (ALSA probes every PCM), longer than the speaker's 20 ms queue: the station that enumerates
+    // glitches (a known defect, see the README). The stations around it must not.
+    const c = new StationProcess(stationArgs('C', ['--server', url]), pulse.env);
+    stations.push(c);
+    await c.waitFor(/\[peer A\] connected/, 20000);
     const toA = pulse.inject(pulse.devices('a').micSink, tone(440, 20, -12));
     await sleep(1000); // settle: the tone reaches B's speaker
     const rec = pulse.record(pulse.devices('b').speakerMonitor);
@@ -142,9 +148,9 @@ test('bad input gets a clear error and the other stations keep their audio', asy
       assert.equal(replies.find((r) => r.code === 'bad-secret')?.field, 'main');
 
       // An unknown device over the control API names the field; the station keeps its devices.
-      await assert.rejects(b.invoke('devices.select', { outputId: 'ALSA:no-such-card#0' }), (e: { code?: string; message: string }) => /outputId.*no-such-card/.test(e.message));
-      const devices = ((await b.invoke('station.getState')) as { devices: { outputId: string; outputState: string } }).devices;
-      assert.deepEqual([devices.outputId, devices.outputState], [pulse.devices('b').outputId, 'ok'], 'the speaker in use is untouched');
+      await assert.rejects(c.invoke('devices.select', { outputId: 'ALSA:no-such-card#0' }), (e: { code?: string; message: string }) => /outputId.*no-such-card/.test(e.message));
+      const devices = ((await c.invoke('station.getState')) as { devices: { outputId: string; outputState: string } }).devices;
+      assert.deepEqual([devices.outputId, devices.outputState], [pulse.devices('c').outputId, 'ok'], 'the speaker in use is untouched');
       await sleep(2500);
       const x = await rec.stop();
       const from = 2400;
