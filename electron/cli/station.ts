@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectConfig, IceServer } from '../common/contract';
-import { exitProcess, listDevices, BridgeError } from '../../native/bridge';
+import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../../native/bridge';
 import { createStationControl } from '../engine/station-facade';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
 import { ArgError, parseArgs } from './args';
@@ -11,7 +11,7 @@ import { ArgError, parseArgs } from './args';
 const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | --host [--port N] [--bind ADDR])
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
-         [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10]
+         [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10] [--priority raised|normal]
          [--ui [--ui-port N] [--ui-bind ADDR --allow-remote] [--ui-root DIR] [--settings FILE]]
        npm run station -- --ui [...]   (no --name/--line/--server: joins from the UI's Connect screen)
        npm run station -- --list-devices`;
@@ -20,7 +20,7 @@ const spec = {
   name: 'string', id: 'string', server: 'string', host: 'boolean', port: 'string', bind: 'string', line: 'list',
   input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
   bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string', 'ui-root': 'string',
-  'allow-remote': 'boolean', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
+  'allow-remote': 'boolean', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
 } as const;
 
 function fail(message: string): never {
@@ -89,6 +89,12 @@ async function main(): Promise<void> {
     lines,
     iceServers,
   };
+
+  // Before any device opens, so PortAudio's callback thread and the threadpool inherit it.
+  if ((oneOf('priority', args.priority, ['raised', 'normal'] as const) ?? 'raised') === 'raised') {
+    const p = raiseAudioPriority();
+    log(p.raised ? `[audio] priority: nice ${p.nice}` : `[audio] warning: could not raise the audio priority (${p.reason}); under CPU load the speaker may drop out. Allow it with RLIMIT_NICE (e.g. limits.conf "- nice -11") or run as a service with Nice=-11`);
+  }
 
   const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
   const control = createStationControl({

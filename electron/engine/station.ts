@@ -501,7 +501,21 @@ export class Station extends EventEmitter<StationEvents> {
       else if (p.connection === 'no-rtp' && now - p.lastRtpAt < this.opts.noRtpMs) p.markRtpFlowing();
     }
     this.adaptEncoder(now);
+    this.reportXruns();
     this.publish('health', { peers: this.health() });
+  }
+
+  private xrunsReported = { underruns: 0, overruns: 0 };
+
+  /** Each new dropout of the devices goes to the log as it happens: an operator (or a failing test) can place it. */
+  private reportXruns(): void {
+    const underruns = this.playback?.counters.underruns ?? 0;
+    const overruns = this.capture?.counters.overruns ?? 0;
+    // A new stream counts from zero again.
+    const seen = { underruns: Math.min(this.xrunsReported.underruns, underruns), overruns: Math.min(this.xrunsReported.overruns, overruns) };
+    if (underruns > seen.underruns) this.log(`[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened)`);
+    if (overruns > seen.overruns) this.log(`[audio] microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
+    this.xrunsReported = { underruns, overruns };
   }
 
   /** One encoder serves every remote we talk to: it protects against the loss of the worst of them. */

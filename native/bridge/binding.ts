@@ -2,40 +2,14 @@ import * as path from 'node:path';
 import { BridgeError } from './errors';
 
 /**
- * naudiodon's native binding, loaded without naudiodon's index.js.
+ * naudiodon's native binding, loaded without naudiodon's index.js, for its device list and the libportaudio it
+ * ships. Streams do not use it (see native/portaudio: its callback waits on JavaScript).
  *
  * Why not the index.js: it registers `segfault-handler` (a NAN module that is not context-aware, is not
  * ABI-stable across Node and Electron, and writes crash.log into the working directory), and it wraps the
  * binding in Node streams whose default 16 KB high-water marks add up to 170 ms of latency. The binding
  * itself is N-API, so it loads in Node 20, Node 24 and Electron alike.
  */
-export interface NativeStreamOptions {
-  deviceId: number;
-  sampleRate: number;
-  channelCount: number;
-  /** 16 = signed 16-bit. naudiodon's default is 8-bit, so we always pass it. */
-  sampleFormat: 16;
-  framesPerBuffer: number;
-  /** Chunks the native queue holds before the PortAudio callback waits on it. */
-  maxQueue: number;
-  /** true: PortAudio status flags (under/overflow) come back to us as strings instead of being printed. */
-  closeOnError: boolean;
-}
-
-export interface NativeReadResult {
-  buf?: Buffer;
-  err?: string;
-  finished?: boolean;
-}
-
-export interface NativeAudioIO {
-  start(): void;
-  read(bytes: number): Promise<NativeReadResult>;
-  /** Resolves when the chunk is queued; with a string when PortAudio raised a status flag meanwhile. */
-  write(chunk: Buffer): Promise<string | undefined>;
-  quit(flag: 'WAIT' | 'ABORT'): Promise<void>;
-}
-
 export interface NativeDeviceInfo {
   id: number;
   name: string;
@@ -57,7 +31,6 @@ export interface NativeHostApis {
 export interface NaudiodonBinding {
   getDevices(): NativeDeviceInfo[];
   getHostAPIs(): NativeHostApis;
-  create(options: { inOptions?: NativeStreamOptions; outOptions?: NativeStreamOptions }): NativeAudioIO;
 }
 
 let cached: NaudiodonBinding | undefined;
@@ -77,4 +50,57 @@ export function loadNaudiodon(): NaudiodonBinding {
     throw new BridgeError('native-missing', `cannot load the PortAudio binding at ${file}: ${(err as Error).message}`);
   }
   return cached;
+}
+
+/** A stream handle of our PortAudio binding (native/portaudio): opaque, type-tagged on the native side. */
+export type RingHandle = { readonly __ring: unique symbol };
+
+export interface RingStats {
+  /** Frames in the ring. */
+  fill: number;
+  callbacks: number;
+  /** Speaker: callbacks that found the ring short and played silence for the rest. */
+  underruns: number;
+  /** Microphone: chunks dropped because the ring was full. */
+  overruns: number;
+  /** Under- or overflows PortAudio reported from the host API itself. */
+  xruns: number;
+  /** Ticks not delivered because JavaScript already had some queued. */
+  missedTicks: number;
+  /** The stream stopped by itself: the device went away. */
+  finished: boolean;
+}
+
+/** One direction of a device whose callback never waits: it works on a ring and pokes JavaScript after each chunk. */
+export interface PortAudioBinding {
+  open(input: boolean, deviceIndex: number, sampleRate: number, chunkFrames: number, ringChunks: number, onTick: () => void): RingHandle;
+  start(handle: RingHandle): void;
+  /** All the samples, or none (returns 0) when they do not fit. */
+  write(handle: RingHandle, samples: Int16Array): number;
+  /** A whole `into`, or nothing (returns 0) when fewer frames are there. */
+  read(handle: RingHandle, into: Int16Array): number;
+  fill(handle: RingHandle): number;
+  stats(handle: RingHandle): RingStats;
+  /** Resolves once PortAudio has let go of the device; an unplugged device may never let it resolve. */
+  close(handle: RingHandle): Promise<void>;
+}
+
+let portAudio: PortAudioBinding | undefined;
+
+export function portAudioBindingPath(): string {
+  // Built by `node-gyp rebuild --directory=native/portaudio` (the root package's install script).
+  return path.join(__dirname, '..', 'portaudio', 'build', 'Release', 'partyline_portaudio.node').replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+}
+
+export function loadPortAudio(): PortAudioBinding {
+  if (portAudio) return portAudio;
+  // naudiodon's library first: our binding links the libportaudio.so.2 it ships.
+  loadNaudiodon();
+  const file = portAudioBindingPath();
+  try {
+    portAudio = require(file) as PortAudioBinding;
+  } catch (err) {
+    throw new BridgeError('native-missing', `cannot load the PortAudio binding at ${file}: ${(err as Error).message}`);
+  }
+  return portAudio;
 }

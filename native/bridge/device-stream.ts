@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { NativeAudioIO } from './binding';
+import type { PortAudioBinding, RingHandle, RingStats } from './binding';
 import type { AudioDevice, Direction } from './devices';
 import { BridgeError } from './errors';
-import { openNative, quitWithin, SAMPLE_RATE, type ChunkMs } from './native-stream';
+import { closeWithin, openNative, SAMPLE_RATE, type ChunkMs } from './native-stream';
 import { DeviceWatchdog, noteAbandoned } from './watchdog';
 
 export interface DeviceStreamEvents {
@@ -10,33 +10,32 @@ export interface DeviceStreamEvents {
 }
 
 /**
- * What a microphone and a speaker share: opening one direction of a device, a watchdog for a device that stops
- * moving, and a stop that never hangs. Subclasses run their own read or write loop.
+ * What a microphone and a speaker share: one direction of a device behind a ring, serviced on the device's clock
+ * (the native callback ticks after every chunk), a watchdog for a device that stops moving, and a stop that never
+ * hangs. Subclasses fill or drain the ring on each tick.
  */
 export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
   readonly device: AudioDevice;
   readonly chunkSamples: number;
-  protected readonly io: NativeAudioIO;
+  protected readonly pa: PortAudioBinding;
+  protected readonly handle: RingHandle;
   protected running = true;
   private readonly watchdog: DeviceWatchdog;
-  private loop: Promise<void> = Promise.resolve();
 
   protected constructor(
     private readonly direction: Direction,
     deviceId: string | null,
     sampleRate: number | undefined,
     chunkMs: ChunkMs | undefined,
-    queueChunks: number,
+    ringChunks: number,
   ) {
     super();
-    const opened = openNative(direction, deviceId, sampleRate ?? SAMPLE_RATE, chunkMs ?? 10, queueChunks);
-    this.io = opened.io;
+    const opened = openNative(direction, deviceId, sampleRate ?? SAMPLE_RATE, chunkMs ?? 10, ringChunks, () => this.tick());
+    this.pa = opened.pa;
+    this.handle = opened.handle;
     this.device = opened.device;
     this.chunkSamples = opened.chunkSamples;
-    const verb = direction === 'input' ? 'capture from' : 'playback to';
-    this.watchdog = new DeviceWatchdog(1000, (ms) =>
-      this.emit('error', new BridgeError('device-lost', `${verb} "${this.device.id}" stalled for ${Math.round(ms)} ms (device unplugged or taken?)`, this.field)),
-    );
+    this.watchdog = new DeviceWatchdog(1000, (ms) => this.fail(new BridgeError('device-lost', `${this.verb} "${this.device.id}" stalled for ${Math.round(ms)} ms (device unplugged or taken?)`, this.field)));
   }
 
   /** The option naming this stream's device, for errors. */
@@ -44,17 +43,38 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
     return this.direction === 'input' ? 'inputId' : 'outputId';
   }
 
-  /** Subclasses call this at the end of their constructor. */
-  protected begin(loop: () => Promise<void>): void {
-    this.io.start();
-    this.loop = loop();
+  private get verb(): string {
+    return this.direction === 'input' ? 'capture from' : 'playback to';
   }
 
-  protected progress(): void {
+  /** Subclasses call this at the end of their constructor, once their ring is primed. */
+  protected begin(): void {
+    try {
+      this.pa.start(this.handle);
+    } catch (err) {
+      this.running = false;
+      this.watchdog.dispose();
+      void this.pa.close(this.handle).catch(() => {});
+      throw new BridgeError('open-failed', `${this.field}: cannot start "${this.device.id}": ${(err as Error).message}`, this.field);
+    }
+  }
+
+  /** Fill or drain the ring; `stats` are the native counters as of this tick. */
+  protected abstract service(stats: RingStats): void;
+
+  private tick(): void {
+    if (!this.running) return;
     this.watchdog.progress();
+    const stats = this.pa.stats(this.handle);
+    if (stats.finished) {
+      this.fail(new BridgeError('device-lost', `${this.verb} "${this.device.id}" ended by itself (device unplugged or taken?)`, this.field));
+      return;
+    }
+    this.service(stats);
   }
 
   protected fail(error: BridgeError): void {
+    if (!this.running) return;
     this.running = false;
     this.watchdog.dispose();
     this.emit('error', error);
@@ -62,12 +82,15 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
 
   /** Never hangs: an unplugged device is abandoned after a deadline. */
   async stop(): Promise<'stopped' | 'abandoned'> {
-    if (!this.running) return 'stopped';
     this.running = false;
     this.watchdog.dispose();
-    const outcome = await quitWithin(this.io, 1000);
-    if (outcome === 'stopped') await this.loop;
-    else noteAbandoned();
-    return outcome;
+    if (this.closing) return this.closing;
+    this.closing = closeWithin(this.pa, this.handle, 1000).then((outcome) => {
+      if (outcome === 'abandoned') noteAbandoned();
+      return outcome;
+    });
+    return this.closing;
   }
+
+  private closing: Promise<'stopped' | 'abandoned'> | undefined;
 }

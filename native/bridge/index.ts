@@ -4,3 +4,4 @@ export { CaptureStream, type CaptureOptions, type CaptureCounters } from './capt
 export { PlaybackStream, type PlaybackOptions, type PlaybackSource, type PlaybackCounters } from './playback';
 export { SAMPLE_RATE, type ChunkMs } from './native-stream';
 export { exitProcess, abandonedStreamCount } from './watchdog';
+export { raiseAudioPriority, AUDIO_NICE, type PriorityResult } from './priority';

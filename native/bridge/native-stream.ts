@@ -1,4 +1,4 @@
-import { loadNaudiodon, type NativeAudioIO } from './binding';
+import { loadPortAudio, type PortAudioBinding, type RingHandle } from './binding';
 import { resolveDevice, type AudioDevice, type Direction } from './devices';
 import { BridgeError } from './errors';
 
@@ -6,18 +6,23 @@ export const SAMPLE_RATE = 48000;
 export type ChunkMs = 5 | 10;
 
 export interface NativeOpen {
-  io: NativeAudioIO;
+  pa: PortAudioBinding;
+  handle: RingHandle;
   device: AudioDevice;
   chunkSamples: number;
 }
 
-/** Opens one direction of a device as mono signed 16-bit at 48 kHz with small chunks, or throws a BridgeError. */
+/**
+ * Opens one direction of a device as mono signed 16-bit at 48 kHz, one callback per chunk, with a ring of
+ * `ringChunks` chunks between the callback and JavaScript, or throws a BridgeError.
+ */
 export function openNative(
   direction: Direction,
   deviceId: string | null,
   sampleRate: number,
   chunkMs: number,
-  maxQueue: number,
+  ringChunks: number,
+  onTick: () => void,
 ): NativeOpen {
   const field = direction === 'input' ? 'inputId' : 'outputId';
   if (sampleRate !== SAMPLE_RATE) {
@@ -26,46 +31,36 @@ export function openNative(
   if (chunkMs !== 5 && chunkMs !== 10) {
     throw new BridgeError('unsupported-format', `chunkMs: ${chunkMs} is not supported (5 or 10)`, 'chunkMs');
   }
+  if (!Number.isInteger(ringChunks) || ringChunks < 2 || ringChunks > 64) {
+    throw new BridgeError('unsupported-format', `queueChunks: ${ringChunks} must be a whole number from 2 to 64`, 'queueChunks');
+  }
   const { index, device } = resolveDevice(deviceId, direction, field);
   const chunkSamples = (sampleRate * chunkMs) / 1000;
-  const options = {
-    deviceId: index,
-    sampleRate,
-    channelCount: 1,
-    sampleFormat: 16 as const,
-    framesPerBuffer: chunkSamples,
-    maxQueue,
-    closeOnError: true,
-  };
-  let io: NativeAudioIO;
+  const pa = loadPortAudio();
+  let handle: RingHandle;
   try {
-    io = loadNaudiodon().create(direction === 'input' ? { inOptions: options } : { outOptions: options });
+    handle = pa.open(direction === 'input', index, sampleRate, chunkSamples, ringChunks, onTick);
   } catch (err) {
-    const text = (err as Error).message;
-    if (/sample rate/i.test(text)) {
-      throw new BridgeError('unsupported-rate', `${field}: "${device.id}" cannot run at ${sampleRate} Hz (${text})`, field);
+    const e = err as Error & { code?: string };
+    if (e.code === 'unsupported-rate' || /sample rate/i.test(e.message)) {
+      throw new BridgeError('unsupported-rate', `${field}: "${device.id}" cannot run at ${sampleRate} Hz (${e.message})`, field);
     }
-    throw new BridgeError('open-failed', `${field}: cannot open "${device.id}": ${text}`, field);
+    throw new BridgeError('open-failed', `${field}: cannot open "${device.id}": ${e.message}`, field);
   }
-  return { io, device, chunkSamples };
-}
-
-/** PortAudio status flags arrive as one string, e.g. "portAudio status - output underflow priming output ". */
-export function parseStatus(text: string): { underflow: boolean; overflow: boolean } {
-  return { underflow: /underflow/.test(text), overflow: /overflow/.test(text) };
+  return { pa, handle, device, chunkSamples };
 }
 
 /**
- * naudiodon's quit waits for the device callback to drain; an unplugged device never calls back.
- * So stopping races the native quit against a deadline: the caller always gets control back.
+ * Closing waits for PortAudio to let go of the device, and an unplugged device may never let go.
+ * So stopping races the native close against a deadline: the caller always gets control back.
  */
-export async function quitWithin(io: NativeAudioIO, ms: number): Promise<'stopped' | 'abandoned'> {
+export async function closeWithin(pa: PortAudioBinding, handle: RingHandle, ms: number): Promise<'stopped' | 'abandoned'> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'abandoned'>((resolve) => {
     timer = setTimeout(() => resolve('abandoned'), ms);
   });
   try {
-    return await Promise.race([io.quit('WAIT').then(() => 'stopped' as const, () => 'stopped' as const), deadline]);
+    return await Promise.race([pa.close(handle).then(() => 'stopped' as const, () => 'stopped' as const), deadline]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,7 +1,7 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import type { RingStats } from './binding';
 import { BridgeError } from './errors';
 import { DeviceStream } from './device-stream';
-import { parseStatus, type ChunkMs } from './native-stream';
+import type { ChunkMs } from './native-stream';
 
 /** What the speaker plays. Called on the device clock; it must answer at once (concealment or silence if it has nothing). */
 export interface PlaybackSource {
@@ -13,8 +13,8 @@ export interface PlaybackOptions {
   sampleRate?: number;
   chunkMs?: ChunkMs;
   /**
-   * Chunks queued ahead of the device. Each one is chunkMs of latency; fewer than 2 lets a busy event loop starve
-   * the device.
+   * Chunks kept queued ahead of the device. Each one is chunkMs of latency, and the queue is how long the event
+   * loop may be busy before the speaker plays silence.
    */
   queueChunks?: number;
   /**
@@ -30,44 +30,52 @@ export interface PlaybackOptions {
 
 export interface PlaybackCounters {
   chunks: number;
+  /** Device callbacks that found the queue short and played silence, or host-API underflows. */
   underruns: number;
 }
 
 /**
- * A speaker driven by the device clock: every time the device takes a chunk, the bridge pulls the next one from
- * the source. The device is never left waiting for the engine.
+ * A speaker driven by the device clock: every time the device takes a chunk, the bridge tops its queue up from
+ * the source. The device callback never waits for the engine: a short queue plays out as silence, counted.
  */
 export class PlaybackStream extends DeviceStream {
   readonly counters: PlaybackCounters = { chunks: 0, underruns: 0 };
+  private readonly chunk: Int16Array;
+  private readonly queueSamples: number;
+  private readonly pullDelayMs: number;
+  private delayed: NodeJS.Timeout | undefined;
 
-  constructor(options: PlaybackOptions) {
+  constructor(private readonly options: PlaybackOptions) {
     // Checked before super() opens the device, so a bad option leaves nothing open.
     const pullDelayMs = checkPullDelay(options);
-    super('output', options.deviceId, options.sampleRate, options.chunkMs, options.queueChunks ?? 2);
-    this.begin(() => this.run(options.source, pullDelayMs));
+    const queueChunks = options.queueChunks ?? 2;
+    super('output', options.deviceId, options.sampleRate, options.chunkMs, queueChunks);
+    this.pullDelayMs = pullDelayMs;
+    this.chunk = new Int16Array(this.chunkSamples);
+    this.queueSamples = queueChunks * this.chunkSamples;
+    this.topUp();
+    this.begin();
   }
 
-  private async run(source: PlaybackSource, pullDelayMs: number): Promise<void> {
-    const chunk = Buffer.alloc(this.chunkSamples * 2);
-    const view = new Int16Array(chunk.buffer, chunk.byteOffset, this.chunkSamples);
-    while (this.running) {
-      if (pullDelayMs > 0) await delay(pullDelayMs);
-      if (!this.running) return;
-      const pcm = source.pull(this.chunkSamples);
-      view.set(pcm.length > this.chunkSamples ? pcm.subarray(0, this.chunkSamples) : pcm);
-      if (pcm.length < this.chunkSamples) view.fill(0, pcm.length);
-      let status: string | undefined;
-      try {
-        // The native side copies the chunk, so the same buffer is reused for the next one.
-        status = await this.io.write(chunk);
-      } catch (err) {
-        this.fail(new BridgeError('device-lost', `playback to "${this.device.id}" failed: ${(err as Error).message}`, this.field));
-        return;
-      }
-      this.progress();
+  protected service(stats: RingStats): void {
+    this.counters.underruns = stats.underruns + stats.xruns;
+    if (this.pullDelayMs === 0) this.topUp();
+    else this.delayed ??= setTimeout(() => ((this.delayed = undefined), this.topUp()), this.pullDelayMs);
+  }
+
+  private topUp(): void {
+    while (this.running && this.pa.fill(this.handle) + this.chunkSamples <= this.queueSamples) {
+      const pcm = this.options.source.pull(this.chunkSamples);
+      this.chunk.set(pcm.length > this.chunkSamples ? pcm.subarray(0, this.chunkSamples) : pcm);
+      if (pcm.length < this.chunkSamples) this.chunk.fill(0, pcm.length);
+      this.pa.write(this.handle, this.chunk);
       this.counters.chunks++;
-      if (status !== undefined && parseStatus(status).underflow) this.counters.underruns++;
     }
+  }
+
+  override async stop(): Promise<'stopped' | 'abandoned'> {
+    clearTimeout(this.delayed);
+    return super.stop();
   }
 }
 

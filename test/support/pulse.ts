@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
+import { AUDIO_NICE } from '../../native/bridge/priority';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -139,14 +140,16 @@ export class PulseHarness {
 
   /**
    * Streams PCM into a sink (a station's microphone). Resolves the returned handle at once; stop() ends it early.
-   * pacat keeps 50 ms queued: with 10 ms, one scheduling hiccup of pacat's on a busy machine leaves a gap in the
-   * injected signal, which then reads as a dropout of the station under test.
+   * The feed stands in for a real microphone, which never starves: pacat keeps 250 ms queued and runs at the audio
+   * priority when allowed. With 10 ms, and still sometimes with 50 ms, a scheduling hiccup of pacat's on a busy
+   * machine left a gap in the injected signal, which then read as a dropout of the station under test.
    */
   inject(sink: string, pcm: Int16Array, channelMap = 'mono'): { done: Promise<void>; stop: () => void } {
-    const child = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', `--channel-map=${channelMap}`, '--latency-msec=50', '--raw'], {
+    const child = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', `--channel-map=${channelMap}`, '--latency-msec=250', '--raw'], {
       env: this.env,
       stdio: ['pipe', 'ignore', 'ignore'],
     });
+    raise(child.pid);
     this.children.add(child);
     child.stdin?.on('error', () => {});
     child.stdin?.end(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
@@ -160,12 +163,26 @@ export class PulseHarness {
       env: this.env,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
+    raise(child.pid);
     this.children.add(child);
     const parts: Buffer[] = [];
-    child.stdout?.on('data', (d: Buffer) => parts.push(d));
+    let received = 0;
+    let firstAt = 0;
+    child.stdout?.on('data', (d: Buffer) => {
+      if (received === 0) firstAt = performance.now();
+      received += d.length;
+      parts.push(d);
+    });
     const exited = new Promise<void>((resolve) => child.on('exit', () => (this.children.delete(child), resolve())));
     return {
       stop: async () => {
+        // pacat dies with whatever the server still holds for it: on a loaded machine that was seconds of audio.
+        // So first let the recording catch up with the time it has been running (less 100 ms), for up to 3 s.
+        const bytesPerSecond = RATE * channels * 2;
+        for (const until = performance.now() + 3000; performance.now() < until; ) {
+          if (received > 0 && received >= ((performance.now() - firstAt) / 1000 - 0.1) * bytesPerSecond) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
         child.kill('SIGTERM');
         await exited;
         const all = Buffer.concat(parts);
@@ -194,4 +211,13 @@ export class PulseHarness {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Best effort: a harness process at the audio priority, so that the machine's load lands on the stations under test. */
+function raise(pid: number | undefined): void {
+  try {
+    if (pid !== undefined) setPriority(pid, AUDIO_NICE);
+  } catch {
+    // Not allowed here: the harness runs at normal priority.
+  }
 }

@@ -1,0 +1,434 @@
+/*
+ * One direction of a sound device whose PortAudio callback never waits.
+ *
+ * naudiodon's callback blocks on a queue until JavaScript hands it the next chunk (and its capture callback blocks
+ * when JavaScript has not read). A late event loop then holds the audio thread past ALSA's buffer: the device
+ * underruns, PortAudio re-prepares it, and behind ALSA's pulse plugin that tears the PulseAudio stream down and
+ * builds it again. A 25 ms hiccup of the event loop became hundreds of ms of silence.
+ *
+ * Here the callback only touches a single-producer single-consumer ring: a speaker plays what the ring holds and
+ * silence for the rest (an underrun, counted), a microphone drops what does not fit (an overrun, counted). After
+ * each callback it pokes JavaScript through a thread-safe function, without waiting: JavaScript tops the ring up
+ * or drains it on the device's clock.
+ *
+ * Plain C N-API, so one binary serves Node and Electron. Links the libportaudio.so.2 that naudiodon ships (one copy
+ * in the process, one device list).
+ */
+#include <node_api.h>
+#include <portaudio.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPENED, STARTED, CLOSING, CLOSED } State;
+
+typedef struct {
+  PaStream *stream;
+  int input;
+  uint32_t chunk;
+  uint32_t capacity;
+  int16_t *ring;
+  /* Monotonic frame counters: fill = wpos - rpos. Only the producer moves wpos, only the consumer rpos. */
+  _Atomic uint64_t wpos;
+  _Atomic uint64_t rpos;
+  _Atomic uint64_t callbacks;
+  _Atomic uint64_t underruns;
+  _Atomic uint64_t overruns;
+  _Atomic uint64_t xruns;
+  _Atomic uint64_t missed_ticks;
+  _Atomic int finished;
+  napi_threadsafe_function tsfn;
+  State state;
+  /* The JavaScript handle was collected while a close was still running: the close frees it. */
+  int orphaned;
+  napi_async_work close_work;
+  napi_deferred close_deferred;
+} Ring;
+
+static const napi_type_tag RING_TAG = {0x7a41c3e2d95b0f18ULL, 0x4c2e9a7b6d5f3e21ULL};
+
+static void throw_pending_or(napi_env env, const char *code, const char *message) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, code, message);
+}
+
+#define CHECK_NAPI(call)                                              \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      throw_pending_or(env, "internal", "N-API call failed: " #call); \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static void copy_in(Ring *r, uint64_t at, const int16_t *src, uint32_t frames) {
+  uint32_t start = (uint32_t)(at % r->capacity);
+  uint32_t first = r->capacity - start < frames ? r->capacity - start : frames;
+  memcpy(r->ring + start, src, first * sizeof(int16_t));
+  if (first < frames) memcpy(r->ring, src + first, (frames - first) * sizeof(int16_t));
+}
+
+static void copy_out(Ring *r, uint64_t at, int16_t *dst, uint32_t frames) {
+  uint32_t start = (uint32_t)(at % r->capacity);
+  uint32_t first = r->capacity - start < frames ? r->capacity - start : frames;
+  memcpy(dst, r->ring + start, first * sizeof(int16_t));
+  if (first < frames) memcpy(dst + first, r->ring, (frames - first) * sizeof(int16_t));
+}
+
+static int on_audio(const void *in, void *out, unsigned long count, const PaStreamCallbackTimeInfo *time,
+                    PaStreamCallbackFlags flags, void *user) {
+  Ring *r = user;
+  uint32_t frames = (uint32_t)count;
+  if (r->input) {
+    if (flags & paInputOverflow) atomic_fetch_add(&r->xruns, 1);
+    uint64_t w = atomic_load_explicit(&r->wpos, memory_order_relaxed);
+    uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_acquire);
+    if (r->capacity - (w - rd) < frames) {
+      atomic_fetch_add(&r->overruns, 1);
+    } else if (in != NULL) {
+      copy_in(r, w, in, frames);
+      atomic_store_explicit(&r->wpos, w + frames, memory_order_release);
+    }
+  } else {
+    if (flags & paOutputUnderflow) atomic_fetch_add(&r->xruns, 1);
+    uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_relaxed);
+    uint64_t w = atomic_load_explicit(&r->wpos, memory_order_acquire);
+    uint64_t avail = w - rd;
+    uint32_t n = avail < frames ? (uint32_t)avail : frames;
+    copy_out(r, rd, out, n);
+    if (n < frames) {
+      memset((int16_t *)out + n, 0, (frames - n) * sizeof(int16_t));
+      atomic_fetch_add(&r->underruns, 1);
+    }
+    atomic_store_explicit(&r->rpos, rd + n, memory_order_release);
+  }
+  atomic_fetch_add(&r->callbacks, 1);
+  if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok)
+    atomic_fetch_add(&r->missed_ticks, 1);
+  return paContinue;
+}
+
+/* The stream ended without being asked (the device went away): JavaScript learns it from the next tick. */
+static void on_finished(void *user) {
+  Ring *r = user;
+  atomic_store(&r->finished, 1);
+  napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking);
+}
+
+static void call_tick(napi_env env, napi_value js_callback, void *context, void *data) {
+  if (env == NULL || js_callback == NULL) return;
+  napi_value undefined;
+  if (napi_get_undefined(env, &undefined) != napi_ok) return;
+  napi_call_function(env, undefined, js_callback, 0, NULL, NULL);
+}
+
+static void free_ring(Ring *r) {
+  free(r->ring);
+  free(r);
+}
+
+static void finalize_ring(napi_env env, void *data, void *hint) {
+  Ring *r = data;
+  if (r->state == CLOSING) {
+    r->orphaned = 1;
+    return;
+  }
+  if (r->state != CLOSED && r->stream != NULL) {
+    Pa_AbortStream(r->stream);
+    Pa_CloseStream(r->stream);
+    Pa_Terminate();
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+  }
+  free_ring(r);
+}
+
+static Ring *unwrap(napi_env env, napi_value handle) {
+  bool matches = false;
+  void *data = NULL;
+  if (napi_check_object_type_tag(env, handle, &RING_TAG, &matches) != napi_ok || !matches ||
+      napi_get_value_external(env, handle, &data) != napi_ok) {
+    throw_pending_or(env, "bad-handle", "not a sound device stream handle");
+    return NULL;
+  }
+  return data;
+}
+
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    throw_pending_or(env, "bad-arguments", "missing arguments");
+    return false;
+  }
+  return true;
+}
+
+static bool get_u32(napi_env env, napi_value v, const char *name, uint32_t *out) {
+  if (napi_get_value_uint32(env, v, out) != napi_ok) {
+    char message[96];
+    snprintf(message, sizeof message, "%s must be a number", name);
+    throw_pending_or(env, "bad-arguments", message);
+    return false;
+  }
+  return true;
+}
+
+static bool get_samples(napi_env env, napi_value v, int16_t **data, size_t *length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void *raw;
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_int16_array) {
+    throw_pending_or(env, "bad-arguments", "samples must be an Int16Array");
+    return false;
+  }
+  *data = raw;
+  return true;
+}
+
+static napi_value throw_pa(napi_env env, const char *what, PaError err) {
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s", what, Pa_GetErrorText(err));
+  napi_throw_error(env, err == paInvalidSampleRate ? "unsupported-rate" : "open-failed", message);
+  return NULL;
+}
+
+/* open(input, deviceIndex, sampleRate, chunkFrames, ringChunks, onTick) -> handle */
+static napi_value open_stream(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!get_args(env, info, 6, argv)) return NULL;
+  bool input;
+  uint32_t device, rate, chunk, ring_chunks;
+  if (napi_get_value_bool(env, argv[0], &input) != napi_ok) {
+    throw_pending_or(env, "bad-arguments", "input must be a boolean");
+    return NULL;
+  }
+  if (!get_u32(env, argv[1], "deviceIndex", &device) || !get_u32(env, argv[2], "sampleRate", &rate) ||
+      !get_u32(env, argv[3], "chunkFrames", &chunk) || !get_u32(env, argv[4], "ringChunks", &ring_chunks))
+    return NULL;
+  if (chunk == 0 || chunk > 48000 || ring_chunks < 2 || ring_chunks > 64) {
+    napi_throw_range_error(env, "bad-arguments", "chunkFrames must be 1..48000 and ringChunks 2..64");
+    return NULL;
+  }
+  PaError err = Pa_Initialize();
+  if (err != paNoError) return throw_pa(env, "Pa_Initialize", err);
+  if ((int)device >= Pa_GetDeviceCount()) {
+    Pa_Terminate();
+    napi_throw_error(env, "open-failed", "no such device index");
+    return NULL;
+  }
+  const PaDeviceInfo *dev = Pa_GetDeviceInfo((PaDeviceIndex)device);
+  PaStreamParameters params;
+  memset(&params, 0, sizeof params);
+  params.device = (PaDeviceIndex)device;
+  params.channelCount = 1;
+  params.sampleFormat = paInt16;
+  params.suggestedLatency = input ? dev->defaultLowInputLatency : dev->defaultLowOutputLatency;
+  err = Pa_IsFormatSupported(input ? &params : NULL, input ? NULL : &params, rate);
+  if (err != paFormatIsSupported) {
+    Pa_Terminate();
+    return throw_pa(env, "format not supported", err);
+  }
+
+  Ring *r = calloc(1, sizeof(Ring));
+  if (r != NULL) r->ring = calloc((size_t)chunk * ring_chunks, sizeof(int16_t));
+  if (r == NULL || r->ring == NULL) {
+    if (r != NULL) free(r);
+    Pa_Terminate();
+    napi_throw_error(env, "internal", "out of memory");
+    return NULL;
+  }
+  r->input = input;
+  r->chunk = chunk;
+  r->capacity = chunk * ring_chunks;
+  r->state = OPENED;
+
+  napi_value name;
+  if (napi_create_string_utf8(env, "partyline-portaudio-tick", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, argv[5], NULL, name, 4, 1, NULL, NULL, NULL, call_tick, &r->tsfn) != napi_ok) {
+    free_ring(r);
+    Pa_Terminate();
+    throw_pending_or(env, "bad-arguments", "onTick must be a function");
+    return NULL;
+  }
+
+  err = Pa_OpenStream(&r->stream, input ? &params : NULL, input ? NULL : &params, rate, chunk, paClipOff, on_audio, r);
+  if (err != paNoError) {
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    free_ring(r);
+    Pa_Terminate();
+    return throw_pa(env, "could not open stream", err);
+  }
+  Pa_SetStreamFinishedCallback(r->stream, on_finished);
+
+  napi_value handle;
+  if (napi_create_external(env, r, finalize_ring, NULL, &handle) != napi_ok ||
+      napi_type_tag_object(env, handle, &RING_TAG) != napi_ok) {
+    Pa_CloseStream(r->stream);
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    free_ring(r);
+    Pa_Terminate();
+    throw_pending_or(env, "internal", "cannot create the stream handle");
+    return NULL;
+  }
+  return handle;
+}
+
+static napi_value start_stream(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  Ring *r = unwrap(env, argv[0]);
+  if (r == NULL) return NULL;
+  if (r->state != OPENED) {
+    napi_throw_error(env, "bad-state", "the stream was already started or closed");
+    return NULL;
+  }
+  PaError err = Pa_StartStream(r->stream);
+  if (err != paNoError) return throw_pa(env, "could not start stream", err);
+  r->state = STARTED;
+  return NULL;
+}
+
+/* write(handle, samples) -> frames taken: all of them, or none when they do not fit (a speaker's ring) */
+static napi_value write_samples(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  Ring *r = unwrap(env, argv[0]);
+  int16_t *src;
+  size_t length;
+  if (r == NULL || !get_samples(env, argv[1], &src, &length)) return NULL;
+  uint32_t n = 0;
+  if (!r->input && r->state < CLOSING) {
+    uint64_t w = atomic_load_explicit(&r->wpos, memory_order_relaxed);
+    uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_acquire);
+    if (length <= r->capacity - (w - rd)) {
+      n = (uint32_t)length;
+      copy_in(r, w, src, n);
+      atomic_store_explicit(&r->wpos, w + n, memory_order_release);
+    }
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, n, &result));
+  return result;
+}
+
+/* read(handle, into) -> frames copied: a whole `into`, or none when fewer are there (a microphone's ring) */
+static napi_value read_samples(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  Ring *r = unwrap(env, argv[0]);
+  int16_t *dst;
+  size_t length;
+  if (r == NULL || !get_samples(env, argv[1], &dst, &length)) return NULL;
+  uint32_t n = 0;
+  if (r->input && r->state < CLOSING) {
+    uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_relaxed);
+    uint64_t w = atomic_load_explicit(&r->wpos, memory_order_acquire);
+    if (length <= w - rd) {
+      n = (uint32_t)length;
+      copy_out(r, rd, dst, n);
+      atomic_store_explicit(&r->rpos, rd + n, memory_order_release);
+    }
+  }
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, n, &result));
+  return result;
+}
+
+/* fill(handle) -> frames in the ring */
+static napi_value fill(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  Ring *r = unwrap(env, argv[0]);
+  if (r == NULL) return NULL;
+  napi_value result;
+  CHECK_NAPI(napi_create_uint32(env, (uint32_t)(atomic_load(&r->wpos) - atomic_load(&r->rpos)), &result));
+  return result;
+}
+
+static bool set_number(napi_env env, napi_value obj, const char *key, double value) {
+  napi_value v;
+  return napi_create_double(env, value, &v) == napi_ok && napi_set_named_property(env, obj, key, v) == napi_ok;
+}
+
+/* stats(handle) -> { fill, callbacks, underruns, overruns, xruns, missedTicks, finished } */
+static napi_value stats(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  Ring *r = unwrap(env, argv[0]);
+  if (r == NULL) return NULL;
+  napi_value obj, finished;
+  CHECK_NAPI(napi_create_object(env, &obj));
+  uint64_t fill = atomic_load(&r->wpos) - atomic_load(&r->rpos);
+  if (!set_number(env, obj, "fill", (double)fill) || !set_number(env, obj, "callbacks", (double)atomic_load(&r->callbacks)) ||
+      !set_number(env, obj, "underruns", (double)atomic_load(&r->underruns)) ||
+      !set_number(env, obj, "overruns", (double)atomic_load(&r->overruns)) ||
+      !set_number(env, obj, "xruns", (double)atomic_load(&r->xruns)) ||
+      !set_number(env, obj, "missedTicks", (double)atomic_load(&r->missed_ticks))) {
+    throw_pending_or(env, "internal", "cannot build the stats object");
+    return NULL;
+  }
+  CHECK_NAPI(napi_get_boolean(env, atomic_load(&r->finished) != 0, &finished));
+  CHECK_NAPI(napi_set_named_property(env, obj, "finished", finished));
+  return obj;
+}
+
+/* Off the event loop: an unplugged device can hold Pa_AbortStream for as long as the host API likes. */
+static void close_execute(napi_env env, void *data) {
+  Ring *r = data;
+  Pa_AbortStream(r->stream);
+  Pa_CloseStream(r->stream);
+}
+
+static void close_complete(napi_env env, napi_status status, void *data) {
+  Ring *r = data;
+  /* Pa_Terminate on the main thread: naudiodon's device listing initializes PortAudio there too. */
+  Pa_Terminate();
+  r->stream = NULL;
+  r->state = CLOSED;
+  napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  napi_resolve_deferred(env, r->close_deferred, undefined);
+  napi_delete_async_work(env, r->close_work);
+  if (r->orphaned) free_ring(r);
+}
+
+/* close(handle) -> Promise<void>, resolved once PortAudio has let go of the device. */
+static napi_value close_stream(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  Ring *r = unwrap(env, argv[0]);
+  if (r == NULL) return NULL;
+  napi_value promise;
+  if (r->state >= CLOSING) {
+    napi_throw_error(env, "bad-state", "the stream is already closing");
+    return NULL;
+  }
+  napi_value name;
+  CHECK_NAPI(napi_create_promise(env, &r->close_deferred, &promise));
+  CHECK_NAPI(napi_create_string_utf8(env, "partyline-portaudio-close", NAPI_AUTO_LENGTH, &name));
+  CHECK_NAPI(napi_create_async_work(env, NULL, name, close_execute, close_complete, r, &r->close_work));
+  CHECK_NAPI(napi_queue_async_work(env, r->close_work));
+  r->state = CLOSING;
+  /* A tick must not keep the process alive once we are leaving. */
+  napi_unref_threadsafe_function(env, r->tsfn);
+  return promise;
+}
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor functions[] = {
+      {"open", NULL, open_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"start", NULL, start_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"write", NULL, write_samples, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"read", NULL, read_samples, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fill", NULL, fill, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stats", NULL, stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, close_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
+  return exports;
+}
