@@ -28,7 +28,7 @@ const config = {
   extraMetadata: { main: 'dist/main/main.js' },
   ...(process.env.ELECTRON_DIST ? { electronDist: path.resolve(process.env.ELECTRON_DIST) } : {}),
 
-  // native/opus is N-API and naudiodon's binding is N-API: both are ABI-stable, so the binaries built for Node
+  // native/opus, native/portaudio and naudiodon's binding are N-API: all ABI-stable, so the binaries built for Node
   // load in Electron unchanged. A rebuild would need Electron headers (a download) and buys nothing.
   npmRebuild: false,
   nodeGypRebuild: false,
@@ -39,6 +39,8 @@ const config = {
     // Source maps serve development; the installed app does not need them.
     '!dist/**/*.map',
     'native/opus/build/Release/partyline_opus.node',
+    // Links naudiodon's libportaudio.so.2 through a relative runpath that holds inside app.asar.unpacked.
+    'native/portaudio/build/Release/partyline_portaudio.node',
     // naudiodon's index.js (which requires segfault-handler) is never loaded: native/bridge dlopens the binding.
     // segfault-handler is a NAN module built for Node's ABI and writes crash.log into the cwd; keep it out.
     '!node_modules/segfault-handler{,/**}',

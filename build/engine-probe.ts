@@ -5,6 +5,7 @@
  *   ELECTRON_RUN_AS_NODE=1 <install dir>/partyline <install dir>/resources/app.asar/dist/main/engine-probe.js
  */
 import { readFileSync } from 'node:fs';
+import { loadPortAudio } from '../native/bridge/binding';
 import { listDevices } from '../native/bridge/devices';
 import { libopusVersion } from '../native/opus/index';
 
@@ -18,4 +19,6 @@ function loadedNativeFiles(): string[] {
 }
 
 const devices = listDevices();
-process.stdout.write(`${JSON.stringify({ libopusVersion, devices, nativeFiles: loadedNativeFiles() })}\n`);
+// The stream binding: opens nothing, but must load (it links naudiodon's libportaudio).
+const portAudioStream = typeof loadPortAudio().open === 'function';
+process.stdout.write(`${JSON.stringify({ libopusVersion, devices, portAudioStream, nativeFiles: loadedNativeFiles() })}\n`);

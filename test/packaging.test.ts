@@ -99,6 +99,7 @@ describe('unpacked Linux app', () => {
       'node_modules/naudiodon/build/Release/naudiodon.node',
       'node_modules/naudiodon/build/Release/libportaudio.so.2',
       'native/opus/build/Release/partyline_opus.node',
+      'native/portaudio/build/Release/partyline_portaudio.node',
     ]) {
       assert.ok(existsSync(path.join(unpacked, file)), `${file} in app.asar.unpacked`);
     }
@@ -114,6 +115,15 @@ describe('unpacked Linux app', () => {
     assert.equal(readelfRunpath(binding), '$ORIGIN');
     assert.ok(existsSync(path.join(path.dirname(binding), 'libportaudio.so.2')));
     assert.equal(readelfRunpath(path.join(naudiodonBuild, 'Release', 'naudiodon.node')), path.join(naudiodonBuild, 'Release'));
+  });
+
+  test("our PortAudio binding's relative runpath reaches the app's own libportaudio.so.2", () => {
+    const binding = path.join(unpacked, 'native/portaudio/build/Release/partyline_portaudio.node');
+    const runpath = readelfRunpath(binding);
+    assert.equal(runpath, '$ORIGIN/../../../../node_modules/naudiodon/build/Release');
+    const library = path.join(path.resolve(path.dirname(binding), (runpath as string).replace('$ORIGIN/', '')), 'libportaudio.so.2');
+    assert.equal(library, path.join(unpacked, 'node_modules/naudiodon/build/Release/libportaudio.so.2'));
+    assert.ok(existsSync(library));
   });
 
   test('app-update.yml points at the generic feed', () => {
@@ -140,8 +150,11 @@ describe('unpacked Linux app', () => {
     const report = JSON.parse(probe.stdout) as {
       libopusVersion: string;
       devices: { inputs: unknown[]; outputs: unknown[] };
+      portAudioStream: boolean;
       nativeFiles: string[];
     };
+    assert.equal(report.portAudioStream, true, 'the stream binding loads');
+    assert.ok(report.nativeFiles.includes(path.join(extracted, 'native/portaudio/build/Release/partyline_portaudio.node')));
     assert.match(report.libopusVersion, /^libopus \d+\.\d+/);
     assert.ok(Array.isArray(report.devices.inputs) && Array.isArray(report.devices.outputs));
     // This machine also has a system libportaudio: the mapped file proves $ORIGIN, not the fallback, found it.
