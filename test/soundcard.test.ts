@@ -1,13 +1,13 @@
 // The sound-card bridge on real PortAudio, through a private PulseAudio daemon's virtual devices.
-// The bridge holds one libuv threadpool thread per open stream while it waits on the device: size the pool first.
+// As `npm run station` does: a closing stream holds a libuv threadpool thread until PortAudio lets go.
 process.env.UV_THREADPOOL_SIZE = '16';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PulseHarness, sleep } from './support/pulse';
-import { tone, dominantFrequency, rmsDb, onset } from './support/signal';
+import { tone, dominantFrequency, rmsDb, onset, silentFrames } from './support/signal';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');
@@ -98,6 +98,71 @@ test('capture -> playback carries a tone at its frequency and level; file I/O an
   assert.ok(capture.counters.chunks > 250);
   assert.ok(playback.counters.chunks > 250);
 });
+
+test('a busy event loop costs the speaker silence for as long as it is busy, counted, and nothing more', async () => {
+  const y = pulse.devices('y');
+  const played = tone(1000, 4, -12);
+  let at = 0;
+  const playback = new bridge.PlaybackStream({
+    deviceId: y.outputId,
+    chunkMs: 10,
+    source: { pull: (n) => played.subarray(at, (at += n)) },
+  });
+  const rec = pulse.record(y.speakerMonitor);
+  await sleep(800);
+  const before = playback.counters.underruns;
+  // 150 ms of synchronous work: far past the 20 ms queue. The device callback must not wait for us meanwhile.
+  for (const until = performance.now() + 150; performance.now() < until; );
+  await sleep(1500);
+  const samples = await rec.stop();
+  assert.equal(await playback.stop(), 'stopped');
+  const start = onset(samples, -30);
+  assert.ok(start >= 0, 'the tone reached the speaker');
+  const gaps = silentFrames(samples, -40, start, samples.length - 4800);
+  console.log(`underruns ${before} -> ${playback.counters.underruns}; silent 10 ms frames ${gaps.length} at ${gaps.join(', ')}`);
+  assert.ok(playback.counters.underruns > before, 'the dropout is counted');
+  assert.ok(gaps.length >= 1, 'the stall is heard as silence, not hidden');
+  // Silence for the stall less the queue, give or take; a blocked callback made ALSA's pulse plugin rebuild its
+  // stream, and the gap grew to hundreds of ms.
+  assert.ok(gaps.length <= 20, `${gaps.length} silent frames for a 150 ms stall`);
+  // Afterwards the tone plays on, continuous, at its level.
+  const tail = samples.length - 4800 - 48000 * 0.8;
+  assert.deepEqual(silentFrames(samples, -40, tail, samples.length - 4800), [], 'the tone plays on after the stall');
+  assert.ok(Math.abs(rmsDb(samples, tail, samples.length - 4800) + 15.05) <= 1.5, `level after the stall ${rmsDb(samples, tail, samples.length - 4800).toFixed(2)} dBFS`);
+});
+
+test('the audio priority: raised to nice -11 on every thread where allowed, a named reason where not', () => {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', PRIORITY_PROBE], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+  assert.equal(child.status, 0, child.stderr);
+  const report = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as { result: { raised: boolean; nice: number; reason?: string }; threadNice: number[]; later: number };
+  if (process.getuid?.() === 0) {
+    assert.deepEqual([report.result.raised, report.result.nice], [true, -11]);
+    assert.ok(report.threadNice.length > 1 && report.threadNice.every((n) => n === -11), `every thread at -11: ${report.threadNice.join(', ')}`);
+    assert.equal(report.later, -11, 'a thread started afterwards inherits it');
+  } else {
+    assert.equal(report.result.raised, false);
+    assert.match(report.result.reason ?? '', /EACCES|EPERM/);
+  }
+});
+
+// Raises the priority, then reads every thread's nice value (field 19 of /proc/self/task/<tid>/stat) and that of a
+// worker started afterwards.
+const PRIORITY_PROBE = `
+  const { raiseAudioPriority } = require('./native/bridge/priority');
+  const { readdirSync, readFileSync } = require('node:fs');
+  const { Worker } = require('node:worker_threads');
+  const niceOf = (tid) => Number(readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ')[1].split(' ')[16]);
+  const result = raiseAudioPriority();
+  const threadNice = readdirSync('/proc/self/task').map(niceOf);
+  const before = new Set(readdirSync('/proc/self/task'));
+  const w = new Worker('setTimeout(() => {}, 300)', { eval: true });
+  setTimeout(() => {
+    const added = readdirSync('/proc/self/task').filter((t) => !before.has(t));
+    const later = Math.max(...added.map(niceOf));
+    console.log(JSON.stringify({ result, threadNice, later }));
+    w.terminate();
+  }, 150);
+`;
 
 test('stop never hangs, even twice', async () => {
   const y = pulse.devices('y');
