@@ -38,16 +38,27 @@ async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10)
   pulse.adoptInThisProcess();
   const bridge = require('../native/bridge') as typeof import('../native/bridge');
   // The floor holds at most one chunk between the callbacks: anything more would be latency of our own making.
-  const ring: Int16Array[] = [];
-  const capture = new bridge.CaptureStream({ deviceId: RIG_MIC_ID, chunkMs, onChunk: (pcm) => ring.push(pcm.slice()) });
+  let held = new Int16Array(0);
+  const capture = new bridge.CaptureStream({
+    deviceId: RIG_MIC_ID,
+    chunkMs,
+    onChunk: (pcm) => {
+      const joined = new Int16Array(held.length + pcm.length);
+      joined.set(held);
+      joined.set(pcm, held.length);
+      held = joined.subarray(Math.max(0, joined.length - pcm.length));
+    },
+  });
   const playback = new bridge.PlaybackStream({
     deviceId: RIG_FAR_ID,
     chunkMs,
     queueChunks: 2,
     source: {
       pull: (n) => {
-        while (ring.length > 1) ring.shift();
-        return ring.shift() ?? new Int16Array(n);
+        const out = new Int16Array(n);
+        out.set(held.subarray(0, n));
+        held = held.subarray(Math.min(n, held.length));
+        return out;
       },
     },
   });
@@ -81,7 +92,7 @@ export async function runLatencyBench(options: LatencyOptions = {}): Promise<Lat
   const pulse = await startRig(['a', 'b']);
   try {
     const floor = await bridgeFloor(pulse, bursts, chunkMs);
-    log(`bridge floor (naudiodon capture -> playback, ${chunkMs} ms chunks, queue 2), per burst ms: ${floor.map((l) => l.toFixed(1)).join(' ')}`);
+    log(`bridge floor (capture -> playback, ${chunkMs} ms chunks, queue 2), per burst ms: ${floor.map((l) => l.toFixed(1)).join(' ')}`);
     const { a, b } = await startStationPair(pulse, chunkMs);
     let s2s: number[];
     try {

@@ -55,7 +55,7 @@ test('capture -> playback carries a tone at its frequency and level; file I/O an
   const playback = new bridge.PlaybackStream({
     deviceId: x.outputId,
     chunkMs: 10,
-    source: { pull: (n) => (ring.length > 3 ? ring.shift() : undefined) ?? new Int16Array(n) },
+    source: { pull: (n) => (ring.length > 3 ? takeSamples(ring, n) : new Int16Array(n)) },
   });
   const rec = pulse.record(x.speakerMonitor);
   const injection = pulse.inject(x.micSink, tone(1000, 3, -12));
@@ -101,7 +101,7 @@ test('capture -> playback carries a tone at its frequency and level; file I/O an
 
 test('a busy event loop costs the speaker silence for as long as it is busy, counted, and nothing more', async () => {
   const y = pulse.devices('y');
-  const played = tone(1000, 4, -12);
+  const played = tone(1000, 5, -12);
   let at = 0;
   const playback = new bridge.PlaybackStream({
     deviceId: y.outputId,
@@ -109,7 +109,7 @@ test('a busy event loop costs the speaker silence for as long as it is busy, cou
     source: { pull: (n) => played.subarray(at, (at += n)) },
   });
   const rec = pulse.record(y.speakerMonitor);
-  await sleep(800);
+  await sleep(1000);
   const before = playback.counters.underruns;
   // 150 ms of synchronous work: far past the 20 ms queue. The device callback must not wait for us meanwhile.
   for (const until = performance.now() + 150; performance.now() < until; );
@@ -229,3 +229,17 @@ test('a pull delay beyond half the playback queue is refused, naming the option,
     (e: unknown) => e instanceof bridge.BridgeError && e.field === 'pullDelayMs' && /half the queue \(10 ms\)/.test(e.message),
   );
 });
+
+/** The first n samples queued in `chunks` (chunks of any size), removed from it. */
+function takeSamples(chunks: Int16Array[], n: number): Int16Array {
+  const out = new Int16Array(n);
+  for (let at = 0; at < n && chunks.length > 0; ) {
+    const head = chunks[0] as Int16Array;
+    const take = Math.min(n - at, head.length);
+    out.set(head.subarray(0, take), at);
+    at += take;
+    if (take === head.length) chunks.shift();
+    else chunks[0] = head.subarray(take);
+  }
+  return out;
+}

@@ -69,11 +69,24 @@ export interface RingStats {
   missedTicks: number;
   /** The stream stopped by itself: the device went away. */
   finished: boolean;
+  /** The buffering the host API granted beyond the ring, as PortAudio reports it. */
+  deviceLatencyMs?: number;
 }
 
 /** One direction of a device whose callback never waits: it works on a ring and pokes JavaScript after each chunk. */
 export interface PortAudioBinding {
-  open(input: boolean, deviceIndex: number, sampleRate: number, chunkFrames: number, ringChunks: number, onTick: () => void): RingHandle;
+  /** A suggested latency of 0 takes the device's default low latency. */
+  open(
+    input: boolean,
+    deviceIndex: number,
+    sampleRate: number,
+    chunkFrames: number,
+    ringChunks: number,
+    onTick: () => void,
+    suggestedLatencySeconds: number,
+    /** Frames per device callback, at most a chunk; 0 for a chunk. */
+    periodFrames: number,
+  ): RingHandle;
   start(handle: RingHandle): void;
   /** All the samples, or none (returns 0) when they do not fit. */
   write(handle: RingHandle, samples: Int16Array): number;

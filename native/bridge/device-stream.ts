@@ -17,6 +17,8 @@ export interface DeviceStreamEvents {
 export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
   readonly device: AudioDevice;
   readonly chunkSamples: number;
+  /** Frames per device callback: at most a chunk. */
+  readonly periodSamples: number;
   protected readonly pa: PortAudioBinding;
   protected readonly handle: RingHandle;
   protected running = true;
@@ -35,6 +37,7 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
     this.handle = opened.handle;
     this.device = opened.device;
     this.chunkSamples = opened.chunkSamples;
+    this.periodSamples = opened.periodSamples;
     this.watchdog = new DeviceWatchdog(1000, (ms) => this.fail(new BridgeError('device-lost', `${this.verb} "${this.device.id}" stalled for ${Math.round(ms)} ms (device unplugged or taken?)`, this.field)));
   }
 

@@ -5,11 +5,21 @@ import { BridgeError } from './errors';
 export const SAMPLE_RATE = 48000;
 export type ChunkMs = 5 | 10;
 
+/**
+ * Frames per device callback, in ms, capped at the chunk JavaScript works in. ALSA buffers two periods per
+ * direction, so 5 ms periods under 10 ms chunks took the bridge's own capture->playback floor from 46-53 to 39 ms
+ * and station->station to 61.6 ms. But behind ALSA's pulse plugin a 10 ms device buffer xruns, and its recovery
+ * stalled a speaker for 1.2 s on an idle machine (the two-station test, 1 run in 3). So a period is a whole chunk
+ * until the pulse path can take it; shorter periods stay possible per stream.
+ */
+export const DEVICE_PERIOD_MS = 10;
+
 export interface NativeOpen {
   pa: PortAudioBinding;
   handle: RingHandle;
   device: AudioDevice;
   chunkSamples: number;
+  periodSamples: number;
 }
 
 /**
@@ -23,6 +33,7 @@ export function openNative(
   chunkMs: number,
   ringChunks: number,
   onTick: () => void,
+  periodMs: number = DEVICE_PERIOD_MS,
 ): NativeOpen {
   const field = direction === 'input' ? 'inputId' : 'outputId';
   if (sampleRate !== SAMPLE_RATE) {
@@ -36,10 +47,12 @@ export function openNative(
   }
   const { index, device } = resolveDevice(deviceId, direction, field);
   const chunkSamples = (sampleRate * chunkMs) / 1000;
+  const periodSamples = (sampleRate * Math.min(periodMs, chunkMs)) / 1000;
   const pa = loadPortAudio();
   let handle: RingHandle;
   try {
-    handle = pa.open(direction === 'input', index, sampleRate, chunkSamples, ringChunks, onTick);
+    // The device's default low latency: ALSA grants two periods whatever is suggested below that.
+    handle = pa.open(direction === 'input', index, sampleRate, chunkSamples, ringChunks, onTick, 0, periodSamples);
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e.code === 'unsupported-rate' || /sample rate/i.test(e.message)) {
@@ -47,7 +60,7 @@ export function openNative(
     }
     throw new BridgeError('open-failed', `${field}: cannot open "${device.id}": ${e.message}`, field);
   }
-  return { pa, handle, device, chunkSamples };
+  return { pa, handle, device, chunkSamples, periodSamples };
 }
 
 /**

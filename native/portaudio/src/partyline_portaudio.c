@@ -196,10 +196,21 @@ static napi_value throw_pa(napi_env env, const char *what, PaError err) {
   return NULL;
 }
 
-/* open(input, deviceIndex, sampleRate, chunkFrames, ringChunks, onTick) -> handle */
+/* open(input, deviceIndex, sampleRate, chunkFrames, ringChunks, onTick, suggestedLatencySeconds, periodFrames)
+ *   -> handle
+ * A suggested latency of 0 takes the device's default low latency. The device period (frames per callback) may be
+ * shorter than the chunk JavaScript works in: ALSA buffers two periods, so a 5 ms period under 10 ms chunks takes
+ * 10 ms off each direction. */
 static napi_value open_stream(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  if (!get_args(env, info, 6, argv)) return NULL;
+  napi_value argv[8];
+  if (!get_args(env, info, 8, argv)) return NULL;
+  uint32_t period;
+  if (!get_u32(env, argv[7], "periodFrames", &period)) return NULL;
+  double suggested = 0;
+  if (napi_get_value_double(env, argv[6], &suggested) != napi_ok || suggested < 0 || suggested > 1) {
+    throw_pending_or(env, "bad-arguments", "suggestedLatencySeconds must be a number from 0 to 1");
+    return NULL;
+  }
   bool input;
   uint32_t device, rate, chunk, ring_chunks;
   if (napi_get_value_bool(env, argv[0], &input) != napi_ok) {
@@ -209,8 +220,9 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
   if (!get_u32(env, argv[1], "deviceIndex", &device) || !get_u32(env, argv[2], "sampleRate", &rate) ||
       !get_u32(env, argv[3], "chunkFrames", &chunk) || !get_u32(env, argv[4], "ringChunks", &ring_chunks))
     return NULL;
-  if (chunk == 0 || chunk > 48000 || ring_chunks < 2 || ring_chunks > 64) {
-    napi_throw_range_error(env, "bad-arguments", "chunkFrames must be 1..48000 and ringChunks 2..64");
+  if (period == 0) period = chunk;
+  if (chunk == 0 || chunk > 48000 || ring_chunks < 2 || ring_chunks > 64 || period > chunk) {
+    napi_throw_range_error(env, "bad-arguments", "chunkFrames must be 1..48000, ringChunks 2..64, periodFrames at most chunkFrames");
     return NULL;
   }
   PaError err = Pa_Initialize();
@@ -226,7 +238,7 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
   params.device = (PaDeviceIndex)device;
   params.channelCount = 1;
   params.sampleFormat = paInt16;
-  params.suggestedLatency = input ? dev->defaultLowInputLatency : dev->defaultLowOutputLatency;
+  params.suggestedLatency = suggested > 0 ? suggested : input ? dev->defaultLowInputLatency : dev->defaultLowOutputLatency;
   err = Pa_IsFormatSupported(input ? &params : NULL, input ? NULL : &params, rate);
   if (err != paFormatIsSupported) {
     Pa_Terminate();
@@ -255,7 +267,7 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  err = Pa_OpenStream(&r->stream, input ? &params : NULL, input ? NULL : &params, rate, chunk, paClipOff, on_audio, r);
+  err = Pa_OpenStream(&r->stream, input ? &params : NULL, input ? NULL : &params, rate, period, paClipOff, on_audio, r);
   if (err != paNoError) {
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
     free_ring(r);
@@ -368,6 +380,12 @@ static napi_value stats(napi_env env, napi_callback_info info) {
       !set_number(env, obj, "overruns", (double)atomic_load(&r->overruns)) ||
       !set_number(env, obj, "xruns", (double)atomic_load(&r->xruns)) ||
       !set_number(env, obj, "missedTicks", (double)atomic_load(&r->missed_ticks))) {
+    throw_pending_or(env, "internal", "cannot build the stats object");
+    return NULL;
+  }
+  /* What the host API granted: the device's own buffering, beyond the ring. */
+  const PaStreamInfo *granted = r->stream != NULL ? Pa_GetStreamInfo(r->stream) : NULL;
+  if (granted != NULL && !set_number(env, obj, "deviceLatencyMs", 1000 * (r->input ? granted->inputLatency : granted->outputLatency))) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;
   }
