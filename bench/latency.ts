@@ -52,6 +52,7 @@ async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10)
   const playback = new bridge.PlaybackStream({
     deviceId: RIG_FAR_ID,
     chunkMs,
+    // The station's own speaker queue: the floor is what the bridge costs the station.
     queueChunks: 2,
     source: {
       pull: (n) => {

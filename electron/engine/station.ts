@@ -513,7 +513,10 @@ export class Station extends EventEmitter<StationEvents> {
     const overruns = this.capture?.counters.overruns ?? 0;
     // A new stream counts from zero again.
     const seen = { underruns: Math.min(this.xrunsReported.underruns, underruns), overruns: Math.min(this.xrunsReported.overruns, overruns) };
-    if (underruns > seen.underruns) this.log(`[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened)`);
+    if (underruns > seen.underruns) {
+      const inDevice = this.playback?.counters.deviceUnderflows ?? 0;
+      this.log(`[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself)`);
+    }
     if (overruns > seen.overruns) this.log(`[audio] microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
     this.xrunsReported = { underruns, overruns };
   }

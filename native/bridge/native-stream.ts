@@ -14,6 +14,14 @@ export type ChunkMs = 5 | 10;
  */
 export const DEVICE_PERIOD_MS = 10;
 
+/**
+ * Periods of buffer a speaker asks the host API for. Behind ALSA's pulse plugin the device's read pointer moves in
+ * bursts, and with two periods a burst of two is an xrun: PortAudio flagged the device's own underflow 10 to 18
+ * times in a 15 s two-station test on an idle machine, and some of them were heard as a silent 10 ms frame. With
+ * three, 0 to 3 times. Our own queue never ran short meanwhile: the counters tell the two apart.
+ */
+export const SPEAKER_BUFFER_PERIODS = 3;
+
 export interface NativeOpen {
   pa: PortAudioBinding;
   handle: RingHandle;
@@ -51,8 +59,10 @@ export function openNative(
   const pa = loadPortAudio();
   let handle: RingHandle;
   try {
-    // The device's default low latency: ALSA grants two periods whatever is suggested below that.
-    handle = pa.open(direction === 'input', index, sampleRate, chunkSamples, ringChunks, onTick, 0, periodSamples);
+    // A speaker asks the host for three periods of buffer; a microphone takes the device's default low latency
+    // (ALSA grants two periods whatever is suggested below that).
+    const suggestedSeconds = direction === 'output' ? (SPEAKER_BUFFER_PERIODS * periodSamples) / sampleRate : 0;
+    handle = pa.open(direction === 'input', index, sampleRate, chunkSamples, ringChunks, onTick, suggestedSeconds, periodSamples);
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e.code === 'unsupported-rate' || /sample rate/i.test(e.message)) {

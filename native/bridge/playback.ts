@@ -13,8 +13,8 @@ export interface PlaybackOptions {
   sampleRate?: number;
   chunkMs?: ChunkMs;
   /**
-   * Chunks kept queued ahead of the device. Each one is chunkMs of latency, and the queue is how long the event
-   * loop may be busy before the speaker plays silence.
+   * Chunks kept queued ahead of the device (default 2). Each one is chunkMs of latency, and the queue is how long
+   * the event loop may be busy before the speaker plays silence.
    */
   queueChunks?: number;
   /**
@@ -32,6 +32,8 @@ export interface PlaybackCounters {
   chunks: number;
   /** Device callbacks that found the queue short and played silence, or host-API underflows. */
   underruns: number;
+  /** Of those, the underflows the host API reported itself (its own buffer ran dry, not our queue). */
+  deviceUnderflows: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface PlaybackCounters {
  * the source. The device callback never waits for the engine: a short queue plays out as silence, counted.
  */
 export class PlaybackStream extends DeviceStream {
-  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0 };
+  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0 };
   private readonly chunk: Int16Array;
   private readonly queueSamples: number;
   private readonly pullDelayMs: number;
@@ -59,6 +61,7 @@ export class PlaybackStream extends DeviceStream {
 
   protected service(stats: RingStats): void {
     this.counters.underruns = stats.underruns + stats.xruns;
+    this.counters.deviceUnderflows = stats.xruns;
     if (this.pullDelayMs === 0) this.topUp();
     else this.delayed ??= setTimeout(() => ((this.delayed = undefined), this.topUp()), this.pullDelayMs);
   }
