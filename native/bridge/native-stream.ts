@@ -15,12 +15,12 @@ export type ChunkMs = 5 | 10;
 export const DEVICE_PERIOD_MS = 10;
 
 /**
- * Periods of buffer a speaker asks the host API for. Behind ALSA's pulse plugin the device's read pointer moves in
- * bursts, and with two periods a burst of two is an xrun: PortAudio flagged the device's own underflow 10 to 18
- * times in a 15 s two-station test on an idle machine, and some of them were heard as a silent 10 ms frame. With
- * three, 0 to 3 times. Our own queue never ran short meanwhile: the counters tell the two apart.
+ * Periods of buffer a speaker asks the host API for (ALSA grants at least two). Three were tried: on an idle
+ * machine the device's own underflows fell from 10-18 to 0-3 in a 15 s two-station test, but with one busy core
+ * the two-station test then failed 4 runs of 4 (our queue ran short instead), against 4 of 4 passing with two.
+ * So two, until the pulse path is understood better; the station's log tells the two kinds of underrun apart.
  */
-export const SPEAKER_BUFFER_PERIODS = 3;
+export const SPEAKER_BUFFER_PERIODS = 2;
 
 export interface NativeOpen {
   pa: PortAudioBinding;
