@@ -304,22 +304,30 @@ static napi_value start_stream(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* write(handle, samples) -> frames taken: all of them, or none when they do not fit (a speaker's ring) */
-static napi_value write_samples(napi_env env, napi_callback_info info) {
+/*
+ * One side of the ring from JavaScript: a speaker's samples in (write), or a microphone's out (read). All of them
+ * or none: JavaScript always moves whole pieces. The side it does not own (or a closing stream) moves nothing.
+ */
+static napi_value transfer(napi_env env, napi_callback_info info, int into_ring) {
   napi_value argv[2];
   if (!get_args(env, info, 2, argv)) return NULL;
   Ring *r = unwrap(env, argv[0]);
-  int16_t *src;
+  int16_t *samples;
   size_t length;
-  if (r == NULL || !get_samples(env, argv[1], &src, &length)) return NULL;
+  if (r == NULL || !get_samples(env, argv[1], &samples, &length)) return NULL;
   uint32_t n = 0;
-  if (!r->input && r->state < CLOSING) {
-    uint64_t w = atomic_load_explicit(&r->wpos, memory_order_relaxed);
-    uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_acquire);
-    if (length <= r->capacity - (w - rd)) {
+  /* JavaScript produces into a speaker's ring and consumes from a microphone's. */
+  if (r->input != into_ring && r->state < CLOSING) {
+    _Atomic uint64_t *own = into_ring ? &r->wpos : &r->rpos;
+    _Atomic uint64_t *other = into_ring ? &r->rpos : &r->wpos;
+    uint64_t mine = atomic_load_explicit(own, memory_order_relaxed);
+    uint64_t theirs = atomic_load_explicit(other, memory_order_acquire);
+    uint64_t room = into_ring ? r->capacity - (mine - theirs) : theirs - mine;
+    if (length <= room) {
       n = (uint32_t)length;
-      copy_in(r, w, src, n);
-      atomic_store_explicit(&r->wpos, w + n, memory_order_release);
+      if (into_ring) copy_in(r, mine, samples, n);
+      else copy_out(r, mine, samples, n);
+      atomic_store_explicit(own, mine + n, memory_order_release);
     }
   }
   napi_value result;
@@ -327,28 +335,11 @@ static napi_value write_samples(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* read(handle, into) -> frames copied: a whole `into`, or none when fewer are there (a microphone's ring) */
-static napi_value read_samples(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  Ring *r = unwrap(env, argv[0]);
-  int16_t *dst;
-  size_t length;
-  if (r == NULL || !get_samples(env, argv[1], &dst, &length)) return NULL;
-  uint32_t n = 0;
-  if (r->input && r->state < CLOSING) {
-    uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_relaxed);
-    uint64_t w = atomic_load_explicit(&r->wpos, memory_order_acquire);
-    if (length <= w - rd) {
-      n = (uint32_t)length;
-      copy_out(r, rd, dst, n);
-      atomic_store_explicit(&r->rpos, rd + n, memory_order_release);
-    }
-  }
-  napi_value result;
-  CHECK_NAPI(napi_create_uint32(env, n, &result));
-  return result;
-}
+/* write(handle, samples) -> frames taken: all of them, or none when they do not fit */
+static napi_value write_samples(napi_env env, napi_callback_info info) { return transfer(env, info, 1); }
+
+/* read(handle, into) -> frames copied: a whole `into`, or none when fewer are there */
+static napi_value read_samples(napi_env env, napi_callback_info info) { return transfer(env, info, 0); }
 
 /* fill(handle) -> frames in the ring */
 static napi_value fill(napi_env env, napi_callback_info info) {
