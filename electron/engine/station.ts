@@ -13,7 +13,6 @@ import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient } from '../signalling/client';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
 import { CaptureStream, PlaybackStream, BridgeError, listDevices, resolveDevice, type DeviceList } from '../../native/bridge';
-import { OpusEncoder } from '../../native/opus';
 import { samplesFor } from './audio-format';
 import { LevelMeter } from './meter';
 import { Mixer, type MixerInput } from './mixer';
@@ -22,6 +21,7 @@ import { MdnsResolver } from './mdns-resolver';
 import { frameAudioLevel } from './audio-level';
 import { RtpPacketizer } from './rtp-packetizer';
 import { SenderAdaptation, type EncoderSettings } from './sender-adaptation';
+import { VoiceEncoder } from './voice-encoder';
 
 export type FrameMs = 5 | 10 | 20;
 
@@ -33,7 +33,8 @@ export interface StationOptions {
    * Opus's tuning. 'audio' (the default) keeps the waveform: at intercom bitrates it codes with CELT, which carries
    * program feeds, noise and several voices as faithfully as one voice, and libopus still switches to SILK with
    * in-band FEC when the receiver reports loss. 'voip' codes speech parametrically (bench codec: 6.7 dB segmental
-   * SNR at 32 kb/s in 10 ms frames against 19.5 for 'audio'). Both have the same 6.5 ms look-ahead.
+   * SNR at 32 kb/s in 10 ms frames against 19.5 for 'audio'). 'voip' looks 6.5 ms ahead; 'audio' looks 2.5 ms
+   * ahead while the path is clean and 6.5 ms while it carries FEC (see VoiceEncoder).
    */
   application?: 'voip' | 'audio';
   /** Bridge chunk: 5 or 10 ms. */
@@ -76,7 +77,7 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly log: (line: string) => void;
   private readonly mixer = new Mixer();
   private readonly micMeter = new LevelMeter();
-  private readonly encoder: OpusEncoder;
+  private readonly encoder: VoiceEncoder;
   private readonly adaptation: SenderAdaptation;
   private encoderSettings: EncoderSettings;
   private readonly packetizer = new RtpPacketizer();
@@ -122,7 +123,7 @@ export class Station extends EventEmitter<StationEvents> {
     this.frame = new Int16Array(this.frameSamples);
     this.adaptation = new SenderAdaptation({ baseBitrate: this.opts.bitrate });
     this.encoderSettings = this.adaptation.settings([], 0);
-    this.encoder = new OpusEncoder({ frameMs: this.frameMs, application: this.opts.application, ...this.encoderSettings });
+    this.encoder = new VoiceEncoder({ frameMs: this.frameMs, application: this.opts.application, settings: this.encoderSettings });
     this.timers.push(setInterval(() => this.publishMeters(), 1000 / this.opts.metersHz));
     this.timers.push(setInterval(() => this.watchPeers(), 1000 / this.opts.healthHz));
   }
@@ -528,11 +529,9 @@ export class Station extends EventEmitter<StationEvents> {
     const next = this.adaptation.settings(targets, now);
     const current = this.encoderSettings;
     if (next.bitrate === current.bitrate && next.fec === current.fec && next.packetLossPercent === current.packetLossPercent) return;
-    this.encoder.setBitrate(next.bitrate);
-    this.encoder.setFec(next.fec);
-    this.encoder.setPacketLossPercent(next.packetLossPercent);
+    this.encoder.apply(next);
     this.encoderSettings = next;
-    this.log(`[send] ${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}`);
+    this.log(`[send] ${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}, Opus ${this.encoder.application}`);
   }
 
   health(): PeerHealth[] {
