@@ -101,12 +101,14 @@ const OVERSHOOT_MS = 3;
 /**
  * Whether to time-stretch, given the filtered buffer level and the target.
  * The allowed step grows with the distance from target, so small drift gets
- * small steps and a level far off (after a jitter spike) converges quickly.
+ * small steps and a level far off (after a jitter spike) converges quickly. `floorBandMs` is how far below the
+ * target the level may sit: the playout buffer keeps it small, because its target sits just above a whole-pull
+ * step and a level under that step gives up a pull's worth of safety (see DelayManager.targetMs).
  */
-export function decideStretch(levelMs: number, targetMs: number, jitterSpreadMs: number): StretchOperation | undefined {
+export function decideStretch(levelMs: number, targetMs: number, jitterSpreadMs: number, floorBandMs = BAND_MS + 0.25 * jitterSpreadMs): StretchOperation | undefined {
   const band = BAND_MS + 0.25 * jitterSpreadMs;
   const excess = levelMs - targetMs;
-  if (Math.abs(excess) <= band) return undefined;
+  if (excess <= band && -excess <= floorBandMs) return undefined;
   const maxLagMs = Math.min(MAX_STRETCH_MS, Math.abs(excess) + OVERSHOOT_MS);
   if (maxLagMs < MIN_STRETCH_MS) return undefined;
   return { op: excess > 0 ? 'accelerate' : 'preemptive-expand', maxLagMs };

@@ -20,6 +20,8 @@ const FORGET_FACTOR = 0.9993;
 const DISCONTINUITY_MS = 1000;
 /** Recent loss from which waiting for FEC pays off. */
 const FEC_LOSS_RATE = 0.01;
+/** Kept above the whole-pull step the target sits on: the level is steered within a band around it. */
+export const TARGET_MARGIN_MS = 2;
 /** RFC 3550 interarrival jitter gain. */
 const JITTER_GAIN = 1 / 16;
 
@@ -75,13 +77,22 @@ export class DelayManager {
   }
 
   /**
-   * Target buffer delay in ms for packets of `frameMs`. Under loss it waits one
-   * frame more: then the packet after a lost one, whose in-band FEC carries the
-   * lost frame, is usually there in time to recover it instead of concealing.
+   * Target buffer delay in ms (audio buffered beyond each pull) for packets of `frameMs` pulled `pullMs` at a time.
+   *
+   * A packet is safe if it arrives before the pull that first needs it. With at least L ms buffered beyond every
+   * pull, a packet is not needed until the pull after L is used up: it may arrive up to L (rounded down to whole
+   * pulls) plus the rest of the current pull late. Buffering that does not reach the next whole pull is latency
+   * that buys no safety. So the target is one frame while the jitter spread fits in it (a frame beyond every pull
+   * covers any arrival phase), and the spread rounded up to whole pulls beyond that, plus a small margin that keeps
+   * the level from dipping under the step.
+   *
+   * Under loss it waits one frame more: then the packet after a lost one, whose in-band FEC carries the lost
+   * frame, is usually there in time to recover it instead of concealing.
    */
-  targetMs(frameMs: number, recentLossRate: number): number {
+  targetMs(frameMs: number, recentLossRate: number, pullMs = frameMs): number {
     const fecHeadroomMs = recentLossRate >= FEC_LOSS_RATE ? frameMs : 0;
-    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, frameMs + fecHeadroomMs + this.spreadMs));
+    const jitterMs = (this.spreadMs <= frameMs ? frameMs : pullMs * Math.ceil(this.spreadMs / pullMs)) + TARGET_MARGIN_MS;
+    return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, jitterMs + fecHeadroomMs));
   }
 
   /** The 95th percentile of relative arrival delay: how much of the target is jitter. */

@@ -8,7 +8,7 @@
  * signal processing (time-stretch, merge, fades). It never reads a clock:
  * arrival and pull times are given, so packet traces replay deterministically.
  */
-import { DelayManager } from './delay-manager';
+import { DelayManager, TARGET_MARGIN_MS } from './delay-manager';
 import {
   BufferLevelFilter,
   concealGain,
@@ -139,6 +139,8 @@ export class PlayoutBuffer {
   private nextTs = 0;
   private expectedSeq = 0;
   private frameSamples = DEFAULT_FRAME_SAMPLES;
+  /** The size of the latest pull: how finely the device takes audio. */
+  private pullSamples = DEFAULT_FRAME_SAMPLES;
   private concealedRunMs = 0;
   /** The last decoded frame was DTX or near-silent: a following gap is intended silence, reported as 'dtx'. */
   private lastDecodedWasDtx = false;
@@ -224,6 +226,7 @@ export class PlayoutBuffer {
     if (!Number.isInteger(samples) || samples <= 0) throw new PlayoutInputError('samples', `must be a positive integer (got ${String(samples)})`);
     if (!Number.isFinite(nowMs)) throw new PlayoutInputError('nowMs', `must be a finite number (got ${String(nowMs)})`);
 
+    this.pullSamples = samples;
     const startedSilent = this.mode === 'silent';
     while (this.sync.available < samples) this.produce(samples - this.sync.available, nowMs);
     const out = new Int16Array(samples);
@@ -276,7 +279,7 @@ export class PlayoutBuffer {
   }
 
   private targetMs(): number {
-    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate);
+    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate, this.pullSamples / SAMPLES_PER_MS);
   }
 
   /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
@@ -458,7 +461,7 @@ export class PlayoutBuffer {
   /** Drift and target changes: stretch the unplayed audio by one pitch period if the level is off target. */
   private stretchIfDrifting(): void {
     if (!this.level.isPrimed) return;
-    const decision = decideStretch(this.level.levelMs, this.targetMs(), this.delay.jitterSpreadMs);
+    const decision = decideStretch(this.level.levelMs, this.targetMs(), this.delay.jitterSpreadMs, TARGET_MARGIN_MS);
     if (decision === undefined) return;
     const sync = this.sync;
     const minLag = MIN_STRETCH_MS * SAMPLES_PER_MS;
