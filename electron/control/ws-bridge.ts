@@ -63,7 +63,7 @@ export class ControlBridgeServer {
     if (!isLoopbackHost(this.host) && options.allowRemote !== true) {
       throw new Error(
         `refusing to serve the control surface on non-loopback address ${this.host}: anyone who can reach it could ` +
-          'operate this station; pass allowRemote: true (--ui-allow-remote) to do so deliberately',
+          'operate this station; pass allowRemote: true (--allow-remote) to do so deliberately',
       );
     }
     if (options.token !== undefined && options.token.length < 16) {
