@@ -121,3 +121,52 @@ test('Updates: found on the beta channel, download progress, restart to update a
     await bridge.close();
   }
 });
+
+test('Updates: "Check for updates" on demand; a feed that is down is reported on screen, and the next check recovers', async () => {
+  feed.throttleMs = 0;
+  feed.publish('latest', '1.0.0', randomBytes(16 * 1024));
+  const { service } = feedUpdateService(feed, scratch, '1.0.0', 'stable');
+  const station = new ScriptedStation();
+  const updates = new UpdateControl({
+    service,
+    engineActivity: async () => activityOf(await station.invoke('station.getState', {})),
+    rememberChannel: async () => undefined,
+  });
+  const bridge = new ControlBridgeServer({ control: withUpdates(station, updates), staticRoot: rendererDir });
+  const { url } = await bridge.start();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const port = feed.port;
+  try {
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(url);
+    await page.getByRole('tab', { name: 'Updates' }).click();
+    const status = page.locator('.update-status');
+    const check = page.getByRole('button', { name: 'Check for updates' });
+
+    await check.click();
+    await page.locator('.update-status[data-phase="up-to-date"]').waitFor();
+
+    // The feed goes down: the check fails with the reason, as an alert, and the rest of the app keeps working.
+    await feed.stop();
+    await check.click();
+    await page.locator('.update-status[data-phase="error"]').waitFor();
+    assert.equal(await status.getAttribute('role'), 'alert');
+    assert.match((await status.textContent()) ?? '', new RegExp(`update feed http://127\\.0\\.0\\.1:${port}/partyline/ is unreachable \\(ECONNREFUSED\\)`));
+    await screenshot(page, 'ui-update-feed-down');
+    await page.getByRole('tab', { name: 'Keypanel' }).click();
+    await page.getByRole('heading', { name: 'Keypanel' }).waitFor();
+
+    // Back up, with a newer release: checking again finds it.
+    await feed.start(port);
+    feed.publish('latest', '1.0.1', randomBytes(16 * 1024));
+    await page.getByRole('tab', { name: 'Updates' }).click();
+    await check.click();
+    await page.locator('.update-status[data-phase="available"]').waitFor();
+    assert.equal(await status.textContent(), 'Version 1.0.1 is available on the stable channel.');
+    assert.deepEqual(errors, [], 'the page logged no errors');
+  } finally {
+    await context.close();
+    await bridge.close();
+  }
+});

@@ -167,11 +167,12 @@ test('Keypanel: keyboard operable with visible focus; tap latches, hold is momen
   await page.keyboard.press('Space');
   await eventually(() => talkOf('Program') === false, 'second tap unlatched Program');
 
-  // Hold longer than a short threshold: momentary, talk ends on release.
-  station.settings = { ...station.settings, talkHoldThresholdMs: 50 };
-  await page.reload();
-  await page.getByRole('tab', { name: 'Keypanel' }).click();
-  await page.locator('[data-line="Stage"] .talk-key').waitFor();
+  // The operator shortens the threshold on screen; then a hold longer than it is momentary, ending on release.
+  const threshold = page.getByLabel(/Hold for momentary after/);
+  await threshold.fill('50');
+  await threshold.blur();
+  await eventually(() => station.settings.talkHoldThresholdMs === 50, 'threshold saved from the Keypanel field');
+  await page.locator('[data-line="Stage"] .talk-key').focus();
   await page.keyboard.down('Digit2');
   await eventually(() => talkOf('Stage') === true, 'holding 2 keys talk on Stage');
   await new Promise((resolve) => setTimeout(resolve, 250));
@@ -260,6 +261,12 @@ test('Meters: frames are drawn on the canvas and its readouts with no other DOM 
   assert.equal(await stage.getAttribute('data-peak-db'), '-12.5');
   assert.equal(await stage.getAttribute('aria-valuenow'), '-12.5');
   assert.equal(await stage.getAttribute('aria-valuetext'), 'Stage: peak -12.5 dBFS, RMS -20.0 dBFS');
+  // The level falls away: the bar follows at once, the peak-hold marker stays at the peak, then decays.
+  station.emit('meters', { t: 30, input: { peakDb: -45, rmsDb: -50 }, output: { peakDb: -20, rmsDb: -26 }, peers: { stage: { peakDb: -12.5, rmsDb: -20 } } });
+  await page.waitForFunction(() => document.querySelector('canvas.meter-canvas')?.getAttribute('data-peakinput') === '-45.0');
+  assert.equal(await canvas.getAttribute('data-holdinput'), '-11.0', 'peak hold after the level fell');
+  await page.waitForFunction(() => Number(document.querySelector('canvas.meter-canvas')?.getAttribute('data-holdinput')) < -11);
+  assert.ok(Number(await canvas.getAttribute('data-holdinput')) >= -45, 'the hold decays towards the level, not below it');
   assert.equal(await page.evaluate(() => window.outsideCanvas as number), 0, 'React did not re-render for meter frames');
   await screenshot(page, 'ui-meters');
 });
@@ -277,6 +284,10 @@ test('Health: per-station rows, degraded links flagged in words and colour', asy
   });
   await page.locator('tr[data-station="c"]').waitFor();
   assert.equal(await page.locator('tr[data-station="a"]').getAttribute('class'), 'healthy');
+  const cells = async (station: string) => (await page.locator(`tr[data-station="${station}"] td`).allTextContents()).map((t) => t.trim());
+  // State, RTT, jitter, loss, playout / target, concealed.
+  assert.deepEqual(await cells('a'), ['connected', '4 ms', '2 ms', '0.1%', '40 ms / 40 ms', '0']);
+  assert.deepEqual((await cells('c')).slice(1, 3), ['—', '0 ms'], 'no RTT measured yet is shown as such');
   assert.equal(await page.locator('tr[data-station="b"]').getAttribute('class'), 'degraded');
   assert.match((await page.locator('tr[data-station="b"]').textContent()) ?? '', /packet loss.*8\.0%/);
   assert.match((await page.locator('tr[data-station="c"]').textContent()) ?? '', /no audio arriving/);
@@ -294,7 +305,7 @@ for (const width of [1280, 640]) {
     station.emit('health', {
       peers: [{ stationId: 'b', name: 'Truck', connection: 'connected', rttMs: 80, jitterMs: 12, lossRate: 0.08, playoutDelayMs: 60, targetDelayMs: 60, concealedFrames: 31 }],
     });
-    for (const screen of ['Connect', 'Devices', 'Keypanel', 'Meters', 'Health']) {
+    for (const screen of ['Connect', 'Devices', 'Keypanel', 'Meters', 'Health', 'Updates']) {
       await page.getByRole('tab', { name: screen }).click();
       await page.getByRole('heading', { name: screen, level: 2 }).waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

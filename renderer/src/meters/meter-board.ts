@@ -172,7 +172,9 @@ export class MeterBoard {
       context.font = '12px ui-monospace, monospace';
       context.fillText(formatDb(meter.peakDb), width - 4, top + height - 5);
 
-      this.canvas.dataset[`peak${channel.key.replace(/[^A-Za-z0-9]/g, '_')}`] = meter.peakDb.toFixed(1);
+      const datasetKey = channel.key.replace(/[^A-Za-z0-9]/g, '_');
+      this.canvas.dataset[`peak${datasetKey}`] = meter.peakDb.toFixed(1);
+      this.canvas.dataset[`hold${datasetKey}`] = hold.toFixed(1);
       summary.push(`${channel.label} ${formatDb(meter.peakDb)} dB`);
     });
 
