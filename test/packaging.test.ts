@@ -6,7 +6,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { extractAll, listPackage } from '@electron/asar';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config';
-import { DebugLogger } from 'builder-util';
+import { DebugLogger, setPrinter } from 'builder-util';
+
+// electron-builder logs to stdout, which node:test uses to talk to its runner: its lines corrupted that stream
+// now and then ("Unable to deserialize cloned data"). They go to stderr instead.
+setPrinter((message) => process.stderr.write(`${message}\n`));
 
 // One offline build of the unpacked Linux app (a stand-in Electron distribution, as on a machine without
 // network), then every check reads that build.
@@ -19,15 +23,11 @@ const resources = path.join(appOut, 'resources');
 const unpacked = path.join(resources, 'app.asar.unpacked');
 const naudiodonBuild = path.join(root, 'node_modules', 'naudiodon', 'build');
 const naudiodonBuildAside = `${naudiodonBuild}.moved-by-packaging-test`;
-const hasMain = existsSync(path.join(root, 'electron', 'main.ts'));
-const hasRenderer = () => existsSync(path.join(root, 'dist', 'renderer', 'index.html'));
-const rendererConfig = ['renderer/vite.config.ts', 'vite.config.ts'].find((f) => existsSync(path.join(root, f)));
 
 // js-yaml ships with electron-builder but without typings.
 const yaml = require('js-yaml') as { load(text: string): unknown };
 
 let asarEntries: string[] = [];
-let rendererBuildFailure: string | null = null;
 
 function readelfRunpath(file: string): string | null {
   const dynamic = execFileSync('readelf', ['-d', file], { encoding: 'utf8' });
@@ -41,16 +41,6 @@ function restoreNaudiodonBuild(): void {
 
 before(() => {
   restoreNaudiodonBuild();
-  execFileSync(process.execPath, [path.join(root, 'build', 'bundle-main.mjs')], { cwd: root, stdio: 'pipe' });
-  if (!hasRenderer() && rendererConfig) {
-    const vite = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', rendererConfig], {
-      cwd: root,
-      encoding: 'utf8',
-    });
-    // Reported by the renderer check alone: the rest of the app can still be packaged and checked.
-    if (vite.status !== 0) rendererBuildFailure = `${vite.stdout}\n${vite.stderr}`;
-  }
-
   const electronVersion = JSON.parse(readFileSync(path.join(root, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
   const electronDist = path.join(work, 'electron-dist');
   mkdirSync(electronDist);
@@ -58,21 +48,13 @@ before(() => {
   chmodSync(path.join(electronDist, 'electron'), 0o755);
   writeFileSync(path.join(electronDist, 'version'), electronVersion);
 
-  const args = [
-    path.join(root, 'node_modules', 'electron-builder', 'cli.js'),
-    '--config', path.join(root, 'build', 'electron-builder.config.js'),
-    '--linux', 'dir',
-    '--publish', 'never',
-    `-c.directories.output=${output}`,
-  ];
-  // Until electron/main.ts exists there is no main bundle; the probe stands in as the entry point.
-  if (!hasMain) args.push('-c.extraMetadata.main=dist/main/engine-probe.js');
-  const build = spawnSync(process.execPath, args, {
+  // Exactly the README's offline build (bundles, renderer, electron-builder), into a scratch directory.
+  const build = spawnSync('npm', ['run', 'package:dir', '--', `-c.directories.output=${output}`], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, ELECTRON_DIST: electronDist, PARTYLINE_UPDATE_URL: 'https://updates.example.com/partyline/' },
   });
-  assert.equal(build.status, 0, `electron-builder failed:\n${build.stdout}\n${build.stderr}`);
+  assert.equal(build.status, 0, `npm run package:dir failed:\n${build.stdout}\n${build.stderr}`);
   asarEntries = listPackage(path.join(resources, 'app.asar'), { isPack: false }).map((e) => e.split(path.sep).join('/'));
 });
 
@@ -82,14 +64,13 @@ after(() => {
 });
 
 describe('unpacked Linux app', () => {
-  test('app.asar holds the main, preload and probe bundles', { skip: hasMain ? false : 'electron/main.ts does not exist yet' }, () => {
+  test('app.asar holds the main, preload and probe bundles', () => {
     for (const file of ['/dist/main/main.js', '/dist/main/preload.js']) assert.ok(asarEntries.includes(file), `${file} in app.asar`);
     const pkg = JSON.parse(execFileSync(process.execPath, ['-e', `process.stdout.write(require('@electron/asar').extractFile(${JSON.stringify(path.join(resources, 'app.asar'))}, 'package.json'))`], { cwd: root, encoding: 'utf8' }));
     assert.equal(pkg.main, 'dist/main/main.js');
   });
 
-  test('app.asar holds the renderer bundle', { skip: hasRenderer() || rendererConfig ? false : 'no renderer build (dist/renderer) and no vite config yet' }, () => {
-    assert.equal(rendererBuildFailure, null, `the renderer build (${rendererConfig}) failed`);
+  test('app.asar holds the renderer bundle', () => {
     assert.ok(asarEntries.includes('/dist/renderer/index.html'), 'dist/renderer/index.html in app.asar');
   });
 
