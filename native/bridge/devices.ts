@@ -1,4 +1,4 @@
-import { loadNaudiodon, type NativeDeviceInfo } from './binding';
+import { loadNaudiodon, type NativeDeviceInfo, type NativeHostApis } from './binding';
 import { BridgeError } from './errors';
 
 export type Direction = 'input' | 'output';
@@ -20,15 +20,31 @@ export interface DeviceList {
   defaultOutputId: string | null;
 }
 
+/** What PortAudio reports in one enumeration, as naudiodon's getDevices() and getHostAPIs() give it. */
+export interface DeviceEnumeration {
+  devices: NativeDeviceInfo[];
+  hostApis: NativeHostApis;
+}
+
 interface Indexed {
   device: AudioDevice;
   portAudioIndex: number;
 }
 
+/**
+ * One enumeration with stable ids. The indices are only good for the PortAudio that enumerated: a table from
+ * another process (device-scan.ts) tells which devices exist, never how to open them here.
+ */
+export interface DeviceTable {
+  all: Indexed[];
+  defaultInput: number;
+  defaultOutput: number;
+}
+
 /** `hostApi:name#n`, where n counts earlier devices with the same host API and name (two identical USB headsets). */
-function stableIds(raw: NativeDeviceInfo[]): Indexed[] {
+export function deviceTable({ devices, hostApis }: DeviceEnumeration): DeviceTable {
   const seen = new Map<string, number>();
-  return raw.map((d) => {
+  const all = devices.map((d) => {
     const key = `${d.hostAPIName}:${d.name}`;
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
@@ -44,18 +60,20 @@ function stableIds(raw: NativeDeviceInfo[]): Indexed[] {
       },
     };
   });
-}
-
-function enumerate(): { all: Indexed[]; defaultInput: number; defaultOutput: number } {
-  const binding = loadNaudiodon();
-  const all = stableIds(binding.getDevices());
-  const apis = binding.getHostAPIs();
-  const host = apis.HostAPIs.find((h) => h.id === apis.defaultHostAPI);
+  const host = hostApis.HostAPIs.find((h) => h.id === hostApis.defaultHostAPI);
   return { all, defaultInput: host?.defaultInput ?? -1, defaultOutput: host?.defaultOutput ?? -1 };
 }
 
-export function listDevices(): DeviceList {
-  const { all, defaultInput, defaultOutput } = enumerate();
+/**
+ * This process's PortAudio. While any stream is open PortAudio stays initialized and this is the table it built
+ * when the first stream opened: instant, but blind to devices plugged in since (see device-scan.ts).
+ */
+function enumerate(): DeviceTable {
+  const binding = loadNaudiodon();
+  return deviceTable({ devices: binding.getDevices(), hostApis: binding.getHostAPIs() });
+}
+
+export function deviceList({ all, defaultInput, defaultOutput }: DeviceTable): DeviceList {
   const idOf = (index: number) => all.find((d) => d.portAudioIndex === index)?.device.id ?? null;
   return {
     inputs: all.filter((d) => d.device.maxInputChannels > 0).map((d) => d.device),
@@ -66,14 +84,13 @@ export function listDevices(): DeviceList {
 }
 
 /**
- * Maps a stable id (or null for the system default) to PortAudio's index for this enumeration.
+ * Maps a stable id (or null for the system default) to the table's index.
  * `field` is the option name reported when the id is unknown.
  */
-export function resolveDevice(id: string | null, direction: Direction, field: string): { index: number; device: AudioDevice } {
-  const { all, defaultInput, defaultOutput } = enumerate();
-  const usable = all.filter((d) => (direction === 'input' ? d.device.maxInputChannels : d.device.maxOutputChannels) > 0);
+export function findDevice(table: DeviceTable, id: string | null, direction: Direction, field: string): { index: number; device: AudioDevice } {
+  const usable = table.all.filter((d) => (direction === 'input' ? d.device.maxInputChannels : d.device.maxOutputChannels) > 0);
   if (id === null) {
-    const index = direction === 'input' ? defaultInput : defaultOutput;
+    const index = direction === 'input' ? table.defaultInput : table.defaultOutput;
     const found = usable.find((d) => d.portAudioIndex === index) ?? usable[0];
     if (!found) throw new BridgeError('no-device', `no ${direction} device is available`, field);
     return { index: found.portAudioIndex, device: found.device };
@@ -84,4 +101,14 @@ export function resolveDevice(id: string | null, direction: Direction, field: st
     throw new BridgeError('unknown-device', `${field}: no ${direction} device "${id}" (known: ${known})`, field);
   }
   return { index: found.portAudioIndex, device: found.device };
+}
+
+/** Synchronous, on the caller's thread: a full scan (~70 ms on ALSA) when no stream holds PortAudio. */
+export function listDevices(): DeviceList {
+  return deviceList(enumerate());
+}
+
+/** Resolves an id against this process's PortAudio, whose indices are what a stream opens with. */
+export function resolveDevice(id: string | null, direction: Direction, field: string): { index: number; device: AudioDevice } {
+  return findDevice(enumerate(), id, direction, field);
 }
