@@ -5,6 +5,7 @@ export type BridgeErrorCode =
   | 'no-device'
   | 'open-failed'
   | 'device-lost'
+  | 'scan-failed'
   | 'native-missing';
 
 /** A sound-card problem a user can act on: the code is for programs, `field` names the option at fault. */
