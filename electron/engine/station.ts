@@ -12,7 +12,18 @@ import type {
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient } from '../signalling/client';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
-import { CaptureStream, PlaybackStream, BridgeError, listDevices, resolveDevice, type DeviceList } from '../../native/bridge';
+import {
+  CaptureStream,
+  PlaybackStream,
+  BridgeError,
+  abandonedStreamCount,
+  deviceList,
+  locateDevice,
+  rescanBlocked,
+  scanDevices,
+  type AudioDevice,
+  type DeviceList,
+} from '../../native/bridge';
 import { samplesFor } from './audio-format';
 import { LevelMeter } from './meter';
 import { Mixer, type MixerInput } from './mixer';
@@ -63,6 +74,9 @@ interface Remote extends MixerInput {
   /** When the remote last started talking to a line we share (for no-RTP detection). */
   talkingSince: number;
 }
+
+/** Stable device ids to move to; a field left out keeps its device, null is the system default. */
+export type DeviceChoice = { inputId?: string | null; outputId?: string | null };
 
 export type StationEvents = { event: [name: EventName, payload: EventPayload<EventName>] };
 
@@ -130,73 +144,104 @@ export class Station extends EventEmitter<StationEvents> {
 
   // ---- devices -------------------------------------------------------------------------------
 
-  listDevices(): DeviceList {
-    return listDevices();
+  /**
+   * The devices present now, including any plugged in while the station runs: from a scan in a child process, since
+   * this process's PortAudio keeps the table from when the streams opened (see native/bridge/device-scan.ts).
+   */
+  async listDevices(): Promise<DeviceList> {
+    const present = deviceList(await scanDevices());
+    // A scan elsewhere cannot open a device this process holds exclusively (a raw ALSA hw device), and PortAudio
+    // leaves out what it cannot open: the picker must not lose the device on air.
+    const onAir = (list: AudioDevice[], stream: CaptureStream | PlaybackStream | undefined, state: DeviceSelection['inputState']) =>
+      stream && state === 'ok' && !list.some((d) => d.id === stream.device.id) ? [...list, stream.device] : list;
+    return {
+      ...present,
+      inputs: onAir(present.inputs, this.capture, this.selection.inputState),
+      outputs: onAir(present.outputs, this.playback, this.selection.outputState),
+    };
   }
 
-  /** Opens (or reopens) the sound card. A bad id is a BridgeError naming `inputId`/`outputId`; nothing else changes. */
   /**
+   * Opens (or reopens) the sound card. A bad id is a BridgeError naming `inputId`/`outputId`; nothing else changes.
    * Device changes run one at a time, each from the selection the previous one left: a UI that picks the input and
    * then the output sends both at once, and two changes computed from the same old selection would undo each other.
    */
-  selectDevices(choice: { inputId?: string | null; outputId?: string | null }): Promise<DeviceSelection> {
+  selectDevices(choice: DeviceChoice): Promise<DeviceSelection> {
     const run = this.deviceChanges.then(() => this.changeDevices(choice));
     this.deviceChanges = run.catch(() => undefined);
     return run;
   }
 
-  private async changeDevices(choice: { inputId?: string | null; outputId?: string | null }): Promise<DeviceSelection> {
+  private async changeDevices(choice: DeviceChoice): Promise<DeviceSelection> {
     // An unknown id is refused before anything is touched: the devices in use keep playing.
-    if (choice.inputId !== undefined) resolveDevice(choice.inputId, 'input', 'inputId');
-    if (choice.outputId !== undefined) resolveDevice(choice.outputId, 'output', 'outputId');
+    const inputReach = choice.inputId === undefined ? 'open-now' : await locateDevice(choice.inputId, 'input', 'inputId');
+    const outputReach = choice.outputId === undefined ? 'open-now' : await locateDevice(choice.outputId, 'output', 'outputId');
+    // A device that arrived after the streams opened is not in this process's PortAudio until PortAudio initializes
+    // again, which it does only once nothing holds it: both streams close, and the first to reopen rescans.
+    const rescan = inputReach === 'after-rescan' || outputReach === 'after-rescan';
+    const fallback = { input: this.capture ? this.selection.inputId : undefined, output: this.playback ? this.selection.outputId : undefined };
+    if (rescan) await this.releasePortAudio();
     const next: DeviceSelection = { ...this.selection };
     delete next.error;
-    let direction: 'input' | 'output' = 'input';
-    try {
-      if (choice.inputId !== undefined || !this.capture) {
-        const inputId = choice.inputId === undefined ? this.selection.inputId : choice.inputId;
-        await this.reopen(this.capture, inputId, this.selection.inputId, (id) => this.openCapture(id), (s) => (this.capture = s));
-        next.inputId = inputId;
-        next.inputState = 'ok';
+    for (const direction of ['input', 'output'] as const) {
+      const [field, state] = direction === 'input' ? (['inputId', 'inputState'] as const) : (['outputId', 'outputState'] as const);
+      const asked = choice[field];
+      if (asked === undefined && this.stream(direction)) continue;
+      const id = asked === undefined ? this.selection[field] : asked;
+      try {
+        await this.reopen(direction, id, fallback[direction]);
+        next[field] = id;
+        next[state] = 'ok';
+      } catch (e) {
+        const error = rescan && asked !== undefined && e instanceof BridgeError && e.code === 'unknown-device' && abandonedStreamCount() > 0 ? rescanBlocked(id, field) : (e as Error);
+        next.error = error.message;
+        this.log(`[audio] ${direction} device: ${next.error}`);
+        // The direction nobody asked to change was closed only for the rescan; its device going meanwhile must not
+        // cost the change that was asked for.
+        if (rescan && asked === undefined) {
+          next[state] = 'missing';
+          continue;
+        }
+        if (!this.capture) next.inputState = 'error';
+        if (!this.playback) next.outputState = 'error';
+        this.applySelection(next);
+        throw error;
       }
-      direction = 'output';
-      if (choice.outputId !== undefined || !this.playback) {
-        const outputId = choice.outputId === undefined ? this.selection.outputId : choice.outputId;
-        await this.reopen(this.playback, outputId, this.selection.outputId, (id) => this.openPlayback(id), (s) => (this.playback = s));
-        next.outputId = outputId;
-        next.outputState = 'ok';
-      }
-    } catch (e) {
-      if (!this.capture) next.inputState = 'error';
-      if (!this.playback) next.outputState = 'error';
-      next.error = (e as Error).message;
-      this.log(`[audio] ${direction} device: ${next.error}`);
-      this.applySelection(next);
-      throw e;
     }
     this.applySelection(next);
     return this.devices();
   }
 
+  /** Both streams let go of PortAudio (its initialization is reference-counted), so that the next open enumerates anew. */
+  private async releasePortAudio(): Promise<void> {
+    await Promise.all([this.capture?.stop(), this.playback?.stop()]);
+    this.capture = undefined;
+    this.playback = undefined;
+  }
+
+  private stream(direction: 'input' | 'output'): CaptureStream | PlaybackStream | undefined {
+    return direction === 'input' ? this.capture : this.playback;
+  }
+
   /**
    * Moves a stream to device `id`. The old stream lets go of its device first (the same card may be reopened); if
-   * the new one cannot open, the previous device is reopened so the station stays on air, and the error goes on.
+   * the new one cannot open, the `fallback` device (the one on air before, if any) is reopened so the station stays on
+   * air, and the error goes on.
    */
-  private async reopen<S extends CaptureStream | PlaybackStream>(
-    old: S | undefined,
-    id: string | null,
-    previousId: string | null,
-    open: (id: string | null) => S,
-    keep: (stream: S | undefined) => void,
-  ): Promise<void> {
-    await old?.stop();
-    keep(undefined);
+  private async reopen(direction: 'input' | 'output', id: string | null, fallback: string | null | undefined): Promise<void> {
+    const open = (deviceId: string | null) => {
+      if (direction === 'input') this.capture = this.openCapture(deviceId);
+      else this.playback = this.openPlayback(deviceId);
+    };
+    await this.stream(direction)?.stop();
+    if (direction === 'input') this.capture = undefined;
+    else this.playback = undefined;
     try {
-      keep(open(id));
+      open(id);
     } catch (e) {
-      if (old) {
+      if (fallback !== undefined) {
         try {
-          keep(open(previousId));
+          open(fallback);
         } catch {
           /* the previous device is gone as well: the selection reports the error */
         }

@@ -4,7 +4,7 @@
  * `partyline_<station>_mic` / `partyline_<station>_spk` defined in a private asoundrc.
  */
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, appendFileSync, rmSync, existsSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { AUDIO_NICE } from '../../native/bridge/priority';
 import { join } from 'node:path';
@@ -73,17 +73,31 @@ export class PulseHarness {
     }
   }
 
+  /**
+   * A station's microphone and speaker appearing while everything runs, as a USB headset plugged in mid-show would:
+   * new sinks in the daemon and new PCMs appended to the asoundrc, which ALSA rereads when it changes.
+   */
+  async plugIn(station: string): Promise<StationDevices> {
+    const { modules, pcms } = stationDevices(station);
+    for (const m of modules) await run('pactl', m.split(' '), { env: this.env });
+    await this.pinLatency([`${station}_mic`, `${station}_spk`]);
+    appendFileSync(this.asoundrc, pcms.join('\n') + '\n');
+    return this.devices(station);
+  }
+
+  private get asoundrc(): string {
+    return join(this.dir, 'config', 'alsa', 'asoundrc');
+  }
+
   private async boot(): Promise<void> {
     mkdirSync(join(this.dir, 'run'), { recursive: true, mode: 0o700 });
     mkdirSync(join(this.dir, 'config', 'alsa'), { recursive: true });
     const script = ['load-module module-native-protocol-unix auth-anonymous=1'];
     const pcms: string[] = [];
     for (const s of this.stations) {
-      for (const kind of ['mic', 'spk']) {
-        script.push(`load-module module-null-sink sink_name=${s}_${kind} rate=${RATE} channels=1 sink_properties=device.description=${s}_${kind}`);
-      }
-      pcms.push(`pcm.partyline_${s}_mic { type pulse; device "${s}_mic.monitor"; hint { show on; description "Station ${s} microphone" } }`);
-      pcms.push(`pcm.partyline_${s}_spk { type pulse; device "${s}_spk"; hint { show on; description "Station ${s} speaker" } }`);
+      const devices = stationDevices(s);
+      script.push(...devices.modules);
+      pcms.push(...devices.pcms);
     }
     script.push(...(this.extra.script ?? []));
     pcms.push(...(this.extra.pcms ?? []));
@@ -92,7 +106,7 @@ export class PulseHarness {
     script.push('set-default-sink nowhere');
     script.push('set-default-source nowhere.monitor');
     writeFileSync(join(this.dir, 'default.pa'), script.join('\n') + '\n');
-    writeFileSync(join(this.dir, 'config', 'alsa', 'asoundrc'), pcms.join('\n') + '\n');
+    writeFileSync(this.asoundrc, pcms.join('\n') + '\n');
     // The daemon dies with this process even when it is SIGKILLed: a guard shell reads our stdin pipe, and the
     // pipe closes when we go. Otherwise orphaned daemons (and their pins) would eat the machine.
     const args = ['-n', '--daemonize=no', '--exit-idle-time=-1', '--log-target=stderr', '--log-level=error', '-F', join(this.dir, 'default.pa')];
@@ -207,6 +221,17 @@ export class PulseHarness {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A station's null sinks (as daemon script lines, which pactl also takes word by word) and its ALSA PCMs. */
+function stationDevices(s: string): { modules: string[]; pcms: string[] } {
+  return {
+    modules: ['mic', 'spk'].map((kind) => `load-module module-null-sink sink_name=${s}_${kind} rate=${RATE} channels=1 sink_properties=device.description=${s}_${kind}`),
+    pcms: [
+      `pcm.partyline_${s}_mic { type pulse; device "${s}_mic.monitor"; hint { show on; description "Station ${s} microphone" } }`,
+      `pcm.partyline_${s}_spk { type pulse; device "${s}_spk"; hint { show on; description "Station ${s} speaker" } }`,
+    ],
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
