@@ -14,7 +14,7 @@ after(async () => {
   await pulse?.stop();
 });
 
-test('a control flood during playout: no dropout at the speaker, every command answered, meters keep flowing', async () => {
+test('a control flood during playout: no dropout at the speaker, every command answered, meters keep flowing', async (t) => {
   const dev = (s: string) => ['--input', pulse.devices(s).inputId, '--output', pulse.devices(s).outputId];
   const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--line', 'main', '--talk', 'main', ...dev('a')], pulse.env);
   const stations = [a];
@@ -59,7 +59,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
       const x = await rec.stop();
       const seconds = (Date.now() - started) / 1000;
       const meters = b.events.filter((e) => e.event === 'meters').length - metersBefore;
-      console.log(`flood: ${total} commands in ${floodMs} ms; meters ${(meters / seconds).toFixed(1)} Hz during it`);
+      t.diagnostic(`flood: ${total} commands in ${floodMs} ms; meters ${(meters / seconds).toFixed(1)} Hz during it`);
       assert.equal(answered + rejected, total, 'every command was answered');
       assert.equal(rejected, total / 4, 'the bad ones (unknown line) were refused with invalid');
       assert.ok(meters / seconds >= 20, `meters kept flowing at ${(meters / seconds).toFixed(1)} Hz`);

@@ -6,10 +6,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { extractAll, listPackage } from '@electron/asar';
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config';
-import { DebugLogger, setPrinter } from 'builder-util';
+import { DebugLogger, log, setPrinter } from 'builder-util';
 
 // electron-builder logs to stdout, which node:test uses to talk to its runner: its lines corrupted that stream
-// now and then ("Unable to deserialize cloned data"). They go to stderr instead.
+// ("Unable to deserialize cloned data", failing this file and every one after it). Both of its outputs, the
+// leveled log (a stream of its own) and the plain printer, go to stderr instead.
+(log as unknown as { stream: NodeJS.WritableStream }).stream = process.stderr;
 setPrinter((message) => process.stderr.write(`${message}\n`));
 
 // One offline build of the unpacked Linux app (a stand-in Electron distribution, as on a machine without

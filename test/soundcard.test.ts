@@ -47,7 +47,7 @@ test('an unknown device and an unsupported rate are typed errors naming the fiel
   );
 });
 
-test('capture -> playback carries a tone at its frequency and level; file I/O and timers stay responsive', async () => {
+test('capture -> playback carries a tone at its frequency and level; file I/O and timers stay responsive', async (t) => {
   const x = pulse.devices('x');
   // A ring between the capture and playback callbacks: the minimal "engine".
   const ring: Int16Array[] = [];
@@ -81,8 +81,8 @@ test('capture -> playback carries a tone at its frequency and level; file I/O an
   const samples = await rec.stop();
   const [cStop, pStop] = await Promise.all([capture.stop(), playback.stop()]);
 
-  console.log(`file reads in 2 s: ${fileReads}, timer ticks: ${timerTicks}, worst timer lag ${worstTimerLagMs.toFixed(1)} ms`);
-  console.log(`capture ${JSON.stringify(capture.counters)} playback ${JSON.stringify(playback.counters)}`);
+  t.diagnostic(`file reads in 2 s: ${fileReads}, timer ticks: ${timerTicks}, worst timer lag ${worstTimerLagMs.toFixed(1)} ms`);
+  t.diagnostic(`capture ${JSON.stringify(capture.counters)} playback ${JSON.stringify(playback.counters)}`);
   assert.equal(cStop, 'stopped');
   assert.equal(pStop, 'stopped');
   assert.ok(fileReads >= 16 * 10, `file I/O kept flowing (${fileReads} reads)`);
@@ -99,7 +99,7 @@ test('capture -> playback carries a tone at its frequency and level; file I/O an
   assert.ok(playback.counters.chunks > 250);
 });
 
-test('a busy event loop costs the speaker silence for as long as it is busy, counted, and nothing more', async () => {
+test('a busy event loop costs the speaker silence for as long as it is busy, counted, and nothing more', async (t) => {
   const y = pulse.devices('y');
   const played = tone(1000, 5, -12);
   let at = 0;
@@ -119,7 +119,7 @@ test('a busy event loop costs the speaker silence for as long as it is busy, cou
   const start = onset(samples, -30);
   assert.ok(start >= 0, 'the tone reached the speaker');
   const gaps = silentFrames(samples, -40, start, samples.length - 4800);
-  console.log(`underruns ${before} -> ${playback.counters.underruns}; silent 10 ms frames ${gaps.length} at ${gaps.join(', ')}`);
+  t.diagnostic(`underruns ${before} -> ${playback.counters.underruns}; silent 10 ms frames ${gaps.length} at ${gaps.join(', ')}`);
   assert.ok(playback.counters.underruns > before, 'the dropout is counted');
   assert.ok(gaps.length >= 1, 'the stall is heard as silence, not hidden');
   // Silence for the stall less the queue, give or take; a blocked callback made ALSA's pulse plugin rebuild its
