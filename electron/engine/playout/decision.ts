@@ -109,7 +109,9 @@ export function decideStretch(levelMs: number, targetMs: number, jitterSpreadMs:
   const band = BAND_MS + 0.25 * jitterSpreadMs;
   const excess = levelMs - targetMs;
   if (excess <= band && -excess <= floorBandMs) return undefined;
-  const maxLagMs = Math.min(MAX_STRETCH_MS, Math.abs(excess) + OVERSHOOT_MS);
+  // A step down may overshoot no further than the floor band: below it the level gives up safety (in low latency,
+  // the floor is an empty buffer, and overshooting it is an underrun).
+  const maxLagMs = Math.min(MAX_STRETCH_MS, Math.abs(excess) + (excess > 0 ? Math.min(OVERSHOOT_MS, floorBandMs) : OVERSHOOT_MS));
   if (maxLagMs < MIN_STRETCH_MS) return undefined;
   return { op: excess > 0 ? 'accelerate' : 'preemptive-expand', maxLagMs };
 }
