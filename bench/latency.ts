@@ -103,6 +103,7 @@ export async function runLatencyBench(options: LatencyOptions = {}): Promise<Lat
       await Promise.all([a.stop(), b.stop()]);
     }
     log(`station A -> station B, per burst ms: ${s2s.map((l) => l.toFixed(1)).join(' ')}`);
+    for (const line of b.lines.filter((l) => /\[(playout|audio)\]/.test(l))) log(`  B ${line}`);
     const station = median(s2s);
     const floorMs = median(floor);
     const result: LatencyResult = {

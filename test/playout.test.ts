@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ArrivalSlack } from '../electron/engine/playout/arrival-slack';
 import { PlayoutBuffer, PlayoutInputError, type PlayoutDecoder } from '../electron/engine/playout/playout-buffer';
 import { OpusDecoder, OpusEncoder } from '../native/opus/index';
 import {
@@ -108,7 +109,9 @@ test('5 and 10 ms packet frames play through 10 ms pulls with a one-frame floor'
 
 test('jitter that fits in a frame costs no delay beyond the frame: a frame beyond every pull covers any arrival phase', () => {
   // Uniform jitter of 8 ms on 10 ms frames and pulls: the old rule (frame plus the jitter spread) waited about 18 ms.
-  const run = play({ signal: 'tone', frameMs: 10, durationMs: 20000 }, { baseDelayMs: 20, jitterMs: 8 }, 5, true);
+  // Packets land 0 to 8 ms before their pull, too close for low latency.
+  const run = play({ signal: 'tone', frameMs: 10, durationMs: 20000 }, { baseDelayMs: 22, jitterMs: 8 }, 5, true);
+  assert.deepEqual(lowLatencySwitches(run).entered, []);
   const s = run.final;
   assert.ok(s.targetDelayMs >= 10 && s.targetDelayMs <= 13, `target ${s.targetDelayMs} ms`);
   assert.ok(s.currentDelayMs >= 10 && s.currentDelayMs <= 16, `buffered beyond each pull ${s.currentDelayMs} ms`);
@@ -116,6 +119,113 @@ test('jitter that fits in a frame costs no delay beyond the frame: a frame beyon
   assert.equal(s.concealedFrames, 0, 'concealed frames');
   assert.ok(Math.abs(frequencyHz(run.output!, 3000, 19000) - 440) <= 1, 'tone at 440 Hz');
 });
+
+/** The pulls at which low latency was entered and left. */
+function lowLatencySwitches(run: TraceRun): { entered: number[]; left: number[] } {
+  const entered: number[] = [];
+  const left: number[] = [];
+  let was = false;
+  for (const p of run.pulls) {
+    if (p.stats.lowLatency !== was) (p.stats.lowLatency ? entered : left).push(p.nowMs);
+    was = p.stats.lowLatency;
+  }
+  return { entered, left };
+}
+
+test('packets that land well before each pull play at the first pull after they land: a frame less delay, nothing concealed', () => {
+  // 10 ms frames and pulls; every packet lands 5 to 7 ms before the pull that plays it.
+  const run = play({ signal: 'tone', frameMs: 10, durationMs: 20000 }, { baseDelayMs: 23, jitterMs: 2 }, 5, true);
+  const at = (ms: number) => run.pulls.find((p) => p.nowMs === ms)!.stats;
+  assert.equal(at(2000).lowLatency, false, 'not before the slack has been steady for a while');
+  assert.ok(at(2000).currentDelayMs >= 10, `a frame held beyond the pull at first (${at(2000).currentDelayMs} ms)`);
+  const { entered, left } = lowLatencySwitches(run);
+  assert.equal(entered.length, 1, `entered once (${entered.join(', ')})`);
+  assert.ok(entered[0]! >= 3000 && entered[0]! <= 4000, `entered at ${entered[0]} ms`);
+  assert.deepEqual(left, [], 'never left');
+  for (const p of run.pulls.filter((p) => p.nowMs >= 6000)) {
+    assert.ok(p.stats.arrivalSlackMs >= 5 && p.stats.arrivalSlackMs <= 7, `slack ${p.stats.arrivalSlackMs} ms at ${p.nowMs}`);
+    assert.ok(p.stats.currentDelayMs <= 5, `buffered beyond the pull ${p.stats.currentDelayMs.toFixed(1)} ms at ${p.nowMs}`);
+  }
+  const s = run.final;
+  assert.equal(s.targetDelayMs, 2);
+  assert.equal(s.concealedFrames, 0, 'concealed frames');
+  assert.equal(s.latePackets, 0, 'late packets');
+  assert.ok(Math.abs(frequencyHz(run.output!, 3000, 19000) - 440) <= 1, 'tone at 440 Hz through the switch');
+  assertContinuous(run, 'entering low latency');
+});
+
+test('packets that land close to the pull keep the frame held back', () => {
+  // Landing 0 to 2 ms before the pull (or just after it): no slack to spend.
+  const run = play({ signal: 'tone', frameMs: 10, durationMs: 15000 }, { baseDelayMs: 28.5, jitterMs: 2 }, 5);
+  assert.deepEqual(lowLatencySwitches(run).entered, []);
+  assert.ok(run.final.targetDelayMs >= 12, `target ${run.final.targetDelayMs} ms`);
+  assert.equal(run.final.concealedFrames, 0);
+});
+
+test('a packet that misses its pull in low latency costs one concealed frame; the frame is held again, for longer after each miss', () => {
+  const durationMs = 40000;
+  const events = makeTrace({ signal: 'tone', frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);
+  // Three packets land 8 ms late, well after low latency began: a path or event loop that was late for a moment.
+  const lateAt = [8000, 10000, 22000];
+  for (const e of events) if (lateAt.some((t) => Math.abs(e.sentMs - t) < 1)) e.arrivalMs += 8;
+  events.sort((a, b) => a.arrivalMs - b.arrivalMs);
+  const run = runTrace(new PlayoutBuffer({ createDecoder: opusDecoder }), events, durationMs, true);
+  const { entered, left } = lowLatencySwitches(run);
+  // In at ~3 s; the 8 s miss: out, back 5 s later; the 10 s packet lands late but in time (a frame is held by then);
+  // the 22 s miss: out again, now for 10 s.
+  assert.equal(entered.length, 3, `entered at ${entered.join(', ')}`);
+  assert.equal(left.length, 2, `left at ${left.join(', ')}`);
+  assert.ok(left[0]! >= 8020 && left[0]! <= 8050, `left at ${left[0]} ms, the pull the late packet missed`);
+  assert.ok(entered[1]! - left[0]! >= 5000 && entered[1]! - left[0]! <= 6000, `back ${entered[1]! - left[0]!} ms after the first miss`);
+  assert.ok(entered[2]! - left[1]! >= 10000 && entered[2]! - left[1]! <= 11000, `back ${entered[2]! - left[1]!} ms after the second miss`);
+  const s = run.final;
+  assert.equal(s.latePackets, 2, 'the two misses in low latency, and only those');
+  assert.ok(s.concealedFrames >= 2 && s.concealedFrames <= 4, `concealed ${s.concealedFrames} frames`);
+  assert.ok(Math.abs(frequencyHz(run.output!, 3000, 39000) - 440) <= 1, 'tone at 440 Hz');
+  assertContinuous(run, 'misses');
+});
+
+test('a pull that comes a little late takes the next packet early; the pull after it has missed nothing', () => {
+  const slack = new ArrivalSlack();
+  // Packets land every 10 ms, 9 ms before the pull that plays them; the pull due at 4009 ms runs at 4010.5 ms, just
+  // after the next packet landed.
+  for (let k = 0; k < 500; k++) {
+    slack.arrived(10 * k);
+    if (k === 400) continue;
+    if (k === 401) {
+      slack.pulled(4010.5, true);
+      assert.equal(slack.latestSlackMs, 10.5, 'the late pull took the packet it was due');
+    }
+    slack.pulled(10 * k + 9, true);
+    assert.equal(slack.latestSlackMs, 9, `pull ${k}`);
+    if (k === 350) assert.equal(slack.lowLatency, true, 'low latency after 3 s of 9 ms slack');
+  }
+  assert.equal(slack.lowLatency, true, 'still low latency after the late pull');
+
+  // A pull that finds nothing new and nothing left over: a packet is late, and low latency ends at once.
+  slack.pulled(5009, true);
+  assert.equal(slack.lowLatency, false);
+  assert.ok(Number.isNaN(slack.latestSlackMs));
+});
+
+for (const skewPpm of [500, -500]) {
+  test(`${skewPpm > 0 ? '+' : ''}${skewPpm} ppm with 10 ms frames: the arrival phase turns through the pulls, low latency gets out of its way, nothing is concealed`, () => {
+    // 500 ppm turns the phase through a whole 10 ms pull every 20 s. A slow sender's packets land later and later:
+    // low latency lasts from a slack of about 8 ms down to 1. A fast sender's land earlier and earlier, from a slack
+    // of 0 up to the pull before: low latency only starts once the slack is steadily 4 ms with the 2 ms of jitter.
+    const durationMs = 120_000;
+    const run = play({ signal: 'tone', frameMs: 10, durationMs, skewPpm }, CLEAN_LAN, 3, true);
+    const steady = run.pulls.filter((p) => p.nowMs >= 5000 && p.nowMs < durationMs - 1000);
+    const low = steady.filter((p) => p.stats.lowLatency).length / steady.length;
+    const { entered, left } = lowLatencySwitches(run);
+    assert.ok(entered.length >= 4 && left.length >= 4, `entered ${entered.length}, left ${left.length} times`);
+    assert.ok(low >= (skewPpm > 0 ? 0.2 : 0.5), `low latency ${(100 * low).toFixed(0)} % of the time`);
+    const last = steady[steady.length - 1]!.stats;
+    assert.equal(last.concealedFrames, 0, 'concealed frames');
+    assert.equal(last.latePackets, 0, 'late packets');
+    assertContinuous(run, `${skewPpm} ppm`);
+  });
+}
 
 test('5 % random loss: in-band FEC recovers most lost frames, the rest is concealed smoothly', () => {
   const durationMs = 30000;

@@ -73,6 +73,8 @@ interface Remote extends MixerInput {
   presence: Presence;
   /** When the remote last started talking to a line we share (for no-RTP detection). */
   talkingSince: number;
+  /** Whether its playout was in low latency at the last health tick (changes go to the log). */
+  lowLatency: boolean;
 }
 
 /** Stable device ids to move to; a field left out keeps its device, null is the system default. */
@@ -482,6 +484,7 @@ export class Station extends EventEmitter<StationEvents> {
       peer,
       presence,
       talkingSince: presence.talking.length ? performance.now() : 0,
+      lowLatency: false,
       meter: peer.meter,
       pull: (samples, now) => peer.playout.pull(samples, now),
       gain: () => this.gainFor(remote.presence),
@@ -548,6 +551,7 @@ export class Station extends EventEmitter<StationEvents> {
     }
     this.adaptEncoder(now);
     this.reportXruns();
+    this.reportPlayoutModes();
     this.publish('health', { peers: this.health() });
   }
 
@@ -565,6 +569,17 @@ export class Station extends EventEmitter<StationEvents> {
     }
     if (overruns > seen.overruns) this.log(`[audio] microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
     this.xrunsReported = { underruns, overruns };
+  }
+
+  /** A frame less or more of delay is something an operator may hear and a latency figure must explain. */
+  private reportPlayoutModes(): void {
+    for (const r of this.remotes.values()) {
+      const s = r.peer.playout.stats();
+      if (s.lowLatency === r.lowLatency) continue;
+      r.lowLatency = s.lowLatency;
+      const slack = Number.isNaN(s.arrivalSlackMs) ? 'no packet landed before the latest pull' : `packets land ${s.arrivalSlackMs.toFixed(1)} ms before the pull`;
+      this.log(`[playout] ${r.presence.name}: ${s.lowLatency ? 'low latency, each packet plays at the next pull' : 'a frame held back'} (${slack}; target ${s.targetDelayMs.toFixed(1)} ms)`);
+    }
   }
 
   /** One encoder serves every remote we talk to: it protects against the loss of the worst of them. */

@@ -86,13 +86,28 @@ export class DelayManager {
    * covers any arrival phase), and the spread rounded up to whole pulls beyond that, plus a small margin that keeps
    * the level from dipping under the step.
    *
+   * In low latency (ArrivalSlack: every packet lately landed well before its pull) nothing is held beyond the pull
+   * but the margin: the slack is the safety.
+   *
    * Under loss it waits one frame more: then the packet after a lost one, whose in-band FEC carries the lost
    * frame, is usually there in time to recover it instead of concealing.
    */
-  targetMs(frameMs: number, recentLossRate: number, pullMs = frameMs): number {
+  targetMs(frameMs: number, recentLossRate: number, pullMs = frameMs, lowLatency = false): number {
     const fecHeadroomMs = recentLossRate >= FEC_LOSS_RATE ? frameMs : 0;
+    if (lowLatency && this.allowsLowLatency(frameMs, recentLossRate, pullMs)) return Math.max(this.minDelayMs, TARGET_MARGIN_MS);
     const jitterMs = (this.spreadMs <= frameMs ? frameMs : pullMs * Math.ceil(this.spreadMs / pullMs)) + TARGET_MARGIN_MS;
     return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, jitterMs + fecHeadroomMs));
+  }
+
+  /**
+   * Whether the path permits playing each packet at the first pull after it lands (see ArrivalSlack): frames the
+   * size of the pull, and no loss worth waiting for FEC on. The jitter spread is not asked: it is measured against
+   * the sender's timestamps, and a sender and a listener whose sound cards tick together (two streams of one sound
+   * server) see a spread of 3 to 4 ms while every packet lands within half a ms of the same slack. The slack itself
+   * is what decides.
+   */
+  allowsLowLatency(frameMs: number, recentLossRate: number, pullMs: number): boolean {
+    return frameMs === pullMs && recentLossRate < FEC_LOSS_RATE;
   }
 
   /** The 95th percentile of relative arrival delay: how much of the target is jitter. */

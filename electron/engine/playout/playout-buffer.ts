@@ -8,6 +8,7 @@
  * signal processing (time-stretch, merge, fades). It never reads a clock:
  * arrival and pull times are given, so packet traces replay deterministically.
  */
+import { ArrivalSlack } from './arrival-slack';
 import { DelayManager, TARGET_MARGIN_MS } from './delay-manager';
 import {
   BufferLevelFilter,
@@ -56,6 +57,10 @@ export interface PlayoutStats {
   /** Audio buffered beyond the current device period (smoothed), ms. */
   currentDelayMs: number;
   targetDelayMs: number;
+  /** Each packet plays at the first pull after it lands (see ArrivalSlack), rather than a frame later. */
+  lowLatency: boolean;
+  /** How long before the latest pull its packet landed, ms (NaN if none did). */
+  arrivalSlackMs: number;
   packetsReceived: number;
   /** RFC 3550 cumulative loss: expected minus received. */
   packetsLost: number;
@@ -116,6 +121,7 @@ export class PlayoutBuffer {
   private decoder: PlayoutDecoder;
   private readonly packets: PacketBuffer;
   private readonly delay: DelayManager;
+  private readonly slack = new ArrivalSlack();
   private readonly sync = new SyncBuffer(16384);
   private readonly level = new BufferLevelFilter(LEVEL_TIME_CONSTANT_MS);
   private readonly seqUnwrap = new RtpUnwrapper(16);
@@ -212,8 +218,10 @@ export class PlayoutBuffer {
       // Its audio was concealed or skipped already: the buffer had run dry.
       this.counters.latePackets++;
       this.counters.underruns++;
+      this.slack.missed(arrivalMs);
       return;
     }
+    if (newest) this.slack.arrived(arrivalMs);
     const dropped = this.packets.insert({ seq, ts, marker: packet.marker, payload: packet.payload, arrivalMs });
     if (dropped < 0) this.counters.duplicatePackets++;
   }
@@ -234,7 +242,9 @@ export class PlayoutBuffer {
 
     if (this.mode === 'silent') {
       this.level.reset();
+      this.slack.pause();
     } else {
+      this.slack.pulled(nowMs, this.delay.allowsLowLatency(this.frameSamples / SAMPLES_PER_MS, this.lossRate, samples / SAMPLES_PER_MS));
       // A fresh start re-primes the filter with the level it actually starts from.
       if (startedSilent) this.level.reset();
       this.level.update(this.bufferedMs(), samples / SAMPLES_PER_MS);
@@ -247,6 +257,8 @@ export class PlayoutBuffer {
     return {
       currentDelayMs: this.mode === 'silent' ? 0 : this.level.levelMs,
       targetDelayMs: this.targetMs(),
+      lowLatency: this.slack.lowLatency,
+      arrivalSlackMs: this.slack.latestSlackMs,
       packetsReceived: c.packetsReceived,
       packetsLost: this.lostBeforeThisStream + this.streamLost(),
       lossRate: this.lossRate,
@@ -274,12 +286,13 @@ export class PlayoutBuffer {
     this.sync.clear();
     this.ssrc = undefined;
     this.delay.reset();
+    this.slack.reset();
     this.counters = emptyCounters();
     this.lostBeforeThisStream = 0;
   }
 
   private targetMs(): number {
-    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate, this.pullSamples / SAMPLES_PER_MS);
+    return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate, this.pullSamples / SAMPLES_PER_MS, this.slack.lowLatency);
   }
 
   /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
@@ -511,6 +524,7 @@ export class PlayoutBuffer {
     this.streamReceived = 0;
     this.lossRate = 0;
     this.delay.restartStream();
+    this.slack.pause();
     this.level.reset();
     this.mode = 'silent';
     this.anchored = false;
