@@ -294,6 +294,29 @@ test('a headset plugged in while the station is on air: listed with its stable i
   assert.ok(Math.abs(dominantFrequency(samples, 200, 4000, from, samples.length) - 1000) <= 2, 'at its frequency');
 });
 
+test('a wedged sound server: the device listing gives up at its deadline with scan-failed, leaves no scanner behind, and works once the server answers', async () => {
+  const scanners = () => spawnSync('pgrep', ['-f', 'getHostAPIs'], { encoding: 'utf8' }).stdout.trim();
+  const thaw = pulse.freeze();
+  const started = performance.now();
+  let failure: unknown;
+  try {
+    await bridge.scanDevices(0);
+  } catch (e) {
+    failure = e;
+  } finally {
+    thaw();
+  }
+  const tookMs = performance.now() - started;
+  assert.ok(failure instanceof bridge.BridgeError && failure.code === 'scan-failed', `scan-failed, got ${String(failure)}`);
+  assert.match((failure as Error).message, /no answer within 5000 ms \(is the sound server hung\?\)/);
+  assert.ok(tookMs >= 5000 && tookMs < 7000, `gave up after ${tookMs.toFixed(0)} ms`);
+  assert.equal(scanners(), '', 'the scanning process was killed');
+
+  // A failed scan is not reused: the next listing scans again and finds the devices.
+  const outputs = bridge.deviceList(await bridge.scanDevices()).outputs.map((d) => d.id);
+  assert.ok(outputs.includes(pulse.devices('x').outputId), `outputs: ${outputs.join(', ')}`);
+});
+
 /** A device selection without its live xrun counters. */
 function chosen(d: { inputId: string | null; inputState: string; outputId: string | null; outputState: string; error?: string }): unknown[] {
   return [d.inputId, d.inputState, d.outputId, d.outputState, d.error];

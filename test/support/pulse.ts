@@ -4,7 +4,7 @@
  * `partyline_<station>_mic` / `partyline_<station>_spk` defined in a private asoundrc.
  */
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, appendFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, appendFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { AUDIO_NICE } from '../../native/bridge/priority';
 import { join } from 'node:path';
@@ -205,6 +205,13 @@ export class PulseHarness {
         return out;
       },
     };
+  }
+
+  /** Stops the sound server dead (SIGSTOP), as a wedged one looks to its clients; the result resumes it. */
+  freeze(): () => void {
+    const pid = Number(readFileSync(join(this.dir, 'run', 'pulse', 'pid'), 'utf8').trim());
+    process.kill(pid, 'SIGSTOP');
+    return () => process.kill(pid, 'SIGCONT');
   }
 
   async pactl(...args: string[]): Promise<string> {
