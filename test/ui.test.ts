@@ -280,6 +280,7 @@ test('Health: per-station rows, degraded links flagged in words and colour', asy
       { stationId: 'a', name: 'Stage', connection: 'connected', rttMs: 4, jitterMs: 2, lossRate: 0.001, playoutDelayMs: 40, targetDelayMs: 40, concealedFrames: 0 },
       { stationId: 'b', name: 'Truck', connection: 'connected', rttMs: 80, jitterMs: 12, lossRate: 0.08, playoutDelayMs: 60, targetDelayMs: 60, concealedFrames: 31 },
       { stationId: 'c', name: 'Booth', connection: 'no-rtp', rttMs: null, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 40, concealedFrames: 0 },
+      { stationId: 'd', name: 'Desk', connection: 'connected', rttMs: 1, jitterMs: 0.2, lossRate: 0, playoutDelayMs: 3, targetDelayMs: 2, lowLatency: true, concealedFrames: 0 },
     ],
   });
   await page.locator('tr[data-station="c"]').waitFor();
@@ -288,6 +289,8 @@ test('Health: per-station rows, degraded links flagged in words and colour', asy
   // State, RTT, jitter, loss, playout / target, concealed.
   assert.deepEqual(await cells('a'), ['connected', '4 ms', '2 ms', '0.1%', '40 ms / 40 ms', '0']);
   assert.deepEqual((await cells('c')).slice(1, 3), ['—', '0 ms'], 'no RTT measured yet is shown as such');
+  assert.equal((await cells('d'))[4], '3 ms / 2 ms low latency', 'a link playing each packet at the next pull says so');
+  assert.equal(await page.locator('tr[data-station="d"]').getAttribute('class'), 'healthy');
   assert.equal(await page.locator('tr[data-station="b"]').getAttribute('class'), 'degraded');
   assert.match((await page.locator('tr[data-station="b"]').textContent()) ?? '', /packet loss.*8\.0%/);
   assert.match((await page.locator('tr[data-station="c"]').textContent()) ?? '', /no audio arriving/);

@@ -221,6 +221,8 @@ export const PeerHealth = z.object({
   lossRate: z.number().min(0).max(1),
   playoutDelayMs: z.number().nonnegative(),
   targetDelayMs: z.number().nonnegative(),
+  /** Packets land well before each pull, so each plays at the next pull with no frame held back (ArrivalSlack). */
+  lowLatency: z.boolean().optional(),
   concealedFrames: z.number().int().nonnegative(),
   /** Frames played time-stretched (accelerated or expanded) to move the delay toward its target. */
   stretchedFrames: z.number().int().nonnegative().optional(),

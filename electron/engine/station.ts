@@ -607,6 +607,7 @@ export class Station extends EventEmitter<StationEvents> {
         lossRate: s.lossRate,
         playoutDelayMs: s.currentDelayMs,
         targetDelayMs: s.targetDelayMs,
+        lowLatency: s.lowLatency,
         concealedFrames: s.concealedFrames,
         stretchedFrames: s.stretchedFrames,
         fecRecoveredFrames: s.fecRecoveredFrames,

@@ -49,6 +49,14 @@ export function Health({ model }: { model: StationModel }) {
                     <td>{(peer.lossRate * 100).toFixed(1)}%</td>
                     <td>
                       {ms(peer.playoutDelayMs)} / {ms(peer.targetDelayMs)}
+                      {peer.lowLatency ? (
+                        <>
+                          {' '}
+                          <span className="info-tag" title="Packets land well before each pull: each plays at the next one, no frame held back">
+                            low latency
+                          </span>
+                        </>
+                      ) : null}
                     </td>
                     <td>{peer.concealedFrames}</td>
                   </tr>
