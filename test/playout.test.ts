@@ -136,11 +136,11 @@ test('packets that land well before each pull play at the first pull after they 
   // 10 ms frames and pulls; every packet lands 5 to 7 ms before the pull that plays it.
   const run = play({ signal: 'tone', frameMs: 10, durationMs: 20000 }, { baseDelayMs: 23, jitterMs: 2 }, 5, true);
   const at = (ms: number) => run.pulls.find((p) => p.nowMs === ms)!.stats;
-  assert.equal(at(2000).lowLatency, false, 'not before the slack has been steady for a while');
-  assert.ok(at(2000).currentDelayMs >= 10, `a frame held beyond the pull at first (${at(2000).currentDelayMs} ms)`);
+  assert.equal(at(500).lowLatency, false, 'not before the slack has been steady for a while');
+  assert.ok(at(500).currentDelayMs >= 10, `a frame held beyond the pull at first (${at(500).currentDelayMs} ms)`);
   const { entered, left } = lowLatencySwitches(run);
   assert.equal(entered.length, 1, `entered once (${entered.join(', ')})`);
-  assert.ok(entered[0]! >= 3000 && entered[0]! <= 4000, `entered at ${entered[0]} ms`);
+  assert.ok(entered[0]! >= 1000 && entered[0]! <= 2000, `entered at ${entered[0]} ms`);
   assert.deepEqual(left, [], 'never left');
   for (const p of run.pulls.filter((p) => p.nowMs >= 6000)) {
     assert.ok(p.stats.arrivalSlackMs >= 5 && p.stats.arrivalSlackMs <= 7, `slack ${p.stats.arrivalSlackMs} ms at ${p.nowMs}`);
@@ -162,7 +162,7 @@ test('packets that land close to the pull keep the frame held back', () => {
   assert.equal(run.final.concealedFrames, 0);
 });
 
-test('a packet that misses its pull in low latency costs one concealed frame; the frame is held again, for longer after each miss', () => {
+test('a packet that misses its pull in low latency costs one concealed frame and plays after it; the frame is held again, for longer after each miss', () => {
   const durationMs = 40000;
   const events = makeTrace({ signal: 'tone', frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);
   // Three packets land 8 ms late, well after low latency began: a path or event loop that was late for a moment.
@@ -171,7 +171,7 @@ test('a packet that misses its pull in low latency costs one concealed frame; th
   events.sort((a, b) => a.arrivalMs - b.arrivalMs);
   const run = runTrace(new PlayoutBuffer({ createDecoder: opusDecoder }), events, durationMs, true);
   const { entered, left } = lowLatencySwitches(run);
-  // In at ~3 s; the 8 s miss: out, back 5 s later; the 10 s packet lands late but in time (a frame is held by then);
+  // In at ~1 s; the 8 s miss: out, back 5 s later; the 10 s packet lands late but in time (a frame is held by then);
   // the 22 s miss: out again, now for 10 s.
   assert.equal(entered.length, 3, `entered at ${entered.join(', ')}`);
   assert.equal(left.length, 2, `left at ${left.join(', ')}`);
@@ -179,10 +179,33 @@ test('a packet that misses its pull in low latency costs one concealed frame; th
   assert.ok(entered[1]! - left[0]! >= 5000 && entered[1]! - left[0]! <= 6000, `back ${entered[1]! - left[0]!} ms after the first miss`);
   assert.ok(entered[2]! - left[1]! >= 10000 && entered[2]! - left[1]! <= 11000, `back ${entered[2]! - left[1]!} ms after the second miss`);
   const s = run.final;
-  assert.equal(s.latePackets, 2, 'the two misses in low latency, and only those');
-  assert.ok(s.concealedFrames >= 2 && s.concealedFrames <= 4, `concealed ${s.concealedFrames} frames`);
+  // The late packet is not dropped: playout concealed in front of it and slipped back to holding a frame.
+  assert.equal(s.latePackets, 0, 'late packets dropped');
+  assert.ok(s.concealedFrames >= 2 && s.concealedFrames <= 3, `concealed ${s.concealedFrames} frames for the two misses`);
   assert.ok(Math.abs(frequencyHz(run.output!, 3000, 39000) - 440) <= 1, 'tone at 440 Hz');
   assertContinuous(run, 'misses');
+});
+
+test('the speaker catching up after its own underrun (two pulls at once) costs a concealed frame but not the path its low latency', () => {
+  const durationMs = 25000;
+  const events = makeTrace({ signal: 'tone', frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  const bursts = [6000, 11000, 16000];
+  const lowAt: { nowMs: number; low: boolean }[] = [];
+  let next = 0;
+  for (let nowMs = 0; nowMs < durationMs; nowMs += PULL_MS) {
+    while (next < events.length && events[next]!.arrivalMs <= nowMs) buffer.insert(events[next]!.packet, events[next++]!.arrivalMs);
+    buffer.pull(PULL_SAMPLES, nowMs);
+    if (bursts.includes(nowMs)) buffer.pull(PULL_SAMPLES, nowMs + 0.2);
+    lowAt.push({ nowMs, low: buffer.stats().lowLatency });
+  }
+  const s = buffer.stats();
+  assert.equal(s.latePackets, 0, 'late packets dropped');
+  assert.equal(s.concealedFrames, 3, 'one concealed frame per burst');
+  for (const b of bursts) {
+    const back = lowAt.find((p) => p.nowMs > b && p.low)?.nowMs;
+    assert.ok(back !== undefined && back - b <= 2000, `low latency back ${back === undefined ? 'never' : `${back - b} ms`} after the burst at ${b} ms`);
+  }
 });
 
 test('a pull that comes a little late takes the next packet early; the pull after it has missed nothing', () => {
@@ -198,7 +221,7 @@ test('a pull that comes a little late takes the next packet early; the pull afte
     }
     slack.pulled(10 * k + 9, true);
     assert.equal(slack.latestSlackMs, 9, `pull ${k}`);
-    if (k === 350) assert.equal(slack.lowLatency, true, 'low latency after 3 s of 9 ms slack');
+    if (k === 350) assert.equal(slack.lowLatency, true, 'low latency after a second of 9 ms slack');
   }
   assert.equal(slack.lowLatency, true, 'still low latency after the late pull');
 

@@ -340,7 +340,13 @@ export class PlayoutBuffer {
         return;
       case 'expand':
         if (operation.fec) this.recoverFromFec(operation.samples);
-        else this.conceal(operation.samples);
+        else if (head === undefined && this.slack.lowLatency) {
+          // In low latency the packet is late, not lost, far more often than not: conceal without moving past it,
+          // so it plays (merged in) when it lands and playout slips back to holding a frame, instead of dropping it
+          // and concealing every packet after it that lands just as late.
+          this.slack.missedPull(nowMs);
+          this.conceal(operation.samples, false);
+        } else this.conceal(operation.samples);
         return;
       case 'fade-out':
         this.fadeOut();
@@ -447,13 +453,14 @@ export class PlayoutBuffer {
     this.concealedRunMs = 0;
   }
 
-  private conceal(samples: number): void {
+  /** `advance` false conceals in front of the next packet rather than in its place (a slip: see produce). */
+  private conceal(samples: number, advance = true): void {
     const pcm = this.decoder.conceal(samples);
     const runMs = this.concealedRunMs;
     const ms = samples / SAMPLES_PER_MS;
     applyGainRamp(pcm, 0, pcm.length, concealGain(runMs), concealGain(runMs + ms));
     this.sync.append(pcm);
-    this.nextTs += samples;
+    if (advance) this.nextTs += samples;
     this.concealedRunMs = runMs + ms;
     this.mode = 'concealing';
     this.counters.concealedFrames++;
