@@ -99,10 +99,11 @@ test('capture -> playback carries a tone at its frequency and level; file I/O an
   assert.ok(playback.counters.chunks > 250);
 });
 
-test('a busy event loop costs the speaker silence for as long as it is busy, counted, and nothing more', async (t) => {
+test('a busy event loop costs the speaker silence for as long as it is busy, faded in and out, counted, and nothing more', async (t) => {
   const y = pulse.devices('y');
   const played = tone(1000, 5, -12);
-  let at = 0;
+  // A quarter period in: every 10 ms chunk then ends on a crest, where a cut to zero is the loudest click.
+  let at = 12;
   const playback = new bridge.PlaybackStream({
     deviceId: y.outputId,
     chunkMs: 10,
@@ -125,6 +126,14 @@ test('a busy event loop costs the speaker silence for as long as it is busy, cou
   // Silence for the stall less the queue, give or take; a blocked callback made ALSA's pulse plugin rebuild its
   // stream, and the gap grew to hundreds of ms.
   assert.ok(gaps.length <= 20, `${gaps.length} silent frames for a 150 ms stall`);
+  // The gap fades out and the tone fades back in: no click at either edge. A cut to zero mid-waveform steps by up to
+  // the tone's amplitude, about 8 times the largest step of the tone itself.
+  const toneStep = 32767 * 10 ** (-12 / 20) * Math.sin((2 * Math.PI * 1000) / 48000);
+  let edgeStep = 0;
+  for (const edge of [gaps[0]!, gaps[gaps.length - 1]! + 480]) {
+    for (let n = edge - 480; n < edge + 480; n++) edgeStep = Math.max(edgeStep, Math.abs(samples[n]! - samples[n - 1]!));
+  }
+  assert.ok(edgeStep <= 1.3 * toneStep, `largest step at the gap's edges ${edgeStep} against the tone's ${toneStep.toFixed(0)}`);
   // Afterwards the tone plays on, continuous, at its level.
   const tail = samples.length - 4800 - 48000 * 0.8;
   assert.deepEqual(silentFrames(samples, -40, tail, samples.length - 4800), [], 'the tone plays on after the stall');

@@ -7,7 +7,7 @@
  * builds it again. A 25 ms hiccup of the event loop became hundreds of ms of silence.
  *
  * Here the callback only touches a single-producer single-consumer ring: a speaker plays what the ring holds and
- * silence for the rest (an underrun, counted), a microphone drops what does not fit (an overrun, counted). After
+ * a short fade then silence for the rest (an underrun, counted), a microphone drops what does not fit (an overrun, counted). After
  * each callback it pokes JavaScript through a thread-safe function, without waiting: JavaScript tops the ring up
  * or drains it on the device's clock.
  *
@@ -24,6 +24,13 @@
 
 typedef enum { OPENED, STARTED, CLOSING, CLOSED } State;
 
+/*
+ * A speaker whose ring runs dry mid-chunk is not cut to zero (a click, then a hole): the waveform goes on backwards
+ * from the last sample played (a mirror, so no step) and fades out over SMOOTH frames, and the audio that follows
+ * the gap fades in over as many. 5 ms at 48 kHz: long enough not to click, short enough not to pass for audio.
+ */
+#define SMOOTH 240
+
 typedef struct {
   PaStream *stream;
   int input;
@@ -39,6 +46,9 @@ typedef struct {
   _Atomic uint64_t xruns;
   _Atomic uint64_t missed_ticks;
   _Atomic int finished;
+  /* Speaker only, touched by the audio thread alone: the last SMOOTH frames played, and how much of a fade-in after a gap is left. */
+  int16_t tail[SMOOTH];
+  uint32_t fade_in;
   napi_threadsafe_function tsfn;
   State state;
   /* The JavaScript handle was collected while a close was still running: the close frees it. */
@@ -77,6 +87,37 @@ static void copy_out(Ring *r, uint64_t at, int16_t *dst, uint32_t frames) {
   if (first < frames) memcpy(dst + first, r->ring, (frames - first) * sizeof(int16_t));
 }
 
+/* The i-th frame back from the end of what has been played, frames[0..n) of this callback being the newest. */
+static int32_t played_back(const Ring *r, const int16_t *o, uint32_t n, uint32_t i) {
+  if (i < n) return o[n - 1 - i];
+  i -= n;
+  return i < SMOOTH ? r->tail[SMOOTH - 1 - i] : 0;
+}
+
+static void fade_out_gap(Ring *r, int16_t *o, uint32_t n, uint32_t frames) {
+  uint32_t gap = frames - n;
+  uint32_t f = gap < SMOOTH ? gap : SMOOTH;
+  for (uint32_t i = 0; i < f; i++) o[n + i] = (int16_t)(played_back(r, o, n, i) * (int32_t)(f - i) / (int32_t)f);
+  memset(o + n + f, 0, (gap - f) * sizeof(int16_t));
+  r->fade_in = SMOOTH;
+}
+
+static void fade_in_after_gap(Ring *r, int16_t *o, uint32_t n) {
+  uint32_t m = n < r->fade_in ? n : r->fade_in;
+  uint32_t done = SMOOTH - r->fade_in;
+  for (uint32_t i = 0; i < m; i++) o[i] = (int16_t)((int32_t)o[i] * (int32_t)(done + i) / SMOOTH);
+  r->fade_in -= m;
+}
+
+static void remember_tail(Ring *r, const int16_t *o, uint32_t frames) {
+  if (frames >= SMOOTH) {
+    memcpy(r->tail, o + frames - SMOOTH, SMOOTH * sizeof(int16_t));
+  } else {
+    memmove(r->tail, r->tail + frames, (SMOOTH - frames) * sizeof(int16_t));
+    memcpy(r->tail + SMOOTH - frames, o, frames * sizeof(int16_t));
+  }
+}
+
 static int on_audio(const void *in, void *out, unsigned long count, const PaStreamCallbackTimeInfo *time,
                     PaStreamCallbackFlags flags, void *user) {
   Ring *r = user;
@@ -97,11 +138,14 @@ static int on_audio(const void *in, void *out, unsigned long count, const PaStre
     uint64_t w = atomic_load_explicit(&r->wpos, memory_order_acquire);
     uint64_t avail = w - rd;
     uint32_t n = avail < frames ? (uint32_t)avail : frames;
-    copy_out(r, rd, out, n);
+    int16_t *o = out;
+    copy_out(r, rd, o, n);
+    if (n > 0 && r->fade_in > 0) fade_in_after_gap(r, o, n);
     if (n < frames) {
-      memset((int16_t *)out + n, 0, (frames - n) * sizeof(int16_t));
+      fade_out_gap(r, o, n, frames);
       atomic_fetch_add(&r->underruns, 1);
     }
+    remember_tail(r, o, frames);
     atomic_store_explicit(&r->rpos, rd + n, memory_order_release);
   }
   atomic_fetch_add(&r->callbacks, 1);
