@@ -71,6 +71,6 @@ test('a control flood during playout: no dropout at the speaker, every command a
       talk.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly`);
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
   }
 });

@@ -70,10 +70,10 @@ test('two stations, both directions at once: 440 Hz A->B and 1000 Hz B->A, right
         );
       }
     } finally {
-      assert.equal(await b.stop(), '0', 'B exits cleanly on SIGINT');
+      assert.equal(await b.stop(), '0', `B exits cleanly on SIGINT (last lines: ${b.tail()})`);
     }
   } finally {
-    assert.equal(await a.stop(), '0', 'A exits cleanly on SIGINT');
+    assert.equal(await a.stop(), '0', `A exits cleanly on SIGINT (last lines: ${a.tail()})`);
   }
 });
 
@@ -124,7 +124,7 @@ test('three stations on one line: C hears A and B; C stops listening: silence; A
       toB.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly`);
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
   }
 });
 
@@ -184,7 +184,7 @@ test('bad input gets a clear error and the other stations keep their audio', asy
       toA.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly`);
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
   }
 });
 

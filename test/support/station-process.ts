@@ -37,6 +37,11 @@ export class StationProcess {
     this.exited = new Promise((r) => this.child.on('exit', (code, signal) => r(signal ?? String(code))));
   }
 
+  /** Its last log lines, for a failure message: how a station that did not exit cleanly got there. */
+  tail(n = 8): string {
+    return this.lines.slice(-n).join(' | ');
+  }
+
   async waitFor(pattern: RegExp, timeoutMs = 15000): Promise<RegExpMatchArray> {
     const until = Date.now() + timeoutMs;
     for (;;) {
