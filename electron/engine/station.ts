@@ -36,6 +36,7 @@ import { VoiceEncoder } from './voice-encoder';
 
 export type FrameMs = 5 | 10 | 20;
 
+
 export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
   frameMs?: FrameMs;
@@ -563,9 +564,10 @@ export class Station extends EventEmitter<StationEvents> {
     const overruns = this.capture?.counters.overruns ?? 0;
     // A new stream counts from zero again.
     const seen = { underruns: Math.min(this.xrunsReported.underruns, underruns), overruns: Math.min(this.xrunsReported.overruns, overruns) };
+    const waited = this.playback?.takeLongestTickWaitMs() ?? 0;
     if (underruns > seen.underruns) {
       const inDevice = this.playback?.counters.deviceUnderflows ?? 0;
-      this.log(`[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself)`);
+      this.log(`[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself; meanwhile a tick waited up to ${waited.toFixed(1)} ms for the event loop)`);
     }
     if (overruns > seen.overruns) this.log(`[audio] microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
     this.xrunsReported = { underruns, overruns };

@@ -67,6 +67,8 @@ export interface RingStats {
   xruns: number;
   /** Ticks not delivered because JavaScript already had some queued. */
   missedTicks: number;
+  /** How long the oldest device callback since the previous stats() waited for it, ms (0 if none ran). */
+  tickLatencyMs: number;
   /** The stream stopped by itself: the device went away. */
   finished: boolean;
   /** The buffering the host API granted beyond the ring, as PortAudio reports it. */

@@ -34,18 +34,22 @@ export interface PlaybackCounters {
   underruns: number;
   /** Of those, the underflows the host API reported itself (its own buffer ran dry, not our queue). */
   deviceUnderflows: number;
+  /** The longest a device tick waited for the event loop, ms. */
+  maxTickLatencyMs: number;
 }
+
 
 /**
  * A speaker driven by the device clock: every time the device takes a chunk, the bridge tops its queue up from
  * the source. The device callback never waits for the engine: a short queue plays out as silence, counted.
  */
 export class PlaybackStream extends DeviceStream {
-  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0 };
+  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0, maxTickLatencyMs: 0 };
   private readonly chunk: Int16Array;
   private readonly queueSamples: number;
   private readonly pullDelayMs: number;
   private delayed: NodeJS.Timeout | undefined;
+  private longestTickWaitMs = 0;
 
   constructor(private readonly options: PlaybackOptions) {
     // Checked before super() opens the device, so a bad option leaves nothing open.
@@ -59,9 +63,21 @@ export class PlaybackStream extends DeviceStream {
     this.begin();
   }
 
+  /**
+   * The longest a device tick waited for the event loop since the last call, ms: whether underruns in that time
+   * were the engine's (a tick waited about a queue's length) or the device's.
+   */
+  takeLongestTickWaitMs(): number {
+    const ms = this.longestTickWaitMs;
+    this.longestTickWaitMs = 0;
+    return ms;
+  }
+
   protected service(stats: RingStats): void {
     this.counters.underruns = stats.underruns + stats.xruns;
     this.counters.deviceUnderflows = stats.xruns;
+    this.counters.maxTickLatencyMs = Math.max(this.counters.maxTickLatencyMs, stats.tickLatencyMs);
+    this.longestTickWaitMs = Math.max(this.longestTickWaitMs, stats.tickLatencyMs);
     if (this.pullDelayMs === 0) this.topUp();
     else this.delayed ??= setTimeout(() => ((this.delayed = undefined), this.topUp()), this.pullDelayMs);
   }

@@ -45,6 +45,9 @@ typedef struct {
   _Atomic uint64_t overruns;
   _Atomic uint64_t xruns;
   _Atomic uint64_t missed_ticks;
+  /* When the oldest callback JavaScript has not yet seen ran, in stream-clock microseconds (0: none pending). It
+   * tells a late event loop (the callback waited for JavaScript) from a device catching up (callbacks in a clump). */
+  _Atomic uint64_t unseen_since_us;
   _Atomic int finished;
   /* Speaker only, touched by the audio thread alone: the last SMOOTH frames played, and how much of a fade-in after a gap is left. */
   int16_t tail[SMOOTH];
@@ -118,6 +121,12 @@ static void remember_tail(Ring *r, const int16_t *o, uint32_t frames) {
   }
 }
 
+/* PortAudio's stream clock, callable from the callback and from JavaScript's thread alike; never 0 once running. */
+static uint64_t stream_time_us(Ring *r) {
+  PaTime t = r->stream != NULL ? Pa_GetStreamTime(r->stream) : 0;
+  return t > 0 ? (uint64_t)(t * 1e6) + 1 : 1;
+}
+
 static int on_audio(const void *in, void *out, unsigned long count, const PaStreamCallbackTimeInfo *time,
                     PaStreamCallbackFlags flags, void *user) {
   Ring *r = user;
@@ -149,6 +158,8 @@ static int on_audio(const void *in, void *out, unsigned long count, const PaStre
     atomic_store_explicit(&r->rpos, rd + n, memory_order_release);
   }
   atomic_fetch_add(&r->callbacks, 1);
+  uint64_t none = 0;
+  atomic_compare_exchange_strong(&r->unseen_since_us, &none, stream_time_us(r));
   if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok)
     atomic_fetch_add(&r->missed_ticks, 1);
   return paContinue;
@@ -401,7 +412,8 @@ static bool set_number(napi_env env, napi_value obj, const char *key, double val
   return napi_create_double(env, value, &v) == napi_ok && napi_set_named_property(env, obj, key, v) == napi_ok;
 }
 
-/* stats(handle) -> { fill, callbacks, underruns, overruns, xruns, missedTicks, finished } */
+/* stats(handle) -> { fill, callbacks, underruns, overruns, xruns, missedTicks, tickLatencyMs, finished }
+ * tickLatencyMs: how long the oldest callback since the previous stats() waited for this call (0 if none ran). */
 static napi_value stats(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
@@ -421,6 +433,12 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   /* What the host API granted: the device's own buffering, beyond the ring. */
   const PaStreamInfo *granted = r->stream != NULL ? Pa_GetStreamInfo(r->stream) : NULL;
   if (granted != NULL && !set_number(env, obj, "deviceLatencyMs", 1000 * (r->input ? granted->inputLatency : granted->outputLatency))) {
+    throw_pending_or(env, "internal", "cannot build the stats object");
+    return NULL;
+  }
+  uint64_t since = atomic_exchange(&r->unseen_since_us, 0);
+  uint64_t now = stream_time_us(r);
+  if (!set_number(env, obj, "tickLatencyMs", since != 0 && now > since ? (double)(now - since) / 1000 : 0)) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;
   }
