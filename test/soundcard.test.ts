@@ -120,8 +120,10 @@ test('a busy event loop costs the speaker silence for as long as it is busy, fad
   const start = onset(samples, -30);
   assert.ok(start >= 0, 'the tone reached the speaker');
   const gaps = silentFrames(samples, -40, start, samples.length - 4800);
-  t.diagnostic(`underruns ${before} -> ${playback.counters.underruns}; silent 10 ms frames ${gaps.length} at ${gaps.join(', ')}`);
+  t.diagnostic(`underruns ${before} -> ${playback.counters.underruns}; longest tick wait ${playback.counters.maxTickLatencyMs.toFixed(1)} ms; silent 10 ms frames ${gaps.length} at ${gaps.join(', ')}`);
   assert.ok(playback.counters.underruns > before, 'the dropout is counted');
+  // And laid at the event loop's door: a device callback waited about as long as the loop was busy.
+  assert.ok(playback.counters.maxTickLatencyMs >= 135 && playback.counters.maxTickLatencyMs < 400, `the longest wait for the event loop ${playback.counters.maxTickLatencyMs} ms`);
   assert.ok(gaps.length >= 1, 'the stall is heard as silence, not hidden');
   // Silence for the stall less the queue, give or take; a blocked callback made ALSA's pulse plugin rebuild its
   // stream, and the gap grew to hundreds of ms.
@@ -231,6 +233,44 @@ test('a station applies device changes sent together one after the other, so nei
   } finally {
     await station.close();
   }
+});
+
+/** The buffering PulseAudio holds for the streams of ALSA's pulse plugin, as `pactl` reports it, in ms. */
+function pluginBufferMs(): number[] {
+  const out = spawnSync('pactl', ['list', 'sink-inputs'], { env: pulse.env, encoding: 'utf8' }).stdout;
+  return out
+    .split('Sink Input #')
+    .filter((b) => b.includes('ALSA plug-in'))
+    .map((b) => Number(/Buffer Latency: (\d+) usec/.exec(b)?.[1]) / 1000);
+}
+
+test('through ALSA\'s pulse plugin a speaker asks the sound server for low latency itself, unless the user chose', async (t) => {
+  // (y's speaker was unplugged by the test before.)
+  const x = pulse.devices('x');
+  const held: Record<string, number[]> = {};
+  for (const choice of ['unset', '40']) {
+    const env: NodeJS.ProcessEnv = { ...pulse.env };
+    if (choice === 'unset') delete env.PULSE_LATENCY_MSEC;
+    else env.PULSE_LATENCY_MSEC = choice;
+    const script = `const b = require(${JSON.stringify(join(__dirname, '..', 'native', 'bridge'))}); new b.PlaybackStream({ deviceId: ${JSON.stringify(x.outputId)}, chunkMs: 10, source: { pull: (n) => new Int16Array(n) } }); console.log('open'); setTimeout(() => process.exit(0), 8000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('open') && resolve());
+        child.on('exit', (code) => reject(new Error(`the probe exited (${code}) before opening its speaker`)));
+      });
+      await sleep(1000);
+      held[choice] = pluginBufferMs();
+    } finally {
+      child.kill();
+      await new Promise((r) => (child.exitCode === null ? child.on('exit', r) : r(null)));
+    }
+  }
+  t.diagnostic(`the sound server holds ${held.unset} ms for the station's speaker by default, ${held['40']} ms when PULSE_LATENCY_MSEC=40`);
+  assert.equal(held.unset!.length, 1, 'one plugin stream');
+  // Without the request it held 22.5 ms here, a whole ALSA buffer behind the plugin's own.
+  assert.ok(held.unset![0]! <= 10, `held ${held.unset![0]} ms by default`);
+  assert.ok(held['40']![0]! >= 30, `held ${held['40']![0]} ms when the user asked for 40`);
 });
 
 test('a pull delay beyond half the playback queue is refused, naming the option, before any device opens', () => {
