@@ -5,13 +5,15 @@
 import { sleep, type PulseHarness } from '../test/support/pulse';
 import { StationProcess } from '../test/support/station-process';
 import { burstLag, burstTrain, deinterleave, findBursts, median } from './support/chirp';
-import { recordRig, RIG_FAR_ID, RIG_MIC_ID, startRig } from './support/latency-rig';
+import { recordRig, RIG_FAR_ALSA_ID, RIG_FAR_ID, RIG_MIC_ALSA_ID, RIG_MIC_ID, startRig } from './support/latency-rig';
 import { measureBrowserLatency } from './support/browser-latency';
 
 export interface LatencyResult {
   bench: 'latency';
   station_to_station_ms: number;
   bridge_floor_ms: number;
+  /** The same floor through PortAudio and ALSA's pulse plugin: what the sound server's native protocol saves. */
+  alsa_plugin_floor_ms: number;
   engine_added_ms: number;
   bursts: number;
   [extra: string]: unknown;
@@ -34,13 +36,13 @@ export async function measureBursts(pulse: PulseHarness, bursts: number): Promis
   return lags;
 }
 
-async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10): Promise<number[]> {
+async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10, mic = RIG_MIC_ID, far = RIG_FAR_ID): Promise<number[]> {
   pulse.adoptInThisProcess();
   const bridge = require('../native/bridge') as typeof import('../native/bridge');
   // The floor holds at most one chunk between the callbacks: anything more would be latency of our own making.
   let held = new Int16Array(0);
   const capture = new bridge.CaptureStream({
-    deviceId: RIG_MIC_ID,
+    deviceId: mic,
     chunkMs,
     onChunk: (pcm) => {
       const joined = new Int16Array(held.length + pcm.length);
@@ -50,7 +52,7 @@ async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10)
     },
   });
   const playback = new bridge.PlaybackStream({
-    deviceId: RIG_FAR_ID,
+    deviceId: far,
     chunkMs,
     // The station's own speaker queue: the floor is what the bridge costs the station.
     queueChunks: 2,
@@ -79,9 +81,9 @@ async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10)
 /** Starts A (hosting, talking on `main`) and B (listening); resolves when B has heard A's first RTP. */
 export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Promise<{ a: StationProcess; b: StationProcess }> {
   const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
-  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').outputId, ...common], pulse.env);
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
   const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-  const b = new StationProcess(['--name', 'B', '--server', url, '--input', pulse.devices('b').inputId, '--output', RIG_FAR_ID, ...common], pulse.env);
+  const b = new StationProcess(['--name', 'B', '--server', url, '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
   await b.waitFor(/\[peer A\] first RTP/, 20000);
   return { a, b };
 }
@@ -93,7 +95,9 @@ export async function runLatencyBench(options: LatencyOptions = {}): Promise<Lat
   const pulse = await startRig(['a', 'b']);
   try {
     const floor = await bridgeFloor(pulse, bursts, chunkMs);
-    log(`bridge floor (capture -> playback, ${chunkMs} ms chunks, queue 2), per burst ms: ${floor.map((l) => l.toFixed(1)).join(' ')}`);
+    log(`bridge floor (capture -> playback on the sound server, ${chunkMs} ms chunks, queue 2), per burst ms: ${floor.map((l) => l.toFixed(1)).join(' ')}`);
+    const alsaFloor = await bridgeFloor(pulse, bursts, chunkMs, RIG_MIC_ALSA_ID, RIG_FAR_ALSA_ID);
+    log(`bridge floor through PortAudio and ALSA's pulse plugin, per burst ms: ${alsaFloor.map((l) => l.toFixed(1)).join(' ')}`);
     const { a, b } = await startStationPair(pulse, chunkMs);
     let s2s: number[];
     try {
@@ -110,10 +114,11 @@ export async function runLatencyBench(options: LatencyOptions = {}): Promise<Lat
       bench: 'latency',
       station_to_station_ms: round(station),
       bridge_floor_ms: round(floorMs),
+      alsa_plugin_floor_ms: round(median(alsaFloor)),
       engine_added_ms: round(station - floorMs),
       bursts: Math.min(s2s.length, floor.length),
     };
-    log(`median: station->station ${result.station_to_station_ms} ms, bridge floor ${result.bridge_floor_ms} ms, engine adds ${result.engine_added_ms} ms (target <= 15 ms)`);
+    log(`median: station->station ${result.station_to_station_ms} ms, bridge floor ${result.bridge_floor_ms} ms (${result.alsa_plugin_floor_ms} through ALSA's pulse plugin), engine adds ${result.engine_added_ms} ms (target <= 15 ms)`);
     const browsers = await measureBrowserLatency(pulse, bursts, chunkMs, measureBursts, log);
     Object.assign(result, browsers, { ratio_vs_browser: Math.round((station / browsers.browser_to_browser_ms) * 100) / 100 });
     log(

@@ -273,6 +273,74 @@ test('through ALSA\'s pulse plugin a speaker asks the sound server for low laten
   assert.ok(held['40']![0]! >= 30, `held ${held['40']![0]} ms when the user asked for 40`);
 });
 
+test('the sound server\'s own devices: listed with stable ids (here and by the scan), and a tone through them at its frequency and level, with no gap', async (t) => {
+  const x = pulse.devices('x');
+  const listed = bridge.listDevices();
+  const scanned = bridge.deviceList(await bridge.scanDevices(0));
+  for (const list of [listed, scanned]) {
+    assert.ok(list.inputs.some((d) => d.id === x.serverInputId && d.hostApi === 'PulseAudio' && d.name === 'Monitor of x_mic'), list.inputs.map((d) => d.id).join(', '));
+    assert.ok(list.outputs.some((d) => d.id === x.serverOutputId && d.name === 'x_spk'));
+    assert.ok(!list.outputs.some((d) => d.id === x.serverInputId), 'a source is not offered as a speaker');
+  }
+  const ring: Int16Array[] = [];
+  const capture = new bridge.CaptureStream({ deviceId: x.serverInputId, chunkMs: 10, onChunk: (pcm) => ring.push(pcm.slice()) });
+  const playback = new bridge.PlaybackStream({
+    deviceId: x.serverOutputId,
+    chunkMs: 10,
+    source: { pull: (n) => (ring.length > 0 ? takeSamples(ring, n) : new Int16Array(n)) },
+  });
+  try {
+    assert.equal(capture.device.hostApi, 'PulseAudio');
+    const rec = pulse.record(x.speakerMonitor);
+    await sleep(500);
+    const ownBefore = playback.counters.underruns - playback.counters.deviceUnderflows;
+    await pulse.inject(x.micSink, tone(1000, 2, -12)).done;
+    await sleep(300);
+    const samples = await rec.stop();
+    t.diagnostic(`capture ${JSON.stringify(capture.counters)} playback ${JSON.stringify(playback.counters)}`);
+    const start = onset(samples, -30);
+    assert.ok(start >= 0, 'the tone reached the speaker');
+    const from = start + 480;
+    const to = start + 48000 * 1.9;
+    assert.ok(Math.abs(dominantFrequency(samples, 200, 4000, from, to) - 1000) <= 2);
+    assert.ok(Math.abs(rmsDb(samples, from, to) - (-12 - 3.01)) <= 1, `level ${rmsDb(samples, from, to).toFixed(2)} dBFS`);
+    assert.deepEqual(silentFrames(samples, -40, from, to), [], 'no gap while the tone played');
+    // The server may report an underflow of its own (its buffer for us is about 7.5 ms): counted, and no gap above.
+    assert.equal(playback.counters.underruns - playback.counters.deviceUnderflows, ownBefore, 'the ring never ran short');
+    assert.equal(capture.counters.overruns, 0);
+  } finally {
+    await Promise.all([capture.stop(), playback.stop()]);
+  }
+});
+
+test('a sound-server device that is not there, or goes away mid-stream, is a clear error naming the field', async () => {
+  assert.throws(
+    () => new bridge.PlaybackStream({ deviceId: 'PulseAudio:no-such-sink#0', chunkMs: 10, source: { pull: (n) => new Int16Array(n) } }),
+    (e: unknown) => e instanceof bridge.BridgeError && e.code === 'unknown-device' && e.field === 'outputId' && /the sound server has no sink "no-such-sink"/.test(e.message),
+  );
+  assert.throws(
+    () => new bridge.CaptureStream({ deviceId: 'PulseAudio:no-such-source#0', chunkMs: 10, onChunk: () => {} }),
+    (e: unknown) => e instanceof bridge.BridgeError && e.field === 'inputId' && /no source "no-such-source"/.test(e.message),
+  );
+  // A headset unplugged: its sink leaves the server. The stream must not wander off to another sink.
+  const w = await pulse.plugIn('w');
+  const playback = new bridge.PlaybackStream({ deviceId: w.serverOutputId, chunkMs: 10, source: { pull: (n) => new Int16Array(n) } });
+  const lost = new Promise<InstanceType<typeof bridge.BridgeError>>((resolve) => playback.on('error', resolve));
+  await sleep(300);
+  const modules = await pulse.pactl('list', 'short', 'modules');
+  const line = modules.split('\n').find((l) => l.includes('sink_name=w_spk'));
+  assert.ok(line, 'the headset\'s sink module');
+  const unpluggedAt = performance.now();
+  await pulse.pactl('unload-module', line.split('\t')[0] as string);
+  const error = await Promise.race([lost, sleep(3000).then(() => undefined)]);
+  assert.ok(error, 'the station hears that its speaker went away');
+  assert.equal(error.code, 'device-lost');
+  assert.equal(error.field, 'outputId');
+  assert.match(error.message, /PulseAudio:w_spk#0/);
+  assert.ok(performance.now() - unpluggedAt < 1500, 'told at once, not by the watchdog after a stall');
+  assert.equal(await playback.stop(), 'stopped');
+});
+
 test('a pull delay beyond half the playback queue is refused, naming the option, before any device opens', () => {
   assert.throws(
     () => new bridge.PlaybackStream({ deviceId: 'ALSA:no-such-card#0', chunkMs: 10, queueChunks: 2, pullDelayMs: 15, source: { pull: (n) => new Int16Array(n) } }),

@@ -15,7 +15,10 @@ after(async () => {
 
 function stationArgs(name: string, server: string[], extra: string[] = []): string[] {
   const d = pulse.devices(name.toLowerCase());
-  return ['--name', name, ...server, '--line', 'main:s3cret', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
+  // B opens its devices on the sound server's own protocol, the others through PortAudio and ALSA: both paths carry
+  // the same tests.
+  const [input, output] = name === 'B' ? [d.serverInputId, d.serverOutputId] : [d.inputId, d.outputId];
+  return ['--name', name, ...server, '--line', 'main:s3cret', '--input', input, '--output', output, '--ui', ...extra];
 }
 
 test('two stations, both directions at once: 440 Hz A->B and 1000 Hz B->A, right level, no dropouts', async () => {

@@ -126,7 +126,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
   let s2b: number[];
   let s2bReceiver: string;
   {
-    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').outputId, ...common], pulse.env);
+    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
     let g: GuestBrowser | undefined;
     try {
       const http = `http://${(await a.waitFor(/hosting ws:\/\/(\S+)/))[1]}`;
@@ -150,7 +150,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
     let joinToAudio: number;
     {
       const { g } = await talkingGuest(pulse, http, 'a', RIG_MIC, true);
-      const b = new StationProcess(['--name', 'B', '--server', http.replace('http://', 'ws://'), '--input', pulse.devices('b').inputId, '--output', RIG_FAR_ID, ...common], pulse.env);
+      const b = new StationProcess(['--name', 'B', '--server', http.replace('http://', 'ws://'), '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
       try {
         const joined = await b.waitFor(/^(.*) \[signal\] joined main/);
         const first = await b.waitFor(/^(.*) \[peer \S+\] first RTP/, 20000);

@@ -18,8 +18,12 @@ export const RIG: PulseExtras = {
   pinSinks: ['rig'],
 };
 
-export const RIG_MIC_ID = 'ALSA:partyline_rig_mic#0';
-export const RIG_FAR_ID = 'ALSA:partyline_rig_far#0';
+/** The rig as stations open it: on the sound server's native protocol (see native/bridge/devices.ts). */
+export const RIG_MIC_ID = 'PulseAudio:rig_mic#0';
+export const RIG_FAR_ID = 'PulseAudio:rig_far#0';
+/** The same two channels through PortAudio and ALSA's pulse plugin, for the bridge floor on that path. */
+export const RIG_MIC_ALSA_ID = 'ALSA:partyline_rig_mic#0';
+export const RIG_FAR_ALSA_ID = 'ALSA:partyline_rig_far#0';
 
 export async function startRig(stations: string[]): Promise<PulseHarness> {
   return PulseHarness.start(stations, RIG);

@@ -52,6 +52,13 @@ export function loadNaudiodon(): NaudiodonBinding {
   return cached;
 }
 
+/** A sink or source of the sound server, as listPulse() reports it. */
+export interface SoundServerDevice {
+  /** The server's name for it: stable, what a stream opens with. */
+  name: string;
+  description: string;
+}
+
 /** A stream handle of our PortAudio binding (native/portaudio): opaque, type-tagged on the native side. */
 export type RingHandle = { readonly __ring: unique symbol };
 
@@ -98,6 +105,23 @@ export interface PortAudioBinding {
   stats(handle: RingHandle): RingStats;
   /** Resolves once PortAudio has let go of the device; an unplugged device may never let it resolve. */
   close(handle: RingHandle): Promise<void>;
+  /**
+   * Linux only: the same ring on PulseAudio's native protocol. `deviceName` is a sink or source name (null: the
+   * server's default); the server buffers `latencyFrames` on its side and asks for `periodFrames` at a time.
+   * Throws with code 'no-sound-server', 'no-such-device' or 'open-failed'.
+   */
+  openPulse?(
+    input: boolean,
+    deviceName: string | null,
+    sampleRate: number,
+    chunkFrames: number,
+    ringChunks: number,
+    onTick: () => void,
+    latencyFrames: number,
+    periodFrames: number,
+  ): RingHandle;
+  /** Linux only: the server's sources (input) or sinks; throws with code 'no-sound-server'. */
+  listPulse?(input: boolean): SoundServerDevice[];
 }
 
 let portAudio: PortAudioBinding | undefined;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { naudiodonBindingPath } from './binding';
+import { naudiodonBindingPath, portAudioBindingPath } from './binding';
 import { deviceTable, findDevice, resolveDevice, type DeviceEnumeration, type DeviceTable, type Direction } from './devices';
 import { BridgeError } from './errors';
 import { abandonedStreamCount } from './watchdog';
@@ -18,9 +18,15 @@ export const SCAN_REUSE_MS = 1000;
 export const SCAN_DEADLINE_MS = 5000;
 
 // Plain JavaScript: it must run under Electron's own Node (ELECTRON_RUN_AS_NODE) with no loader in front.
+// The sound server's own devices come from our binding (libpulse, when there is one), and are left out if it fails.
 const SCAN_SCRIPT = `
 const b = require(process.argv[1]);
-process.stdout.write(JSON.stringify({ devices: b.getDevices(), hostApis: b.getHostAPIs() }));
+const found = { devices: b.getDevices(), hostApis: b.getHostAPIs() };
+try {
+  const p = require(process.argv[2]);
+  if (p.listPulse) found.soundServer = { sources: p.listPulse(true), sinks: p.listPulse(false) };
+} catch {}
+process.stdout.write(JSON.stringify(found));
 `;
 
 interface Scan {
@@ -64,7 +70,7 @@ function runScan(): Promise<DeviceTable> {
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
     // The parent's NODE_OPTIONS (an --inspect port, a loader) are for the parent; the scan is plain JavaScript.
     delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['-e', SCAN_SCRIPT, naudiodonBindingPath()], { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(process.execPath, ['-e', SCAN_SCRIPT, naudiodonBindingPath(), portAudioBindingPath()], { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));

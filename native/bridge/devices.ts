@@ -1,4 +1,4 @@
-import { loadNaudiodon, type NativeDeviceInfo, type NativeHostApis } from './binding';
+import { loadNaudiodon, loadPortAudio, type NativeDeviceInfo, type NativeHostApis, type SoundServerDevice } from './binding';
 import { BridgeError } from './errors';
 
 export type Direction = 'input' | 'output';
@@ -20,15 +20,37 @@ export interface DeviceList {
   defaultOutputId: string | null;
 }
 
-/** What PortAudio reports in one enumeration, as naudiodon's getDevices() and getHostAPIs() give it. */
+/**
+ * What PortAudio reports in one enumeration, as naudiodon's getDevices() and getHostAPIs() give it, and the sound
+ * server's own devices when one answers (see SOUND_SERVER_HOST).
+ */
 export interface DeviceEnumeration {
   devices: NativeDeviceInfo[];
   hostApis: NativeHostApis;
+  soundServer?: { sources: SoundServerDevice[]; sinks: SoundServerDevice[] };
 }
+
+/**
+ * The host name of devices reached through PulseAudio's native protocol (PipeWire's pulse server too) rather than
+ * PortAudio: ids `PulseAudio:<the server's sink or source name>#0`. On that path the server asks for each chunk as
+ * it needs it, where PortAudio goes through ALSA's pulse plugin and its extra buffer (see native/portaudio's
+ * pulse_host.h for the figures).
+ */
+export const SOUND_SERVER_HOST = 'PulseAudio';
 
 interface Indexed {
   device: AudioDevice;
+  /** -1 for a sound-server device. */
   portAudioIndex: number;
+  /** The sink or source name a sound-server device opens with. */
+  serverName?: string;
+}
+
+export interface ResolvedDevice {
+  /** PortAudio's index, or -1 for a sound-server device. */
+  index: number;
+  device: AudioDevice;
+  serverName?: string;
 }
 
 /**
@@ -42,9 +64,9 @@ export interface DeviceTable {
 }
 
 /** `hostApi:name#n`, where n counts earlier devices with the same host API and name (two identical USB headsets). */
-export function deviceTable({ devices, hostApis }: DeviceEnumeration): DeviceTable {
+export function deviceTable({ devices, hostApis, soundServer }: DeviceEnumeration): DeviceTable {
   const seen = new Map<string, number>();
-  const all = devices.map((d) => {
+  const all: Indexed[] = devices.map((d) => {
     const key = `${d.hostAPIName}:${d.name}`;
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
@@ -60,17 +82,52 @@ export function deviceTable({ devices, hostApis }: DeviceEnumeration): DeviceTab
       },
     };
   });
+  const server = (list: SoundServerDevice[], input: boolean): Indexed[] =>
+    list.map((d) => ({ portAudioIndex: -1, serverName: d.name, device: serverDevice(d.name, d.description, input) }));
+  if (soundServer) all.push(...server(soundServer.sources, true), ...server(soundServer.sinks, false));
   const host = hostApis.HostAPIs.find((h) => h.id === hostApis.defaultHostAPI);
   return { all, defaultInput: host?.defaultInput ?? -1, defaultOutput: host?.defaultOutput ?? -1 };
+}
+
+function serverDevice(name: string, description: string, input: boolean): AudioDevice {
+  return {
+    id: `${SOUND_SERVER_HOST}:${name}#0`,
+    name: description,
+    hostApi: SOUND_SERVER_HOST,
+    maxInputChannels: input ? 1 : 0,
+    maxOutputChannels: input ? 0 : 1,
+    defaultSampleRate: 48000,
+  };
+}
+
+/** The sink or source name in a sound-server device id, or undefined for any other id. */
+export function serverNameOf(id: string | null): string | undefined {
+  const m = id === null ? null : /^PulseAudio:(.+)#0$/.exec(id);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * The sound server's sources and sinks, or undefined when none answers (no libpulse, no server, or not Linux).
+ * Waits for the server up to libpulse's deadline (3 s): for listings, never on a path that feeds the speaker.
+ */
+export function listSoundServer(): DeviceEnumeration['soundServer'] {
+  const pa = loadPortAudio();
+  if (typeof pa.listPulse !== 'function') return undefined;
+  try {
+    return { sources: pa.listPulse(true), sinks: pa.listPulse(false) };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * This process's PortAudio. While any stream is open PortAudio stays initialized and this is the table it built
  * when the first stream opened: instant, but blind to devices plugged in since (see device-scan.ts).
  */
-function enumerate(): DeviceTable {
+function enumerate(withSoundServer = false): DeviceTable {
   const binding = loadNaudiodon();
-  return deviceTable({ devices: binding.getDevices(), hostApis: binding.getHostAPIs() });
+  const soundServer = withSoundServer ? listSoundServer() : undefined;
+  return deviceTable({ devices: binding.getDevices(), hostApis: binding.getHostAPIs(), ...(soundServer ? { soundServer } : {}) });
 }
 
 export function deviceList({ all, defaultInput, defaultOutput }: DeviceTable): DeviceList {
@@ -87,7 +144,7 @@ export function deviceList({ all, defaultInput, defaultOutput }: DeviceTable): D
  * Maps a stable id (or null for the system default) to the table's index.
  * `field` is the option name reported when the id is unknown.
  */
-export function findDevice(table: DeviceTable, id: string | null, direction: Direction, field: string): { index: number; device: AudioDevice } {
+export function findDevice(table: DeviceTable, id: string | null, direction: Direction, field: string): ResolvedDevice {
   const usable = table.all.filter((d) => (direction === 'input' ? d.device.maxInputChannels : d.device.maxOutputChannels) > 0);
   if (id === null) {
     const index = direction === 'input' ? table.defaultInput : table.defaultOutput;
@@ -100,15 +157,20 @@ export function findDevice(table: DeviceTable, id: string | null, direction: Dir
     const known = usable.map((d) => d.device.id).join(', ') || 'none';
     throw new BridgeError('unknown-device', `${field}: no ${direction} device "${id}" (known: ${known})`, field);
   }
-  return { index: found.portAudioIndex, device: found.device };
+  return { index: found.portAudioIndex, device: found.device, ...(found.serverName !== undefined ? { serverName: found.serverName } : {}) };
 }
 
-/** Synchronous, on the caller's thread: a full scan (~70 ms on ALSA) when no stream holds PortAudio. */
+/** Synchronous, on the caller's thread: a full scan (~70 ms on ALSA) when no stream holds PortAudio, and the sound server's devices. */
 export function listDevices(): DeviceList {
-  return deviceList(enumerate());
+  return deviceList(enumerate(true));
 }
 
-/** Resolves an id against this process's PortAudio, whose indices are what a stream opens with. */
-export function resolveDevice(id: string | null, direction: Direction, field: string): { index: number; device: AudioDevice } {
+/**
+ * Resolves an id against this process's PortAudio, whose indices are what a stream opens with. A sound-server id
+ * resolves without asking the server (a hung one would hold this thread): opening it finds out whether it exists.
+ */
+export function resolveDevice(id: string | null, direction: Direction, field: string): ResolvedDevice {
+  const serverName = serverNameOf(id);
+  if (serverName !== undefined) return { index: -1, device: serverDevice(serverName, serverName, direction === 'input'), serverName };
   return findDevice(enumerate(), id, direction, field);
 }

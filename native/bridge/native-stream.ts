@@ -66,10 +66,14 @@ export function openNative(
   if (!Number.isInteger(ringChunks) || ringChunks < 2 || ringChunks > 64) {
     throw new BridgeError('unsupported-format', `queueChunks: ${ringChunks} must be a whole number from 2 to 64`, 'queueChunks');
   }
-  const { index, device } = resolveDevice(deviceId, direction, field);
+  const { index, device, serverName } = resolveDevice(deviceId, direction, field);
   const chunkSamples = (sampleRate * chunkMs) / 1000;
   const periodSamples = (sampleRate * Math.min(periodMs, chunkMs)) / 1000;
   const pa = loadPortAudio();
+  if (serverName !== undefined) {
+    const handle = openOnSoundServer(pa, direction, serverName, device, sampleRate, chunkSamples, ringChunks, onTick, periodSamples);
+    return { pa, handle, device, chunkSamples, periodSamples };
+  }
   askSoundServerForLowLatency();
   let handle: RingHandle;
   try {
@@ -85,6 +89,35 @@ export function openNative(
     throw new BridgeError('open-failed', `${field}: cannot open "${device.id}": ${e.message}`, field);
   }
   return { pa, handle, device, chunkSamples, periodSamples };
+}
+
+/**
+ * A sink or source of the sound server, on its native protocol. The server buffers as much on its side as ALSA's
+ * two periods hold on the PortAudio path (a speaker), or one period (a microphone), and asks for a period at a time.
+ */
+function openOnSoundServer(
+  pa: PortAudioBinding,
+  direction: Direction,
+  serverName: string,
+  device: AudioDevice,
+  sampleRate: number,
+  chunkSamples: number,
+  ringChunks: number,
+  onTick: () => void,
+  periodSamples: number,
+): RingHandle {
+  const field = direction === 'input' ? 'inputId' : 'outputId';
+  if (!pa.openPulse) throw new BridgeError('unknown-device', `${field}: "${device.id}" is a PulseAudio device, and PulseAudio's protocol is not available on ${process.platform}`, field);
+  const latencyFrames = direction === 'output' ? SPEAKER_BUFFER_PERIODS * periodSamples : periodSamples;
+  try {
+    return pa.openPulse(direction === 'input', serverName, sampleRate, chunkSamples, ringChunks, onTick, latencyFrames, periodSamples);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e.code === 'no-such-device') {
+      throw new BridgeError('unknown-device', `${field}: the sound server has no ${direction === 'input' ? 'source' : 'sink'} "${serverName}" (${e.message})`, field);
+    }
+    throw new BridgeError('open-failed', `${field}: cannot open "${device.id}": ${e.message}`, field);
+  }
 }
 
 /**

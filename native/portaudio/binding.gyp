@@ -14,7 +14,7 @@
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden", "-std=c11"],
       "conditions": [
         ["OS=='linux'", {
-          "libraries": ["<(module_root_dir)/../../node_modules/naudiodon/build/Release/libportaudio.so.2"],
+          "libraries": ["<(module_root_dir)/../../node_modules/naudiodon/build/Release/libportaudio.so.2", "-ldl"],
           "ldflags": ["-Wl,-rpath,'$$ORIGIN/../../../../node_modules/naudiodon/build/Release'"],
         }],
         ["OS=='mac'", {

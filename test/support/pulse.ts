@@ -14,9 +14,12 @@ const run = promisify(execFile);
 export const RATE = 48000;
 
 export interface StationDevices {
-  /** Stable bridge ids, as listDevices() reports them. */
+  /** Stable bridge ids, as listDevices() reports them: through PortAudio and ALSA's pulse plugin. */
   inputId: string;
   outputId: string;
+  /** The same devices on the sound server's native protocol. */
+  serverInputId: string;
+  serverOutputId: string;
   /** Pulse names: inject into `micSink`, record from `speakerMonitor`. */
   micSink: string;
   speakerMonitor: string;
@@ -61,6 +64,8 @@ export class PulseHarness {
     return {
       inputId: `ALSA:partyline_${station}_mic#0`,
       outputId: `ALSA:partyline_${station}_spk#0`,
+      serverInputId: `PulseAudio:${station}_mic.monitor#0`,
+      serverOutputId: `PulseAudio:${station}_spk#0`,
       micSink: `${station}_mic`,
       speakerMonitor: `${station}_spk.monitor`,
     };

@@ -14,6 +14,8 @@
  * Plain C N-API, so one binary serves Node and Electron. Links the libportaudio.so.2 that naudiodon ships (one copy
  * in the process, one device list).
  */
+/* clock_gettime and nanosleep under -std=c11 */
+#define _POSIX_C_SOURCE 200809L
 #include <node_api.h>
 #include <portaudio.h>
 #include <stdatomic.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef enum { OPENED, STARTED, CLOSING, CLOSED } State;
 
@@ -53,6 +56,10 @@ typedef struct {
   int16_t tail[SMOOTH];
   uint32_t fade_in;
   napi_threadsafe_function tsfn;
+  /* Set when the stream talks to PulseAudio natively (pulse_host.h) rather than through PortAudio. */
+  struct PulseLink *pulse;
+  int host_pulse;
+  uint32_t rate;
   State state;
   /* The JavaScript handle was collected while a close was still running: the close frees it. */
   int orphaned;
@@ -81,6 +88,13 @@ static void copy_in(Ring *r, uint64_t at, const int16_t *src, uint32_t frames) {
   uint32_t first = r->capacity - start < frames ? r->capacity - start : frames;
   memcpy(r->ring + start, src, first * sizeof(int16_t));
   if (first < frames) memcpy(r->ring, src + first, (frames - first) * sizeof(int16_t));
+}
+
+static void copy_in_silence(Ring *r, uint64_t at, uint32_t frames) {
+  uint32_t start = (uint32_t)(at % r->capacity);
+  uint32_t first = r->capacity - start < frames ? r->capacity - start : frames;
+  memset(r->ring + start, 0, first * sizeof(int16_t));
+  if (first < frames) memset(r->ring, 0, (frames - first) * sizeof(int16_t));
 }
 
 static void copy_out(Ring *r, uint64_t at, int16_t *dst, uint32_t frames) {
@@ -121,28 +135,38 @@ static void remember_tail(Ring *r, const int16_t *o, uint32_t frames) {
   }
 }
 
-/* PortAudio's stream clock, callable from the callback and from JavaScript's thread alike; never 0 once running. */
+/* The stream's clock (PortAudio's, or the monotonic clock for PulseAudio), callable from the audio thread and from
+ * JavaScript's alike; never 0. */
 static uint64_t stream_time_us(Ring *r) {
+  if (r->host_pulse) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 1;
+  }
   PaTime t = r->stream != NULL ? Pa_GetStreamTime(r->stream) : 0;
   return t > 0 ? (uint64_t)(t * 1e6) + 1 : 1;
 }
 
-static int on_audio(const void *in, void *out, unsigned long count, const PaStreamCallbackTimeInfo *time,
-                    PaStreamCallbackFlags flags, void *user) {
-  Ring *r = user;
-  uint32_t frames = (uint32_t)count;
+/*
+ * One device callback's worth of audio, from whichever host: a microphone's frames into the ring, or a speaker's
+ * out of it, then a tick to JavaScript. Never waits.
+ */
+static void ring_callback(Ring *r, const void *in, void *out, uint32_t frames, int host_xrun) {
+  if (host_xrun) atomic_fetch_add(&r->xruns, 1);
   if (r->input) {
-    if (flags & paInputOverflow) atomic_fetch_add(&r->xruns, 1);
     uint64_t w = atomic_load_explicit(&r->wpos, memory_order_relaxed);
     uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_acquire);
-    if (r->capacity - (w - rd) < frames) {
+    if (in == NULL && r->pulse == NULL) {
+      /* PortAudio called without input: nothing came. */
+    } else if (r->capacity - (w - rd) < frames) {
       atomic_fetch_add(&r->overruns, 1);
-    } else if (in != NULL) {
-      copy_in(r, w, in, frames);
+    } else {
+      /* PulseAudio marks a hole in a recording with no data: it is silence, and keeps the timeline. */
+      if (in != NULL) copy_in(r, w, in, frames);
+      else copy_in_silence(r, w, frames);
       atomic_store_explicit(&r->wpos, w + frames, memory_order_release);
     }
   } else {
-    if (flags & paOutputUnderflow) atomic_fetch_add(&r->xruns, 1);
     uint64_t rd = atomic_load_explicit(&r->rpos, memory_order_relaxed);
     uint64_t w = atomic_load_explicit(&r->wpos, memory_order_acquire);
     uint64_t avail = w - rd;
@@ -162,6 +186,12 @@ static int on_audio(const void *in, void *out, unsigned long count, const PaStre
   atomic_compare_exchange_strong(&r->unseen_since_us, &none, stream_time_us(r));
   if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok)
     atomic_fetch_add(&r->missed_ticks, 1);
+}
+
+static int on_audio(const void *in, void *out, unsigned long count, const PaStreamCallbackTimeInfo *time,
+                    PaStreamCallbackFlags flags, void *user) {
+  Ring *r = user;
+  ring_callback(r, in, out, (uint32_t)count, (flags & (paInputOverflow | paOutputUnderflow)) != 0);
   return paContinue;
 }
 
@@ -184,12 +214,24 @@ static void free_ring(Ring *r) {
   free(r);
 }
 
+#ifdef __linux__
+static void pulse_close(struct PulseLink *l);
+#endif
+
 static void finalize_ring(napi_env env, void *data, void *hint) {
   Ring *r = data;
   if (r->state == CLOSING) {
     r->orphaned = 1;
     return;
   }
+#ifdef __linux__
+  if (r->host_pulse && r->state != CLOSED) {
+    pulse_close(r->pulse);
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    free_ring(r);
+    return;
+  }
+#endif
   if (r->state != CLOSED && r->stream != NULL) {
     Pa_AbortStream(r->stream);
     Pa_CloseStream(r->stream);
@@ -243,6 +285,8 @@ static bool get_samples(napi_env env, napi_value v, int16_t **data, size_t *leng
   *data = raw;
   return true;
 }
+
+#include "pulse_host.h"
 
 static napi_value throw_pa(napi_env env, const char *what, PaError err) {
   char message[256];
@@ -344,6 +388,74 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
   return handle;
 }
 
+#ifdef __linux__
+/* openPulse(input, deviceName | null, sampleRate, chunkFrames, ringChunks, onTick, latencyFrames, periodFrames)
+ *   -> handle, the same as open()'s: a stream on PulseAudio's native protocol (see pulse_host.h). */
+static napi_value open_pulse(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  if (!get_args(env, info, 8, argv)) return NULL;
+  bool input;
+  uint32_t rate, chunk, ring_chunks, latency, period;
+  if (napi_get_value_bool(env, argv[0], &input) != napi_ok) {
+    throw_pending_or(env, "bad-arguments", "input must be a boolean");
+    return NULL;
+  }
+  char device[256] = "";
+  napi_valuetype type;
+  size_t length = 0;
+  if (napi_typeof(env, argv[1], &type) != napi_ok || (type != napi_null && type != napi_string) ||
+      (type == napi_string && (napi_get_value_string_utf8(env, argv[1], device, sizeof device, &length) != napi_ok || length == 0 || length >= sizeof device - 1))) {
+    throw_pending_or(env, "bad-arguments", "deviceName must be a non-empty string under 255 bytes, or null");
+    return NULL;
+  }
+  if (!get_u32(env, argv[2], "sampleRate", &rate) || !get_u32(env, argv[3], "chunkFrames", &chunk) ||
+      !get_u32(env, argv[4], "ringChunks", &ring_chunks) || !get_u32(env, argv[6], "latencyFrames", &latency) ||
+      !get_u32(env, argv[7], "periodFrames", &period))
+    return NULL;
+  if (period == 0) period = chunk;
+  if (rate < 8000 || rate > 192000 || chunk == 0 || chunk > 48000 || ring_chunks < 2 || ring_chunks > 64 || period > chunk || latency < period) {
+    napi_throw_range_error(env, "bad-arguments", "sampleRate 8000..192000, chunkFrames 1..48000, ringChunks 2..64, periodFrames at most chunkFrames, latencyFrames at least periodFrames");
+    return NULL;
+  }
+  Ring *r = calloc(1, sizeof(Ring));
+  if (r != NULL) r->ring = calloc((size_t)chunk * ring_chunks, sizeof(int16_t));
+  if (r == NULL || r->ring == NULL) {
+    if (r != NULL) free(r);
+    napi_throw_error(env, "internal", "out of memory");
+    return NULL;
+  }
+  r->input = input;
+  r->chunk = chunk;
+  r->capacity = chunk * ring_chunks;
+  r->rate = rate;
+  r->host_pulse = 1;
+  r->state = OPENED;
+  napi_value name;
+  if (napi_create_string_utf8(env, "partyline-pulse-tick", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, argv[5], NULL, name, 4, 1, NULL, NULL, NULL, call_tick, &r->tsfn) != napi_ok) {
+    free_ring(r);
+    throw_pending_or(env, "bad-arguments", "onTick must be a function");
+    return NULL;
+  }
+  char why[256];
+  if (pulse_open(r, type == napi_string ? device : NULL, rate, latency, period, why, sizeof why) != 0) {
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    free_ring(r);
+    napi_throw_error(env, strstr(why, "No such entity") ? "no-such-device" : strstr(why, "sound server") || strstr(why, "libpulse") ? "no-sound-server" : "open-failed", why);
+    return NULL;
+  }
+  napi_value handle;
+  if (napi_create_external(env, r, finalize_ring, NULL, &handle) != napi_ok || napi_type_tag_object(env, handle, &RING_TAG) != napi_ok) {
+    pulse_close(r->pulse);
+    napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
+    free_ring(r);
+    throw_pending_or(env, "internal", "cannot create the stream handle");
+    return NULL;
+  }
+  return handle;
+}
+#endif
+
 static napi_value start_stream(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
@@ -353,6 +465,13 @@ static napi_value start_stream(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "bad-state", "the stream was already started or closed");
     return NULL;
   }
+#ifdef __linux__
+  if (r->host_pulse) {
+    pulse_start(r->pulse);
+    r->state = STARTED;
+    return NULL;
+  }
+#endif
   PaError err = Pa_StartStream(r->stream);
   if (err != paNoError) return throw_pa(env, "could not start stream", err);
   r->state = STARTED;
@@ -431,8 +550,13 @@ static napi_value stats(napi_env env, napi_callback_info info) {
     return NULL;
   }
   /* What the host API granted: the device's own buffering, beyond the ring. */
-  const PaStreamInfo *granted = r->stream != NULL ? Pa_GetStreamInfo(r->stream) : NULL;
-  if (granted != NULL && !set_number(env, obj, "deviceLatencyMs", 1000 * (r->input ? granted->inputLatency : granted->outputLatency))) {
+  double granted_ms = -1;
+#ifdef __linux__
+  if (r->host_pulse && r->pulse != NULL && r->state < CLOSING) granted_ms = 1000.0 * pulse_buffered_frames(r->pulse, r->input) / r->rate;
+#endif
+  const PaStreamInfo *granted = !r->host_pulse && r->stream != NULL ? Pa_GetStreamInfo(r->stream) : NULL;
+  if (granted != NULL) granted_ms = 1000 * (r->input ? granted->inputLatency : granted->outputLatency);
+  if (granted_ms >= 0 && !set_number(env, obj, "deviceLatencyMs", granted_ms)) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;
   }
@@ -450,6 +574,13 @@ static napi_value stats(napi_env env, napi_callback_info info) {
 /* Off the event loop: an unplugged device can hold Pa_AbortStream for as long as the host API likes. */
 static void close_execute(napi_env env, void *data) {
   Ring *r = data;
+#ifdef __linux__
+  if (r->host_pulse) {
+    pulse_close(r->pulse);
+    r->pulse = NULL;
+    return;
+  }
+#endif
   Pa_AbortStream(r->stream);
   Pa_CloseStream(r->stream);
 }
@@ -457,7 +588,7 @@ static void close_execute(napi_env env, void *data) {
 static void close_complete(napi_env env, napi_status status, void *data) {
   Ring *r = data;
   /* Pa_Terminate on the main thread: naudiodon's device listing initializes PortAudio there too. */
-  Pa_Terminate();
+  if (!r->host_pulse) Pa_Terminate();
   r->stream = NULL;
   r->state = CLOSED;
   napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
@@ -499,6 +630,10 @@ NAPI_MODULE_INIT() {
       {"fill", NULL, fill, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, close_stream, NULL, NULL, NULL, napi_enumerable, NULL},
+#ifdef __linux__
+      {"openPulse", NULL, open_pulse, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"listPulse", NULL, list_pulse, NULL, NULL, NULL, napi_enumerable, NULL},
+#endif
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   return exports;
