@@ -313,6 +313,28 @@ test('the sound server\'s own devices: listed with stable ids (here and by the s
   }
 });
 
+test('with a sound server answering, the system default is its default sink and source, on its own protocol', async () => {
+  const list = bridge.listDevices();
+  assert.equal(list.defaultOutputId, 'PulseAudio:@DEFAULT_SINK@#0');
+  assert.equal(list.defaultInputId, 'PulseAudio:@DEFAULT_SOURCE@#0');
+  assert.equal(list.outputs.find((d) => d.id === list.defaultOutputId)?.name, 'Default speaker (sound server)');
+  // The harness makes `nowhere` the server's default sink: a default speaker plays there.
+  let at = 0;
+  const played = tone(700, 2, -12);
+  const playback = new bridge.PlaybackStream({ deviceId: null, chunkMs: 10, source: { pull: (n) => played.subarray(at, (at += n)) } });
+  try {
+    assert.equal(playback.device.id, 'PulseAudio:@DEFAULT_SINK@#0');
+    const rec = pulse.record('nowhere.monitor');
+    await sleep(800);
+    const samples = await rec.stop();
+    const start = onset(samples, -30);
+    assert.ok(start >= 0, 'the tone reached the default sink');
+    assert.ok(Math.abs(dominantFrequency(samples, 200, 4000, start + 480, start + 24000) - 700) <= 3);
+  } finally {
+    await playback.stop();
+  }
+});
+
 test('a sound-server device that is not there, or goes away mid-stream, is a clear error naming the field', async () => {
   assert.throws(
     () => new bridge.PlaybackStream({ deviceId: 'PulseAudio:no-such-sink#0', chunkMs: 10, source: { pull: (n) => new Int16Array(n) } }),

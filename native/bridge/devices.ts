@@ -61,7 +61,15 @@ export interface DeviceTable {
   all: Indexed[];
   defaultInput: number;
   defaultOutput: number;
+  /** When a sound server answers, its defaults are the system's (they win over PortAudio's indices). */
+  serverDefaults?: boolean;
 }
+
+/**
+ * The names libpulse resolves to the server's default source and sink at open: they follow the choice made in the
+ * desktop's sound settings.
+ */
+export const SERVER_DEFAULT_NAMES = { input: '@DEFAULT_SOURCE@', output: '@DEFAULT_SINK@' } as const;
 
 /** `hostApi:name#n`, where n counts earlier devices with the same host API and name (two identical USB headsets). */
 export function deviceTable({ devices, hostApis, soundServer }: DeviceEnumeration): DeviceTable {
@@ -84,9 +92,14 @@ export function deviceTable({ devices, hostApis, soundServer }: DeviceEnumeratio
   });
   const server = (list: SoundServerDevice[], input: boolean): Indexed[] =>
     list.map((d) => ({ portAudioIndex: -1, serverName: d.name, device: serverDevice(d.name, d.description, input) }));
-  if (soundServer) all.push(...server(soundServer.sources, true), ...server(soundServer.sinks, false));
+  if (soundServer) {
+    all.push(
+      ...server([{ name: SERVER_DEFAULT_NAMES.input, description: describeServerName(SERVER_DEFAULT_NAMES.input) }, ...soundServer.sources], true),
+      ...server([{ name: SERVER_DEFAULT_NAMES.output, description: describeServerName(SERVER_DEFAULT_NAMES.output) }, ...soundServer.sinks], false),
+    );
+  }
   const host = hostApis.HostAPIs.find((h) => h.id === hostApis.defaultHostAPI);
-  return { all, defaultInput: host?.defaultInput ?? -1, defaultOutput: host?.defaultOutput ?? -1 };
+  return { all, defaultInput: host?.defaultInput ?? -1, defaultOutput: host?.defaultOutput ?? -1, ...(soundServer ? { serverDefaults: true } : {}) };
 }
 
 function serverDevice(name: string, description: string, input: boolean): AudioDevice {
@@ -130,14 +143,21 @@ function enumerate(withSoundServer = false): DeviceTable {
   return deviceTable({ devices: binding.getDevices(), hostApis: binding.getHostAPIs(), ...(soundServer ? { soundServer } : {}) });
 }
 
-export function deviceList({ all, defaultInput, defaultOutput }: DeviceTable): DeviceList {
-  const idOf = (index: number) => all.find((d) => d.portAudioIndex === index)?.device.id ?? null;
+export function deviceList(table: DeviceTable): DeviceList {
+  const { all } = table;
   return {
     inputs: all.filter((d) => d.device.maxInputChannels > 0).map((d) => d.device),
     outputs: all.filter((d) => d.device.maxOutputChannels > 0).map((d) => d.device),
-    defaultInputId: idOf(defaultInput),
-    defaultOutputId: idOf(defaultOutput),
+    defaultInputId: defaultOf(table, 'input')?.device.id ?? null,
+    defaultOutputId: defaultOf(table, 'output')?.device.id ?? null,
   };
+}
+
+/** The system default: the sound server's when one answers, else PortAudio's default host's. */
+function defaultOf(table: DeviceTable, direction: Direction): Indexed | undefined {
+  if (table.serverDefaults) return table.all.find((d) => d.serverName === SERVER_DEFAULT_NAMES[direction]);
+  const index = direction === 'input' ? table.defaultInput : table.defaultOutput;
+  return table.all.find((d) => d.portAudioIndex === index && d.serverName === undefined);
 }
 
 /**
@@ -147,10 +167,9 @@ export function deviceList({ all, defaultInput, defaultOutput }: DeviceTable): D
 export function findDevice(table: DeviceTable, id: string | null, direction: Direction, field: string): ResolvedDevice {
   const usable = table.all.filter((d) => (direction === 'input' ? d.device.maxInputChannels : d.device.maxOutputChannels) > 0);
   if (id === null) {
-    const index = direction === 'input' ? table.defaultInput : table.defaultOutput;
-    const found = usable.find((d) => d.portAudioIndex === index) ?? usable[0];
+    const found = defaultOf(table, direction) ?? usable[0];
     if (!found) throw new BridgeError('no-device', `no ${direction} device is available`, field);
-    return { index: found.portAudioIndex, device: found.device };
+    return { index: found.portAudioIndex, device: found.device, ...(found.serverName !== undefined ? { serverName: found.serverName } : {}) };
   }
   const found = usable.find((d) => d.device.id === id);
   if (!found) {
@@ -170,7 +189,23 @@ export function listDevices(): DeviceList {
  * resolves without asking the server (a hung one would hold this thread): opening it finds out whether it exists.
  */
 export function resolveDevice(id: string | null, direction: Direction, field: string): ResolvedDevice {
-  const serverName = serverNameOf(id);
-  if (serverName !== undefined) return { index: -1, device: serverDevice(serverName, serverName, direction === 'input'), serverName };
+  const serverName = id === null && soundServerAnswers() ? SERVER_DEFAULT_NAMES[direction] : serverNameOf(id);
+  if (serverName !== undefined) return { index: -1, device: serverDevice(serverName, describeServerName(serverName), direction === 'input'), serverName };
   return findDevice(enumerate(), id, direction, field);
+}
+
+function describeServerName(name: string): string {
+  return name === SERVER_DEFAULT_NAMES.input ? 'Default microphone (sound server)' : name === SERVER_DEFAULT_NAMES.output ? 'Default speaker (sound server)' : name;
+}
+
+/** Whether a sound server answers here now (a connection and a listing: a few ms; a hung server, up to 3 s). */
+function soundServerAnswers(): boolean {
+  const pa = loadPortAudio();
+  if (typeof pa.listPulse !== 'function') return false;
+  try {
+    pa.listPulse(false);
+    return true;
+  } catch {
+    return false;
+  }
 }
