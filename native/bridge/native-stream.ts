@@ -92,8 +92,9 @@ export function openNative(
 }
 
 /**
- * A sink or source of the sound server, on its native protocol. The server buffers as much on its side as ALSA's
- * two periods hold on the PortAudio path (a speaker), or one period (a microphone), and asks for a period at a time.
+ * A sink or source of the sound server, on its native protocol. A speaker asks the server for SOUND_SERVER_LATENCY_MS
+ * in all (its buffer for us plus the device's own latency: it kept 7.5 ms of buffer for that here), a microphone for
+ * a period at a time. libpulse lets PULSE_LATENCY_MSEC override both, and a user who set it gets what they asked for.
  */
 function openOnSoundServer(
   pa: PortAudioBinding,
@@ -108,7 +109,7 @@ function openOnSoundServer(
 ): RingHandle {
   const field = direction === 'input' ? 'inputId' : 'outputId';
   if (!pa.openPulse) throw new BridgeError('unknown-device', `${field}: "${device.id}" is a PulseAudio device, and PulseAudio's protocol is not available on ${process.platform}`, field);
-  const latencyFrames = direction === 'output' ? SPEAKER_BUFFER_PERIODS * periodSamples : periodSamples;
+  const latencyFrames = direction === 'output' ? Math.max(periodSamples, (sampleRate * SOUND_SERVER_LATENCY_MS) / 1000) : periodSamples;
   try {
     return pa.openPulse(direction === 'input', serverName, sampleRate, chunkSamples, ringChunks, onTick, latencyFrames, periodSamples);
   } catch (err) {
