@@ -219,6 +219,12 @@ export class PulseHarness {
     return () => process.kill(pid, 'SIGCONT');
   }
 
+  /** Kills the sound server outright (SIGKILL), as a crash looks to its clients. */
+  kill(): void {
+    const pid = Number(readFileSync(join(this.dir, 'run', 'pulse', 'pid'), 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+  }
+
   async pactl(...args: string[]): Promise<string> {
     return (await run('pactl', args, { env: this.env })).stdout;
   }
