@@ -49,14 +49,7 @@ test('an unknown device and an unsupported rate are typed errors naming the fiel
 
 test('capture -> playback carries a tone at its frequency and level; file I/O and timers stay responsive', async (t) => {
   const x = pulse.devices('x');
-  // A ring between the capture and playback callbacks: the minimal "engine".
-  const ring: Int16Array[] = [];
-  const capture = new bridge.CaptureStream({ deviceId: x.inputId, chunkMs: 10, onChunk: (pcm) => ring.push(pcm.slice()) });
-  const playback = new bridge.PlaybackStream({
-    deviceId: x.outputId,
-    chunkMs: 10,
-    source: { pull: (n) => (ring.length > 3 ? takeSamples(ring, n) : new Int16Array(n)) },
-  });
+  const { capture, playback } = loopback(x.inputId, x.outputId, 4);
   const rec = pulse.record(x.speakerMonitor);
   const injection = pulse.inject(x.micSink, tone(1000, 3, -12));
 
@@ -290,13 +283,7 @@ test('the sound server\'s own devices: listed with stable ids (here and by the s
     assert.ok(list.outputs.some((d) => d.id === x.serverOutputId && d.name === 'x_spk'));
     assert.ok(!list.outputs.some((d) => d.id === x.serverInputId), 'a source is not offered as a speaker');
   }
-  const ring: Int16Array[] = [];
-  const capture = new bridge.CaptureStream({ deviceId: x.serverInputId, chunkMs: 10, onChunk: (pcm) => ring.push(pcm.slice()) });
-  const playback = new bridge.PlaybackStream({
-    deviceId: x.serverOutputId,
-    chunkMs: 10,
-    source: { pull: (n) => (ring.length > 0 ? takeSamples(ring, n) : new Int16Array(n)) },
-  });
+  const { capture, playback } = loopback(x.serverInputId, x.serverOutputId, 1);
   try {
     assert.equal(capture.device.hostApi, 'PulseAudio');
     const rec = pulse.record(x.speakerMonitor);
@@ -470,6 +457,21 @@ function chosen(d: { inputId: string | null; inputState: string; outputId: strin
 }
 
 /** The first n samples queued in `chunks` (chunks of any size), removed from it. */
+/**
+ * A microphone played straight to a speaker through a queue of chunks: the minimal "engine". The speaker plays
+ * silence until `prime` chunks have arrived.
+ */
+function loopback(inputId: string, outputId: string, prime: number) {
+  const ring: Int16Array[] = [];
+  const capture = new bridge.CaptureStream({ deviceId: inputId, chunkMs: 10, onChunk: (pcm) => ring.push(pcm.slice()) });
+  const playback = new bridge.PlaybackStream({
+    deviceId: outputId,
+    chunkMs: 10,
+    source: { pull: (n) => (ring.length >= prime ? takeSamples(ring, n) : new Int16Array(n)) },
+  });
+  return { capture, playback };
+}
+
 function takeSamples(chunks: Int16Array[], n: number): Int16Array {
   const out = new Int16Array(n);
   for (let at = 0; at < n && chunks.length > 0; ) {

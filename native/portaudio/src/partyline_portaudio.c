@@ -286,6 +286,40 @@ static bool get_samples(napi_env env, napi_value v, int16_t **data, size_t *leng
   return true;
 }
 
+/*
+ * A ring of `ring_chunks` chunks for one direction, with the thread-safe function that ticks `on_tick`, or NULL with
+ * an exception pending. Whichever host it serves, it starts out OPENED.
+ */
+static Ring *new_ring(napi_env env, bool input, uint32_t chunk, uint32_t ring_chunks, uint32_t rate, napi_value on_tick, const char *tick_name) {
+  Ring *r = calloc(1, sizeof(Ring));
+  if (r != NULL) r->ring = calloc((size_t)chunk * ring_chunks, sizeof(int16_t));
+  if (r == NULL || r->ring == NULL) {
+    if (r != NULL) free(r);
+    napi_throw_error(env, "internal", "out of memory");
+    return NULL;
+  }
+  r->input = input;
+  r->chunk = chunk;
+  r->capacity = chunk * ring_chunks;
+  r->rate = rate;
+  r->state = OPENED;
+  napi_value name;
+  if (napi_create_string_utf8(env, tick_name, NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, on_tick, NULL, name, 4, 1, NULL, NULL, NULL, call_tick, &r->tsfn) != napi_ok) {
+    free_ring(r);
+    throw_pending_or(env, "bad-arguments", "onTick must be a function");
+    return NULL;
+  }
+  return r;
+}
+
+/* The JavaScript handle for a ring whose stream is open: false with an exception pending if it cannot be made. */
+static bool wrap_ring(napi_env env, Ring *r, napi_value *handle) {
+  if (napi_create_external(env, r, finalize_ring, NULL, handle) == napi_ok && napi_type_tag_object(env, *handle, &RING_TAG) == napi_ok) return true;
+  throw_pending_or(env, "internal", "cannot create the stream handle");
+  return false;
+}
+
 #include "pulse_host.h"
 
 static napi_value throw_pa(napi_env env, const char *what, PaError err) {
@@ -344,25 +378,9 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
     return throw_pa(env, "format not supported", err);
   }
 
-  Ring *r = calloc(1, sizeof(Ring));
-  if (r != NULL) r->ring = calloc((size_t)chunk * ring_chunks, sizeof(int16_t));
-  if (r == NULL || r->ring == NULL) {
-    if (r != NULL) free(r);
+  Ring *r = new_ring(env, input, chunk, ring_chunks, rate, argv[5], "partyline-portaudio-tick");
+  if (r == NULL) {
     Pa_Terminate();
-    napi_throw_error(env, "internal", "out of memory");
-    return NULL;
-  }
-  r->input = input;
-  r->chunk = chunk;
-  r->capacity = chunk * ring_chunks;
-  r->state = OPENED;
-
-  napi_value name;
-  if (napi_create_string_utf8(env, "partyline-portaudio-tick", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_threadsafe_function(env, argv[5], NULL, name, 4, 1, NULL, NULL, NULL, call_tick, &r->tsfn) != napi_ok) {
-    free_ring(r);
-    Pa_Terminate();
-    throw_pending_or(env, "bad-arguments", "onTick must be a function");
     return NULL;
   }
 
@@ -376,13 +394,11 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
   Pa_SetStreamFinishedCallback(r->stream, on_finished);
 
   napi_value handle;
-  if (napi_create_external(env, r, finalize_ring, NULL, &handle) != napi_ok ||
-      napi_type_tag_object(env, handle, &RING_TAG) != napi_ok) {
+  if (!wrap_ring(env, r, &handle)) {
     Pa_CloseStream(r->stream);
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
     free_ring(r);
     Pa_Terminate();
-    throw_pending_or(env, "internal", "cannot create the stream handle");
     return NULL;
   }
   return handle;
@@ -417,26 +433,9 @@ static napi_value open_pulse(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, "bad-arguments", "sampleRate 8000..192000, chunkFrames 1..48000, ringChunks 2..64, periodFrames at most chunkFrames, latencyFrames at least periodFrames");
     return NULL;
   }
-  Ring *r = calloc(1, sizeof(Ring));
-  if (r != NULL) r->ring = calloc((size_t)chunk * ring_chunks, sizeof(int16_t));
-  if (r == NULL || r->ring == NULL) {
-    if (r != NULL) free(r);
-    napi_throw_error(env, "internal", "out of memory");
-    return NULL;
-  }
-  r->input = input;
-  r->chunk = chunk;
-  r->capacity = chunk * ring_chunks;
-  r->rate = rate;
+  Ring *r = new_ring(env, input, chunk, ring_chunks, rate, argv[5], "partyline-pulse-tick");
+  if (r == NULL) return NULL;
   r->host_pulse = 1;
-  r->state = OPENED;
-  napi_value name;
-  if (napi_create_string_utf8(env, "partyline-pulse-tick", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_threadsafe_function(env, argv[5], NULL, name, 4, 1, NULL, NULL, NULL, call_tick, &r->tsfn) != napi_ok) {
-    free_ring(r);
-    throw_pending_or(env, "bad-arguments", "onTick must be a function");
-    return NULL;
-  }
   char why[256];
   if (pulse_open(r, type == napi_string ? device : NULL, rate, latency, period, why, sizeof why) != 0) {
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
@@ -445,11 +444,10 @@ static napi_value open_pulse(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_value handle;
-  if (napi_create_external(env, r, finalize_ring, NULL, &handle) != napi_ok || napi_type_tag_object(env, handle, &RING_TAG) != napi_ok) {
+  if (!wrap_ring(env, r, &handle)) {
     pulse_close(r->pulse);
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
     free_ring(r);
-    throw_pending_or(env, "internal", "cannot create the stream handle");
     return NULL;
   }
   return handle;

@@ -259,20 +259,19 @@ static void pulse_on_xrun(pa_stream *s, void *user) {
 }
 
 /* The server went away, or took the device: JavaScript learns it from the next tick, as from PortAudio. */
-static void pulse_on_state(pa_stream *s, void *user) {
-  Ring *r = user;
-  int state = P.stream_get_state(s);
-  if (state != PA_STREAM_FAILED && state != PA_STREAM_TERMINATED) return;
+static void pulse_lost(Ring *r) {
   atomic_store(&r->finished, 1);
   napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking);
 }
 
+static void pulse_on_state(pa_stream *s, void *user) {
+  int state = P.stream_get_state(s);
+  if (state == PA_STREAM_FAILED || state == PA_STREAM_TERMINATED) pulse_lost(user);
+}
+
 static void pulse_on_context_state(pa_context *c, void *user) {
-  Ring *r = user;
   int state = P.context_get_state(c);
-  if (state != PA_CONTEXT_FAILED && state != PA_CONTEXT_TERMINATED) return;
-  atomic_store(&r->finished, 1);
-  napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking);
+  if (state == PA_CONTEXT_FAILED || state == PA_CONTEXT_TERMINATED) pulse_lost(user);
 }
 
 /*
