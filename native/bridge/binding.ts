@@ -74,6 +74,10 @@ export interface RingStats {
   xruns: number;
   /** Ticks not delivered because JavaScript already had some queued. */
   missedTicks: number;
+  /** Speaker: the least the ring held after a device callback since the previous stats() (the fill if none ran). */
+  lowWater: number;
+  /** Speaker: the most frames one device callback took since the previous stats(). */
+  maxRequest: number;
   /** How long the oldest device callback since the previous stats() waited for it, ms (0 if none ran). */
   tickLatencyMs: number;
   /** The stream stopped by itself: the device went away. */

@@ -3,6 +3,7 @@ export { listDevices, resolveDevice, deviceList, type AudioDevice, type DeviceLi
 export { scanDevices, locateDevice, rescanBlocked, SCAN_REUSE_MS, type DeviceReach } from './device-scan';
 export { CaptureStream, type CaptureOptions, type CaptureCounters } from './capture';
 export { PlaybackStream, type PlaybackOptions, type PlaybackSource, type PlaybackCounters } from './playback';
+export { SpeakerMargin, type MarginReading } from './speaker-margin';
 export { SAMPLE_RATE, type ChunkMs } from './native-stream';
 export { exitProcess, abandonedStreamCount } from './watchdog';
 export { raiseAudioPriority, AUDIO_NICE, type PriorityResult } from './priority';

@@ -2,6 +2,7 @@ import type { RingStats } from './binding';
 import { BridgeError } from './errors';
 import { DeviceStream } from './device-stream';
 import type { ChunkMs } from './native-stream';
+import { SpeakerMargin, type MarginReading } from './speaker-margin';
 
 /** What the speaker plays. Called on the device clock; it must answer at once (concealment or silence if it has nothing). */
 export interface PlaybackSource {
@@ -13,10 +14,15 @@ export interface PlaybackOptions {
   sampleRate?: number;
   chunkMs?: ChunkMs;
   /**
-   * Chunks kept queued ahead of the device (default 2). Each one is chunkMs of latency, and the queue is how long
-   * the event loop may be busy before the speaker plays silence.
+   * Chunks kept queued ahead of the device at first (default 2). Each one is chunkMs of latency, and the queue is how
+   * long the thread that tops it up may be late before the speaker plays silence.
    */
   queueChunks?: number;
+  /**
+   * 'adaptive' (the default): the queue then follows what the device and the scheduler do (see SpeakerMargin).
+   * 'fixed': it stays at queueChunks, as a floor measurement needs.
+   */
+  margin?: 'adaptive' | 'fixed';
   /**
    * How long after the device takes a chunk the next one is pulled from the source (default 0). The chunk still
    * reaches the device in time (the queue holds another), and audio that arrives meanwhile (a network packet landing
@@ -36,7 +42,12 @@ export interface PlaybackCounters {
   deviceUnderflows: number;
   /** The longest a device tick waited for the event loop, ms. */
   maxTickLatencyMs: number;
+  /** The most one device callback asked for, frames. */
+  maxRequestFrames: number;
 }
+
+/** Ring size for an adaptive speaker: room for the deepest margin it may grow to. */
+const ADAPTIVE_RING_CHUNKS = 16;
 
 
 /**
@@ -44,9 +55,13 @@ export interface PlaybackCounters {
  * the source. The device callback never waits for the engine: a short queue plays out as silence, counted.
  */
 export class PlaybackStream extends DeviceStream {
-  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0, maxTickLatencyMs: 0 };
+  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0, maxTickLatencyMs: 0, maxRequestFrames: 0 };
   private readonly chunk: Int16Array;
-  private readonly queueSamples: number;
+  private readonly fixedQueueSamples: number;
+  private readonly margin: SpeakerMargin | undefined;
+  /** What the queue held after the latest top-up. */
+  private filledTo = 0;
+  private ownUnderruns = 0;
   private readonly pullDelayMs: number;
   private delayed: NodeJS.Timeout | undefined;
   private longestTickWaitMs = 0;
@@ -55,10 +70,20 @@ export class PlaybackStream extends DeviceStream {
     // Checked before super() opens the device, so a bad option leaves nothing open.
     const pullDelayMs = checkPullDelay(options);
     const queueChunks = options.queueChunks ?? 2;
-    super('output', options.deviceId, options.sampleRate, options.chunkMs, queueChunks);
+    const adaptive = (options.margin ?? 'adaptive') === 'adaptive';
+    const ringChunks = adaptive ? Math.max(ADAPTIVE_RING_CHUNKS, queueChunks + 1) : queueChunks;
+    super('output', options.deviceId, options.sampleRate, options.chunkMs, ringChunks);
     this.pullDelayMs = pullDelayMs;
     this.chunk = new Int16Array(this.chunkSamples);
-    this.queueSamples = queueChunks * this.chunkSamples;
+    this.fixedQueueSamples = queueChunks * this.chunkSamples;
+    this.margin = adaptive
+      ? new SpeakerMargin({
+          sampleRate: options.sampleRate ?? 48000,
+          chunkSamples: this.chunkSamples,
+          capacitySamples: ringChunks * this.chunkSamples,
+          initialSamples: this.fixedQueueSamples,
+        })
+      : undefined;
     this.topUp();
     this.begin();
   }
@@ -73,23 +98,39 @@ export class PlaybackStream extends DeviceStream {
     return ms;
   }
 
+  /** The queue the speaker keeps now and the drain it covers; a fixed queue reports itself. */
+  marginReading(): MarginReading {
+    return this.margin?.reading() ?? { marginMs: (this.fixedQueueSamples / this.chunkSamples) * this.chunkMs, drainMs: 0 };
+  }
+
+  private get chunkMs(): number {
+    return (this.chunkSamples / (this.options.sampleRate ?? 48000)) * 1000;
+  }
+
   protected service(stats: RingStats): void {
     this.counters.underruns = stats.underruns + stats.xruns;
     this.counters.deviceUnderflows = stats.xruns;
     this.counters.maxTickLatencyMs = Math.max(this.counters.maxTickLatencyMs, stats.tickLatencyMs);
+    this.counters.maxRequestFrames = Math.max(this.counters.maxRequestFrames, stats.maxRequest);
+    this.margin?.observe(this.filledTo, stats.lowWater, stats.underruns > this.ownUnderruns, performance.now());
+    this.ownUnderruns = stats.underruns;
     this.longestTickWaitMs = Math.max(this.longestTickWaitMs, stats.tickLatencyMs);
     if (this.pullDelayMs === 0) this.topUp();
     else this.delayed ??= setTimeout(() => ((this.delayed = undefined), this.topUp()), this.pullDelayMs);
   }
 
   private topUp(): void {
-    while (this.running && this.pa.fill(this.handle) + this.chunkSamples <= this.queueSamples) {
+    const target = this.margin?.targetSamples ?? this.fixedQueueSamples;
+    let fill = this.pa.fill(this.handle);
+    while (this.running && fill + this.chunkSamples <= target) {
       const pcm = this.options.source.pull(this.chunkSamples);
       this.chunk.set(pcm.length > this.chunkSamples ? pcm.subarray(0, this.chunkSamples) : pcm);
       if (pcm.length < this.chunkSamples) this.chunk.fill(0, pcm.length);
       this.pa.write(this.handle, this.chunk);
       this.counters.chunks++;
+      fill = this.pa.fill(this.handle);
     }
+    this.filledTo = fill;
   }
 
   override async stop(): Promise<'stopped' | 'abandoned'> {

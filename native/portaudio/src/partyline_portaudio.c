@@ -51,6 +51,10 @@ typedef struct {
   /* When the oldest callback JavaScript has not yet seen ran, in stream-clock microseconds (0: none pending). It
    * tells a late event loop (the callback waited for JavaScript) from a device catching up (callbacks in a clump). */
   _Atomic uint64_t unseen_since_us;
+  /* Speaker: the least the ring held after a callback since the previous stats() (UINT64_MAX: no callback), and the
+   * most one callback took. How deep the device drains the ring between two top-ups is what the margin must cover. */
+  _Atomic uint64_t low_water;
+  _Atomic uint64_t max_request;
   _Atomic int finished;
   /* Speaker only, touched by the audio thread alone: the last SMOOTH frames played, and how much of a fade-in after a gap is left. */
   int16_t tail[SMOOTH];
@@ -180,6 +184,11 @@ static void ring_callback(Ring *r, const void *in, void *out, uint32_t frames, i
     }
     remember_tail(r, o, frames);
     atomic_store_explicit(&r->rpos, rd + n, memory_order_release);
+    uint64_t left = avail - n;
+    uint64_t low = atomic_load_explicit(&r->low_water, memory_order_relaxed);
+    while (left < low && !atomic_compare_exchange_weak(&r->low_water, &low, left));
+    uint64_t most = atomic_load_explicit(&r->max_request, memory_order_relaxed);
+    while (frames > most && !atomic_compare_exchange_weak(&r->max_request, &most, frames));
   }
   atomic_fetch_add(&r->callbacks, 1);
   uint64_t none = 0;
@@ -303,6 +312,7 @@ static Ring *new_ring(napi_env env, bool input, uint32_t chunk, uint32_t ring_ch
   r->capacity = chunk * ring_chunks;
   r->rate = rate;
   r->state = OPENED;
+  atomic_store(&r->low_water, UINT64_MAX);
   napi_value name;
   if (napi_create_string_utf8(env, tick_name, NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_threadsafe_function(env, on_tick, NULL, name, 4, 1, NULL, NULL, NULL, call_tick, &r->tsfn) != napi_ok) {
@@ -529,7 +539,7 @@ static bool set_number(napi_env env, napi_value obj, const char *key, double val
   return napi_create_double(env, value, &v) == napi_ok && napi_set_named_property(env, obj, key, v) == napi_ok;
 }
 
-/* stats(handle) -> { fill, callbacks, underruns, overruns, xruns, missedTicks, tickLatencyMs, finished }
+/* stats(handle) -> { fill, callbacks, underruns, overruns, xruns, missedTicks, lowWater, maxRequest, tickLatencyMs, finished }
  * tickLatencyMs: how long the oldest callback since the previous stats() waited for this call (0 if none ran). */
 static napi_value stats(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -555,6 +565,12 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   const PaStreamInfo *granted = !r->host_pulse && r->stream != NULL ? Pa_GetStreamInfo(r->stream) : NULL;
   if (granted != NULL) granted_ms = 1000 * (r->input ? granted->inputLatency : granted->outputLatency);
   if (granted_ms >= 0 && !set_number(env, obj, "deviceLatencyMs", granted_ms)) {
+    throw_pending_or(env, "internal", "cannot build the stats object");
+    return NULL;
+  }
+  uint64_t low = atomic_exchange(&r->low_water, UINT64_MAX);
+  if (!set_number(env, obj, "lowWater", (double)(low == UINT64_MAX ? fill : low)) ||
+      !set_number(env, obj, "maxRequest", (double)atomic_exchange(&r->max_request, 0))) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;
   }

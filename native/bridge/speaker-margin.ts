@@ -1,0 +1,79 @@
+/**
+ * How much a speaker keeps queued ahead of its device, sized from what this machine and device do, the way a playout
+ * buffer sizes its target from arrival jitter.
+ *
+ * Between two top-ups the device drains the queue by whatever it asked for meanwhile: its own request sizes (a sound
+ * server asks a few ms at a time, ALSA's pulse plugin in clumps of two or three periods) plus however late the
+ * thread that tops up was scheduled. The queue must hold that drain, a chunk (top-ups come in whole chunks) and a
+ * little more. The drain is measured at every top-up from the ring's low-water mark; the margin rises at once to
+ * cover a deeper drain, and an underrun raises it by a chunk beyond what was seen. It comes down slowly, and only
+ * after a long calm: a machine that stalled once is likely to stall again.
+ */
+export interface SpeakerMarginOptions {
+  sampleRate: number;
+  chunkSamples: number;
+  /** The ring's size: the margin never asks for more than it holds less a chunk. */
+  capacitySamples: number;
+  /** The queue to start with, before anything was measured. */
+  initialSamples: number;
+  /** Kept beyond the deepest drain seen. Default 2 ms. */
+  safetyMs?: number;
+  /** A deeper drain is remembered for this long before the margin may shrink. Default 20 s. */
+  holdMs?: number;
+  /** How fast the margin shrinks after the hold, in ms per second. Default 1. */
+  decayMsPerSecond?: number;
+}
+
+export interface MarginReading {
+  /** What the speaker keeps queued ahead of its device at the most, ms. */
+  marginMs: number;
+  /** The deepest drain between two top-ups the margin covers now, ms: device requests plus scheduling jitter. */
+  drainMs: number;
+}
+
+export class SpeakerMargin {
+  private readonly chunk: number;
+  private readonly safety: number;
+  private readonly maxTarget: number;
+  private readonly holdMs: number;
+  private readonly decayPerMs: number;
+  /** The drain the margin covers (samples), and when a drain that deep was last seen. */
+  private covered: number;
+  private coveredAt = -Infinity;
+  private lastUpdate = -Infinity;
+
+  constructor(private readonly options: SpeakerMarginOptions) {
+    const perMs = options.sampleRate / 1000;
+    this.chunk = options.chunkSamples;
+    this.safety = Math.round((options.safetyMs ?? 2) * perMs);
+    this.maxTarget = options.capacitySamples - this.chunk;
+    this.holdMs = options.holdMs ?? 20000;
+    this.decayPerMs = ((options.decayMsPerSecond ?? 1) * perMs) / 1000;
+    this.covered = Math.max(0, options.initialSamples - this.chunk - this.safety);
+  }
+
+  /** The most the queue holds after a top-up, samples. */
+  get targetSamples(): number {
+    return Math.min(this.maxTarget, Math.max(this.chunk, this.covered + this.chunk + this.safety));
+  }
+
+  /**
+   * One top-up's evidence: the queue held `filledTo` after the previous top-up and fell to `lowWater` before this
+   * one; `underran` if the device found it short meanwhile.
+   */
+  observe(filledTo: number, lowWater: number, underran: boolean, nowMs: number): void {
+    const drain = underran ? filledTo + this.chunk : Math.max(0, filledTo - lowWater);
+    if (drain >= this.covered) {
+      this.covered = drain;
+      this.coveredAt = nowMs;
+    } else if (nowMs - this.coveredAt > this.holdMs && this.lastUpdate > -Infinity) {
+      this.covered = Math.max(drain, this.covered - this.decayPerMs * (nowMs - Math.max(this.lastUpdate, this.coveredAt + this.holdMs)));
+    }
+    this.lastUpdate = nowMs;
+  }
+
+  reading(): MarginReading {
+    const perMs = this.options.sampleRate / 1000;
+    return { marginMs: this.targetSamples / perMs, drainMs: this.covered / perMs };
+  }
+}
