@@ -7,12 +7,14 @@ import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../..
 import { createStationControl } from '../engine/station-facade';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
 import { ArgError, parseArgs } from './args';
+import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 
 const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | --host [--port N] [--bind ADDR])
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
          [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10] [--priority raised|normal]
          [--ui [--ui-port N] [--ui-bind ADDR --allow-remote] [--ui-root DIR] [--settings FILE]]
+         [--debug-stall-main MS/EVERY_MS] [--debug-main-garbage MB_PER_S]   (load the main thread on purpose)
        npm run station -- --ui [...]   (no --name/--line/--server: joins from the UI's Connect screen)
        npm run station -- --list-devices`;
 
@@ -21,6 +23,7 @@ const spec = {
   input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
   bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string', 'ui-root': 'string',
   'allow-remote': 'boolean', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
+  'debug-stall-main': 'string', 'debug-main-garbage': 'string',
 } as const;
 
 function fail(message: string): never {
@@ -67,6 +70,14 @@ async function main(): Promise<void> {
     if (!args.server && !args.host) fail('give --server ws://HOST:PORT, or --host to host the signalling server here');
   }
   if (args.server && args.host) fail('--server and --host exclude each other');
+  let stall: { ms: number; everyMs: number } | undefined;
+  let garbage: number | undefined;
+  try {
+    if (args['debug-stall-main']) stall = parseStall(args['debug-stall-main']);
+    if (args['debug-main-garbage']) garbage = parseGarbage(args['debug-main-garbage']);
+  } catch (e) {
+    fail((e as Error).message);
+  }
 
   const iceServers: IceServer[] = [
     ...(args.stun ?? []).map((urls) => ({ urls })),
@@ -107,11 +118,13 @@ async function main(): Promise<void> {
   });
   const station = control.station;
   let ui: ControlSurface | undefined;
+  const debugLoads: DebugLoad[] = [];
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`[station] ${signal}: leaving`);
+    for (const load of debugLoads) load.stop();
     await ui?.close();
     await station.close();
     log('[station] stopped');
@@ -161,6 +174,8 @@ async function main(): Promise<void> {
     for (const line of args.talk ?? []) station.setTalk(line, true);
     for (const line of args.mute ?? []) station.setListen(line, false);
   }
+  if (stall) debugLoads.push(stallMainThread(stall.ms, stall.everyMs, log));
+  if (garbage) debugLoads.push(churnGarbage(garbage, log));
   if (args.ui) {
     ui = await serveControlSurface({
       control,
