@@ -1,21 +1,70 @@
 /**
- * `npm run bench [-- NAME ...]`: runs the named benchmarks (all when none is named). Each prints its figures and its
- * own JSON summary line; the last line of the run is a JSON summary of everything that ran.
+ * `npm run bench [-- NAME ...] [--minutes N]`: runs the named benchmarks (all when none is named). Each prints its
+ * figures and its own JSON summary line; the last line of the run is a JSON summary of everything that ran. Flags
+ * go to the benchmarks that take them.
  */
-type Bench = () => Promise<object> | object;
+export interface BenchOptions {
+  /** How long each profile of a long-running benchmark measures (glitches). */
+  minutes?: number;
+}
 
-// Loaded on demand: a benchmark's dependencies (Chromium, a sound server) are only needed when it runs.
+type Bench = (options: BenchOptions) => Promise<object> | object;
+
+// Loaded on demand: a benchmark's dependencies (Chromium, a sound server) are only needed when it runs. Each entry
+// passes on only the options its benchmark understands.
 const benches: Record<string, () => Bench> = {
-  latency: () => (require('./latency') as typeof import('./latency')).runLatencyBench,
-  codec: () => (require('./codec') as typeof import('./codec')).runCodecBench,
-  drift: () => (require('./drift') as typeof import('./drift')).runDriftBench,
-  impairment: () => (require('./impairment') as { runImpairmentBench: Bench }).runImpairmentBench,
+  latency: () => {
+    const { runLatencyBench } = require('./latency') as typeof import('./latency');
+    return () => runLatencyBench();
+  },
+  codec: () => {
+    const { runCodecBench } = require('./codec') as typeof import('./codec');
+    return () => runCodecBench();
+  },
+  drift: () => {
+    const { runDriftBench } = require('./drift') as typeof import('./drift');
+    return () => runDriftBench();
+  },
+  impairment: () => {
+    const { runImpairmentBench } = require('./impairment') as { runImpairmentBench: () => Promise<object> };
+    return () => runImpairmentBench();
+  },
+  glitches: () => {
+    const { runGlitchesBench } = require('./glitches') as typeof import('./glitches');
+    return (o) => runGlitchesBench(o.minutes === undefined ? {} : { minutes: o.minutes });
+  },
 };
 
-async function main(): Promise<void> {
-  const names = process.argv.slice(2);
-  for (const n of names) if (!benches[n]) throw new Error(`unknown benchmark "${n}" (known: ${Object.keys(benches).join(', ')})`);
+/** Which benchmarks read each flag: a flag none of the chosen ones reads is a mistake worth stopping for. */
+const flags: Record<keyof BenchOptions, string[]> = { minutes: ['glitches'] };
+
+function parseBenchArgs(argv: string[]): { names: string[]; options: BenchOptions } {
+  const names: string[] = [];
+  const options: BenchOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) {
+      if (!benches[arg]) throw new Error(`unknown benchmark "${arg}" (known: ${Object.keys(benches).join(', ')})`);
+      names.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq < 0 ? undefined : eq);
+    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    if (flag !== 'minutes') throw new Error(`unknown flag "--${flag}" (known: ${Object.keys(flags).map((f) => `--${f}`).join(', ')})`);
+    const minutes = Number(value);
+    if (value === undefined || value === '' || !Number.isFinite(minutes) || minutes <= 0) throw new Error(`--minutes: "${value ?? ''}" must be a positive number`);
+    options.minutes = minutes;
+  }
   const chosen = names.length ? names : Object.keys(benches);
+  for (const flag of Object.keys(options) as (keyof BenchOptions)[]) {
+    if (!chosen.some((n) => flags[flag].includes(n))) throw new Error(`--${flag} applies to ${flags[flag].join(', ')}, which is not among the chosen benchmarks`);
+  }
+  return { names: chosen, options };
+}
+
+async function main(): Promise<void> {
+  const { names: chosen, options } = parseBenchArgs(process.argv.slice(2));
   const results: object[] = [];
   for (const name of chosen) {
     console.log(`== ${name}`);
@@ -26,7 +75,7 @@ async function main(): Promise<void> {
       console.log(`${name}: not available (${(e as Error).message})`);
       continue;
     }
-    const result = await run.call(undefined);
+    const result = await run(options);
     console.log(JSON.stringify(result));
     results.push(result);
   }
