@@ -16,6 +16,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entries = [
   { name: 'main', source: 'electron/main.ts', selfContained: false },
   { name: 'preload', source: 'electron/preload.ts', selfContained: true },
+  // The media thread's entry: WorkerMedia starts it from beside main.js.
+  { name: 'media-worker', source: 'electron/engine/media/media-worker.ts', selfContained: false },
   { name: 'engine-probe', source: 'build/engine-probe.ts', selfContained: false },
 ];
 

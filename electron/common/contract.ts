@@ -237,6 +237,20 @@ export const PeerHealth = z.object({
 });
 export type PeerHealth = z.infer<typeof PeerHealth>;
 
+/** The speaker's side of the device path: how much it keeps queued ahead of the device, and why. */
+export const SpeakerHealth = z.object({
+  /** What the speaker keeps queued ahead of its device at the most, ms: sized from what this machine does. */
+  marginMs: z.number().nonnegative(),
+  /** The deepest drain between two top-ups the margin covers: the device's requests plus scheduling jitter, ms. */
+  drainMs: z.number().nonnegative(),
+  /** The longest a device tick waited for the media thread since the previous health event, ms. */
+  tickWaitMs: z.number().nonnegative(),
+  /** Times the speaker ran short since it opened, and of those the ones in the device's own buffer. */
+  underruns: z.number().int().nonnegative(),
+  deviceUnderflows: z.number().int().nonnegative(),
+});
+export type SpeakerHealth = z.infer<typeof SpeakerHealth>;
+
 export const PresencePeer = z.object({
   stationId: StationId,
   name: z.string(),
@@ -298,7 +312,7 @@ export const Events = {
   }),
   state: StationState,
   presence: z.object({ peers: z.array(PresencePeer) }),
-  health: z.object({ peers: z.array(PeerHealth) }),
+  health: z.object({ peers: z.array(PeerHealth), speaker: SpeakerHealth.optional() }),
   devices: z.object({ selection: DeviceSelection }),
   notice: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string() }),
   update: UpdateState,

@@ -1,0 +1,59 @@
+import type { Presence } from '../../common/signalling-protocol';
+import type { Routing } from '../media/media-protocol';
+
+export interface LineKey {
+  talk: boolean;
+  listen: boolean;
+  volume: number;
+}
+
+/**
+ * A station's keys on each line it joined, and what they mean for the media: the microphone goes to every remote
+ * that shares a line we talk on; every remote that talks to us is heard at the volume of the loudest line we listen
+ * to it on.
+ */
+export class LineKeys {
+  private readonly keys = new Map<string, LineKey>();
+
+  reset(lines: string[]): void {
+    this.keys.clear();
+    for (const l of lines) this.keys.set(l, { talk: false, listen: true, volume: 1 });
+  }
+
+  lines(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** The keys of a joined line; an error naming the field `line` otherwise. */
+  get(line: string): LineKey {
+    const k = this.keys.get(line);
+    if (!k) throw Object.assign(new Error(`line "${line}" is not joined by this station`), { code: 'invalid', field: 'line' });
+    return k;
+  }
+
+  talking(): string[] {
+    return [...this.keys].filter(([, k]) => k.talk).map(([line]) => line);
+  }
+
+  /** The gain a remote is heard at: the loudest line we listen on among those it talks on, 0 if none. */
+  gainFor(presence: Presence): number {
+    let gain = 0;
+    for (const line of presence.talking) {
+      const k = this.keys.get(line);
+      if (k?.listen && k.volume > gain) gain = k.volume;
+    }
+    return gain;
+  }
+
+  /** Who hears our microphone and how loud each remote plays, for the media side. */
+  routing(remotes: Iterable<Presence>): Routing {
+    const talking = this.talking();
+    const sendTo: string[] = [];
+    const gains: Record<string, number> = {};
+    for (const p of remotes) {
+      if (talking.length > 0 && p.lines.some((l) => talking.includes(l))) sendTo.push(p.stationId);
+      gains[p.stationId] = this.gainFor(p);
+    }
+    return { sendTo, gains };
+  }
+}

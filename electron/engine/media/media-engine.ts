@@ -1,0 +1,459 @@
+import type { DeviceList, DeviceSelection, IceServer } from '../../common/contract';
+import {
+  CaptureStream,
+  PlaybackStream,
+  BridgeError,
+  abandonedStreamCount,
+  deviceList,
+  locateDevice,
+  rescanBlocked,
+  scanDevices,
+  type AudioDevice,
+} from '../../../native/bridge';
+import { samplesFor } from '../audio-format';
+import { LevelMeter } from '../meter';
+import { Mixer, type MixerInput } from '../mixer';
+import { RemotePeer } from '../remote-peer';
+import { MdnsResolver } from '../mdns-resolver';
+import { frameAudioLevel } from '../audio-level';
+import { RtpPacketizer } from '../rtp-packetizer';
+import { SenderAdaptation, type EncoderSettings } from '../sender-adaptation';
+import { VoiceEncoder } from '../voice-encoder';
+import type {
+  DeviceChoice,
+  Media,
+  MediaCommand,
+  MediaEvent,
+  MediaOptions,
+  MediaResult,
+  PeerMediaHealth,
+  Routing,
+  SpeakerHealth,
+} from './media-protocol';
+
+interface Remote extends MixerInput {
+  id: string;
+  peer: RemotePeer;
+  /** Whether its playout was in low latency at the last health tick (changes go to the log). */
+  lowLatency: boolean;
+}
+
+/**
+ * A station's media: the microphone to every remote the control side routes it to, every remote out of the speaker
+ * at the gain the control side gives it. It runs on its own thread (media-worker.ts), so that nothing the devices
+ * need waits on the thread that runs signalling, the UI's IPC or the app; it knows nothing of lines or signalling.
+ */
+export class MediaEngine implements Media {
+  private readonly frameSamples: number;
+  private readonly mixer = new Mixer();
+  private readonly micMeter = new LevelMeter();
+  private readonly encoder: VoiceEncoder;
+  private readonly adaptation: SenderAdaptation;
+  private encoderSettings: EncoderSettings;
+  private readonly packetizer = new RtpPacketizer();
+  private readonly remotes = new Map<string, Remote>();
+  /** Resolves browsers' mDNS candidate names; its socket opens only when the first such name arrives. */
+  private readonly mdns = new MdnsResolver();
+  private readonly listeners: ((event: MediaEvent) => void)[] = [];
+  private routing: Routing = { sendTo: [], gains: {} };
+  private capture: CaptureStream | undefined;
+  private playback: PlaybackStream | undefined;
+  private deviceChanges: Promise<unknown> = Promise.resolve();
+  private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
+  private frame: Int16Array;
+  private frameFill = 0;
+  private capturedSamples = 0;
+  private wasTalking = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: MediaOptions) {
+    this.frameSamples = samplesFor(opts.frameMs);
+    this.frame = new Int16Array(this.frameSamples);
+    this.adaptation = new SenderAdaptation({ baseBitrate: opts.bitrate });
+    this.encoderSettings = this.adaptation.settings([], 0);
+    this.encoder = new VoiceEncoder({ frameMs: opts.frameMs, application: opts.application, settings: this.encoderSettings });
+    this.timers.push(setInterval(() => this.publishMeters(), 1000 / opts.metersHz));
+    this.timers.push(setInterval(() => this.watch(), 1000 / opts.healthHz));
+  }
+
+  onEvent(listener: (event: MediaEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(event: MediaEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  private log(line: string): void {
+    this.emit({ type: 'log', line });
+  }
+
+  async call<C extends MediaCommand>(command: C): Promise<MediaResult<C['op']>> {
+    return (await this.handle(command)) as MediaResult<C['op']>;
+  }
+
+  private async handle(c: MediaCommand): Promise<unknown> {
+    switch (c.op) {
+      case 'selectDevices':
+        return this.selectDevices(c.choice);
+      case 'listDevices':
+        return this.listDevices();
+      case 'setTestTone':
+        this.mixer.setTestTone(c.on, c.frequencyHz, c.levelDb);
+        return { on: c.on };
+      case 'addPeer':
+        this.addPeer(c.id, c.iceServers);
+        return undefined;
+      case 'dropPeer':
+        return this.dropPeer(c.id, c.why);
+      case 'offer':
+        return this.peer(c.id)?.offer();
+      case 'acceptOffer':
+        return this.peer(c.id)?.acceptOffer(c.sdp);
+      case 'acceptAnswer':
+        return this.peer(c.id)?.acceptAnswer(c.sdp);
+      case 'addCandidate':
+        return this.peer(c.id)?.addCandidate(c.candidate);
+      case 'setRouting':
+        this.routing = c.routing;
+        return undefined;
+      case 'markRtp': {
+        const p = this.peer(c.id);
+        if (c.flowing) p?.markRtpFlowing();
+        else p?.markNoRtp();
+        return undefined;
+      }
+      case 'close':
+        return this.close();
+    }
+  }
+
+  private peer(id: string): RemotePeer | undefined {
+    return this.remotes.get(id)?.peer;
+  }
+
+  // ---- devices -------------------------------------------------------------------------------
+
+  /**
+   * The devices present now, including any plugged in while the station runs: from a scan in a child process, since
+   * this process's PortAudio keeps the table from when the streams opened (see native/bridge/device-scan.ts).
+   */
+  async listDevices(): Promise<DeviceList> {
+    const present = deviceList(await scanDevices());
+    // A scan elsewhere cannot open a device this process holds exclusively (a raw ALSA hw device), and PortAudio
+    // leaves out what it cannot open: the picker must not lose the device on air.
+    const onAir = (list: AudioDevice[], stream: CaptureStream | PlaybackStream | undefined, state: DeviceSelection['inputState']) =>
+      stream && state === 'ok' && !list.some((d) => d.id === stream.device.id) ? [...list, stream.device] : list;
+    return {
+      ...present,
+      inputs: onAir(present.inputs, this.capture, this.selection.inputState),
+      outputs: onAir(present.outputs, this.playback, this.selection.outputState),
+    };
+  }
+
+  /**
+   * Opens (or reopens) the sound card. A bad id is a BridgeError naming `inputId`/`outputId`; nothing else changes.
+   * Device changes run one at a time, each from the selection the previous one left: a UI that picks the input and
+   * then the output sends both at once, and two changes computed from the same old selection would undo each other.
+   */
+  selectDevices(choice: DeviceChoice): Promise<DeviceSelection> {
+    const run = this.deviceChanges.then(() => this.changeDevices(choice));
+    this.deviceChanges = run.catch(() => undefined);
+    return run;
+  }
+
+  private async changeDevices(choice: DeviceChoice): Promise<DeviceSelection> {
+    // An unknown id is refused before anything is touched: the devices in use keep playing.
+    const inputReach = choice.inputId === undefined ? 'open-now' : await locateDevice(choice.inputId, 'input', 'inputId');
+    const outputReach = choice.outputId === undefined ? 'open-now' : await locateDevice(choice.outputId, 'output', 'outputId');
+    // A device that arrived after the streams opened is not in this process's PortAudio until PortAudio initializes
+    // again, which it does only once nothing holds it: both streams close, and the first to reopen rescans.
+    const rescan = inputReach === 'after-rescan' || outputReach === 'after-rescan';
+    const fallback = { input: this.capture ? this.selection.inputId : undefined, output: this.playback ? this.selection.outputId : undefined };
+    if (rescan) await this.releasePortAudio();
+    const next: DeviceSelection = { ...this.selection };
+    delete next.error;
+    for (const direction of ['input', 'output'] as const) {
+      const [field, state] = direction === 'input' ? (['inputId', 'inputState'] as const) : (['outputId', 'outputState'] as const);
+      const asked = choice[field];
+      if (asked === undefined && this.stream(direction)) continue;
+      const id = asked === undefined ? this.selection[field] : asked;
+      try {
+        await this.reopen(direction, id, fallback[direction]);
+        next[field] = id;
+        next[state] = 'ok';
+      } catch (e) {
+        const error = rescan && asked !== undefined && e instanceof BridgeError && e.code === 'unknown-device' && abandonedStreamCount() > 0 ? rescanBlocked(id, field) : (e as Error);
+        next.error = error.message;
+        this.log(`[audio] ${direction} device: ${next.error}`);
+        // The direction nobody asked to change was closed only for the rescan; its device going meanwhile must not
+        // cost the change that was asked for.
+        if (rescan && asked === undefined) {
+          next[state] = 'missing';
+          continue;
+        }
+        if (!this.capture) next.inputState = 'error';
+        if (!this.playback) next.outputState = 'error';
+        this.applySelection(next);
+        throw error;
+      }
+    }
+    this.applySelection(next);
+    return this.devices();
+  }
+
+  /** Both streams let go of PortAudio (its initialization is reference-counted), so that the next open enumerates anew. */
+  private async releasePortAudio(): Promise<void> {
+    await Promise.all([this.capture?.stop(), this.playback?.stop()]);
+    this.capture = undefined;
+    this.playback = undefined;
+  }
+
+  private stream(direction: 'input' | 'output'): CaptureStream | PlaybackStream | undefined {
+    return direction === 'input' ? this.capture : this.playback;
+  }
+
+  /**
+   * Moves a stream to device `id`. The old stream lets go of its device first (the same card may be reopened); if
+   * the new one cannot open, the `fallback` device (the one on air before, if any) is reopened so the station stays on
+   * air, and the error goes on.
+   */
+  private async reopen(direction: 'input' | 'output', id: string | null, fallback: string | null | undefined): Promise<void> {
+    const open = (deviceId: string | null) => {
+      if (direction === 'input') this.capture = this.openCapture(deviceId);
+      else this.playback = this.openPlayback(deviceId);
+    };
+    await this.stream(direction)?.stop();
+    if (direction === 'input') this.capture = undefined;
+    else this.playback = undefined;
+    try {
+      open(id);
+    } catch (e) {
+      if (fallback !== undefined) {
+        try {
+          open(fallback);
+        } catch {
+          /* the previous device is gone as well: the selection reports the error */
+        }
+      }
+      throw e;
+    }
+  }
+
+  private openCapture(id: string | null): CaptureStream {
+    const stream = new CaptureStream({ deviceId: id, chunkMs: this.opts.chunkMs, onChunk: (pcm) => this.onMicrophone(pcm) });
+    stream.on('error', (e) => this.deviceLost('input', e));
+    return stream;
+  }
+
+  private openPlayback(id: string | null): PlaybackStream {
+    const stream = new PlaybackStream({ deviceId: id, chunkMs: this.opts.chunkMs, queueChunks: this.opts.playbackQueue, source: this.mixer });
+    stream.on('error', (e) => this.deviceLost('output', e));
+    return stream;
+  }
+
+  private applySelection(selection: DeviceSelection): void {
+    this.selection = selection;
+    this.emit({ type: 'devices', selection: this.devices() });
+  }
+
+  /** The selection, with the xrun counters of the streams open now. */
+  private devices(): DeviceSelection {
+    return {
+      ...this.selection,
+      ...(this.capture ? { inputOverruns: this.capture.counters.overruns } : {}),
+      ...(this.playback ? { outputUnderruns: this.playback.counters.underruns } : {}),
+    };
+  }
+
+  private deviceLost(direction: 'input' | 'output', error: BridgeError): void {
+    this.log(`[audio] ${error.message}`);
+    const next = { ...this.selection, error: error.message };
+    if (direction === 'input') next.inputState = 'missing';
+    else next.outputState = 'missing';
+    this.applySelection(next);
+    this.emit({ type: 'notice', level: 'error', message: error.message });
+  }
+
+  // ---- the microphone path ---------------------------------------------------------------------
+
+  private onMicrophone(pcm: Int16Array): void {
+    this.micMeter.feed(pcm);
+    let offset = 0;
+    while (offset < pcm.length) {
+      const n = Math.min(pcm.length - offset, this.frameSamples - this.frameFill);
+      this.frame.set(pcm.subarray(offset, offset + n), this.frameFill);
+      this.frameFill += n;
+      offset += n;
+      if (this.frameFill === this.frameSamples) {
+        this.sendFrame(this.frame, this.capturedSamples);
+        this.capturedSamples += this.frameSamples;
+        this.frameFill = 0;
+      }
+    }
+  }
+
+  private sendFrame(frame: Int16Array, capturedSamples: number): void {
+    const targets: Remote[] = [];
+    for (const id of this.routing.sendTo) {
+      const r = this.remotes.get(id);
+      if (r) targets.push(r);
+    }
+    if (targets.length === 0) {
+      if (this.wasTalking) this.packetizer.endSpurt();
+      this.wasTalking = false;
+      return;
+    }
+    this.wasTalking = true;
+    const rtp = this.packetizer.packetize(this.encoder.encode(frame), capturedSamples);
+    const level = frameAudioLevel(frame);
+    for (const r of targets) r.peer.send(rtp, level);
+  }
+
+  // ---- peers -------------------------------------------------------------------------------------
+
+  private addPeer(id: string, iceServers: IceServer[]): void {
+    if (this.remotes.has(id)) throw new Error(`peer "${id}" exists already`);
+    const peer = new RemotePeer({
+      stationId: id,
+      iceServers,
+      frameMs: this.opts.frameMs,
+      loopbackCandidates: this.opts.loopbackCandidates,
+      resolveMdns: (host) => this.mdns.resolve(host),
+    });
+    peer.on('description', (kind, sdp) => this.emit({ type: 'description', id, kind, sdp }));
+    peer.on('candidate', (candidate) => this.emit({ type: 'candidate', id, candidate }));
+    peer.on('connection', (state) => {
+      this.log(`[peer ${id}] ${state}`);
+      this.emit({ type: 'connection', id, state });
+    });
+    peer.on('firstRtp', () => this.log(`[peer ${id}] first RTP`));
+    peer.on('mdnsResolved', (host, address) => this.log(`[peer ${id}] mDNS candidate ${host} is ${address}`));
+    peer.on('mdnsUnresolved', (host, reason) => {
+      this.log(`[peer ${id}] mDNS candidate ${host} unresolved: ${reason}`);
+      this.emit({ type: 'notice', level: 'warn', message: `${id}: its browser hides its address behind ${host}, which did not resolve (${reason}); without another way through, it cannot connect` });
+    });
+    peer.on('receiverReport', (fractionLost) => this.adaptation.report(id, fractionLost, performance.now()));
+    const remote: Remote = {
+      id,
+      peer,
+      lowLatency: false,
+      meter: peer.meter,
+      pull: (samples, now) => peer.playout.pull(samples, now),
+      gain: () => this.routing.gains[id] ?? 0,
+    };
+    this.remotes.set(id, remote);
+    this.mixer.inputs.add(remote);
+  }
+
+  private async dropPeer(id: string, why: string): Promise<void> {
+    const r = this.remotes.get(id);
+    if (!r) return;
+    this.remotes.delete(id);
+    this.mixer.inputs.delete(r);
+    this.adaptation.forget(id);
+    this.log(`[peer ${id}] closed (${why})`);
+    await r.peer.close();
+  }
+
+  // ---- health ----------------------------------------------------------------------------------
+
+  private watch(): void {
+    const now = performance.now();
+    this.adaptEncoder(now);
+    this.reportXruns();
+    this.reportPlayoutModes();
+    this.emit({ type: 'health', peers: this.health(now), speaker: this.speakerHealth(), selection: this.devices() });
+  }
+
+  private xrunsReported = { underruns: 0, overruns: 0 };
+  private tickWaitMs = 0;
+
+  /** Each new dropout of the devices goes to the log as it happens: an operator (or a failing test) can place it. */
+  private reportXruns(): void {
+    const underruns = this.playback?.counters.underruns ?? 0;
+    const overruns = this.capture?.counters.overruns ?? 0;
+    // A new stream counts from zero again.
+    const seen = { underruns: Math.min(this.xrunsReported.underruns, underruns), overruns: Math.min(this.xrunsReported.overruns, overruns) };
+    this.tickWaitMs = this.playback?.takeLongestTickWaitMs() ?? 0;
+    if (underruns > seen.underruns) {
+      const inDevice = this.playback?.counters.deviceUnderflows ?? 0;
+      const m = this.playback?.marginReading();
+      this.log(
+        `[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself; meanwhile a tick waited up to ${this.tickWaitMs.toFixed(1)} ms for the media thread; margin now ${m?.marginMs.toFixed(1)} ms)`,
+      );
+    }
+    if (overruns > seen.overruns) this.log(`[audio] microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
+    this.xrunsReported = { underruns, overruns };
+  }
+
+  private speakerHealth(): SpeakerHealth | null {
+    const p = this.playback;
+    if (!p) return null;
+    const m = p.marginReading();
+    return { marginMs: m.marginMs, drainMs: m.drainMs, tickWaitMs: this.tickWaitMs, underruns: p.counters.underruns, deviceUnderflows: p.counters.deviceUnderflows };
+  }
+
+  /** A frame less or more of delay is something an operator may hear and a latency figure must explain. */
+  private reportPlayoutModes(): void {
+    for (const r of this.remotes.values()) {
+      const s = r.peer.playout.stats();
+      if (s.lowLatency === r.lowLatency) continue;
+      r.lowLatency = s.lowLatency;
+      const slack = Number.isNaN(s.arrivalSlackMs) ? 'no packet landed before the latest pull' : `packets land ${s.arrivalSlackMs.toFixed(1)} ms before the pull`;
+      this.log(`[playout] ${r.id}: ${s.lowLatency ? 'low latency, each packet plays at the next pull' : 'a frame held back'} (${slack}; target ${s.targetDelayMs.toFixed(1)} ms)`);
+    }
+  }
+
+  /** One encoder serves every remote we talk to: it protects against the loss of the worst of them. */
+  private adaptEncoder(now: number): void {
+    const next = this.adaptation.settings(this.routing.sendTo, now);
+    const current = this.encoderSettings;
+    if (next.bitrate === current.bitrate && next.fec === current.fec && next.packetLossPercent === current.packetLossPercent) return;
+    this.encoder.apply(next);
+    this.encoderSettings = next;
+    this.log(`[send] ${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}, Opus ${this.encoder.application}`);
+  }
+
+  private health(now: number): PeerMediaHealth[] {
+    return [...this.remotes.values()].map((r) => {
+      const s = r.peer.playout.stats();
+      const p = r.peer;
+      return {
+        id: r.id,
+        connection: p.connection,
+        rttMs: p.rttMs,
+        rtpAgoMs: p.lastRtpAt > 0 ? now - p.lastRtpAt : null,
+        connectedForMs: p.connectedAt > 0 ? now - p.connectedAt : null,
+        jitterMs: s.jitterMs,
+        lossRate: s.lossRate,
+        playoutDelayMs: s.currentDelayMs,
+        targetDelayMs: s.targetDelayMs,
+        lowLatency: s.lowLatency,
+        concealedFrames: s.concealedFrames,
+        stretchedFrames: s.stretchedFrames,
+        fecRecoveredFrames: s.fecRecoveredFrames,
+        remoteLossRate: this.adaptation.reportedLoss(r.id, now),
+        ...(p.speech.reporting(now) ? { speaking: p.speech.speaking(now), levelDbov: p.speech.readPeakDbov() } : {}),
+      };
+    });
+  }
+
+  private publishMeters(): void {
+    const peers: Record<string, { peakDb: number; rmsDb: number }> = {};
+    for (const [id, r] of this.remotes) peers[id] = r.meter.read();
+    this.emit({ type: 'meters', t: Date.now(), input: this.micMeter.read(), output: this.mixer.output.read(), peers });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const id of [...this.remotes.keys()]) await this.dropPeer(id, 'disconnect');
+    const [c, p] = [this.capture, this.playback];
+    this.capture = undefined;
+    this.playback = undefined;
+    await Promise.all([c?.stop(), p?.stop(), this.mdns.close()]);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The boundary between a station's control side (signalling, line keys, presence, health reporting, on the main
+ * thread) and its media side (devices, the send pipeline, peers, playout, mixer, in the media thread). Everything
+ * that crosses it is a plain structured-clonable value.
+ */
+import type { DeviceList, DeviceSelection, IceServer, Meter, PeerConnection, SpeakerHealth } from '../../common/contract';
+import type { CandidateInit } from '../remote-peer';
+
+export type FrameMs = 5 | 10 | 20;
+
+export interface MediaOptions {
+  /** Opus frame (and RTP packet) duration. */
+  frameMs: FrameMs;
+  bitrate: number;
+  application: 'voip' | 'audio';
+  /** Bridge chunk: 5 or 10 ms. */
+  chunkMs: 5 | 10;
+  /** Chunks queued ahead of the speaker at first; the queue then follows the machine (SpeakerMargin). */
+  playbackQueue: number;
+  metersHz: number;
+  healthHz: number;
+  loopbackCandidates: boolean;
+}
+
+/** Stable device ids to move to; a field left out keeps its device, null is the system default. */
+export type DeviceChoice = { inputId?: string | null; outputId?: string | null };
+
+/** Who the microphone goes to and at what gain each remote is heard: pushed whenever a key or presence changes. */
+export interface Routing {
+  sendTo: string[];
+  gains: Record<string, number>;
+}
+
+export type MediaCommand =
+  | { op: 'selectDevices'; choice: DeviceChoice }
+  | { op: 'listDevices' }
+  | { op: 'setTestTone'; on: boolean; frequencyHz?: number; levelDb?: number }
+  | { op: 'addPeer'; id: string; iceServers: IceServer[] }
+  | { op: 'dropPeer'; id: string; why: string }
+  | { op: 'offer'; id: string }
+  | { op: 'acceptOffer'; id: string; sdp: string }
+  | { op: 'acceptAnswer'; id: string; sdp: string }
+  | { op: 'addCandidate'; id: string; candidate: CandidateInit | null }
+  | { op: 'setRouting'; routing: Routing }
+  | { op: 'markRtp'; id: string; flowing: boolean }
+  | { op: 'close' };
+
+export type MediaResult<C extends MediaCommand['op']> = C extends 'selectDevices'
+  ? DeviceSelection
+  : C extends 'listDevices'
+    ? DeviceList
+    : C extends 'setTestTone'
+      ? { on: boolean }
+      : undefined;
+
+/** One remote's media as the control side needs it for health and for noticing a peer that carries nothing. */
+export interface PeerMediaHealth {
+  id: string;
+  connection: PeerConnection;
+  rttMs: number | null;
+  /** How long ago RTP last arrived, ms; null if none ever did. */
+  rtpAgoMs: number | null;
+  /** How long the peer has been connected, ms; null if it never was. */
+  connectedForMs: number | null;
+  jitterMs: number;
+  lossRate: number;
+  playoutDelayMs: number;
+  targetDelayMs: number;
+  lowLatency: boolean;
+  concealedFrames: number;
+  stretchedFrames: number;
+  fecRecoveredFrames: number;
+  remoteLossRate: number | null;
+  speaking?: boolean;
+  levelDbov?: number;
+}
+
+export type { SpeakerHealth };
+
+export type MediaEvent =
+  | { type: 'log'; line: string }
+  | { type: 'description'; id: string; kind: 'offer' | 'answer'; sdp: string }
+  | { type: 'candidate'; id: string; candidate: CandidateInit | null }
+  | { type: 'connection'; id: string; state: PeerConnection }
+  | { type: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'devices'; selection: DeviceSelection }
+  | { type: 'health'; peers: PeerMediaHealth[]; speaker: SpeakerHealth | null; selection: DeviceSelection }
+  | { type: 'meters'; t: number; input: Meter; output: Meter; peers: Record<string, Meter> };
+
+/** What the control side holds of the media side: in a worker thread (WorkerMedia) or in this one (MediaEngine). */
+export interface Media {
+  call<C extends MediaCommand>(command: C): Promise<MediaResult<C['op']>>;
+  onEvent(listener: (event: MediaEvent) => void): void;
+  /** Stops everything and lets go of the devices. */
+  close(): Promise<void>;
+}
+
+/** A BridgeError or a validation error as it crosses the boundary: enough to rebuild it with its code and field. */
+export interface MediaError {
+  name: string;
+  message: string;
+  code?: string;
+  field?: string;
+}

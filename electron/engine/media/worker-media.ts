@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { BridgeError, type BridgeErrorCode } from '../../../native/bridge';
+import type { Media, MediaCommand, MediaError, MediaEvent, MediaOptions, MediaResult } from './media-protocol';
+import type { MediaReply, MediaRequest } from './media-worker';
+
+/**
+ * The media side in a worker thread of this process, seen from the control side. A worker thread rather than a
+ * process: it shares the process's PortAudio and device list, the Electron main process hosts it unchanged, and a
+ * structured-clone message costs microseconds.
+ */
+export class WorkerMedia implements Media {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly listeners: ((event: MediaEvent) => void)[] = [];
+  private nextId = 1;
+  private exited: Error | undefined;
+  private readonly gone: Promise<void>;
+
+  constructor(options: MediaOptions) {
+    const file = workerFile();
+    // In development the entry is TypeScript, and tsx's hooks do not reach a worker's entry: the worker registers
+    // them itself before it loads the entry.
+    const source = file.endsWith('.ts') ? `require('tsx/cjs'); require(${JSON.stringify(file)});` : file;
+    this.worker = new Worker(source, { eval: file.endsWith('.ts'), workerData: { options } });
+    this.worker.on('message', (m: MediaReply | MediaEvent) => {
+      if ('id' in m && typeof m.id === 'number' && 'ok' in m) {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.ok) p.resolve(m.result);
+        else p.reject(rebuild(m.error));
+        return;
+      }
+      for (const l of this.listeners) l(m as MediaEvent);
+    });
+    this.gone = new Promise((resolve) => {
+      this.worker.on('error', (e) => this.fail(new Error(`the media thread failed: ${e.message}`)));
+      this.worker.on('exit', (code) => {
+        this.fail(new Error(`the media thread exited (code ${code})`));
+        resolve();
+      });
+    });
+  }
+
+  private fail(error: Error): void {
+    if (this.exited) return;
+    this.exited = error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+    for (const l of this.listeners) l({ type: 'log', line: `[media] ${error.message}` });
+  }
+
+  onEvent(listener: (event: MediaEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  call<C extends MediaCommand>(command: C): Promise<MediaResult<C['op']>> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, command } satisfies MediaRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.exited) {
+      await this.call({ op: 'close' }).catch(() => undefined);
+      this.exited = new Error('the media thread was closed');
+      await this.worker.terminate();
+    }
+    await this.gone;
+  }
+}
+
+function workerFile(): string {
+  // Bundled (dist/main/main.js), the worker is a bundle of its own beside it; in development it is this folder's .ts.
+  const bundled = join(__dirname, 'media-worker.js');
+  return __filename.endsWith('.ts') || !existsSync(bundled) ? join(__dirname, 'media-worker.ts') : bundled;
+}
+
+function rebuild(e: MediaError): Error {
+  if (e.name === 'BridgeError') return new BridgeError(e.code as BridgeErrorCode, e.message, e.field);
+  return Object.assign(new Error(e.message), { name: e.name, ...(e.code ? { code: e.code } : {}), ...(e.field ? { field: e.field } : {}) });
+}

@@ -1,0 +1,142 @@
+// The station's control side on its own: line keys and talk routing, glare, the RTP watch, with its media and
+// signalling injected (a recording media side, a scripted signalling link), so every decision is seen exactly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { LineKeys } from '../electron/engine/control/line-keys';
+import { onRemoteOffer } from '../electron/engine/control/glare';
+import { watchRtp } from '../electron/engine/control/rtp-watch';
+import { Station } from '../electron/engine/station';
+import type { Media, MediaCommand, MediaEvent, PeerMediaHealth } from '../electron/engine/media/media-protocol';
+import type { SignallingClient } from '../electron/signalling/client';
+import type { Presence } from '../electron/common/signalling-protocol';
+
+const presence = (stationId: string, lines: string[], talking: string[] = [], kind: 'station' | 'browser' = 'station'): Presence => ({ stationId, name: stationId.toUpperCase(), kind, lines, talking });
+
+test('line keys: the microphone goes to remotes sharing a line we talk on; each remote plays at its loudest listened line', () => {
+  const keys = new LineKeys();
+  keys.reset(['main', 'tech']);
+  const remotes = [presence('a', ['main'], ['main']), presence('b', ['tech'], ['tech']), presence('c', ['main', 'tech'], ['main', 'tech'])];
+  assert.deepEqual(keys.routing(remotes), { sendTo: [], gains: { a: 1, b: 1, c: 1 } });
+  keys.get('main').talk = true;
+  keys.get('tech').volume = 0.5;
+  keys.get('main').listen = false;
+  assert.deepEqual(keys.routing(remotes), { sendTo: ['a', 'c'], gains: { a: 0, b: 0.5, c: 0.5 } });
+  assert.throws(() => keys.get('nope'), (e: Error & { code?: string; field?: string }) => e.code === 'invalid' && e.field === 'line' && /"nope"/.test(e.message));
+});
+
+test('glare: both sides decide alike from the ids, the lower id keeps its offer', () => {
+  assert.equal(onRemoteOffer('a', 'b', { negotiation: 'offering', connection: 'new' }), 'ignore');
+  assert.equal(onRemoteOffer('b', 'a', { negotiation: 'offering', connection: 'new' }), 'restart');
+  assert.equal(onRemoteOffer('b', 'a', undefined), 'accept');
+  assert.equal(onRemoteOffer('b', 'a', { negotiation: 'new', connection: 'new' }), 'accept');
+  // A remote we had negotiated with offers anew: it restarted, and gets a fresh peer.
+  assert.equal(onRemoteOffer('b', 'a', { negotiation: 'stable', connection: 'connected' }), 'restart');
+});
+
+test('the RTP watch: a silent talker is no-rtp, a browser gone quiet is dropped, flowing again clears it', () => {
+  const o = { noRtpMs: 2000, browserGoneMs: 3000 };
+  const h = (over: Partial<PeerMediaHealth>): PeerMediaHealth => ({
+    id: 'a', connection: 'connected', rttMs: null, rtpAgoMs: null, connectedForMs: 5000, jitterMs: 0, lossRate: 0, playoutDelayMs: 0,
+    targetDelayMs: 0, lowLatency: false, concealedFrames: 0, stretchedFrames: 0, fecRecoveredFrames: 0, remoteLossRate: null, ...over,
+  });
+  assert.equal(watchRtp(h({}), { kind: 'station', talkingForMs: null }, o), undefined, 'a station that does not talk sends nothing, rightly');
+  assert.equal(watchRtp(h({}), { kind: 'station', talkingForMs: 2500 }, o), 'no-rtp');
+  assert.equal(watchRtp(h({ rtpAgoMs: 100 }), { kind: 'station', talkingForMs: 2500 }, o), undefined);
+  assert.equal(watchRtp(h({ connection: 'no-rtp', rtpAgoMs: 100 }), { kind: 'station', talkingForMs: 2500 }, o), 'flowing');
+  assert.equal(watchRtp(h({ rtpAgoMs: 3500 }), { kind: 'browser', talkingForMs: null }, o), 'gone');
+  assert.equal(watchRtp(h({ connection: 'connecting' }), { kind: 'browser', talkingForMs: null }, o), undefined);
+});
+
+/** A media side that records what the control side asks of it, and reports what the test tells it to. */
+class RecordingMedia implements Media {
+  readonly calls: MediaCommand[] = [];
+  private listener: ((e: MediaEvent) => void) | undefined;
+  async call<C extends MediaCommand>(command: C): Promise<never> {
+    this.calls.push(command);
+    return undefined as never;
+  }
+  onEvent(listener: (e: MediaEvent) => void): void {
+    this.listener = listener;
+  }
+  report(e: MediaEvent): void {
+    this.listener?.(e);
+  }
+  async close(): Promise<void> {}
+  ops(...ops: MediaCommand['op'][]): string[] {
+    return this.calls.filter((c) => ops.includes(c.op)).map((c) => `${c.op}${'id' in c ? ` ${c.id}` : ''}`);
+  }
+}
+
+/** A signalling link the test scripts: what the server would say, and what the station sent. */
+class ScriptedSignalling extends EventEmitter {
+  readonly sent: unknown[] = [];
+  send(msg: unknown): void {
+    this.sent.push(msg);
+  }
+  setTalking(lines: string[]): void {
+    this.sent.push({ type: 'talk', lines });
+  }
+  async close(): Promise<void> {}
+}
+
+async function stationOn(id: string, lines: string[], options: ConstructorParameters<typeof Station>[0] = {}) {
+  const media = new RecordingMedia();
+  const link = new ScriptedSignalling();
+  const station = new Station(options, { createMedia: () => media, createSignalling: () => link as unknown as SignallingClient });
+  await station.connect({ name: id, stationId: id, server: { kind: 'remote', url: 'ws://127.0.0.1:1' }, lines: lines.map((line) => ({ line })), iceServers: [] });
+  return { station, media, link };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('glare in the station: the higher id yields to the offer that crossed its own, the lower id keeps its own', async () => {
+  const b = await stationOn('b', ['main']);
+  b.link.emit('joined', { type: 'joined', stationId: 'b', lines: ['main'], peers: [presence('a', ['main'])] });
+  assert.deepEqual(b.media.ops('addPeer', 'offer'), ['addPeer a', 'offer a'], 'the newcomer offers');
+  b.link.emit('offer', { type: 'offer', from: 'a', sdp: 'v=0 a' });
+  await tick();
+  assert.deepEqual(b.media.ops('addPeer', 'dropPeer', 'offer', 'acceptOffer'), ['addPeer a', 'offer a', 'dropPeer a', 'addPeer a', 'acceptOffer a'], 'b yields: a fresh peer answers a');
+
+  const a = await stationOn('a', ['main']);
+  a.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [presence('b', ['main'])] });
+  a.link.emit('offer', { type: 'offer', from: 'b', sdp: 'v=0 b' });
+  await tick();
+  assert.deepEqual(a.media.ops('addPeer', 'dropPeer', 'offer', 'acceptOffer'), ['addPeer b', 'offer b'], 'a keeps its offer and ignores b\'s');
+  a.link.emit('answer', { type: 'answer', from: 'b', sdp: 'v=0 answer' });
+  assert.deepEqual(a.media.ops('acceptAnswer'), ['acceptAnswer b']);
+  await Promise.all([a.station.close(), b.station.close()]);
+});
+
+test('talk routing: keys and remote talk push gains and send targets to the media side when they change, once each', async () => {
+  const s = await stationOn('s', ['main', 'tech']);
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main', 'tech'], peers: [presence('a', ['main']), presence('b', ['tech'])] });
+  const routings = () => s.media.calls.flatMap((c) => (c.op === 'setRouting' ? [c.routing] : []));
+  const before = routings().length;
+  s.station.setTalk('main', true);
+  assert.deepEqual(routings().at(-1), { sendTo: ['a'], gains: { a: 0, b: 0 } });
+  s.link.emit('talk', { type: 'talk', from: 'b', lines: ['tech'] });
+  assert.deepEqual(routings().at(-1), { sendTo: ['a'], gains: { a: 0, b: 1 } });
+  s.station.setVolume('tech', 0.25);
+  assert.deepEqual(routings().at(-1), { sendTo: ['a'], gains: { a: 0, b: 0.25 } });
+  s.station.setVolume('tech', 0.25);
+  s.station.setListen('main', true);
+  assert.equal(routings().length, before + 3, 'nothing is pushed when nothing changed');
+  assert.ok(s.link.sent.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'talk', lines: ['main'] })), 'the talk key goes to signalling');
+  assert.throws(() => s.station.setTalk('nope', true), (e: Error & { field?: string }) => e.field === 'line');
+  await s.station.close();
+});
+
+test('the RTP watch in the station: a remote that talks but sends nothing is marked no-rtp on the media side', async () => {
+  const s = await stationOn('s', ['main'], { noRtpMs: 10 });
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main'], peers: [presence('a', ['main'], ['main'])] });
+  await new Promise((r) => setTimeout(r, 30));
+  const health: PeerMediaHealth = {
+    id: 'a', connection: 'connected', rttMs: 1, rtpAgoMs: null, connectedForMs: 1000, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 0,
+    lowLatency: false, concealedFrames: 0, stretchedFrames: 0, fecRecoveredFrames: 0, remoteLossRate: null,
+  };
+  s.media.report({ type: 'health', peers: [health], speaker: null, selection: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' } });
+  assert.deepEqual(s.media.calls.filter((c) => c.op === 'markRtp').at(-1), { op: 'markRtp', id: 'a', flowing: false });
+  assert.equal(s.station.health()[0]?.name, 'A', 'health carries the name from presence');
+  await s.station.close();
+});
