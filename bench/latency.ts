@@ -2,6 +2,8 @@
  * One-way mouth-to-ear latency, station A -> station B over loopback, against the floor of the sound-card bridge
  * itself (naudiodon capture -> playback direct, same devices, same chunk and queue sizes), in one run.
  */
+import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { sleep, type PulseHarness } from '../test/support/pulse';
 import { StationProcess } from '../test/support/station-process';
 import { burstLag, burstTrain, deinterleave, findBursts, median } from './support/chirp';
@@ -14,7 +16,10 @@ export interface LatencyResult {
   bridge_floor_ms: number;
   /** The same floor through PortAudio and ALSA's pulse plugin: what the sound server's native protocol saves. */
   alsa_plugin_floor_ms: number;
+  /** The sound server's own loop (pacat | pacat at 5 ms): what no client of it can beat. */
+  native_floor_ms: number;
   engine_added_ms: number;
+  engine_over_native_ms: number;
   bursts: number;
   [extra: string]: unknown;
 }
@@ -78,6 +83,29 @@ async function bridgeFloor(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10,
   }
 }
 
+const NATIVE_LATENCY_MS = 5;
+
+/**
+ * The sound server's native loop on the rig: `pacat --record` from its microphone piped straight (a kernel pipe, no
+ * JavaScript in between) into `pacat --playback` to its far end, both asking for 5 ms.
+ */
+async function nativeFloor(pulse: PulseHarness, bursts: number): Promise<number[]> {
+  const format = ['--format=s16le', '--rate=48000', '--channels=1', '--raw', `--latency-msec=${NATIVE_LATENCY_MS}`];
+  const play = spawn('pacat', ['--playback', '--device=rig_far', ...format], { env: pulse.env, stdio: ['pipe', 'ignore', 'ignore'] });
+  // The player first: audio the recorder wrote before it connected would wait in the pipe for good.
+  await sleep(300);
+  const record = spawn('pacat', ['--record', '--device=rig_mic', ...format], { env: pulse.env, stdio: ['ignore', play.stdin as Writable, 'ignore'] });
+  play.stdin?.destroy();
+  try {
+    await sleep(500);
+    if (play.exitCode !== null || record.exitCode !== null) throw new Error(`native floor: pacat exited (playback ${play.exitCode}, record ${record.exitCode})`);
+    return await measureBursts(pulse, bursts);
+  } finally {
+    record.kill('SIGKILL');
+    play.kill('SIGKILL');
+  }
+}
+
 /** Starts A (hosting, talking on `main`) and B (listening); resolves when B has heard A's first RTP. */
 export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Promise<{ a: StationProcess; b: StationProcess }> {
   const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
@@ -98,6 +126,8 @@ export async function runLatencyBench(options: LatencyOptions = {}): Promise<Lat
     log(`bridge floor (capture -> playback on the sound server, ${chunkMs} ms chunks, queue 2), per burst ms: ${floor.map((l) => l.toFixed(1)).join(' ')}`);
     const alsaFloor = await bridgeFloor(pulse, bursts, chunkMs, RIG_MIC_ALSA_ID, RIG_FAR_ALSA_ID);
     log(`bridge floor through PortAudio and ALSA's pulse plugin, per burst ms: ${alsaFloor.map((l) => l.toFixed(1)).join(' ')}`);
+    const native = await nativeFloor(pulse, bursts);
+    log(`native floor (pacat --record | pacat --playback, ${NATIVE_LATENCY_MS} ms asked of each), per burst ms: ${native.map((l) => l.toFixed(1)).join(' ')}`);
     const { a, b } = await startStationPair(pulse, chunkMs);
     let s2s: number[];
     try {
@@ -110,15 +140,22 @@ export async function runLatencyBench(options: LatencyOptions = {}): Promise<Lat
     for (const line of b.lines.filter((l) => /\[(playout|audio)\]/.test(l))) log(`  B ${line}`);
     const station = median(s2s);
     const floorMs = median(floor);
+    const nativeMs = median(native);
     const result: LatencyResult = {
       bench: 'latency',
       station_to_station_ms: round(station),
       bridge_floor_ms: round(floorMs),
       alsa_plugin_floor_ms: round(median(alsaFloor)),
+      native_floor_ms: round(nativeMs),
       engine_added_ms: round(station - floorMs),
-      bursts: Math.min(s2s.length, floor.length),
+      engine_over_native_ms: round(station - nativeMs),
+      bursts: Math.min(s2s.length, floor.length, native.length),
     };
     log(`median: station->station ${result.station_to_station_ms} ms, bridge floor ${result.bridge_floor_ms} ms (${result.alsa_plugin_floor_ms} through ALSA's pulse plugin), engine adds ${result.engine_added_ms} ms (target <= 15 ms)`);
+    log(
+      `median: native floor ${result.native_floor_ms} ms, station->station over it ${result.engine_over_native_ms} ms; targets (not asserted): ` +
+        `station->station <= 30 ms ${result.station_to_station_ms <= 30 ? 'met' : 'NOT met'}, over native <= 15 ms ${result.engine_over_native_ms <= 15 ? 'met' : 'NOT met'}`,
+    );
     const browsers = await measureBrowserLatency(pulse, bursts, chunkMs, measureBursts, log);
     Object.assign(result, browsers, { ratio_vs_browser: Math.round((station / browsers.browser_to_browser_ms) * 100) / 100 });
     log(
