@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../electron/common/signalling-protocol';
 import { SignallingClient, SignallingSendError, type SignallingClientState } from '../electron/signalling/client';
-import { SignallingServer, type SignallingServerOptions } from '../electron/signalling/server';
+import { MAX_BACKLOG_FRAMES, SignallingServer, type SignallingServerOptions } from '../electron/signalling/server';
 
 type Received = ServerMessage & Record<string, unknown>;
 
@@ -276,6 +276,77 @@ describe('signalling server', () => {
     assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'Z' });
     await peer.take('presence', (m) => m.peers.some((p) => p.stationId === 'Z' && p.name === 'Heir'));
     await zombie.closed;
+    assert.deepEqual(departures, ['Z:replaced']);
+  });
+
+  test('frames sent while a join waits on its takeover probe: a bounded backlog, the rest refused in order, nothing unanswered', async (t) => {
+    // Generous rate and abuse limits, so only the backlog bound refuses anything here.
+    const { url } = await startServer({ rateLimit: { burst: 10_000, perSecond: 1 }, abuse: { maxStrikes: 10_000, windowMs: 60_000 } });
+    const peer = await join(url, 'P', [{ line: 'main' }]);
+    await join(url, 'Z', [{ line: 'main' }], { autoPong: false });
+    await peer.take('presence', (m) => m.peers.some((p) => p.stationId === 'Z'));
+    const flooder = await Probe.connect(url);
+    probes.push(flooder);
+    // The join waits for Z's old socket to answer a ping (it never does); everything below arrives meanwhile.
+    flooder.send({ type: 'join', stationId: 'Z', name: 'Flooder', kind: 'station', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION });
+    const sent = 500;
+    const base = 10_000; // clear of the t values settle() uses
+    for (let i = 1; i <= sent; i++) flooder.send({ type: 'ping', t: base + i });
+
+    // Meanwhile a well-behaved station joins at once: one connection's pending join holds up no other.
+    const bystander = await join(url, 'W', [{ line: 'main' }]);
+    assert.deepEqual((bystander.received[0] as { peers: { stationId: string }[] }).peers.map((p) => p.stationId), ['P', 'Z']);
+
+    assert.equal((await flooder.take('joined')).stationId, 'Z');
+    await flooder.settle();
+    const replies = flooder.received.slice(1).filter((m) => !(m.type === 'pong' && m.t < base));
+    assert.equal(replies.length, sent, 'every frame is answered once: nothing is lost in silence');
+    const pongs = replies.filter((m) => m.type === 'pong');
+    const refused = replies.filter((m) => m.type === 'error');
+    t.diagnostic(`${pongs.length} waited, ${refused.length} refused`);
+    assert.deepEqual(
+      pongs.map((m) => m.t),
+      Array.from({ length: MAX_BACKLOG_FRAMES }, (_, i) => base + i + 1),
+      `only ${MAX_BACKLOG_FRAMES} frames waited for the join, and were answered in order`,
+    );
+    assert.equal(refused.length, sent - MAX_BACKLOG_FRAMES);
+    assert.deepEqual(replies.slice(0, MAX_BACKLOG_FRAMES).map((m) => m.type), Array(MAX_BACKLOG_FRAMES).fill('pong'), 'answered in the order sent');
+    for (const e of refused) {
+      assert.equal(e.code, 'rate-limited');
+      assert.match(e.message as string, /join is still being checked and 32 messages .* already wait/);
+    }
+    assert.equal(flooder.ws.readyState, WebSocket.OPEN);
+    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'Z' }, 'the dead Z was replaced');
+  });
+
+  test('a flood during the takeover probe is cut off with 1008 under the default limits; a pipelined join still takes over', async () => {
+    const { server, url } = await startServer();
+    const departures: string[] = [];
+    server.on('left', ({ stationId, reason }) => departures.push(`${stationId}:${reason}`));
+    const peer = await join(url, 'P', [{ line: 'main' }]);
+    await join(url, 'Z', [{ line: 'main' }], { autoPong: false });
+    await peer.take('presence', (m) => m.peers.some((p) => p.stationId === 'Z'));
+
+    const flooder = await Probe.connect(url);
+    probes.push(flooder);
+    flooder.send({ type: 'join', stationId: 'Z', name: 'Flooder', kind: 'station', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION });
+    const frame = { type: 'offer', to: 'P', sdp: 'v=0\r\n'.repeat(10_000) };
+    for (let i = 0; i < 100; i++) flooder.send(frame);
+    // (Were the flood kept until the join settled, the join would be answered instead: no hang either way.)
+    const outcome = await Promise.race([flooder.closed, flooder.take('joined')]);
+    assert.deepEqual(outcome, { code: 1008, reason: 'too many bad messages' });
+    assert.deepEqual(flooder.received, [], 'closed before its join was settled: nothing was answered, nothing was kept');
+
+    // A well-behaved client sends its join and, without waiting, its talk state and a ping: answered in order.
+    const heir = await Probe.connect(url);
+    probes.push(heir);
+    heir.send({ type: 'join', stationId: 'Z', name: 'Heir', kind: 'station', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION });
+    heir.send({ type: 'talk', lines: ['main'] });
+    heir.send({ type: 'ping', t: 7 });
+    await heir.take('pong', (m) => m.t === 7);
+    assert.deepEqual(heir.received.map((m) => m.type), ['joined', 'pong']);
+    assert.deepEqual(await peer.take('talk'), { type: 'talk', lines: ['main'], from: 'Z' });
+    assert.equal(peer.received.filter((m) => m.type === 'offer').length, 0, 'none of the flood was relayed');
     assert.deepEqual(departures, ['Z:replaced']);
   });
 

@@ -73,9 +73,19 @@ interface Connection {
   strikes: number[];
   /** The last presence list sent, so unchanged lists are not resent. */
   lastPresence: string;
-  /** Messages are handled one at a time, in order, even when a join has to wait for a takeover probe. */
-  queue: Promise<void>;
+  /**
+   * Set while a join waits for its takeover probe. Messages are handled one at a time and answered in order, so
+   * frames arriving meanwhile wait in `backlog`; only frames that passed every arrival check wait, and at most
+   * MAX_BACKLOG_FRAMES / MAX_BACKLOG_BYTES of them.
+   */
+  busy: boolean;
+  backlog: Waiting[];
+  backlogFrames: number;
+  backlogBytes: number;
 }
+
+/** A frame waiting for the join ahead of it, or the error replies owed for frames refused meanwhile (in order). */
+type Waiting = { frame: Buffer } | { refused: ProtocolError; times: number };
 
 /**
  * The built browser guest (`dist/guest`), from the source tree or from the bundled app (dist/main next to
@@ -87,6 +97,12 @@ export function builtGuestDir(): string | undefined {
 }
 
 const STRIKE_CODES = new Set<ErrorCode>(['malformed', 'invalid', 'too-large', 'unknown-type', 'rate-limited']);
+/**
+ * How much may wait on one connection while its join waits for a takeover probe (up to 2 s). A client has no reason
+ * to send more than a few messages before `joined`; beyond this a frame is refused with `rate-limited`.
+ */
+export const MAX_BACKLOG_FRAMES = 32;
+export const MAX_BACKLOG_BYTES = 1024 * 1024;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const CLOSE_GRACE_MS = 300;
 
@@ -199,22 +215,21 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       refilledAt: Date.now(),
       strikes: [],
       lastPresence: '',
-      queue: Promise.resolve(),
+      busy: false,
+      backlog: [],
+      backlogFrames: 0,
+      backlogBytes: 0,
     };
     this.connections.add(conn);
     ws.on('pong', () => {
       conn.alive = true;
     });
-    ws.on('message', (data, isBinary) => {
-      conn.queue = conn.queue
-        .then(() => this.receive(conn, data, isBinary))
-        // A bug here must cost one connection, not the queue (a rejected chain would swallow every later message) nor the process.
-        .catch(() => conn.ws.close(1011, 'internal error'));
-    });
+    ws.on('message', (data, isBinary) => this.arrive(conn, data, isBinary));
     // ws reports frames above maxPayload (and protocol violations) here, then closes the socket itself.
     ws.on('error', () => {});
     ws.on('close', () => {
       this.connections.delete(conn);
+      conn.backlog = [];
       if (!this.closing) this.leave(conn, 'disconnected', true);
     });
   }
@@ -230,88 +245,162 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     }
   }
 
-  private async receive(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+  /**
+   * Every check that needs no parsing (rate, size, binary, room in the backlog) happens on arrival, also while
+   * a join is pending: a refused frame is never kept, and its strike counts at once, so abuse is cut off even then.
+   */
+  private arrive(conn: Connection, data: RawData, isBinary: boolean): void {
     if (conn.ws.readyState !== WebSocket.OPEN) return;
-    if (!this.takeToken(conn)) {
-      this.fail(conn, { code: 'rate-limited', message: 'too many messages; slow down' });
-      return;
-    }
     const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const refusal = this.screen(conn, frame, isBinary);
+    if (refusal) {
+      this.refuse(conn, refusal);
+      return;
+    }
+    if (!conn.busy) {
+      this.run(conn, frame);
+      return;
+    }
+    conn.backlog.push({ frame });
+    conn.backlogFrames += 1;
+    conn.backlogBytes += frame.byteLength;
+  }
+
+  private screen(conn: Connection, frame: Buffer, isBinary: boolean): ProtocolError | undefined {
+    if (!this.takeToken(conn)) return { code: 'rate-limited', message: 'too many messages; slow down' };
     const bytes = frame.byteLength;
-    if (bytes > MAX_MESSAGE_BYTES) {
-      this.fail(conn, { code: 'too-large', message: `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}` });
+    if (bytes > MAX_MESSAGE_BYTES) return { code: 'too-large', message: `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}` };
+    if (isBinary) return { code: 'malformed', message: 'messages must be text frames carrying JSON' };
+    if (conn.busy && (conn.backlogFrames >= MAX_BACKLOG_FRAMES || conn.backlogBytes + bytes > MAX_BACKLOG_BYTES)) {
+      return {
+        code: 'rate-limited',
+        message: `the join is still being checked and ${conn.backlogFrames} messages (${conn.backlogBytes} bytes) already wait behind it; this one was dropped (wait for joined)`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Answers a refused frame in its turn (after the replies to the frames before it) and counts the strike now. */
+  private refuse(conn: Connection, error: ProtocolError): void {
+    if (conn.busy) {
+      const last = conn.backlog.at(-1);
+      // A flood of one kind of refusal costs one entry, not one per frame.
+      if (last && 'refused' in last && last.refused.code === error.code && last.refused.message === error.message) last.times += 1;
+      else conn.backlog.push({ refused: error, times: 1 });
+    } else {
+      this.send(conn, { type: 'error', ...error });
+    }
+    this.strike(conn, error.code);
+  }
+
+  /** Handles one frame; a join that must wait for a takeover probe holds the frames behind it until it is done. */
+  private run(conn: Connection, frame: Buffer): void {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.receive(conn, frame);
+    } catch {
+      // A bug here must cost one connection, not the process.
+      conn.ws.close(1011, 'internal error');
       return;
     }
-    if (isBinary) {
-      this.fail(conn, { code: 'malformed', message: 'messages must be text frames carrying JSON' });
-      return;
+    if (!pending) return;
+    conn.busy = true;
+    pending
+      .catch(() => conn.ws.close(1011, 'internal error'))
+      .finally(() => {
+        conn.busy = false;
+        this.drain(conn);
+      });
+  }
+
+  private drain(conn: Connection): void {
+    while (!conn.busy) {
+      const next = conn.backlog.shift();
+      if (!next) return;
+      if ('refused' in next) {
+        for (let i = 0; i < next.times; i++) this.send(conn, { type: 'error', ...next.refused });
+        continue;
+      }
+      conn.backlogFrames -= 1;
+      conn.backlogBytes -= next.frame.byteLength;
+      this.run(conn, next.frame);
     }
+  }
+
+  /** Parses and handles a frame that passed the arrival checks; a promise only while a join waits for its probe. */
+  private receive(conn: Connection, frame: Buffer): Promise<void> | undefined {
+    if (conn.ws.readyState !== WebSocket.OPEN) return undefined;
     const parsed = parseClientMessage(frame.toString('utf8'));
     if (!parsed.ok) {
       this.fail(conn, parsed.error);
-      return;
+      return undefined;
     }
-    await this.handle(conn, parsed.msg);
+    return this.handle(conn, parsed.msg);
   }
 
-  private async handle(conn: Connection, msg: ClientMessage): Promise<void> {
+  private handle(conn: Connection, msg: ClientMessage): Promise<void> | undefined {
     if (msg.type === 'ping') {
       this.send(conn, { type: 'pong', t: msg.t });
-      return;
+      return undefined;
     }
-    if (msg.type === 'join') {
-      await this.join(conn, msg);
-      return;
-    }
+    if (msg.type === 'join') return this.join(conn, msg);
     const station = conn.station;
     if (!station) {
       this.fail(conn, { code: 'not-joined', message: `join before sending ${msg.type}`, ref: msg.type });
-      return;
+      return undefined;
     }
     switch (msg.type) {
       case 'offer':
       case 'answer':
       case 'candidate':
         this.relay(conn, station, msg.to, { ...msg, from: station.id });
-        return;
+        return undefined;
       case 'bye':
         if (msg.to === undefined) this.leave(conn, 'bye', true);
         else this.relay(conn, station, msg.to, { type: 'bye', to: msg.to, from: station.id });
-        return;
+        return undefined;
       case 'talk':
         this.talk(conn, station, msg.lines);
-        return;
+        return undefined;
       case 'lines':
         this.changeLines(conn, station, msg.lines);
-        return;
+        return undefined;
     }
   }
 
-  private async join(conn: Connection, msg: JoinMessage): Promise<void> {
+  private join(conn: Connection, msg: JoinMessage): Promise<void> | undefined {
     if (conn.station) {
       this.fail(conn, { code: 'already-joined', message: `already joined as ${conn.station.id}`, ref: 'join' });
-      return;
+      return undefined;
     }
     const holder = this.stations.get(msg.stationId);
-    if (holder) {
-      // The holder may be a dead socket of this very station reconnecting: ask it.
-      if (await this.answersPing(holder)) {
-        this.fail(conn, {
-          code: 'duplicate-station',
-          message: `station id ${msg.stationId} is in use by a live connection`,
-          field: 'stationId',
-          ref: 'join',
-        });
-        return;
-      }
-      holder.ws.terminate();
-      this.leave(holder, 'replaced', true);
-      if (conn.ws.readyState !== WebSocket.OPEN || conn.station) return;
-      if (this.stations.has(msg.stationId)) {
-        this.fail(conn, { code: 'duplicate-station', message: `station id ${msg.stationId} was taken meanwhile`, field: 'stationId', ref: 'join' });
-        return;
-      }
+    if (holder) return this.takeOver(conn, holder, msg);
+    this.seat(conn, msg);
+    return undefined;
+  }
+
+  /** The holder may be a dead socket of this very station reconnecting: ask it. */
+  private async takeOver(conn: Connection, holder: Connection, msg: JoinMessage): Promise<void> {
+    if (await this.answersPing(holder)) {
+      this.fail(conn, {
+        code: 'duplicate-station',
+        message: `station id ${msg.stationId} is in use by a live connection`,
+        field: 'stationId',
+        ref: 'join',
+      });
+      return;
     }
+    holder.ws.terminate();
+    this.leave(holder, 'replaced', true);
+    if (conn.ws.readyState !== WebSocket.OPEN || conn.station) return;
+    if (this.stations.has(msg.stationId)) {
+      this.fail(conn, { code: 'duplicate-station', message: `station id ${msg.stationId} was taken meanwhile`, field: 'stationId', ref: 'join' });
+      return;
+    }
+    this.seat(conn, msg);
+  }
+
+  private seat(conn: Connection, msg: JoinMessage): void {
     const station: Station = {
       id: msg.stationId,
       name: msg.name,
@@ -479,7 +568,11 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   /** Replies with an error; abuse past the strike limit closes the socket with 1008. */
   private fail(conn: Connection, error: ProtocolError): void {
     this.send(conn, { type: 'error', ...error });
-    if (!STRIKE_CODES.has(error.code)) return;
+    this.strike(conn, error.code);
+  }
+
+  private strike(conn: Connection, code: ErrorCode): void {
+    if (!STRIKE_CODES.has(code)) return;
     const { maxStrikes, windowMs } = this.options.abuse;
     const now = Date.now();
     conn.strikes = conn.strikes.filter((t) => now - t < windowMs);
