@@ -279,6 +279,19 @@ describe('signalling server', () => {
     assert.deepEqual(departures, ['Z:replaced']);
   });
 
+  test('a text frame that is not valid UTF-8 is answered with malformed and the sender stays connected', async () => {
+    const { url } = await startServer();
+    const sender = await join(url, 'S', [{ line: 'main' }]);
+    // {"type":"ping","t":1} with one byte that is no UTF-8: ws would close with 1007 on its own.
+    const bytes = Buffer.from('{"type":"ping","t":1}');
+    bytes[9] = 0xff;
+    sender.ws.send(bytes, { binary: false });
+    const answer = await Promise.race([sender.take('error'), sender.closed]);
+    assert.deepEqual(answer, { type: 'error', code: 'malformed', message: 'a text frame must be valid UTF-8' }, 'answered, not closed');
+    await sender.settle();
+    assert.equal(sender.ws.readyState, WebSocket.OPEN);
+  });
+
   test('frames sent while a join waits on its takeover probe: a bounded backlog, the rest refused in order, nothing unanswered', async (t) => {
     // Generous rate and abuse limits, so only the backlog bound refuses anything here.
     const { url } = await startServer({ rateLimit: { burst: 10_000, perSecond: 1 }, abuse: { maxStrikes: 10_000, windowMs: 60_000 } });

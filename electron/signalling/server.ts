@@ -3,6 +3,7 @@
  * lines, and relays WebRTC offers, answers and candidates between stations that share a line.
  * Embeddable in a station (`--host`) or run standalone (electron/cli/signal.ts).
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -151,7 +152,9 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     const http = createServer((req, res) => {
       serveStatic(this.options.staticDir, req, res).catch(() => res.destroy());
     });
-    const wss = new WebSocketServer({ server: http, maxPayload: this.options.maxPayload, perMessageDeflate: false });
+    // UTF-8 is checked in arrive(): ws's own check closes the socket with 1007, where a bad frame is answered and the
+    // sender stays connected, as with every other bad message.
+    const wss = new WebSocketServer({ server: http, maxPayload: this.options.maxPayload, perMessageDeflate: false, skipUTF8Validation: true });
     wss.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
     // Errors surface on the http server (listen) and on each socket; the wss re-emits listen errors only.
     wss.on('error', () => {});
@@ -246,7 +249,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   }
 
   /**
-   * Every check that needs no parsing (rate, size, binary, room in the backlog) happens on arrival, also while
+   * Every check that needs no parsing (rate, size, binary, UTF-8, room in the backlog) happens on arrival, also while
    * a join is pending: a refused frame is never kept, and its strike counts at once, so abuse is cut off even then.
    */
   private arrive(conn: Connection, data: RawData, isBinary: boolean): void {
@@ -271,6 +274,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     const bytes = frame.byteLength;
     if (bytes > MAX_MESSAGE_BYTES) return { code: 'too-large', message: `message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}` };
     if (isBinary) return { code: 'malformed', message: 'messages must be text frames carrying JSON' };
+    if (!isUtf8(frame)) return { code: 'malformed', message: 'a text frame must be valid UTF-8' };
     if (conn.busy && (conn.backlogFrames >= MAX_BACKLOG_FRAMES || conn.backlogBytes + bytes > MAX_BACKLOG_BYTES)) {
       return {
         code: 'rate-limited',
