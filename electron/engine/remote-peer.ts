@@ -67,6 +67,15 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   private readonly pc: RTCPeerConnection;
   private readonly pendingCandidates: CandidateInit[] = [];
   private remoteDescriptionSet = false;
+  /**
+   * Our own candidates wait here until the description they belong to has been emitted. werift gathers (and emits)
+   * them inside setLocalDescription, before we hold the SDP; a browser that adds a candidate before the remote
+   * description fails with InvalidStateError ("The remote description was null").
+   */
+  private readonly heldCandidates: (CandidateInit | null)[] = [];
+  /** Description exchanges under way (createOffer/createAnswer to the emitted SDP). */
+  private describing = 0;
+  private described = false;
   private closed = false;
   private senderAttached = false;
   /** The negotiated RFC 6464 extension id, once a description exchange settled it. */
@@ -85,7 +94,9 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
     });
     this.pc.onIceCandidate.subscribe((c?: RTCIceCandidate) => {
       if (this.closed) return;
-      this.emit('candidate', c ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null);
+      const candidate = c ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null;
+      if (this.describing > 0 || !this.described) this.heldCandidates.push(candidate);
+      else this.emit('candidate', candidate);
     });
     this.pc.connectionStateChange.subscribe((state) => {
       const mapped: PeerConnection =
@@ -147,10 +158,30 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   }
 
   async offer(): Promise<void> {
-    this.attachSender();
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    this.emit('description', 'offer', withAudioPreferences(this.pc.localDescription?.sdp ?? offer.sdp, this.options.frameMs));
+    await this.describe('offer', async () => {
+      this.attachSender();
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      return withAudioPreferences(this.pc.localDescription?.sdp ?? offer.sdp, this.options.frameMs);
+    });
+  }
+
+  /**
+   * Emits the description `make` produces, then the candidates gathered while it was made: the remote must have our
+   * description before it can add our candidates. When `make` fails, they wait for the next description.
+   */
+  private async describe(kind: 'offer' | 'answer', make: () => Promise<string>): Promise<void> {
+    this.describing += 1;
+    let sdp: string;
+    try {
+      sdp = await make();
+    } finally {
+      this.describing -= 1;
+    }
+    this.emit('description', kind, sdp);
+    this.described = true;
+    if (this.describing > 0) return;
+    for (const c of this.heldCandidates.splice(0)) if (!this.closed) this.emit('candidate', c);
   }
 
   /** Whether we sent an offer that has no answer yet (for glare). */
@@ -159,15 +190,17 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   }
 
   async acceptOffer(sdp: string): Promise<void> {
-    const { sdp: addressed, candidates } = splitMdnsCandidates(sdp);
-    await this.pc.setRemoteDescription({ type: 'offer', sdp: addressed });
-    this.audioLevelId = extensionId(sdp, AUDIO_LEVEL_URI);
-    await this.remoteDescriptionApplied();
-    this.addMdnsCandidates(candidates);
-    this.attachSender();
-    const answer = await this.pc.createAnswer();
-    await this.pc.setLocalDescription(answer);
-    this.emit('description', 'answer', withAudioPreferences(this.pc.localDescription?.sdp ?? answer.sdp, this.options.frameMs));
+    await this.describe('answer', async () => {
+      const { sdp: addressed, candidates } = splitMdnsCandidates(sdp);
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: addressed });
+      this.audioLevelId = extensionId(sdp, AUDIO_LEVEL_URI);
+      await this.remoteDescriptionApplied();
+      this.addMdnsCandidates(candidates);
+      this.attachSender();
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      return withAudioPreferences(this.pc.localDescription?.sdp ?? answer.sdp, this.options.frameMs);
+    });
   }
 
   async acceptAnswer(sdp: string): Promise<void> {
