@@ -1,5 +1,5 @@
-// Audio never stutters because a control surface is busy, and control never freezes because audio is busy.
-// The station's UI clients (renderer, controllers) hammer its control API while it plays a remote talker.
+// Audio never stutters because the main thread is busy (a control flood, a long task, GC), and control never freezes
+// because audio is busy: the devices are served from the media thread.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from './support/pulse';
@@ -67,6 +67,52 @@ test('a control flood during playout: no dropout at the speaker, every command a
       const to = x.length - 2400;
       assert.ok(Math.abs(dominantFrequency(x, 100, 4000, from, to) - 440) <= 2, 'B heard A throughout');
       assert.deepEqual(silentFrames(x, -40, from, to), [], 'no 10 ms dropout at the speaker during the flood');
+    } finally {
+      talk.stop();
+    }
+  } finally {
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+  }
+});
+
+test('the main thread blocked for 200 ms at a time, at both ends: not one silent or concealed frame at the speaker', async (t) => {
+  const dev = (s: string) => ['--input', pulse.devices(s).serverInputId, '--output', pulse.devices(s).serverOutputId];
+  // Both stations' main threads spin for 200 ms every 1.5 s: signalling, control and timers there stop meanwhile.
+  const stall = ['--debug-stall-main', '200/1500'];
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--line', 'main', '--talk', 'main', ...stall, ...dev('a')], pulse.env);
+  const stations = [a];
+  try {
+    const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
+    const b = new StationProcess(['--name', 'B', '--server', url, '--line', 'main', '--ui', ...stall, ...dev('b')], pulse.env);
+    stations.push(b);
+    await b.waitFor(/\[peer A\] first RTP/, 20000);
+    await b.connectControl();
+    const rec = pulse.record(pulse.devices('b').speakerMonitor);
+    await sleep(300);
+    const talk = pulse.inject(pulse.devices('a').micSink, tone(440, 11, -12));
+    try {
+      await sleep(2500);
+      const concealed = () => {
+        const h = b.events.filter((e) => e.event === 'health').at(-1)?.payload as { peers: { stationId: string; concealedFrames: number }[] } | undefined;
+        return h?.peers.find((p) => p.stationId === 'A')?.concealedFrames ?? NaN;
+      };
+      const concealedBefore = concealed();
+      const stallsBefore = [a, b].map((s) => s.lines.filter((l) => /main thread was blocked for \d+ ms/.test(l)).length);
+      // Five stalls or more at each end.
+      await sleep(8000);
+      const concealedAfter = concealed();
+      const x = await rec.stop();
+      const stalls = [a, b].map((s, i) => s.lines.filter((l) => /main thread was blocked for \d+ ms/.test(l)).length - (stallsBefore[i] as number));
+      const from = 48000 * 3;
+      const to = from + 48000 * 7.5;
+      const gaps = silentFrames(x, -40, from, to);
+      t.diagnostic(`main-thread stalls during the recording: A ${stalls[0]}, B ${stalls[1]}; concealed ${concealedBefore} -> ${concealedAfter}; silent frames ${gaps.length}`);
+      assert.ok(stalls.every((n) => n >= 4), `both main threads stalled again and again (${stalls.join(', ')})`);
+      t.diagnostic(`B: ${b.lines.filter((l) => /\[(audio|playout)\]/.test(l)).slice(-6).join(' | ')}`);
+      assert.ok(Math.abs(dominantFrequency(x, 100, 4000, from, to) - 440) <= 2, 'B heard A throughout');
+      assert.ok(Number.isFinite(concealedBefore), 'B reported the health of its link to A');
+      assert.deepEqual(gaps, [], 'no 10 ms dropout at the speaker while the main threads stalled');
+      assert.equal(concealedAfter, concealedBefore, 'no frame concealed: every packet arrived and played in time');
     } finally {
       talk.stop();
     }

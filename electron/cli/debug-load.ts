@@ -27,8 +27,9 @@ export function parseGarbage(value: string): number {
 /** Blocks this thread for `ms` every `everyMs`, spinning (as a long synchronous task or a GC pause would). */
 export function stallMainThread(ms: number, everyMs: number, log?: (line: string) => void): DebugLoad {
   const timer = setInterval(() => {
-    const until = performance.now() + ms;
-    while (performance.now() < until);
+    const started = performance.now();
+    while (performance.now() < started + ms);
+    log?.(`[debug] main thread was blocked for ${Math.round(performance.now() - started)} ms`);
   }, everyMs);
   log?.(`[debug] main thread blocked for ${ms} ms every ${everyMs} ms`);
   return { stop: () => clearInterval(timer) };

@@ -48,6 +48,9 @@ export interface PlaybackCounters {
 
 /** Ring size for an adaptive speaker: room for the deepest margin it may grow to. */
 const ADAPTIVE_RING_CHUNKS = 16;
+/** A stream's start-up, covered as a known busy moment: how long, and the drain the margin holds meanwhile. */
+const STARTUP_MS = 1500;
+const STARTUP_DRAIN_MS = 20;
 
 
 /**
@@ -84,6 +87,8 @@ export class PlaybackStream extends DeviceStream {
           initialSamples: this.fixedQueueSamples,
         })
       : undefined;
+    // Its first moments are the device's start-up, not what the machine does in steady state.
+    this.margin?.expectBusy(STARTUP_DRAIN_MS, STARTUP_MS, performance.now());
     this.topUp();
     this.begin();
   }
@@ -96,6 +101,11 @@ export class PlaybackStream extends DeviceStream {
     const ms = this.longestTickWaitMs;
     this.longestTickWaitMs = 0;
     return ms;
+  }
+
+  /** The thread that tops this speaker up will be busy for a known reason: see SpeakerMargin.expectBusy. */
+  expectBusy(drainMs: number, forMs: number): void {
+    this.margin?.expectBusy(drainMs, forMs, performance.now());
   }
 
   /** The queue the speaker keeps now and the drain it covers; a fixed queue reports itself. */

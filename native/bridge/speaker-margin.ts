@@ -14,6 +14,11 @@ export interface SpeakerMarginOptions {
   chunkSamples: number;
   /** The ring's size: the margin never asks for more than it holds less a chunk. */
   capacitySamples: number;
+  /**
+   * The most the margin may grow to, ms. Default 60: beyond that a stall costs less as a gap than as the delay an
+   * intercom would carry for the next 20 s. It covers a sound server's clumps with room for scheduling jitter.
+   */
+  maxMs?: number;
   /** The queue to start with, before anything was measured. */
   initialSamples: number;
   /** Kept beyond the deepest drain seen. Default 2 ms. */
@@ -41,12 +46,15 @@ export class SpeakerMargin {
   private covered: number;
   private coveredAt = -Infinity;
   private lastUpdate = -Infinity;
+  /** A busy moment the owner announced: until then, the margin covers `busyDrain` and learns nothing lasting. */
+  private busyUntil = -Infinity;
+  private busyDrain = 0;
 
   constructor(private readonly options: SpeakerMarginOptions) {
     const perMs = options.sampleRate / 1000;
     this.chunk = options.chunkSamples;
     this.safety = Math.round((options.safetyMs ?? 2) * perMs);
-    this.maxTarget = options.capacitySamples - this.chunk;
+    this.maxTarget = Math.min(options.capacitySamples - this.chunk, Math.round((options.maxMs ?? 60) * perMs));
     this.holdMs = options.holdMs ?? 20000;
     this.decayPerMs = ((options.decayMsPerSecond ?? 1) * perMs) / 1000;
     this.covered = Math.max(0, options.initialSamples - this.chunk - this.safety);
@@ -54,7 +62,19 @@ export class SpeakerMargin {
 
   /** The most the queue holds after a top-up, samples. */
   get targetSamples(): number {
-    return Math.min(this.maxTarget, Math.max(this.chunk, this.covered + this.chunk + this.safety));
+    const drain = this.lastUpdate < this.busyUntil ? Math.max(this.covered, this.busyDrain) : this.covered;
+    return Math.min(this.maxTarget, Math.max(this.chunk, drain + this.chunk + this.safety));
+  }
+
+  /**
+   * The thread that tops the queue up is about to be busy for a known reason (opening the device, a peer's DTLS
+   * handshake): cover a drain of `drainMs` until `forMs` from now. What happens meanwhile is not taken as what the
+   * machine does, unless the queue still runs short.
+   */
+  expectBusy(drainMs: number, forMs: number, nowMs: number): void {
+    this.busyDrain = Math.max(this.lastUpdate < this.busyUntil ? this.busyDrain : 0, Math.round((drainMs * this.options.sampleRate) / 1000));
+    this.busyUntil = Math.max(this.busyUntil, nowMs + forMs);
+    this.lastUpdate = Math.max(this.lastUpdate, nowMs);
   }
 
   /**
@@ -63,6 +83,10 @@ export class SpeakerMargin {
    */
   observe(filledTo: number, lowWater: number, underran: boolean, nowMs: number): void {
     const drain = underran ? filledTo + this.chunk : Math.max(0, filledTo - lowWater);
+    if (nowMs < this.busyUntil && !underran) {
+      this.lastUpdate = nowMs;
+      return;
+    }
     if (drain >= this.covered) {
       this.covered = drain;
       this.coveredAt = nowMs;

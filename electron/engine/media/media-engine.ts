@@ -31,6 +31,10 @@ import type {
   SpeakerHealth,
 } from './media-protocol';
 
+/** A peer's ICE and DTLS set-up, a known busy moment of this thread: how long it lasts, and how long it holds the thread. */
+const PEER_SETUP_MS = 3000;
+const PEER_SETUP_DRAIN_MS = 40;
+
 interface Remote extends MixerInput {
   id: string;
   peer: RemotePeer;
@@ -315,6 +319,7 @@ export class MediaEngine implements Media {
 
   private addPeer(id: string, iceServers: IceServer[]): void {
     if (this.remotes.has(id)) throw new Error(`peer "${id}" exists already`);
+    this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
     const peer = new RemotePeer({
       stationId: id,
       iceServers,
@@ -325,6 +330,8 @@ export class MediaEngine implements Media {
     peer.on('description', (kind, sdp) => this.emit({ type: 'description', id, kind, sdp }));
     peer.on('candidate', (candidate) => this.emit({ type: 'candidate', id, candidate }));
     peer.on('connection', (state) => {
+      // ICE and DTLS run on this thread, in JavaScript: a handshake holds it for tens of ms.
+      if (state === 'connecting') this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
       this.log(`[peer ${id}] ${state}`);
       this.emit({ type: 'connection', id, state });
     });

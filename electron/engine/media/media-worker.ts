@@ -20,6 +20,16 @@ if (!port) throw new Error('media-worker.ts runs only as a worker thread');
 const engine = new MediaEngine((workerData as { options: MediaOptions }).options);
 engine.onEvent((event) => port.postMessage(event));
 
+if (process.env.PARTYLINE_MEDIA_PROFILE) {
+  const { monitorEventLoopDelay } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  setInterval(() => {
+    port.postMessage({ type: 'log', line: `[profile] media loop delay max ${(h.max / 1e6).toFixed(1)} ms p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms` });
+    h.reset();
+  }, 1000);
+}
+
 port.on('message', (request: MediaRequest) => {
   engine.call(request.command).then(
     (result) => port.postMessage({ id: request.id, ok: true, result } satisfies MediaReply),
