@@ -163,6 +163,8 @@ async function main(): Promise<void> {
     } else if (name === 'health' && metersEvery > 0 && Date.now() - lastHealth >= metersEvery) {
       lastHealth = Date.now();
       const h = payload as { peers: { stationId: string; connection: string; rttMs: number | null; jitterMs: number; lossRate: number; playoutDelayMs: number; targetDelayMs: number; concealedFrames: number }[] };
+      const sp = (payload as { speaker?: { marginMs: number; drainMs: number; tickWaitMs: number } }).speaker;
+      if (sp) log(`[health] speaker margin ${sp.marginMs.toFixed(1)} ms (covers a drain of ${sp.drainMs.toFixed(1)} ms; a tick waited up to ${sp.tickWaitMs.toFixed(1)} ms)`);
       for (const p of h.peers) {
         log(`[health] ${p.stationId} ${p.connection} rtt ${p.rttMs === null ? '-' : p.rttMs.toFixed(1)} ms jitter ${p.jitterMs.toFixed(1)} ms loss ${(p.lossRate * 100).toFixed(1)}% playout ${p.playoutDelayMs.toFixed(1)}/${p.targetDelayMs.toFixed(1)} ms concealed ${p.concealedFrames}`);
       }

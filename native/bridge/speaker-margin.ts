@@ -7,7 +7,7 @@
  * thread that tops up was scheduled. The queue must hold that drain, a chunk (top-ups come in whole chunks) and a
  * little more. The drain is measured at every top-up from the ring's low-water mark; the margin rises at once to
  * cover a deeper drain, and an underrun raises it by a chunk beyond what was seen. It comes down slowly, and only
- * after a long calm: a machine that stalled once is likely to stall again.
+ * after a calm of 15 s: a machine that stalled once is likely to stall again.
  */
 export interface SpeakerMarginOptions {
   sampleRate: number;
@@ -23,9 +23,9 @@ export interface SpeakerMarginOptions {
   initialSamples: number;
   /** Kept beyond the deepest drain seen. Default 2 ms. */
   safetyMs?: number;
-  /** A deeper drain is remembered for this long before the margin may shrink. Default 20 s. */
+  /** A deeper drain is remembered for this long before the margin may shrink. Default 15 s. */
   holdMs?: number;
-  /** How fast the margin shrinks after the hold, in ms per second. Default 1. */
+  /** How fast the margin shrinks after the hold, in ms per second. Default 2. */
   decayMsPerSecond?: number;
 }
 
@@ -55,8 +55,8 @@ export class SpeakerMargin {
     this.chunk = options.chunkSamples;
     this.safety = Math.round((options.safetyMs ?? 2) * perMs);
     this.maxTarget = Math.min(options.capacitySamples - this.chunk, Math.round((options.maxMs ?? 60) * perMs));
-    this.holdMs = options.holdMs ?? 20000;
-    this.decayPerMs = ((options.decayMsPerSecond ?? 1) * perMs) / 1000;
+    this.holdMs = options.holdMs ?? 15000;
+    this.decayPerMs = ((options.decayMsPerSecond ?? 2) * perMs) / 1000;
     this.covered = Math.max(0, options.initialSamples - this.chunk - this.safety);
   }
 
@@ -68,8 +68,8 @@ export class SpeakerMargin {
 
   /**
    * The thread that tops the queue up is about to be busy for a known reason (opening the device, a peer's DTLS
-   * handshake): cover a drain of `drainMs` until `forMs` from now. What happens meanwhile is not taken as what the
-   * machine does, unless the queue still runs short.
+   * handshake): cover a drain of `drainMs` until `forMs` from now, or a deeper one seen meanwhile. What happens
+   * meanwhile is not taken as what the machine does.
    */
   expectBusy(drainMs: number, forMs: number, nowMs: number): void {
     this.busyDrain = Math.max(this.lastUpdate < this.busyUntil ? this.busyDrain : 0, Math.round((drainMs * this.options.sampleRate) / 1000));
@@ -83,7 +83,11 @@ export class SpeakerMargin {
    */
   observe(filledTo: number, lowWater: number, underran: boolean, nowMs: number): void {
     const drain = underran ? filledTo + this.chunk : Math.max(0, filledTo - lowWater);
-    if (nowMs < this.busyUntil && !underran) {
+    // The margin it started with holds like one that was measured.
+    if (this.coveredAt === -Infinity) this.coveredAt = nowMs;
+    if (nowMs < this.busyUntil) {
+      // A known busy moment: the margin meanwhile covers what it does, and forgets it after.
+      this.busyDrain = Math.max(this.busyDrain, drain);
       this.lastUpdate = nowMs;
       return;
     }

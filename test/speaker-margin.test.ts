@@ -1,0 +1,44 @@
+// The speaker's margin on its own: sized from the drains it is shown, the way the playout sizes its target.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SpeakerMargin } from '../native/bridge/speaker-margin';
+
+const ms = (n: number) => n * 48;
+const margin = () => new SpeakerMargin({ sampleRate: 48000, chunkSamples: ms(10), capacitySamples: ms(160), initialSamples: ms(20) });
+
+test('the margin covers the deepest drain seen, a chunk and 2 ms, at once', () => {
+  const m = margin();
+  assert.equal(m.reading().marginMs, 20, 'two chunks before anything was measured');
+  m.observe(ms(20), ms(17), false, 0);
+  assert.equal(m.reading().marginMs, 20, 'a shallow drain keeps what was there');
+  m.observe(ms(20), ms(5), false, 10);
+  assert.deepEqual(m.reading(), { marginMs: 27, drainMs: 15 });
+  // An underrun: the drain was at least what the queue held and a chunk more.
+  m.observe(ms(27), 0, true, 20);
+  assert.deepEqual(m.reading(), { marginMs: 49, drainMs: 37 });
+});
+
+test('it holds for 15 s, then comes down by 2 ms a second to what the machine still does', () => {
+  const m = margin();
+  m.observe(ms(30), 0, false, 0);
+  assert.equal(m.reading().drainMs, 30);
+  for (let t = 10; t <= 15000; t += 10) m.observe(ms(42), ms(38), false, t);
+  assert.equal(m.reading().drainMs, 30, 'held through the calm');
+  for (let t = 15010; t <= 20000; t += 10) m.observe(ms(42), ms(38), false, t);
+  assert.ok(Math.abs(m.reading().drainMs - 20) < 0.1, `2 ms a second after the hold: ${m.reading().drainMs}`);
+  for (let t = 20010; t <= 40000; t += 10) m.observe(ms(42), ms(38), false, t);
+  assert.equal(m.reading().drainMs, 4, 'down to the drain it still sees, no lower');
+});
+
+test('a known busy moment is covered ahead and forgotten after; the margin never exceeds its cap', () => {
+  const m = margin();
+  m.observe(ms(20), ms(16), false, 0);
+  m.expectBusy(40, 3000, 100);
+  assert.equal(m.reading().marginMs, 52, 'covers the announced 40 ms');
+  m.observe(ms(52), 0, true, 200);
+  m.observe(ms(52), ms(46), false, 3200);
+  assert.equal(m.reading().drainMs, 8, 'nothing from the busy moment was learned');
+  m.observe(ms(20), 0, true, 3300);
+  m.observe(ms(60), 0, true, 3310);
+  assert.equal(m.reading().marginMs, 60, 'capped at 60 ms');
+});
