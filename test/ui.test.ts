@@ -282,8 +282,14 @@ test('Health: per-station rows, degraded links flagged in words and colour', asy
       { stationId: 'c', name: 'Booth', connection: 'no-rtp', rttMs: null, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 40, concealedFrames: 0 },
       { stationId: 'd', name: 'Desk', connection: 'connected', rttMs: 1, jitterMs: 0.2, lossRate: 0, playoutDelayMs: 3, targetDelayMs: 2, lowLatency: true, concealedFrames: 0 },
     ],
+    speaker: { marginMs: 18, drainMs: 6, tickWaitMs: 1.2, underruns: 2, deviceUnderflows: 1 },
   });
   await page.locator('tr[data-station="c"]').waitFor();
+  assert.equal(
+    ((await page.getByTestId('speaker-margin').textContent()) ?? '').replace(/\s+/g, ' '),
+    'Speaker margin 18 ms (covers 6 ms of device requests and scheduling jitter), 2 underruns (1 in the device)',
+    'the speaker margin the machine needs, and what it covers',
+  );
   assert.equal(await page.locator('tr[data-station="a"]').getAttribute('class'), 'healthy');
   const cells = async (station: string) => (await page.locator(`tr[data-station="${station}"] td`).allTextContents()).map((t) => t.trim());
   // State, RTT, jitter, loss, playout / target, concealed.

@@ -8,6 +8,7 @@ import type {
   DeviceList,
   EventPayload,
   PeerHealth,
+  SpeakerHealth,
   PresencePeer,
   Settings,
   StationState,
@@ -28,6 +29,8 @@ export interface Snapshot {
   settings: Settings | null;
   presence: PresencePeer[];
   health: PeerHealth[];
+  /** The speaker's margin ahead of its device, from the latest health event; null until one came. */
+  speaker: SpeakerHealth | null;
   update: UpdateState | null;
   notices: Notice[];
 }
@@ -38,11 +41,11 @@ export class StationModel {
   private noticeId = 0;
 
   constructor(readonly link: ControlLink) {
-    this.snapshot = { link: link.status(), state: null, devices: null, settings: null, presence: [], health: [], update: null, notices: [] };
+    this.snapshot = { link: link.status(), state: null, devices: null, settings: null, presence: [], health: [], speaker: null, update: null, notices: [] };
     const { api } = link;
     api.on('state', (state) => this.patch({ state }));
     api.on('presence', ({ peers }) => this.patch({ presence: peers }));
-    api.on('health', ({ peers }) => this.patch({ health: peers }));
+    api.on('health', ({ peers, speaker }) => this.patch({ health: peers, speaker: speaker ?? null }));
     api.on('notice', (notice) => this.notify(notice.level, notice.message));
     api.on('update', (update) => this.patch({ update }));
     api.on('devices', ({ selection }) => {

@@ -14,10 +14,20 @@ export function degradation(peer: PeerHealth): string | null {
 const ms = (value: number | null) => (value === null ? '—' : `${value.toFixed(0)} ms`);
 
 export function Health({ model }: { model: StationModel }) {
-  const { health } = useSnapshot(model);
+  const { health, speaker } = useSnapshot(model);
   return (
     <section aria-labelledby="health-title" className="panel">
       <h2 id="health-title">Health</h2>
+      {speaker ? (
+        <p className="speaker-margin" data-testid="speaker-margin">
+          Speaker margin <strong>{ms(speaker.marginMs)}</strong>{' '}
+          <span title="The deepest drain between two refills of the speaker's queue: what the device asks for at once plus how late this machine schedules the media thread">
+            (covers {ms(speaker.drainMs)} of device requests and scheduling jitter)
+          </span>
+          , {speaker.underruns} underrun{speaker.underruns === 1 ? '' : 's'}
+          {speaker.deviceUnderflows > 0 ? ` (${speaker.deviceUnderflows} in the device)` : ''}
+        </p>
+      ) : null}
       {health.length === 0 ? (
         <p className="empty">No remote stations.</p>
       ) : (
