@@ -378,17 +378,3 @@ function ratio(x: number | null, anchor: number | null): number | null {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 const fmt = (x: number | null) => (x === null || Number.isNaN(x) ? '-' : x.toFixed(1));
-
-if (require.main === module) {
-  const i = process.argv.indexOf('--minutes');
-  runGlitchesBench(i > 0 ? { minutes: Number(process.argv[i + 1]) } : {}).then(
-    (r) => {
-      console.log(JSON.stringify(r));
-      process.exit(0);
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}

@@ -292,16 +292,22 @@ describe('signalling server', () => {
     assert.equal(sender.ws.readyState, WebSocket.OPEN);
   });
 
-  test('frames sent while a join waits on its takeover probe: a bounded backlog, the rest refused in order, nothing unanswered', async (t) => {
-    // Generous rate and abuse limits, so only the backlog bound refuses anything here.
-    const { url } = await startServer({ rateLimit: { burst: 10_000, perSecond: 1 }, abuse: { maxStrikes: 10_000, windowMs: 60_000 } });
+  /** P and a Z that never answers pings are on `main`; a new connection joins as Z, so its join waits on the probe. */
+  async function takeOverDeadZ(url: string) {
     const peer = await join(url, 'P', [{ line: 'main' }]);
     await join(url, 'Z', [{ line: 'main' }], { autoPong: false });
     await peer.take('presence', (m) => m.peers.some((p) => p.stationId === 'Z'));
     const flooder = await Probe.connect(url);
     probes.push(flooder);
-    // The join waits for Z's old socket to answer a ping (it never does); everything below arrives meanwhile.
     flooder.send({ type: 'join', stationId: 'Z', name: 'Flooder', kind: 'station', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION });
+    return { peer, flooder };
+  }
+
+  test('frames sent while a join waits on its takeover probe: a bounded backlog, the rest refused in order, nothing unanswered', async (t) => {
+    // Generous rate and abuse limits, so only the backlog bound refuses anything here.
+    const { url } = await startServer({ rateLimit: { burst: 10_000, perSecond: 1 }, abuse: { maxStrikes: 10_000, windowMs: 60_000 } });
+    // The join waits for Z's old socket to answer a ping (it never does); everything below arrives meanwhile.
+    const { peer, flooder } = await takeOverDeadZ(url);
     const sent = 500;
     const base = 10_000; // clear of the t values settle() uses
     for (let i = 1; i <= sent; i++) flooder.send({ type: 'ping', t: base + i });
@@ -336,13 +342,7 @@ describe('signalling server', () => {
     const { server, url } = await startServer();
     const departures: string[] = [];
     server.on('left', ({ stationId, reason }) => departures.push(`${stationId}:${reason}`));
-    const peer = await join(url, 'P', [{ line: 'main' }]);
-    await join(url, 'Z', [{ line: 'main' }], { autoPong: false });
-    await peer.take('presence', (m) => m.peers.some((p) => p.stationId === 'Z'));
-
-    const flooder = await Probe.connect(url);
-    probes.push(flooder);
-    flooder.send({ type: 'join', stationId: 'Z', name: 'Flooder', kind: 'station', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION });
+    const { peer, flooder } = await takeOverDeadZ(url);
     const frame = { type: 'offer', to: 'P', sdp: 'v=0\r\n'.repeat(10_000) };
     for (let i = 0; i < 100; i++) flooder.send(frame);
     // (Were the flood kept until the join settled, the join would be answered instead: no hang either way.)
