@@ -102,7 +102,8 @@ async function main(): Promise<void> {
   };
 
   // Before any device opens, so PortAudio's callback thread and the threadpool inherit it.
-  if ((oneOf('priority', args.priority, ['raised', 'normal'] as const) ?? 'raised') === 'raised') {
+  const raised = (oneOf('priority', args.priority, ['raised', 'normal'] as const) ?? 'raised') === 'raised';
+  if (raised) {
     const p = raiseAudioPriority();
     log(p.raised ? `[audio] priority: nice ${p.nice}` : `[audio] warning: could not raise the audio priority (${p.reason}); under CPU load the speaker may drop out. Allow it with RLIMIT_NICE (e.g. limits.conf "- nice -11") or run as a service with Nice=-11`);
   }
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     bitrate: int('bitrate', args.bitrate),
     application: oneOf('opus-application', args['opus-application'], ['audio', 'voip'] as const),
     chunkMs: int('chunk-ms', args['chunk-ms'], [5, 10]) as 5 | 10 | undefined,
+    realtime: raised,
     log,
   });
   const station = control.station;

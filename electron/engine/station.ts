@@ -45,6 +45,8 @@ export interface StationOptions {
   /** A browser guest streams continuously; this long without RTP means its tab is gone. */
   browserGoneMs?: number;
   loopbackCandidates?: boolean;
+  /** Ask rtkit for real-time scheduling of the audio threads (default true; `--priority normal` turns it off). */
+  realtime?: boolean;
   log?: (line: string) => void;
 }
 
@@ -103,6 +105,7 @@ export class Station extends EventEmitter<StationEvents> {
       metersHz: options.metersHz ?? 25,
       healthHz: options.healthHz ?? 2,
       loopbackCandidates: options.loopbackCandidates ?? true,
+      realtime: options.realtime ?? true,
     };
     this.media = (parts.createMedia ?? ((o) => new WorkerMedia(o)))(mediaOptions);
     this.createSignalling = parts.createSignalling ?? ((o) => new SignallingClient(o));

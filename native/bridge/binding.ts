@@ -82,6 +82,8 @@ export interface RingStats {
   tickLatencyMs: number;
   /** The stream stopped by itself: the device went away. */
   finished: boolean;
+  /** Linux: the kernel's id of the thread the device calls back on, 0 until the first callback (elsewhere 0). */
+  threadId: number;
   /** The buffering the host API granted beyond the ring, as PortAudio reports it. */
   deviceLatencyMs?: number;
 }
@@ -126,6 +128,10 @@ export interface PortAudioBinding {
   ): RingHandle;
   /** Linux only: the server's sources (input) or sinks; throws with code 'no-sound-server'. */
   listPulse?(input: boolean): SoundServerDevice[];
+  /** Linux only: the kernel's id of the calling thread. */
+  threadId?(): number;
+  /** Linux only: sets RLIMIT_RTTIME (soft and hard) for the process; throws with code 'rlimit-refused'. */
+  limitRealtime?(usec: number): void;
 }
 
 let portAudio: PortAudioBinding | undefined;

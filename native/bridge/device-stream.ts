@@ -22,6 +22,8 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
   protected readonly pa: PortAudioBinding;
   protected readonly handle: RingHandle;
   protected running = true;
+  /** The kernel's id of the thread the device calls back on, once it has (Linux; 0 elsewhere or before). */
+  deviceThreadId = 0;
   private readonly watchdog: DeviceWatchdog;
 
   protected constructor(
@@ -69,6 +71,7 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
     if (!this.running) return;
     this.watchdog.progress();
     const stats = this.pa.stats(this.handle);
+    this.deviceThreadId = stats.threadId;
     if (stats.finished) {
       this.fail(new BridgeError('device-lost', `${this.verb} "${this.device.id}" ended by itself (device unplugged or taken?)`, this.field));
       return;

@@ -10,6 +10,7 @@ import {
   scanDevices,
   type AudioDevice,
 } from '../../../native/bridge';
+import { RealtimeKit, currentThreadId, describeGrant } from '../../../native/bridge/realtime';
 import { samplesFor } from '../audio-format';
 import { LevelMeter } from '../meter';
 import { Mixer, type MixerInput } from '../mixer';
@@ -70,6 +71,9 @@ export class MediaEngine implements Media {
   private wasTalking = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private realtimeKit: Promise<RealtimeKit> | undefined;
+  /** Device threads already put to rtkit, so each is asked once. */
+  private readonly promoted = new Set<number>();
 
   constructor(private readonly opts: MediaOptions) {
     this.frameSamples = samplesFor(opts.frameMs);
@@ -79,6 +83,27 @@ export class MediaEngine implements Media {
     this.encoder = new VoiceEncoder({ frameMs: opts.frameMs, application: opts.application, settings: this.encoderSettings });
     this.timers.push(setInterval(() => this.publishMeters(), 1000 / opts.metersHz));
     this.timers.push(setInterval(() => this.watch(), 1000 / opts.healthHz));
+    if (opts.realtime) {
+      this.realtimeKit = RealtimeKit.connect();
+      void this.realtimeKit.then(async (kit) => {
+        if (kit.why) this.log(`[audio] real-time scheduling not available: ${kit.why}; the speaker margin covers the scheduler instead`);
+        else this.log(`[audio] ${describeGrant(await kit.highPriority('media', currentThreadId()))}`);
+      });
+    }
+  }
+
+  /** Each device thread, once it has called back, is put to rtkit for SCHED_RR. */
+  private promoteDeviceThreads(): void {
+    const kit = this.realtimeKit;
+    if (!kit) return;
+    for (const [name, stream] of [['microphone', this.capture], ['speaker', this.playback]] as const) {
+      const tid = stream?.deviceThreadId ?? 0;
+      if (tid <= 0 || this.promoted.has(tid)) continue;
+      this.promoted.add(tid);
+      void kit.then(async (k) => {
+        if (!k.why) this.log(`[audio] ${describeGrant(await k.realtime(name, tid))}`);
+      });
+    }
   }
 
   onEvent(listener: (event: MediaEvent) => void): void {
@@ -368,6 +393,7 @@ export class MediaEngine implements Media {
 
   private watch(): void {
     const now = performance.now();
+    this.promoteDeviceThreads();
     this.adaptEncoder(now);
     this.reportXruns();
     this.reportPlayoutModes();
@@ -462,5 +488,6 @@ export class MediaEngine implements Media {
     this.capture = undefined;
     this.playback = undefined;
     await Promise.all([c?.stop(), p?.stop(), this.mdns.close()]);
+    void this.realtimeKit?.then((k) => k.close());
   }
 }

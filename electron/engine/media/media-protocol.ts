@@ -20,6 +20,8 @@ export interface MediaOptions {
   metersHz: number;
   healthHz: number;
   loopbackCandidates: boolean;
+  /** Ask rtkit for real-time scheduling of the device threads and a raised priority for the media thread. */
+  realtime: boolean;
 }
 
 /** Stable device ids to move to; a field left out keeps its device, null is the system default. */

@@ -16,8 +16,16 @@
  */
 /* clock_gettime and nanosleep under -std=c11 */
 #define _POSIX_C_SOURCE 200809L
+#ifdef __linux__
+/* syscall(SYS_gettid) for the thread ids rtkit takes */
+#define _DEFAULT_SOURCE
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <node_api.h>
 #include <portaudio.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +63,8 @@ typedef struct {
    * most one callback took. How deep the device drains the ring between two top-ups is what the margin must cover. */
   _Atomic uint64_t low_water;
   _Atomic uint64_t max_request;
+  /* The kernel's id of the thread the device calls back on (0 until it has), for a real-time scheduling request. */
+  _Atomic int64_t audio_tid;
   _Atomic int finished;
   /* Speaker only, touched by the audio thread alone: the last SMOOTH frames played, and how much of a fade-in after a gap is left. */
   int16_t tail[SMOOTH];
@@ -191,6 +201,9 @@ static void ring_callback(Ring *r, const void *in, void *out, uint32_t frames, i
     while (frames > most && !atomic_compare_exchange_weak(&r->max_request, &most, frames));
   }
   atomic_fetch_add(&r->callbacks, 1);
+#ifdef __linux__
+  if (atomic_load_explicit(&r->audio_tid, memory_order_relaxed) == 0) atomic_store(&r->audio_tid, (int64_t)syscall(SYS_gettid));
+#endif
   uint64_t none = 0;
   atomic_compare_exchange_strong(&r->unseen_since_us, &none, stream_time_us(r));
   if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok)
@@ -568,6 +581,10 @@ static napi_value stats(napi_env env, napi_callback_info info) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;
   }
+  if (!set_number(env, obj, "threadId", (double)atomic_load(&r->audio_tid))) {
+    throw_pending_or(env, "internal", "cannot build the stats object");
+    return NULL;
+  }
   uint64_t low = atomic_exchange(&r->low_water, UINT64_MAX);
   if (!set_number(env, obj, "lowWater", (double)(low == UINT64_MAX ? fill : low)) ||
       !set_number(env, obj, "maxRequest", (double)atomic_exchange(&r->max_request, 0))) {
@@ -635,6 +652,31 @@ static napi_value close_stream(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+#ifdef __linux__
+/* threadId() -> the kernel's id of the calling thread (a worker thread's, called from it). */
+static napi_value thread_id(napi_env env, napi_callback_info info) {
+  napi_value result;
+  CHECK_NAPI(napi_create_double(env, (double)syscall(SYS_gettid), &result));
+  return result;
+}
+
+/* limitRealtime(usec): RLIMIT_RTTIME for this process, which rtkit requires before it grants a thread SCHED_RR: a
+ * real-time thread that spins this long without sleeping gets SIGXCPU instead of freezing the machine. */
+static napi_value limit_realtime(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  uint32_t usec;
+  if (!get_u32(env, argv[0], "usec", &usec)) return NULL;
+  struct rlimit rl = {usec, usec};
+  if (setrlimit(RLIMIT_RTTIME, &rl) != 0) {
+    char message[128];
+    snprintf(message, sizeof message, "setrlimit(RLIMIT_RTTIME) failed: errno %d", errno);
+    napi_throw_error(env, "rlimit-refused", message);
+  }
+  return NULL;
+}
+#endif
+
 NAPI_MODULE_INIT() {
   const napi_property_descriptor functions[] = {
       {"open", NULL, open_stream, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -647,6 +689,8 @@ NAPI_MODULE_INIT() {
 #ifdef __linux__
       {"openPulse", NULL, open_pulse, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listPulse", NULL, list_pulse, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threadId", NULL, thread_id, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"limitRealtime", NULL, limit_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;

@@ -1,0 +1,117 @@
+import { loadPortAudio } from './binding';
+
+/**
+ * Real-time scheduling for the threads the devices wait on, asked of rtkit over D-Bus, as PulseAudio and PipeWire ask
+ * for theirs: a desktop user is neither root nor allowed a negative nice value, but rtkit grants a bounded SCHED_RR
+ * to a thread of a process that limits its own real-time CPU time (RLIMIT_RTTIME), and a raised nice value to others.
+ *
+ * The device callback threads (PortAudio's, libpulse's) only copy to and from a ring: they get SCHED_RR. The media
+ * thread runs JavaScript, where a GC may run long: it gets a raised nice value only, never SCHED_RR, since a real-time
+ * thread over its RLIMIT_RTTIME is killed. Refusal is normal (no rtkit, no system bus, a sandbox): the speaker margin
+ * then covers what the scheduler does, and the reason is logged.
+ *
+ * Windows (MMCSS) and macOS (CoreAudio's own real-time threads) are not handled here yet.
+ */
+export type Grant = { thread: string; tid: number; granted: string } | { thread: string; tid: number; refused: string };
+
+const RTKIT = 'org.freedesktop.RealtimeKit1';
+const RTKIT_PATH = '/org/freedesktop/RealtimeKit1';
+/** PulseAudio's choice: above ordinary real-time work, far below the kernel's own. */
+const REALTIME_PRIORITY = 5;
+const HIGH_PRIORITY_NICE = -11;
+/** How long a D-Bus round trip may take before the request counts as refused. */
+const DEADLINE_MS = 2000;
+
+interface RtkitInterface {
+  MakeThreadRealtime(tid: bigint, priority: number): Promise<void>;
+  MakeThreadHighPriority(tid: bigint, nice: number): Promise<void>;
+}
+
+type DbusModule = typeof import('dbus-next');
+
+/** One connection to rtkit for the process; `why` says why there is none. */
+export class RealtimeKit {
+  private constructor(
+    private readonly bus: ReturnType<DbusModule['systemBus']> | undefined,
+    private readonly rtkit: RtkitInterface | undefined,
+    private readonly limits: { maxPriority: number; minNice: number } | undefined,
+    readonly why: string | undefined,
+  ) {}
+
+  /** Connects to the system bus and rtkit, and sets the process's RLIMIT_RTTIME to what rtkit requires. */
+  static async connect(): Promise<RealtimeKit> {
+    if (process.platform !== 'linux') return new RealtimeKit(undefined, undefined, undefined, `real-time scheduling through rtkit is Linux's; ${process.platform} is not handled yet`);
+    let bus: ReturnType<DbusModule['systemBus']> | undefined;
+    try {
+      const dbus = require('dbus-next') as DbusModule;
+      dbus.setBigIntCompat(true);
+      bus = dbus.systemBus();
+      // A bus that is not there errors asynchronously; until then calls just wait.
+      const failed = new Promise<never>((_, reject) => bus?.on('error', (e: Error) => reject(new Error(`no system D-Bus (${e.message})`))));
+      failed.catch(() => undefined);
+      const ready = (async () => {
+        const object = await (bus as NonNullable<typeof bus>).getProxyObject(RTKIT, RTKIT_PATH);
+        const props = object.getInterface('org.freedesktop.DBus.Properties') as unknown as { Get(i: string, p: string): Promise<{ value: unknown }> };
+        const [maxPriority, minNice, rttime] = await Promise.all(['MaxRealtimePriority', 'MinNiceLevel', 'RTTimeUSecMax'].map((p) => props.Get(RTKIT, p).then((v) => Number(v.value))));
+        return { rtkit: object.getInterface(RTKIT) as unknown as RtkitInterface, maxPriority: maxPriority as number, minNice: minNice as number, rttime: rttime as number };
+      })();
+      const found = await withDeadline(Promise.race([ready, failed]), 'rtkit did not answer');
+      loadPortAudio().limitRealtime?.(found.rttime);
+      return new RealtimeKit(bus, found.rtkit, { maxPriority: found.maxPriority, minNice: found.minNice }, undefined);
+    } catch (e) {
+      bus?.disconnect();
+      const message = (e as Error).message;
+      return new RealtimeKit(undefined, undefined, undefined, /ServiceUnknown|was not provided/.test(message) ? `rtkit is not running (${message})` : message);
+    }
+  }
+
+  /** SCHED_RR for a thread that never waits on anything but the device. */
+  async realtime(thread: string, tid: number): Promise<Grant> {
+    if (!this.rtkit || !this.limits) return { thread, tid, refused: this.why ?? 'no rtkit' };
+    if (!(tid > 0)) return { thread, tid, refused: 'its thread id is not known' };
+    const priority = Math.min(REALTIME_PRIORITY, this.limits.maxPriority);
+    try {
+      await withDeadline(this.rtkit.MakeThreadRealtime(BigInt(tid), priority), 'rtkit did not answer');
+      return { thread, tid, granted: `SCHED_RR ${priority}` };
+    } catch (e) {
+      return { thread, tid, refused: (e as Error).message };
+    }
+  }
+
+  /** A raised nice value for a thread that runs JavaScript. */
+  async highPriority(thread: string, tid: number): Promise<Grant> {
+    if (!this.rtkit || !this.limits) return { thread, tid, refused: this.why ?? 'no rtkit' };
+    const nice = Math.max(HIGH_PRIORITY_NICE, this.limits.minNice);
+    try {
+      await withDeadline(this.rtkit.MakeThreadHighPriority(BigInt(tid), nice), 'rtkit did not answer');
+      return { thread, tid, granted: `nice ${nice}` };
+    } catch (e) {
+      return { thread, tid, refused: (e as Error).message };
+    }
+  }
+
+  close(): void {
+    this.bus?.disconnect();
+  }
+}
+
+/** The calling thread's kernel id (Linux), or 0. */
+export function currentThreadId(): number {
+  return loadPortAudio().threadId?.() ?? 0;
+}
+
+function withDeadline<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A grant as a log line. */
+export function describeGrant(g: Grant): string {
+  return 'granted' in g ? `${g.thread} thread ${g.tid}: ${g.granted} from rtkit` : `${g.thread} thread ${g.tid}: not raised (${g.refused})`;
+}

@@ -1,0 +1,127 @@
+// Real-time scheduling of the audio threads through rtkit, as a desktop user gets it: refused with a reason where there
+// is no rtkit (the margin then covers the scheduler), and granted by a real rtkit on a private system bus where the
+// machine has one.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PulseHarness, sleep } from './support/pulse';
+import { tone } from './support/signal';
+
+let pulse: PulseHarness;
+let bridge: typeof import('../native/bridge');
+let realtime: typeof import('../native/bridge/realtime');
+
+before(async () => {
+  pulse = await PulseHarness.start(['x']);
+  pulse.adoptInThisProcess();
+  bridge = require('../native/bridge') as typeof import('../native/bridge');
+  realtime = require('../native/bridge/realtime') as typeof import('../native/bridge/realtime');
+});
+after(async () => {
+  await pulse?.stop();
+});
+
+/** Scheduling policy and real-time priority of one of this process's threads (fields 41 and 40 of its stat). */
+function scheduling(tid: number): { policy: number; rtPriority: number } {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after the command start at field 3: rt_priority is field 40, policy field 41.
+  return { rtPriority: Number(fields[40 - 3]), policy: Number(fields[41 - 3]) };
+}
+
+test('no rtkit on the system bus: refused with the reason, and the speaker plays on at normal scheduling', async () => {
+  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = `unix:path=${join(tmpdir(), 'partyline-no-such-bus')}`;
+  try {
+    const kit = await realtime.RealtimeKit.connect();
+    assert.match(kit.why ?? '', /no system D-Bus|ENOENT|rtkit/, `the reason: ${kit.why}`);
+    let at = 0;
+    const played = tone(1000, 2, -12);
+    const playback = new bridge.PlaybackStream({ deviceId: pulse.devices('x').serverOutputId, source: { pull: (n) => played.subarray(at, (at += n)) } });
+    try {
+      await sleep(300);
+      assert.ok(playback.deviceThreadId > 0, 'the speaker knows its device thread');
+      const grant = await kit.realtime('speaker', playback.deviceThreadId);
+      assert.ok('refused' in grant && grant.refused === kit.why, realtime.describeGrant(grant));
+      assert.equal(realtime.describeGrant(grant), `speaker thread ${playback.deviceThreadId}: not raised (${kit.why})`);
+      assert.equal(scheduling(playback.deviceThreadId).policy, 0, 'still SCHED_OTHER');
+      assert.ok(playback.counters.chunks > 20, 'the speaker kept playing');
+    } finally {
+      await playback.stop();
+      kit.close();
+    }
+  } finally {
+    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+  }
+});
+
+const RTKIT_DAEMON = ['/usr/libexec/rtkit-daemon', '/usr/lib/rtkit/rtkit-daemon'].find((f) => existsSync(f));
+
+test('a real rtkit: the speaker\'s device thread gets SCHED_RR, the calling thread a raised nice value', { skip: !RTKIT_DAEMON || spawnSync('which', ['dbus-daemon']).status !== 0 ? 'rtkit-daemon or dbus-daemon is not installed' : false }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'partyline-bus-'));
+  const socket = join(dir, 'system_bus_socket');
+  // A private system bus with the system's own policies (rtkit's among them), so nothing here touches the real one.
+  writeFileSync(
+    join(dir, 'bus.conf'),
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>unix:path=${socket}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow user="*"/><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+<includedir>/usr/share/dbus-1/system.d</includedir></busconfig>`,
+  );
+  const children: ChildProcess[] = [];
+  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  try {
+    children.push(spawn('dbus-daemon', ['--config-file', join(dir, 'bus.conf'), '--nofork', '--nopidfile'], { stdio: 'ignore' }));
+    for (let i = 0; i < 50 && !existsSync(socket); i++) await sleep(50);
+    const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${socket}` };
+    const daemon = spawn(RTKIT_DAEMON as string, ['--stderr', '--no-canary', '--no-drop-privileges', '--no-chroot'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(daemon);
+    let said = '';
+    daemon.stdout?.on('data', (d: Buffer) => (said += d.toString()));
+    daemon.stderr?.on('data', (d: Buffer) => (said += d.toString()));
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = env.DBUS_SYSTEM_BUS_ADDRESS;
+    let kit = await realtime.RealtimeKit.connect();
+    for (let i = 0; i < 20 && kit.why; i++) {
+      kit.close();
+      await sleep(100);
+      kit = await realtime.RealtimeKit.connect();
+    }
+    if (kit.why) {
+      t.skip(`rtkit would not run here: ${kit.why}; it said: ${said.trim().split('\n').slice(-3).join(' | ')}`);
+      return;
+    }
+    let at = 0;
+    const played = tone(1000, 2, -12);
+    const playback = new bridge.PlaybackStream({ deviceId: pulse.devices('x').serverOutputId, source: { pull: (n) => played.subarray(at, (at += n)) } });
+    try {
+      await sleep(300);
+      const grant = await kit.realtime('speaker', playback.deviceThreadId);
+      t.diagnostic(`${realtime.describeGrant(grant)}; rtkit said: ${said.trim().split('\n').slice(-2).join(' | ')}`);
+      if ('refused' in grant && /PolicyKit call failed/.test(said)) {
+        // Debian's rtkit asks PolicyKit, which this machine does not run: the refusal path above is what it tests.
+        assert.equal(scheduling(playback.deviceThreadId).policy, 0, 'refused, and still SCHED_OTHER');
+        t.skip(`rtkit answered, but refused without PolicyKit: ${grant.refused}`);
+        return;
+      }
+      assert.ok('granted' in grant, realtime.describeGrant(grant));
+      const now = scheduling(playback.deviceThreadId);
+      assert.equal(now.policy, 2, 'SCHED_RR');
+      assert.equal(now.rtPriority, Number(/\d+/.exec(grant.granted)?.[0]), 'at the priority granted');
+      const self = realtime.currentThreadId();
+      const high = await kit.highPriority('media', self);
+      assert.ok('granted' in high, realtime.describeGrant(high));
+    } finally {
+      await playback.stop();
+      kit.close();
+    }
+  } finally {
+    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
