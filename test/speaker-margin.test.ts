@@ -6,28 +6,30 @@ import { SpeakerMargin } from '../native/bridge/speaker-margin';
 const ms = (n: number) => n * 48;
 const margin = () => new SpeakerMargin({ sampleRate: 48000, chunkSamples: ms(10), capacitySamples: ms(160), initialSamples: ms(20) });
 
-test('the margin covers the deepest drain seen, a chunk and 2 ms, at once', () => {
+test('the margin covers the deepest drain seen, a chunk and 2 ms, at once, when the queue came near running short', () => {
   const m = margin();
   assert.equal(m.reading().marginMs, 20, 'two chunks before anything was measured');
   m.observe(ms(20), ms(17), false, 0);
   assert.equal(m.reading().marginMs, 20, 'a shallow drain keeps what was there');
   m.observe(ms(20), ms(5), false, 10);
-  assert.deepEqual(m.reading(), { marginMs: 27, drainMs: 15 });
+  assert.equal(m.reading().marginMs, 20, 'a deeper drain that left 5 ms: no rise (a rise costs an early pull)');
+  m.observe(ms(20), ms(1), false, 20);
+  assert.deepEqual(m.reading(), { marginMs: 31, drainMs: 19 }, 'a drain that left 1 ms, under the safety: covered');
   // An underrun: the drain was at least what the queue held and a chunk more.
-  m.observe(ms(27), 0, true, 20);
-  assert.deepEqual(m.reading(), { marginMs: 49, drainMs: 37 });
+  m.observe(ms(31), 0, true, 30);
+  assert.deepEqual(m.reading(), { marginMs: 53, drainMs: 41 });
 });
 
 test('it holds for 15 s, then comes down by 2 ms a second to what the machine still does', () => {
   const m = margin();
-  m.observe(ms(30), 0, false, 0);
+  m.observe(ms(30), ms(0), false, 0);
   assert.equal(m.reading().drainMs, 30);
   for (let t = 10; t <= 15000; t += 10) m.observe(ms(42), ms(38), false, t);
   assert.equal(m.reading().drainMs, 30, 'held through the calm');
   for (let t = 15010; t <= 20000; t += 10) m.observe(ms(42), ms(38), false, t);
   assert.ok(Math.abs(m.reading().drainMs - 20) < 0.1, `2 ms a second after the hold: ${m.reading().drainMs}`);
   for (let t = 20010; t <= 40000; t += 10) m.observe(ms(42), ms(38), false, t);
-  assert.equal(m.reading().drainMs, 4, 'down to the drain it still sees, no lower');
+  assert.ok(Math.abs(m.reading().drainMs - 6) < 0.01, `down to the 4 ms drain it still sees and the 2 ms safety above it, no lower: ${m.reading().drainMs}`);
 });
 
 test('a known busy moment is covered ahead and forgotten after; the margin never exceeds its cap', () => {

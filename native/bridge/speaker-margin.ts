@@ -5,8 +5,9 @@
  * Between two top-ups the device drains the queue by whatever it asked for meanwhile: its own request sizes (a sound
  * server asks a few ms at a time, ALSA's pulse plugin in clumps of two or three periods) plus however late the
  * thread that tops up was scheduled. The queue must hold that drain, a chunk (top-ups come in whole chunks) and a
- * little more. The drain is measured at every top-up from the ring's low-water mark; the margin rises at once to
- * cover a deeper drain, and an underrun raises it by a chunk beyond what was seen. It comes down slowly, and only
+ * little more. The drain is measured at every top-up from the ring's low-water mark; when the queue came within the
+ * safety of running short, the margin rises at once to cover that drain, and an underrun raises it by a chunk beyond
+ * what was seen. It comes down slowly, and only
  * after a calm of 15 s: a machine that stalled once is likely to stall again.
  */
 export interface SpeakerMarginOptions {
@@ -91,8 +92,14 @@ export class SpeakerMargin {
       this.lastUpdate = nowMs;
       return;
     }
-    if (drain >= this.covered) {
+    // Every rise pulls the mixer early once (the queue must be filled up to it), and a playout in low latency pays for
+    // an early pull with a concealed frame: so the margin rises only when the queue came near running short.
+    const nearMiss = underran || lowWater < this.safety;
+    if (drain >= this.covered && nearMiss) {
       this.covered = drain;
+      this.coveredAt = nowMs;
+    } else if (drain >= this.covered - this.safety) {
+      // Still in use: hold it.
       this.coveredAt = nowMs;
     } else if (nowMs - this.coveredAt > this.holdMs && this.lastUpdate > -Infinity) {
       this.covered = Math.max(drain, this.covered - this.decayPerMs * (nowMs - Math.max(this.lastUpdate, this.coveredAt + this.holdMs)));
