@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadPortAudio } from '../native/bridge/binding';
 import { listDevices } from '../native/bridge/devices';
 import { libopusVersion } from '../native/opus/index';
+import { WorkerMedia } from '../electron/engine/media/worker-media';
 
 function loadedNativeFiles(): string[] {
   if (process.platform !== 'linux') return [];
@@ -18,7 +19,23 @@ function loadedNativeFiles(): string[] {
   return [...new Set(paths)];
 }
 
-const devices = listDevices();
-// The stream binding: opens nothing, but must load (it links naudiodon's libportaudio).
-const portAudioStream = typeof loadPortAudio().open === 'function';
-process.stdout.write(`${JSON.stringify({ libopusVersion, devices, portAudioStream, nativeFiles: loadedNativeFiles() })}\n`);
+/** The media thread starts from its own bundle beside this one and answers: its engine, werift and Opus all loaded. */
+async function mediaThread(): Promise<string> {
+  const media = new WorkerMedia({ frameMs: 10, bitrate: 32000, application: 'audio', chunkMs: 10, playbackQueue: 2, metersHz: 25, healthHz: 2, loopbackCandidates: false, realtime: false });
+  try {
+    const reply = await media.call({ op: 'setTestTone', on: false });
+    return reply.on === false ? 'answers' : `answered ${JSON.stringify(reply)}`;
+  } catch (e) {
+    return `failed: ${(e as Error).message}`;
+  } finally {
+    await media.close();
+  }
+}
+
+void (async () => {
+  const devices = listDevices();
+  // The stream binding: opens nothing, but must load (it links naudiodon's libportaudio).
+  const portAudioStream = typeof loadPortAudio().open === 'function';
+  const media = await mediaThread();
+  process.stdout.write(`${JSON.stringify({ libopusVersion, devices, portAudioStream, mediaThread: media, nativeFiles: loadedNativeFiles() })}\n`);
+})();

@@ -78,6 +78,7 @@ describe('unpacked Linux app', () => {
 
   test('native binaries are unpacked, and the probe is packed', () => {
     assert.ok(asarEntries.includes('/dist/main/engine-probe.js'));
+    assert.ok(asarEntries.includes('/dist/main/media-worker.js'), 'the media thread\'s bundle is packed beside main.js');
     for (const file of [
       'node_modules/naudiodon/build/Release/naudiodon.node',
       'node_modules/naudiodon/build/Release/libportaudio.so.2',
@@ -134,9 +135,11 @@ describe('unpacked Linux app', () => {
       libopusVersion: string;
       devices: { inputs: unknown[]; outputs: unknown[] };
       portAudioStream: boolean;
+      mediaThread: string;
       nativeFiles: string[];
     };
     assert.equal(report.portAudioStream, true, 'the stream binding loads');
+    assert.equal(report.mediaThread, 'answers', 'the media thread starts from the packaged bundle and answers');
     assert.ok(report.nativeFiles.includes(path.join(extracted, 'native/portaudio/build/Release/partyline_portaudio.node')));
     assert.match(report.libopusVersion, /^libopus \d+\.\d+/);
     assert.ok(Array.isArray(report.devices.inputs) && Array.isArray(report.devices.outputs));
