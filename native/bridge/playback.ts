@@ -14,15 +14,11 @@ export interface PlaybackOptions {
   sampleRate?: number;
   chunkMs?: ChunkMs;
   /**
-   * Chunks kept queued ahead of the device at first (default 2). Each one is chunkMs of latency, and the queue is how
-   * long the thread that tops it up may be late before the speaker plays silence.
+   * Chunks kept queued ahead of the device at first (default 2); the queue then follows what the device and the
+   * scheduler do (SpeakerMargin). Each chunk is chunkMs of latency, and the queue is how long the thread that tops it
+   * up may be late before the speaker plays silence.
    */
   queueChunks?: number;
-  /**
-   * 'adaptive' (the default): the queue then follows what the device and the scheduler do (see SpeakerMargin).
-   * 'fixed': it stays at queueChunks, as a floor measurement needs.
-   */
-  margin?: 'adaptive' | 'fixed';
   /**
    * How long after the device takes a chunk the next one is pulled from the source (default 0). The chunk still
    * reaches the device in time (the queue holds another), and audio that arrives meanwhile (a network packet landing
@@ -46,8 +42,8 @@ export interface PlaybackCounters {
   maxRequestFrames: number;
 }
 
-/** Ring size for an adaptive speaker: room for the deepest margin it may grow to. */
-const ADAPTIVE_RING_CHUNKS = 16;
+/** Ring size: room for the deepest margin the speaker may grow to. */
+const RING_CHUNKS = 16;
 /** A stream's start-up, covered as a known busy moment: how long, and the drain the margin holds meanwhile. */
 const STARTUP_MS = 1500;
 const STARTUP_DRAIN_MS = 20;
@@ -60,8 +56,7 @@ const STARTUP_DRAIN_MS = 20;
 export class PlaybackStream extends DeviceStream {
   readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0, maxTickLatencyMs: 0, maxRequestFrames: 0 };
   private readonly chunk: Int16Array;
-  private readonly fixedQueueSamples: number;
-  private readonly margin: SpeakerMargin | undefined;
+  private readonly margin: SpeakerMargin;
   /** What the queue held after the latest top-up. */
   private filledTo = 0;
   private ownUnderruns = 0;
@@ -73,22 +68,18 @@ export class PlaybackStream extends DeviceStream {
     // Checked before super() opens the device, so a bad option leaves nothing open.
     const pullDelayMs = checkPullDelay(options);
     const queueChunks = options.queueChunks ?? 2;
-    const adaptive = (options.margin ?? 'adaptive') === 'adaptive';
-    const ringChunks = adaptive ? Math.max(ADAPTIVE_RING_CHUNKS, queueChunks + 1) : queueChunks;
+    const ringChunks = Math.max(RING_CHUNKS, queueChunks + 1);
     super('output', options.deviceId, options.sampleRate, options.chunkMs, ringChunks);
     this.pullDelayMs = pullDelayMs;
     this.chunk = new Int16Array(this.chunkSamples);
-    this.fixedQueueSamples = queueChunks * this.chunkSamples;
-    this.margin = adaptive
-      ? new SpeakerMargin({
-          sampleRate: options.sampleRate ?? 48000,
-          chunkSamples: this.chunkSamples,
-          capacitySamples: ringChunks * this.chunkSamples,
-          initialSamples: this.fixedQueueSamples,
-        })
-      : undefined;
+    this.margin = new SpeakerMargin({
+      sampleRate: options.sampleRate ?? 48000,
+      chunkSamples: this.chunkSamples,
+      capacitySamples: ringChunks * this.chunkSamples,
+      initialSamples: queueChunks * this.chunkSamples,
+    });
     // Its first moments are the device's start-up, not what the machine does in steady state.
-    this.margin?.expectBusy(STARTUP_DRAIN_MS, STARTUP_MS, performance.now());
+    this.margin.expectBusy(STARTUP_DRAIN_MS, STARTUP_MS, performance.now());
     this.topUp();
     this.begin();
   }
@@ -105,16 +96,12 @@ export class PlaybackStream extends DeviceStream {
 
   /** The thread that tops this speaker up will be busy for a known reason: see SpeakerMargin.expectBusy. */
   expectBusy(drainMs: number, forMs: number): void {
-    this.margin?.expectBusy(drainMs, forMs, performance.now());
+    this.margin.expectBusy(drainMs, forMs, performance.now());
   }
 
-  /** The queue the speaker keeps now and the drain it covers; a fixed queue reports itself. */
+  /** The queue the speaker keeps now and the drain it covers. */
   marginReading(): MarginReading {
-    return this.margin?.reading() ?? { marginMs: (this.fixedQueueSamples / this.chunkSamples) * this.chunkMs, drainMs: 0 };
-  }
-
-  private get chunkMs(): number {
-    return (this.chunkSamples / (this.options.sampleRate ?? 48000)) * 1000;
+    return this.margin.reading();
   }
 
   protected service(stats: RingStats): void {
@@ -122,7 +109,7 @@ export class PlaybackStream extends DeviceStream {
     this.counters.deviceUnderflows = stats.xruns;
     this.counters.maxTickLatencyMs = Math.max(this.counters.maxTickLatencyMs, stats.tickLatencyMs);
     this.counters.maxRequestFrames = Math.max(this.counters.maxRequestFrames, stats.maxRequest);
-    this.margin?.observe(this.filledTo, stats.lowWater, stats.underruns > this.ownUnderruns, performance.now());
+    this.margin.observe(this.filledTo, stats.lowWater, stats.underruns > this.ownUnderruns, performance.now());
     this.ownUnderruns = stats.underruns;
     this.longestTickWaitMs = Math.max(this.longestTickWaitMs, stats.tickLatencyMs);
     if (this.pullDelayMs === 0) this.topUp();
@@ -130,7 +117,7 @@ export class PlaybackStream extends DeviceStream {
   }
 
   private topUp(): void {
-    const target = this.margin?.targetSamples ?? this.fixedQueueSamples;
+    const target = this.margin.targetSamples;
     let fill = this.pa.fill(this.handle);
     while (this.running && fill + this.chunkSamples <= target) {
       const pcm = this.options.source.pull(this.chunkSamples);

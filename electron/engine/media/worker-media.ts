@@ -49,7 +49,10 @@ export class WorkerMedia implements Media {
     this.exited = error;
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
-    for (const l of this.listeners) l({ type: 'log', line: `[media] ${error.message}` });
+    for (const l of this.listeners) {
+      l({ type: 'log', line: `[media] ${error.message}` });
+      l({ type: 'notice', level: 'error', message: `audio stopped: ${error.message}` });
+    }
   }
 
   onEvent(listener: (event: MediaEvent) => void): void {
