@@ -14,6 +14,7 @@ import type {
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
+import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { onRemoteOffer, type Negotiation } from './control/glare';
 import { watchRtp } from './control/rtp-watch';
@@ -153,9 +154,17 @@ export class Station extends EventEmitter<StationEvents> {
 
   // ---- devices -------------------------------------------------------------------------------
 
-  /** The devices present now, including any plugged in while the station runs. */
-  listDevices(): Promise<DeviceList> {
-    return this.media.call({ op: 'listDevices' });
+  /**
+   * The devices present now, including any plugged in while the station runs: from a scan in a child process, since
+   * this process's PortAudio keeps the table from when the streams opened (see native/bridge/device-scan.ts). The scan
+   * is spawned here, not on the media thread, which spawning would hold up.
+   */
+  async listDevices(): Promise<DeviceList> {
+    const [present, onAir] = await Promise.all([scanDevices().then(deviceList), this.media.call({ op: 'onAirDevices' })]);
+    // A scan elsewhere cannot open a device this process holds exclusively (a raw ALSA hw device), and PortAudio
+    // leaves out what it cannot open: the picker must not lose the device on air.
+    const merged = <T extends { id: string }>(list: T[], extra: T[]) => [...list, ...extra.filter((d) => !list.some((p) => p.id === d.id))];
+    return { ...present, inputs: merged(present.inputs, onAir.inputs), outputs: merged(present.outputs, onAir.outputs) };
   }
 
   /** Opens (or reopens) the sound card. A bad id is a BridgeError naming `inputId`/`outputId`; nothing else changes. */

@@ -1,14 +1,11 @@
-import type { DeviceList, DeviceSelection, IceServer } from '../../common/contract';
+import type { DeviceSelection, IceServer } from '../../common/contract';
 import {
   CaptureStream,
   PlaybackStream,
   BridgeError,
   abandonedStreamCount,
-  deviceList,
   locateDevice,
   rescanBlocked,
-  scanDevices,
-  type AudioDevice,
 } from '../../../native/bridge';
 import { RealtimeKit, currentThreadId, describeGrant } from '../../../native/bridge/realtime';
 import { samplesFor } from '../audio-format';
@@ -27,6 +24,7 @@ import type {
   MediaEvent,
   MediaOptions,
   MediaResult,
+  OnAirDevices,
   PeerMediaHealth,
   Routing,
   SpeakerHealth,
@@ -126,8 +124,8 @@ export class MediaEngine implements Media {
     switch (c.op) {
       case 'selectDevices':
         return this.selectDevices(c.choice);
-      case 'listDevices':
-        return this.listDevices();
+      case 'onAirDevices':
+        return this.onAirDevices();
       case 'setTestTone':
         this.mixer.setTestTone(c.on, c.frequencyHz, c.levelDb);
         return { on: c.on };
@@ -165,20 +163,12 @@ export class MediaEngine implements Media {
   // ---- devices -------------------------------------------------------------------------------
 
   /**
-   * The devices present now, including any plugged in while the station runs: from a scan in a child process, since
-   * this process's PortAudio keeps the table from when the streams opened (see native/bridge/device-scan.ts).
+   * The devices the open streams play on. Listing what is present is the control side's job: it scans in a child
+   * process, and spawning one would hold this thread for tens of ms.
    */
-  async listDevices(): Promise<DeviceList> {
-    const present = deviceList(await scanDevices());
-    // A scan elsewhere cannot open a device this process holds exclusively (a raw ALSA hw device), and PortAudio
-    // leaves out what it cannot open: the picker must not lose the device on air.
-    const onAir = (list: AudioDevice[], stream: CaptureStream | PlaybackStream | undefined, state: DeviceSelection['inputState']) =>
-      stream && state === 'ok' && !list.some((d) => d.id === stream.device.id) ? [...list, stream.device] : list;
-    return {
-      ...present,
-      inputs: onAir(present.inputs, this.capture, this.selection.inputState),
-      outputs: onAir(present.outputs, this.playback, this.selection.outputState),
-    };
+  onAirDevices(): OnAirDevices {
+    const onAir = (stream: CaptureStream | PlaybackStream | undefined, state: DeviceSelection['inputState']) => (stream && state === 'ok' ? [stream.device] : []);
+    return { inputs: onAir(this.capture, this.selection.inputState), outputs: onAir(this.playback, this.selection.outputState) };
   }
 
   /**

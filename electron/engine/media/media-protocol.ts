@@ -27,6 +27,9 @@ export interface MediaOptions {
 /** Stable device ids to move to; a field left out keeps its device, null is the system default. */
 export type DeviceChoice = { inputId?: string | null; outputId?: string | null };
 
+/** The devices the open streams play on, while they do: a listing made elsewhere must not leave them out. */
+export type OnAirDevices = Pick<DeviceList, 'inputs' | 'outputs'>;
+
 /** Who the microphone goes to and at what gain each remote is heard: pushed whenever a key or presence changes. */
 export interface Routing {
   sendTo: string[];
@@ -35,7 +38,7 @@ export interface Routing {
 
 export type MediaCommand =
   | { op: 'selectDevices'; choice: DeviceChoice }
-  | { op: 'listDevices' }
+  | { op: 'onAirDevices' }
   | { op: 'setTestTone'; on: boolean; frequencyHz?: number; levelDb?: number }
   | { op: 'addPeer'; id: string; iceServers: IceServer[] }
   | { op: 'dropPeer'; id: string; why: string }
@@ -49,8 +52,8 @@ export type MediaCommand =
 
 export type MediaResult<C extends MediaCommand['op']> = C extends 'selectDevices'
   ? DeviceSelection
-  : C extends 'listDevices'
-    ? DeviceList
+  : C extends 'onAirDevices'
+    ? OnAirDevices
     : C extends 'setTestTone'
       ? { on: boolean }
       : undefined;
