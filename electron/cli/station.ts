@@ -1,6 +1,7 @@
 // The headless station: `npm run station -- --name A --server ws://127.0.0.1:PORT --line main[:secret] ...`
 // Start it through `npm run station` (node --env-file=electron/cli/station.env), which sizes the threadpool first.
 import { readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectConfig, IceServer } from '../common/contract';
 import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../../native/bridge';
@@ -103,8 +104,10 @@ async function main(): Promise<void> {
 
   // Before any device opens, so PortAudio's callback thread and the threadpool inherit it.
   const raised = (oneOf('priority', args.priority, ['raised', 'normal'] as const) ?? 'raised') === 'raised';
+  let priorityRaised = false;
   if (raised) {
     const p = raiseAudioPriority();
+    priorityRaised = p.raised;
     log(p.raised ? `[audio] priority: nice ${p.nice}` : `[audio] warning: could not raise the audio priority (${p.reason}); under CPU load the speaker may drop out. Allow it with RLIMIT_NICE (e.g. limits.conf "- nice -11") or run as a service with Nice=-11`);
   }
 
@@ -119,6 +122,9 @@ async function main(): Promise<void> {
     log,
   });
   const station = control.station;
+  // The media thread and the device threads it starts inherited the raised priority when they were created; this
+  // thread runs signalling, control and the UI, and gives way to them (on Linux a nice value is per thread).
+  if (priorityRaised && process.platform === 'linux') setPriority(0, 0);
   let ui: ControlSurface | undefined;
   const debugLoads: DebugLoad[] = [];
   let stopping = false;
