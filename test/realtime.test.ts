@@ -24,6 +24,15 @@ after(async () => {
   await pulse?.stop();
 });
 
+/** A speaker on the sound server's own protocol playing a tone, with its device thread running. */
+async function playingSpeaker() {
+  let at = 0;
+  const played = tone(1000, 2, -12);
+  const playback = new bridge.PlaybackStream({ deviceId: pulse.devices('x').serverOutputId, source: { pull: (n) => played.subarray(at, (at += n)) } });
+  await sleep(300);
+  return playback;
+}
+
 /** Scheduling policy and real-time priority of one of this process's threads (fields 41 and 40 of its stat). */
 function scheduling(tid: number): { policy: number; rtPriority: number } {
   const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
@@ -38,11 +47,8 @@ test('no rtkit on the system bus: refused with the reason, and the speaker plays
   try {
     const kit = await realtime.RealtimeKit.connect();
     assert.match(kit.why ?? '', /no system D-Bus|ENOENT|rtkit/, `the reason: ${kit.why}`);
-    let at = 0;
-    const played = tone(1000, 2, -12);
-    const playback = new bridge.PlaybackStream({ deviceId: pulse.devices('x').serverOutputId, source: { pull: (n) => played.subarray(at, (at += n)) } });
+    const playback = await playingSpeaker();
     try {
-      await sleep(300);
       assert.ok(playback.deviceThreadId > 0, 'the speaker knows its device thread');
       const grant = await kit.realtime('speaker', playback.deviceThreadId);
       assert.ok('refused' in grant && grant.refused === kit.why, realtime.describeGrant(grant));
@@ -94,11 +100,8 @@ test('a real rtkit: the speaker\'s device thread gets SCHED_RR, the calling thre
       t.skip(`rtkit would not run here: ${kit.why}; it said: ${said.trim().split('\n').slice(-3).join(' | ')}`);
       return;
     }
-    let at = 0;
-    const played = tone(1000, 2, -12);
-    const playback = new bridge.PlaybackStream({ deviceId: pulse.devices('x').serverOutputId, source: { pull: (n) => played.subarray(at, (at += n)) } });
+    const playback = await playingSpeaker();
     try {
-      await sleep(300);
       const grant = await kit.realtime('speaker', playback.deviceThreadId);
       t.diagnostic(`${realtime.describeGrant(grant)}; rtkit said: ${said.trim().split('\n').slice(-2).join(' | ')}`);
       if ('refused' in grant && /PolicyKit call failed/.test(said)) {

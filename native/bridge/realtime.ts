@@ -66,25 +66,27 @@ export class RealtimeKit {
   }
 
   /** SCHED_RR for a thread that never waits on anything but the device. */
-  async realtime(thread: string, tid: number): Promise<Grant> {
-    if (!this.rtkit || !this.limits) return { thread, tid, refused: this.why ?? 'no rtkit' };
-    if (!(tid > 0)) return { thread, tid, refused: 'its thread id is not known' };
-    const priority = Math.min(REALTIME_PRIORITY, this.limits.maxPriority);
-    try {
-      await withDeadline(this.rtkit.MakeThreadRealtime(BigInt(tid), priority), 'rtkit did not answer');
-      return { thread, tid, granted: `SCHED_RR ${priority}` };
-    } catch (e) {
-      return { thread, tid, refused: (e as Error).message };
-    }
+  realtime(thread: string, tid: number): Promise<Grant> {
+    return this.ask(thread, tid, (rtkit, limits) => {
+      const priority = Math.min(REALTIME_PRIORITY, limits.maxPriority);
+      return rtkit.MakeThreadRealtime(BigInt(tid), priority).then(() => `SCHED_RR ${priority}`);
+    });
   }
 
   /** A raised nice value for a thread that runs JavaScript. */
-  async highPriority(thread: string, tid: number): Promise<Grant> {
+  highPriority(thread: string, tid: number): Promise<Grant> {
+    return this.ask(thread, tid, (rtkit, limits) => {
+      const nice = Math.max(HIGH_PRIORITY_NICE, limits.minNice);
+      return rtkit.MakeThreadHighPriority(BigInt(tid), nice).then(() => `nice ${nice}`);
+    });
+  }
+
+  /** One request to rtkit for one thread; any refusal, with its reason, is an answer too. */
+  private async ask(thread: string, tid: number, request: (rtkit: RtkitInterface, limits: { maxPriority: number; minNice: number }) => Promise<string>): Promise<Grant> {
     if (!this.rtkit || !this.limits) return { thread, tid, refused: this.why ?? 'no rtkit' };
-    const nice = Math.max(HIGH_PRIORITY_NICE, this.limits.minNice);
+    if (!(tid > 0)) return { thread, tid, refused: 'its thread id is not known' };
     try {
-      await withDeadline(this.rtkit.MakeThreadHighPriority(BigInt(tid), nice), 'rtkit did not answer');
-      return { thread, tid, granted: `nice ${nice}` };
+      return { thread, tid, granted: await withDeadline(request(this.rtkit, this.limits), 'rtkit did not answer') };
     } catch (e) {
       return { thread, tid, refused: (e as Error).message };
     }
