@@ -16,8 +16,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entries = [
   { name: 'main', source: 'electron/main.ts', selfContained: false },
   { name: 'preload', source: 'electron/preload.ts', selfContained: true },
-  // The media thread's entry: WorkerMedia starts it from beside main.js.
-  { name: 'media-worker', source: 'electron/engine/media/media-worker.ts', selfContained: false },
+  // The media thread's entry: WorkerMedia starts it from beside main.js. werift is bundled into it: its DTLS needs
+  // @shinyoshiaki/binary-data, which requires its own modules from a nested src/node_modules that electron-builder
+  // leaves out of the app, so the packaged app could not load werift from node_modules.
+  { name: 'media-worker', source: 'electron/engine/media/media-worker.ts', selfContained: false, bundle: ['werift'] },
   { name: 'engine-probe', source: 'build/engine-probe.ts', selfContained: false },
 ];
 
@@ -59,7 +61,7 @@ export async function bundleMain({ outDir = path.join(root, 'dist', 'main'), log
       format: 'cjs',
       // Electron 41 runs Node 24; the headless station and tests run Node 20.
       target: 'node20',
-      external: entry.selfContained ? ['electron'] : external,
+      external: entry.selfContained ? ['electron'] : external.filter((name) => !(entry.bundle ?? []).includes(name)),
       plugins: [nativeSourceDirname],
       sourcemap: 'linked',
       logLevel: 'warning',
