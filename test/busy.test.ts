@@ -79,7 +79,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
   }
 });
 
-test('the main thread blocked for 200 ms at a time, at both ends: not one silent or concealed frame at the speaker', async (t) => {
+test('the main thread blocked for 200 ms at a time, at both ends: not one silent frame at the speaker, nothing concealed for it', async (t) => {
   const dev = (s: string) => ['--input', pulse.devices(s).serverInputId, '--output', pulse.devices(s).serverOutputId];
   // Both stations' main threads spin for 200 ms every 1.5 s: signalling, control and timers there stop meanwhile.
   const stall = ['--debug-stall-main', '200/1500'];
@@ -102,6 +102,7 @@ test('the main thread blocked for 200 ms at a time, at both ends: not one silent
       };
       const concealedBefore = concealed();
       const stallsBefore = [a, b].map((s) => s.lines.filter((l) => /main thread was blocked for \d+ ms/.test(l)).length);
+      const exitsBefore = b.lines.filter((l) => /\[playout\] A: a frame held back/.test(l)).length;
       // Five stalls or more at each end.
       await sleep(8000);
       const concealedAfter = concealed();
@@ -116,7 +117,13 @@ test('the main thread blocked for 200 ms at a time, at both ends: not one silent
       assert.ok(Math.abs(dominantFrequency(x, 100, 4000, from, to) - 440) <= 2, 'B heard A throughout');
       assert.ok(Number.isFinite(concealedBefore), 'B reported the health of its link to A');
       assert.deepEqual(gaps, [], 'no 10 ms dropout at the speaker while the main threads stalled');
-      assert.equal(concealedAfter, concealedBefore, 'no frame concealed: every packet arrived and played in time');
+      // A playout in low latency that leaves it because a packet came after its pull conceals that one frame, by design
+      // (README, low latency); a packet held up by a stalled thread would cost a frame for every 10 ms of the stall.
+      const exits = b.lines.filter((l) => /\[playout\] A: a frame held back/.test(l)).length - exitsBefore;
+      assert.ok(
+        concealedAfter - concealedBefore <= exits,
+        `no frame concealed beyond the one each of B's ${exits} exit(s) from low latency costs: ${concealedBefore} -> ${concealedAfter}`,
+      );
     } finally {
       talk.stop();
     }
