@@ -33,6 +33,18 @@ async function playingSpeaker() {
   return playback;
 }
 
+/** Runs `body` with this process pointed at another system bus, and points it back after. */
+async function onSystemBus(address: string, body: () => Promise<void>): Promise<void> {
+  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+  process.env.DBUS_SYSTEM_BUS_ADDRESS = address;
+  try {
+    await body();
+  } finally {
+    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+  }
+}
+
 /** Scheduling policy and real-time priority of one of this process's threads (fields 41 and 40 of its stat). */
 function scheduling(tid: number): { policy: number; rtPriority: number } {
   const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
@@ -42,9 +54,7 @@ function scheduling(tid: number): { policy: number; rtPriority: number } {
 }
 
 test('no rtkit on the system bus: refused with the reason, and the speaker plays on at normal scheduling', async () => {
-  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-  process.env.DBUS_SYSTEM_BUS_ADDRESS = `unix:path=${join(tmpdir(), 'partyline-no-such-bus')}`;
-  try {
+  await onSystemBus(`unix:path=${join(tmpdir(), 'partyline-no-such-bus')}`, async () => {
     const kit = await realtime.RealtimeKit.connect();
     assert.match(kit.why ?? '', /no system D-Bus|ENOENT|rtkit/, `the reason: ${kit.why}`);
     const playback = await playingSpeaker();
@@ -59,10 +69,7 @@ test('no rtkit on the system bus: refused with the reason, and the speaker plays
       await playback.stop();
       kit.close();
     }
-  } finally {
-    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
-  }
+  });
 });
 
 const RTKIT_DAEMON = ['/usr/libexec/rtkit-daemon', '/usr/lib/rtkit/rtkit-daemon'].find((f) => existsSync(f));
@@ -79,7 +86,6 @@ test('a real rtkit: the speaker\'s device thread gets SCHED_RR, the calling thre
 <includedir>/usr/share/dbus-1/system.d</includedir></busconfig>`,
   );
   const children: ChildProcess[] = [];
-  const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
   try {
     children.push(spawn('dbus-daemon', ['--config-file', join(dir, 'bus.conf'), '--nofork', '--nopidfile'], { stdio: 'ignore' }));
     for (let i = 0; i < 50 && !existsSync(socket); i++) await sleep(50);
@@ -89,41 +95,40 @@ test('a real rtkit: the speaker\'s device thread gets SCHED_RR, the calling thre
     let said = '';
     daemon.stdout?.on('data', (d: Buffer) => (said += d.toString()));
     daemon.stderr?.on('data', (d: Buffer) => (said += d.toString()));
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = env.DBUS_SYSTEM_BUS_ADDRESS;
-    let kit = await realtime.RealtimeKit.connect();
-    for (let i = 0; i < 20 && kit.why; i++) {
-      kit.close();
-      await sleep(100);
-      kit = await realtime.RealtimeKit.connect();
-    }
-    if (kit.why) {
-      t.skip(`rtkit would not run here: ${kit.why}; it said: ${said.trim().split('\n').slice(-3).join(' | ')}`);
-      return;
-    }
-    const playback = await playingSpeaker();
-    try {
-      const grant = await kit.realtime('speaker', playback.deviceThreadId);
-      t.diagnostic(`${realtime.describeGrant(grant)}; rtkit said: ${said.trim().split('\n').slice(-2).join(' | ')}`);
-      if ('refused' in grant && /PolicyKit call failed/.test(said)) {
-        // Debian's rtkit asks PolicyKit, which this machine does not run: the refusal path above is what it tests.
-        assert.equal(scheduling(playback.deviceThreadId).policy, 0, 'refused, and still SCHED_OTHER');
-        t.skip(`rtkit answered, but refused without PolicyKit: ${grant.refused}`);
+    await onSystemBus(env.DBUS_SYSTEM_BUS_ADDRESS, async () => {
+      let kit = await realtime.RealtimeKit.connect();
+      for (let i = 0; i < 20 && kit.why; i++) {
+        kit.close();
+        await sleep(100);
+        kit = await realtime.RealtimeKit.connect();
+      }
+      if (kit.why) {
+        t.skip(`rtkit would not run here: ${kit.why}; it said: ${said.trim().split('\n').slice(-3).join(' | ')}`);
         return;
       }
-      assert.ok('granted' in grant, realtime.describeGrant(grant));
-      const now = scheduling(playback.deviceThreadId);
-      assert.equal(now.policy, 2, 'SCHED_RR');
-      assert.equal(now.rtPriority, Number(/\d+/.exec(grant.granted)?.[0]), 'at the priority granted');
-      const self = realtime.currentThreadId();
-      const high = await kit.highPriority('media', self);
-      assert.ok('granted' in high, realtime.describeGrant(high));
-    } finally {
-      await playback.stop();
-      kit.close();
-    }
+      const playback = await playingSpeaker();
+      try {
+        const grant = await kit.realtime('speaker', playback.deviceThreadId);
+        t.diagnostic(`${realtime.describeGrant(grant)}; rtkit said: ${said.trim().split('\n').slice(-2).join(' | ')}`);
+        if ('refused' in grant && /PolicyKit call failed/.test(said)) {
+          // Debian's rtkit asks PolicyKit, which this machine does not run: the refusal path above is what it tests.
+          assert.equal(scheduling(playback.deviceThreadId).policy, 0, 'refused, and still SCHED_OTHER');
+          t.skip(`rtkit answered, but refused without PolicyKit: ${grant.refused}`);
+          return;
+        }
+        assert.ok('granted' in grant, realtime.describeGrant(grant));
+        const now = scheduling(playback.deviceThreadId);
+        assert.equal(now.policy, 2, 'SCHED_RR');
+        assert.equal(now.rtPriority, Number(/\d+/.exec(grant.granted)?.[0]), 'at the priority granted');
+        const self = realtime.currentThreadId();
+        const high = await kit.highPriority('media', self);
+        assert.ok('granted' in high, realtime.describeGrant(high));
+      } finally {
+        await playback.stop();
+        kit.close();
+      }
+    });
   } finally {
-    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
     for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
