@@ -11,6 +11,7 @@ import {
   type EventName,
   type EventPayload,
   type LineState,
+  type MasterState,
   type Settings,
   type StationControl,
   type StationState,
@@ -35,6 +36,7 @@ export class ScriptedStation implements StationControl {
     hosting: null,
     lines: [],
     devices: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
+    master: { micMuted: false, volume: 1 },
   };
   private readonly listeners = new Set<EventListener>();
 
@@ -100,7 +102,7 @@ export class ScriptedStation implements StationControl {
           stationId: config.stationId ?? 'station-local',
           name: config.name,
           hosting: config.server.kind === 'host' ? { url: `ws://127.0.0.1:${config.server.port}/` } : null,
-          lines: config.lines.map(({ line }) => ({ line, talk: false, listen: true, volume: 1, talkers: [] })),
+          lines: config.lines.map(({ line }) => ({ line, talk: false, listen: true, volume: 1, talkers: [], members: [], call: null })),
         };
         this.emit('state', this.state);
         return this.state;
@@ -117,6 +119,26 @@ export class ScriptedStation implements StationControl {
         return this.updateLine(input.line as string, { listen: input.on as boolean });
       case 'line.setVolume':
         return this.updateLine(input.line as string, { volume: input.volume as number });
+      case 'line.call': {
+        const call = { from: this.state.stationId ?? 'station-local', name: this.state.name ?? 'station' };
+        const next = this.updateLine(input.line as string, { call });
+        this.emit('call', { line: next.line, ...call, on: true });
+        return next;
+      }
+      case 'line.answerCall': {
+        const call = this.lineCall(input.line as string);
+        const next = this.updateLine(input.line as string, { call: null });
+        if (call) this.emit('call', { line: next.line, ...call, on: false, reason: 'answered', by: { stationId: this.state.stationId ?? 'station-local', name: this.state.name ?? 'station' } });
+        return next;
+      }
+      case 'talk.allOff':
+        this.state = { ...this.state, lines: this.state.lines.map((line) => ({ ...line, talk: false })) };
+        this.emit('state', this.state);
+        return this.state;
+      case 'master.setMicMute':
+        return this.setMaster({ micMuted: input.muted as boolean });
+      case 'master.setVolume':
+        return this.setMaster({ volume: input.volume as number });
       case 'settings.get':
         return this.settings;
       case 'settings.update':
@@ -142,6 +164,23 @@ export class ScriptedStation implements StationControl {
         return { outcome: 'restarting', offer };
       }
     }
+  }
+
+  private lineCall(line: string): LineState['call'] {
+    return this.state.lines.find((candidate) => candidate.line === line)?.call ?? null;
+  }
+
+  private setMaster(change: Partial<MasterState>): MasterState {
+    const master = { ...(this.state.master ?? { micMuted: false, volume: 1 }), ...change };
+    this.state = { ...this.state, master };
+    this.emit('state', this.state);
+    return master;
+  }
+
+  /** Another station calls on one of our lines (what the signalling server would deliver). */
+  incomingCall(line: string, from: { stationId: string; name: string }, on: boolean): void {
+    this.updateLine(line, { call: on ? { from: from.stationId, name: from.name } : null });
+    this.emit('call', { line, from: from.stationId, name: from.name, on, ...(on ? {} : { reason: 'timeout' as const }) });
   }
 
   private setUpdate(change: Partial<UpdateState>): UpdateState {

@@ -36,6 +36,11 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'line.setTalk': { valid: { line: 'Program', on: true }, invalid: { line: 'Program', on: 'yes' }, field: 'on' },
   'line.setListen': { valid: { line: 'Program', on: false }, invalid: { line: '', on: false }, field: 'line' },
   'line.setVolume': { valid: { line: 'Program', volume: 0.5 }, invalid: { line: 'Program', volume: 1.5 }, field: 'volume' },
+  'line.call': { valid: { line: 'Program' }, invalid: { line: 'Program!' }, field: 'line' },
+  'line.answerCall': { valid: { line: 'Program' }, invalid: { line: 7 }, field: 'line' },
+  'talk.allOff': { valid: {}, invalid: { lines: ['Program'] }, field: '' },
+  'master.setMicMute': { valid: { muted: true }, invalid: { muted: 'yes' }, field: 'muted' },
+  'master.setVolume': { valid: { volume: 0.8 }, invalid: { volume: -0.1 }, field: 'volume' },
   'settings.get': { valid: {}, invalid: { key: 'x' }, field: '' },
   'settings.update': { valid: { talkHoldThresholdMs: 400 }, invalid: { talkHoldThresholdMs: 5 }, field: 'talkHoldThresholdMs' },
   'app.info': { valid: {}, invalid: { x: 1 }, field: '' },
@@ -53,14 +58,22 @@ const meter = { peakDb: -6, rmsDb: -18 };
 const selection = { inputId: 'a', outputId: null, inputState: 'missing', outputState: 'ok' } as const;
 const eventCases: Record<EventName, { valid: unknown; invalid: unknown; field: string }> = {
   meters: {
-    valid: { t: 1, input: meter, output: { peakDb: METER_FLOOR_DB, rmsDb: METER_FLOOR_DB }, peers: { b: meter } },
+    valid: { t: 1, input: meter, output: { peakDb: METER_FLOOR_DB, rmsDb: METER_FLOOR_DB }, peers: { b: meter }, lines: { Program: meter } },
     invalid: { t: 1, input: meter, output: meter, peers: { b: { peakDb: null, rmsDb: -3 } } },
     field: 'peers.b.peakDb',
   },
   state: {
-    valid: { connection: 'joined', stationId: 's', name: 'FOH', hosting: null, lines: [{ line: 'Program', talk: true, listen: true, volume: 1, talkers: [{ stationId: 's', name: 'FOH' }] }], devices: selection },
+    valid: {
+      connection: 'joined', stationId: 's', name: 'FOH', hosting: null, devices: selection, master: { micMuted: true, volume: 0.5 },
+      lines: [{ line: 'Program', talk: true, listen: true, volume: 1, talkers: [{ stationId: 's', name: 'FOH' }], members: [{ stationId: 'g', name: 'Guest', kind: 'browser' }], call: { from: 'g', name: 'Guest' } }],
+    },
     invalid: { connection: 'joined', stationId: 's', name: 'FOH', hosting: null, lines: [{ line: 'Program', talk: true, listen: true, volume: 3, talkers: [] }], devices: selection },
     field: 'lines.0.volume',
+  },
+  call: {
+    valid: { line: 'Program', from: 'stage', name: 'Stage Left', on: false, reason: 'answered', by: { stationId: 'foh', name: 'FOH' } },
+    invalid: { line: 'Program', from: 'stage', name: 'Stage Left', on: false, reason: 'shrugged' },
+    field: 'reason',
   },
   presence: {
     valid: { peers: [{ stationId: 'b', name: 'Stage', kind: 'browser', lines: ['Program'], talking: [] }] },

@@ -108,3 +108,23 @@ test('station ids derive from names within the protocol alphabet', () => {
   assert.equal(stationIdFrom('A'), 'A');
   assert.match(stationIdFrom('!!!'), /^station-[a-z0-9]+$/);
 });
+
+test('mixer: each line bus meters what that line plays at its gain; the master volume scales the speaker, not the line meters', () => {
+  const mixer = new Mixer(() => 0);
+  const a = input(tone(440, 1, -12), 1);
+  const b = input(tone(1000, 1, -12), 1);
+  mixer.inputs.add(a).add(b);
+  const main = { meter: new LevelMeter(), gain: (x: MixerInput) => (x === a ? 1 : 0) };
+  const aux = { meter: new LevelMeter(), gain: (x: MixerInput) => (x === b ? 0.5 : 0) };
+  const quiet = { meter: new LevelMeter(), gain: () => 0 };
+  mixer.buses.add(main).add(aux).add(quiet);
+  mixer.masterGain = 0.5;
+  const out = new Int16Array(48000);
+  for (let i = 0; i < 100; i++) out.set(mixer.pull(480), i * 480);
+  // -12 dBFS peak sine: -15.05 dBFS RMS.
+  assert.ok(Math.abs(main.meter.read().rmsDb + 15.05) < 0.2, 'main plays A at volume 1');
+  assert.ok(Math.abs(aux.meter.read().rmsDb + 21.07) < 0.2, 'aux plays B at volume 0.5 (-6 dB)');
+  assert.equal(quiet.meter.read().peakDb, -120, 'a line nobody talks on is silent');
+  assert.ok(Math.abs(toneDb(out, 440) + 18) < 0.3, 'the speaker has A at master 0.5 (-6 dB)');
+  assert.ok(Math.abs(toneDb(out, 1000) + 18) < 0.3);
+});

@@ -398,6 +398,59 @@ describe('signalling server', () => {
     assert.deepEqual(await b.take('bye'), { type: 'bye', from: 'A' });
     assert.deepEqual(await b.take('presence', (m) => m.peers.length === 0), { type: 'presence', peers: [] });
   });
+
+  test('a call flashes at every member of its line (caller included) until one answers; other lines hear nothing', async () => {
+    const { url } = await startServer();
+    const a = await join(url, 'A', [{ line: 'main' }, { line: 'aux' }]);
+    const b = await join(url, 'B', [{ line: 'main' }]);
+    const c = await join(url, 'C', [{ line: 'aux' }]);
+    a.send({ type: 'call', line: 'main', on: true });
+    const started = { type: 'call', line: 'main', on: true, from: 'A', name: 'Station A' };
+    assert.deepEqual(await b.take('call'), started);
+    assert.deepEqual(await a.take('call'), started);
+    b.send({ type: 'call', line: 'main', on: false });
+    const answered = { ...started, on: false, reason: 'answered', by: { stationId: 'B', name: 'Station B' } };
+    assert.deepEqual(await a.take('call'), answered);
+    assert.deepEqual(await b.take('call'), answered);
+    // Answering again, with nothing flashing, does nothing.
+    b.send({ type: 'call', line: 'main', on: false });
+    await Promise.all([a.settle(), b.settle(), c.settle()]);
+    assert.equal(c.traffic.filter((m) => m.type === 'call').length, 0, 'a member of another line only');
+    assert.equal(b.traffic.filter((m) => m.type === 'call').length, 2);
+  });
+
+  test('a call on a line the station is not on is refused naming the field; nothing is relayed', async () => {
+    const { url } = await startServer();
+    const a = await join(url, 'A', [{ line: 'main' }]);
+    const b = await join(url, 'B', [{ line: 'main' }, { line: 'aux' }]);
+    a.send({ type: 'call', line: 'aux', on: true });
+    const error = await a.take('error');
+    assert.equal(error.code, 'invalid');
+    assert.equal(error.field, 'line');
+    assert.equal(error.ref, 'call');
+    await b.settle();
+    assert.equal(b.traffic.filter((m) => m.type === 'call').length, 0);
+  });
+
+  test('an unanswered call ends by timeout at every member; one whose caller leaves ends as left; a newcomer sees a call in progress', async () => {
+    const { url } = await startServer({ callTimeoutMs: 300 });
+    const a = await join(url, 'A', [{ line: 'main' }]);
+    const b = await join(url, 'B', [{ line: 'main' }]);
+    a.send({ type: 'call', line: 'main', on: true });
+    await b.take('call', (m) => m.on);
+    const at = Date.now();
+    assert.deepEqual(await b.take('call', (m) => !m.on), { type: 'call', line: 'main', on: false, from: 'A', name: 'Station A', reason: 'timeout' });
+    assert.ok(Date.now() - at >= 250, 'it flashed for its timeout');
+    await a.take('call', (m) => !m.on && m.reason === 'timeout');
+
+    b.send({ type: 'call', line: 'main', on: true });
+    await a.take('call', (m) => m.on);
+    const c = await join(url, 'C', [{ line: 'main' }]);
+    assert.deepEqual(await c.take('call'), { type: 'call', line: 'main', on: true, from: 'B', name: 'Station B' });
+    b.close();
+    assert.deepEqual(await a.take('call', (m) => !m.on), { type: 'call', line: 'main', on: false, from: 'B', name: 'Station B', reason: 'left' });
+    assert.equal((await c.take('call', (m) => !m.on)).reason, 'left');
+  });
 });
 
 describe('signalling client', () => {

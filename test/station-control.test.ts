@@ -25,6 +25,16 @@ test('line keys: the microphone goes to remotes sharing a line we talk on; each 
   assert.throws(() => keys.get('nope'), (e: Error & { code?: string; field?: string }) => e.code === 'invalid' && e.field === 'line' && /"nope"/.test(e.message));
 });
 
+test('line mix: each line carries the remotes talking on it, at its volume while listened, and nothing else', () => {
+  const keys = new LineKeys();
+  keys.reset(['main', 'tech', 'spare']);
+  keys.get('tech').volume = 0.5;
+  const remotes = [presence('a', ['main'], ['main']), presence('b', ['tech'], ['tech']), presence('c', ['main', 'tech'], ['main', 'tech']), presence('d', ['main'])];
+  assert.deepEqual(keys.lineMix(remotes), { main: { a: 1, c: 1 }, tech: { b: 0.5, c: 0.5 }, spare: {} });
+  keys.get('main').listen = false;
+  assert.deepEqual(keys.lineMix(remotes).main, { a: 0, c: 0 }, 'a line not listened to plays nothing');
+});
+
 test('glare: both sides decide alike from the ids, the lower id keeps its offer', () => {
   assert.equal(onRemoteOffer('a', 'b', { negotiation: 'offering', connection: 'new' }), 'ignore');
   assert.equal(onRemoteOffer('b', 'a', { negotiation: 'offering', connection: 'new' }), 'restart');
@@ -138,5 +148,55 @@ test('the RTP watch in the station: a remote that talks but sends nothing is mar
   s.media.report({ type: 'health', peers: [health], speaker: null, selection: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' } });
   assert.deepEqual(s.media.calls.filter((c) => c.op === 'markRtp').at(-1), { op: 'markRtp', id: 'a', flowing: false });
   assert.equal(s.station.health()[0]?.name, 'A', 'health carries the name from presence');
+  await s.station.close();
+});
+
+test('mic mute: nothing leaves the microphone and signalling shows us silent; the keys stay latched and come back on unmute', async () => {
+  const s = await stationOn('s', ['main', 'tech']);
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main', 'tech'], peers: [presence('a', ['main'])] });
+  const routings = () => s.media.calls.flatMap((c) => (c.op === 'setRouting' ? [c.routing] : []));
+  s.station.setTalk('main', true);
+  assert.deepEqual(routings().at(-1)?.sendTo, ['a']);
+  assert.deepEqual(s.station.setMicMute(true), { micMuted: true, volume: 1 });
+  assert.deepEqual(routings().at(-1)?.sendTo, [], 'muted: the microphone goes to nobody');
+  assert.deepEqual(s.link.sent.at(-1), { type: 'talk', lines: [] }, 'and no panel shows us talking');
+  assert.equal(s.station.state().lines[0]?.talk, true, 'the talk key stays latched');
+  s.station.setMicMute(false);
+  assert.deepEqual(routings().at(-1)?.sendTo, ['a']);
+  assert.deepEqual(s.link.sent.at(-1), { type: 'talk', lines: ['main'] });
+
+  s.station.setTalk('tech', true);
+  const state = s.station.allTalkOff();
+  assert.deepEqual(state.lines.map((l) => l.talk), [false, false], 'all talk off');
+  assert.deepEqual(s.link.sent.at(-1), { type: 'talk', lines: [] });
+  assert.deepEqual(s.station.setMasterVolume(0.25), { micMuted: false, volume: 0.25 });
+  assert.deepEqual(s.media.calls.at(-1), { op: 'setMasterVolume', volume: 0.25 });
+  assert.deepEqual(s.media.calls.filter((c) => c.op === 'setLineMix').at(-1), { op: 'setLineMix', lines: { main: {}, tech: {} } });
+  await s.station.close();
+});
+
+test('call lights: a call from the server lights the line with the caller, an event says so, and its end puts it out', async () => {
+  const s = await stationOn('s', ['main', 'tech']);
+  s.link.emit('state', 'joined');
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main', 'tech'], peers: [presence('a', ['main']), presence('g', ['main'], [], 'browser')] });
+  const events: unknown[] = [];
+  s.station.on('event', (name, payload) => name === 'call' && events.push(payload));
+  assert.deepEqual(s.station.state().lines[0]?.members, [{ stationId: 'a', name: 'A', kind: 'station' }, { stationId: 'g', name: 'G', kind: 'browser' }], 'the roster of main');
+  s.link.emit('call', { type: 'call', line: 'main', on: true, from: 'a', name: 'A' });
+  assert.deepEqual(s.station.state().lines[0]?.call, { from: 'a', name: 'A' });
+  assert.equal(s.station.state().lines[1]?.call, null);
+  s.station.answerCall('main');
+  assert.deepEqual(s.link.sent.at(-1), { type: 'call', line: 'main', on: false }, 'answering goes to the server, which ends it for everyone');
+  s.link.emit('call', { type: 'call', line: 'main', on: false, from: 'a', name: 'A', reason: 'answered', by: { stationId: 's', name: 'S' } });
+  assert.equal(s.station.state().lines[0]?.call, null);
+  assert.deepEqual(events, [
+    { line: 'main', from: 'a', name: 'A', on: true },
+    { line: 'main', from: 'a', name: 'A', on: false, reason: 'answered', by: { stationId: 's', name: 'S' } },
+  ]);
+  s.station.callLine('tech');
+  assert.deepEqual(s.link.sent.at(-1), { type: 'call', line: 'tech', on: true });
+  const before = s.link.sent.length;
+  assert.throws(() => s.station.callLine('elsewhere'), (e: Error & { code?: string; field?: string }) => e.code === 'invalid' && e.field === 'line');
+  assert.equal(s.link.sent.length, before, 'a call on a line the station is not on sends nothing');
   await s.station.close();
 });

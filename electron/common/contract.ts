@@ -2,6 +2,9 @@
 // control surface (the renderer over IPC or WebSocket, Stream Deck/Companion-style controllers).
 // Every message crossing a process or network boundary is validated against these schemas on both sides.
 import { z } from 'zod';
+import { CALL_TIMEOUT_MS } from './signalling-protocol';
+
+export { CALL_TIMEOUT_MS };
 
 /** dBFS floor: -Infinity is not representable in JSON, so silence is reported as this value. */
 export const METER_FLOOR_DB = -120;
@@ -97,17 +100,38 @@ export type Talker = z.infer<typeof Talker>;
 
 export const Volume = z.number().min(0).max(1);
 
+/** Who is on a line: a station or a browser guest. */
+export const LineMember = z.object({ stationId: StationId, name: z.string(), kind: z.enum(['station', 'browser']) });
+export type LineMember = z.infer<typeof LineMember>;
+
+/** A call signal flashing on a line: who called, until answered or CALL_TIMEOUT_MS pass. */
+export const LineCall = z.object({ from: StationId, name: z.string() });
+export type LineCall = z.infer<typeof LineCall>;
+
 export const LineState = z.object({
   line: LineName,
   talk: z.boolean(),
   listen: z.boolean(),
   volume: Volume,
   talkers: z.array(Talker),
+  /** Everyone else on the line (the roster); a station always sends it. */
+  members: z.array(LineMember).optional(),
+  /** The call flashing on this line now, if any; a station always sends it (null when none). */
+  call: LineCall.nullable().optional(),
 });
 export type LineState = z.infer<typeof LineState>;
 
 export const ConnectionState = z.enum(['idle', 'connecting', 'joined', 'reconnecting', 'error']);
 export type ConnectionState = z.infer<typeof ConnectionState>;
+
+/** The master section: the microphone's mute and the speaker's overall volume, across all lines. */
+export const MasterState = z.object({
+  /** While muted nothing leaves the microphone and no line shows us talking; talk keys keep their state. */
+  micMuted: z.boolean(),
+  /** Applied after the line volumes, to everything the speaker plays. */
+  volume: Volume,
+});
+export type MasterState = z.infer<typeof MasterState>;
 
 export const StationState = z.object({
   connection: ConnectionState,
@@ -117,6 +141,8 @@ export const StationState = z.object({
   hosting: z.object({ url: z.string() }).nullable(),
   lines: z.array(LineState),
   devices: DeviceSelection,
+  /** A station always sends it. */
+  master: MasterState.optional(),
 });
 export type StationState = z.infer<typeof StationState>;
 
@@ -287,6 +313,14 @@ export const Commands = {
   'line.setTalk': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },
   'line.setListen': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },
   'line.setVolume': { input: z.object({ line: LineName, volume: Volume }).strict(), output: LineState },
+  /** Flashes the line's call light at every other member until one answers or CALL_TIMEOUT_MS pass. */
+  'line.call': { input: z.object({ line: LineName }).strict(), output: LineState },
+  /** Answers (clears) the call flashing on the line, at every member. */
+  'line.answerCall': { input: z.object({ line: LineName }).strict(), output: LineState },
+  /** Every talk key off at once. */
+  'talk.allOff': { input: Empty, output: StationState },
+  'master.setMicMute': { input: z.object({ muted: z.boolean() }).strict(), output: MasterState },
+  'master.setVolume': { input: z.object({ volume: Volume }).strict(), output: MasterState },
   'settings.get': { input: Empty, output: Settings },
   'settings.update': { input: SettingsPatch.strict(), output: Settings },
   'update.getState': { input: Empty, output: UpdateState },
@@ -309,8 +343,20 @@ export const Events = {
     input: Meter,
     output: Meter,
     peers: z.record(z.string(), Meter),
+    /** What each joined line plays: its talkers mixed at the line's volume (silent while it is not listened to). */
+    lines: z.record(z.string(), Meter).optional(),
   }),
   state: StationState,
+  /** A call started (on: true) or ended (on: false: answered, timed out, or its caller left). */
+  call: z.object({
+    line: LineName,
+    from: StationId,
+    name: z.string(),
+    on: z.boolean(),
+    reason: z.enum(['answered', 'cancelled', 'timeout', 'left']).optional(),
+    /** Who answered, for reason 'answered'. */
+    by: z.object({ stationId: StationId, name: z.string() }).optional(),
+  }),
   presence: z.object({ peers: z.array(PresencePeer) }),
   health: z.object({ peers: z.array(PeerHealth), speaker: SpeakerHealth.optional() }),
   devices: z.object({ selection: DeviceSelection }),

@@ -19,6 +19,9 @@ export const MAX_MESSAGE_BYTES = 96 * 1024;
 
 export const MAX_LINES = 32;
 
+/** How long a call signal flashes unanswered before the server ends it, ms. */
+export const CALL_TIMEOUT_MS = 10_000;
+
 const identifier = (what: string) =>
   z
     .string()
@@ -97,6 +100,8 @@ export const byeMessageSchema = z.object({ type: z.literal('bye'), to: stationId
 export const talkMessageSchema = z.object({ type: z.literal('talk'), lines: lineNamesSchema });
 export const linesMessageSchema = z.object({ type: z.literal('lines'), lines: lineCredentialsSchema });
 export const pingMessageSchema = z.object({ type: z.literal('ping'), t: z.number() });
+/** on: true calls every other member of the line; on: false answers the call flashing there (the caller cancels it). */
+export const callMessageSchema = z.object({ type: z.literal('call'), line: lineNameSchema, on: z.boolean() });
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
   joinMessageSchema,
@@ -107,6 +112,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   talkMessageSchema,
   linesMessageSchema,
   pingMessageSchema,
+  callMessageSchema,
 ]);
 
 // ---- server -> client ----
@@ -149,6 +155,19 @@ export const relayedCandidateSchema = candidateMessageSchema.extend({ from: stat
 export const relayedByeSchema = byeMessageSchema.extend({ from: stationIdSchema });
 export const relayedTalkSchema = talkMessageSchema.extend({ from: stationIdSchema });
 export const pongMessageSchema = z.object({ type: z.literal('pong'), t: z.number() });
+export const callEndReasonSchema = z.enum(['answered', 'cancelled', 'timeout', 'left']);
+/** A call on a line, to every member including the caller: started (on: true) or ended (on: false, with why). */
+export const relayedCallSchema = z.object({
+  type: z.literal('call'),
+  line: lineNameSchema,
+  on: z.boolean(),
+  /** The caller. */
+  from: stationIdSchema,
+  name: stationNameSchema,
+  reason: callEndReasonSchema.optional(),
+  /** Who answered (reason 'answered'). */
+  by: z.object({ stationId: stationIdSchema, name: stationNameSchema }).optional(),
+});
 export const errorMessageSchema = z.object({
   type: z.literal('error'),
   code: errorCodeSchema,
@@ -169,6 +188,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   relayedTalkSchema,
   pongMessageSchema,
   errorMessageSchema,
+  relayedCallSchema,
 ]);
 
 export type StationKind = z.infer<typeof stationKindSchema>;
@@ -182,6 +202,9 @@ export type ByeMessage = z.infer<typeof byeMessageSchema>;
 export type TalkMessage = z.infer<typeof talkMessageSchema>;
 export type LinesMessage = z.infer<typeof linesMessageSchema>;
 export type PingMessage = z.infer<typeof pingMessageSchema>;
+export type CallMessage = z.infer<typeof callMessageSchema>;
+export type RelayedCall = z.infer<typeof relayedCallSchema>;
+export type CallEndReason = z.infer<typeof callEndReasonSchema>;
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
 

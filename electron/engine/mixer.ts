@@ -9,13 +9,25 @@ export interface MixerInput {
   readonly meter: LevelMeter;
 }
 
+/** One party line as the mixer meters it: the remotes it carries, each at the gain the line gives it. */
+export interface LineBus {
+  gain(input: MixerInput): number;
+  readonly meter: LevelMeter;
+}
+
 /**
  * Sums every remote station into the speaker, on the device clock. Every input is pulled on every tick, even at
  * gain 0, so each playout buffer keeps its own time and un-muting plays the present, not a backlog.
  */
 export class Mixer implements PlaybackSource {
   readonly inputs = new Set<MixerInput>();
+  /** Lines metered on their own: what each would play (before the master volume). */
+  readonly buses = new Set<LineBus>();
   readonly output = new LevelMeter();
+  /** The master volume: applied to every remote after its line gain; the test tone keeps its own level. */
+  masterGain = 1;
+  private pulled: [MixerInput, Int16Array][] = [];
+  private busAcc = new Float32Array(0);
   private toneHz = 0;
   private toneAmp = 0;
   private tonePhase = 0;
@@ -33,12 +45,16 @@ export class Mixer implements PlaybackSource {
     const acc = this.acc;
     acc.fill(0);
     const now = this.now();
+    const pulled = this.pulled;
+    pulled.length = 0;
     for (const input of this.inputs) {
       const pcm = input.pull(samples, now);
       input.meter.feed(pcm);
-      const g = input.gain();
+      if (this.buses.size > 0) pulled.push([input, pcm]);
+      const g = input.gain() * this.masterGain;
       if (g > 0) for (let i = 0; i < samples; i++) acc[i] = (acc[i] as number) + (pcm[i] as number) * g;
     }
+    if (this.buses.size > 0) this.meterBuses(samples);
     if (this.toneHz > 0) {
       const step = (2 * Math.PI * this.toneHz) / SAMPLE_RATE;
       for (let i = 0; i < samples; i++) {
@@ -51,6 +67,26 @@ export class Mixer implements PlaybackSource {
     for (let i = 0; i < samples; i++) out[i] = limit(acc[i] as number);
     this.output.feed(out);
     return out;
+  }
+
+  private meterBuses(samples: number): void {
+    if (this.busAcc.length !== samples) this.busAcc = new Float32Array(samples);
+    const acc = this.busAcc;
+    const pcmOut = new Int16Array(samples);
+    for (const bus of this.buses) {
+      acc.fill(0);
+      let any = false;
+      for (const [input, pcm] of this.pulled) {
+        const g = bus.gain(input);
+        if (g <= 0) continue;
+        any = true;
+        for (let i = 0; i < samples; i++) acc[i] = (acc[i] as number) + (pcm[i] as number) * g;
+      }
+      if (any) for (let i = 0; i < samples; i++) pcmOut[i] = limit(acc[i] as number);
+      else pcmOut.fill(0);
+      bus.meter.feed(pcmOut);
+    }
+    this.pulled.length = 0;
   }
 }
 

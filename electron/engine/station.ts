@@ -6,16 +6,19 @@ import type {
   EventName,
   EventPayload,
   LineState,
+  MasterState,
   PeerConnection,
   PeerHealth,
   PresencePeer,
   StationState,
 } from '../common/contract';
-import type { Presence } from '../common/signalling-protocol';
+import type { Presence, RelayedCall } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
+import { CallLights } from './control/call-lights';
+import { MasterSection } from './control/master-section';
 import { onRemoteOffer, type Negotiation } from './control/glare';
 import { watchRtp } from './control/rtp-watch';
 import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
@@ -79,6 +82,9 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly media: Media;
   private readonly createSignalling: (options: SignallingClientOptions) => SignallingClient;
   private readonly keys = new LineKeys();
+  private readonly calls = new CallLights();
+  private readonly master = new MasterSection();
+  private lineMixSent = '';
   private readonly remotes = new Map<string, Remote>();
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private latestHealth: PeerMediaHealth[] = [];
@@ -147,7 +153,7 @@ export class Station extends EventEmitter<StationEvents> {
         this.publish('health', { peers: this.health(), ...(e.speaker ? { speaker: e.speaker } : {}) });
         return;
       case 'meters':
-        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: e.peers });
+        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: e.peers, lines: e.lines });
         return;
     }
   }
@@ -180,7 +186,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   setTalk(line: string, on: boolean): LineState {
     this.keys.get(line).talk = on;
-    this.signalling?.setTalking(this.keys.talking());
+    this.signalling?.setTalking(this.master.talking(this.keys.talking()));
     this.pushRouting();
     this.publishState();
     return this.lineState(line);
@@ -202,7 +208,13 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Gains and send targets go to the mixer when they change, not polled at audio rate. */
   private pushRouting(): void {
-    const routing: Routing = this.keys.routing([...this.remotes.values()].map((r) => r.presence));
+    const presences = [...this.remotes.values()].map((r) => r.presence);
+    const lineMix = JSON.stringify(this.keys.lineMix(presences));
+    if (lineMix !== this.lineMixSent) {
+      this.lineMixSent = lineMix;
+      this.mediaCall({ op: 'setLineMix', lines: JSON.parse(lineMix) as Record<string, Record<string, number>> }, 'line meters');
+    }
+    const routing: Routing = this.master.routing(this.keys.routing(presences));
     const text = JSON.stringify(routing);
     if (text === this.routingSent) return;
     this.routingSent = text;
@@ -214,7 +226,59 @@ export class Station extends EventEmitter<StationEvents> {
     const talkers = [...this.remotes.values()]
       .filter((r) => r.presence.talking.includes(line))
       .map((r) => ({ stationId: r.presence.stationId, name: r.presence.name }));
-    return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers };
+    const members = [...this.remotes.values()]
+      .filter((r) => r.presence.lines.includes(line))
+      .map((r) => ({ stationId: r.presence.stationId, name: r.presence.name, kind: r.presence.kind }));
+    return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers, members, call: this.calls.get(line) };
+  }
+
+  // ---- the operating panel's extras: call signal, all talk off, master section -------------------
+
+  /** Flashes the line's call light at every member; the server ends it on answer or after CALL_TIMEOUT_MS. */
+  callLine(line: string): LineState {
+    this.keys.get(line);
+    this.requireSignalling().send({ type: 'call', line, on: true });
+    return this.lineState(line);
+  }
+
+  answerCall(line: string): LineState {
+    this.keys.get(line);
+    this.requireSignalling().send({ type: 'call', line, on: false });
+    return this.lineState(line);
+  }
+
+  allTalkOff(): StationState {
+    for (const line of this.keys.talking()) this.keys.get(line).talk = false;
+    this.signalling?.setTalking([]);
+    this.pushRouting();
+    this.publishState();
+    return this.state();
+  }
+
+  setMicMute(muted: boolean): MasterState {
+    this.master.micMuted = muted;
+    this.signalling?.setTalking(this.master.talking(this.keys.talking()));
+    this.pushRouting();
+    this.publishState();
+    return this.master.state();
+  }
+
+  setMasterVolume(volume: number): MasterState {
+    this.master.volume = volume;
+    this.mediaCall({ op: 'setMasterVolume', volume }, 'master volume');
+    this.publishState();
+    return this.master.state();
+  }
+
+  private requireSignalling(): SignallingClient {
+    if (!this.signalling || this.connection !== 'joined') throw Object.assign(new Error('not on air: connect first'), { code: 'failed' });
+    return this.signalling;
+  }
+
+  private onCall(msg: RelayedCall): void {
+    if (!this.calls.apply(msg)) return;
+    this.publish('call', { line: msg.line, from: msg.from, name: msg.name, on: msg.on, ...(msg.reason ? { reason: msg.reason } : {}), ...(msg.by ? { by: msg.by } : {}) });
+    this.publishState();
   }
 
   // ---- connecting ----------------------------------------------------------------------------------
@@ -225,6 +289,7 @@ export class Station extends EventEmitter<StationEvents> {
     this.error = undefined;
     this.stationId = config.stationId ?? stationIdFrom(config.name);
     this.keys.reset(config.lines.map((l) => l.line));
+    this.calls.reset();
     let url: string;
     if (config.server.kind === 'host') {
       const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
@@ -251,6 +316,7 @@ export class Station extends EventEmitter<StationEvents> {
       this.updatePresence(msg.peers, true);
     });
     client.on('presence', (msg) => this.updatePresence(msg.peers, false));
+    client.on('call', (msg) => this.onCall(msg));
     client.on('talk', (msg) => {
       const r = this.remotes.get(msg.from);
       if (!r) return;
@@ -408,6 +474,7 @@ export class Station extends EventEmitter<StationEvents> {
       hosting: this.hosting,
       lines: this.keys.lines().map((l) => this.lineState(l)),
       devices: this.selection,
+      master: this.master.state(),
     };
   }
 

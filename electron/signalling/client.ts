@@ -22,6 +22,7 @@ import {
   type RelayedCandidate,
   type RelayedOffer,
   type RelayedTalk,
+  type RelayedCall,
   type StationKind,
 } from '../common/signalling-protocol';
 
@@ -58,6 +59,8 @@ export interface SignallingClientEvents {
   candidate: [msg: RelayedCandidate];
   bye: [msg: RelayedBye];
   talk: [msg: RelayedTalk];
+  /** A call on one of our lines started or ended (ours too). */
+  call: [msg: RelayedCall];
   /** Errors the server reported (or a server message that failed validation). */
   error: [msg: ErrorMessage];
 }
@@ -259,6 +262,9 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
         return;
       case 'talk':
         this.emit('talk', msg);
+        return;
+      case 'call':
+        this.emit('call', msg);
         return;
     }
   }

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
+  CALL_TIMEOUT_MS,
   MAX_MESSAGE_BYTES,
   parseClientMessage,
   type ClientMessage,
@@ -23,6 +24,7 @@ import {
   type ServerMessage,
   type StationKind,
 } from '../common/signalling-protocol';
+import { LineCalls } from './line-calls';
 import { serveStatic } from './static-files';
 
 export interface SignallingServerOptions {
@@ -46,6 +48,8 @@ export interface SignallingServerOptions {
   rateLimit?: { burst: number; perSecond: number };
   /** Bad messages (malformed, invalid, too-large, unknown-type, rate-limited) tolerated per window before the socket is closed with 1008. Default 20 per 10 s. */
   abuse?: { maxStrikes: number; windowMs: number };
+  /** How long a call signal flashes unanswered. Default CALL_TIMEOUT_MS (10 s). */
+  callTimeoutMs?: number;
 }
 
 export interface SignallingServerEvents {
@@ -126,9 +130,13 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   private wss: WebSocketServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
+  private readonly calls: LineCalls;
 
   constructor(options: SignallingServerOptions) {
     super();
+    this.calls = new LineCalls((line, msg) => {
+      for (const conn of this.stations.values()) if (conn.station?.lines.has(line)) this.send(conn, msg);
+    }, options.callTimeoutMs ?? CALL_TIMEOUT_MS);
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (!(maxPayload >= MAX_MESSAGE_BYTES)) {
       throw new RangeError(`maxPayload must be at least MAX_MESSAGE_BYTES (${MAX_MESSAGE_BYTES}); got ${maxPayload}`);
@@ -143,6 +151,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       heartbeatMs: options.heartbeatMs ?? 5000,
       rateLimit: options.rateLimit ?? { burst: 200, perSecond: 100 },
       abuse: options.abuse ?? { maxStrikes: 20, windowMs: 10_000 },
+      callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
     };
     this.secrets = new Map(Object.entries(this.options.lines).map(([line, secret]) => [line, digest(secret)]));
   }
@@ -178,6 +187,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.heartbeat);
+    this.calls.close();
     for (const conn of this.connections) this.leave(conn, 'server-closed', false);
     const sockets = [...this.connections].map((c) => c.ws);
     await Promise.all(
@@ -369,6 +379,15 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       case 'lines':
         this.changeLines(conn, station, msg.lines);
         return undefined;
+      case 'call':
+        if (!station.lines.has(msg.line)) {
+          this.fail(conn, { code: 'invalid', message: `not a member of line ${msg.line}`, field: 'line', ref: 'call' });
+        } else if (msg.on) {
+          this.calls.start(msg.line, station);
+        } else {
+          this.calls.answer(msg.line, station);
+        }
+        return undefined;
     }
   }
 
@@ -417,6 +436,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     const peers = this.presenceFor(conn);
     conn.lastPresence = JSON.stringify(peers);
     this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
+    for (const call of this.calls.active(station.lines)) this.send(conn, call);
     this.updatePresence(this.peersOf(station));
     this.emit('joined', { stationId: station.id, name: station.name, kind: station.kind, lines: [...station.lines], remote: conn.remote });
   }
@@ -443,7 +463,9 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
 
   private changeLines(conn: Connection, station: Station, credentials: LineCredential[]): void {
     const before = this.peersOf(station);
+    const previous = station.lines;
     station.lines = this.admit(conn, credentials, 'lines');
+    this.calls.leave(station.id, [...previous].filter((l) => !station.lines.has(l)));
     station.talking = new Set([...station.talking].filter((l) => station.lines.has(l)));
     const after = new Set(this.peersOf(station));
     // Stations that no longer share any line tear down their call to each other.
@@ -454,6 +476,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     const peers = this.presenceFor(conn);
     conn.lastPresence = JSON.stringify(peers);
     this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
+    for (const call of this.calls.active([...station.lines].filter((l) => !previous.has(l)))) this.send(conn, call);
     this.updatePresence([...new Set([...before, ...after])]);
   }
 
@@ -493,6 +516,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     conn.station = undefined;
     conn.lastPresence = '';
     if (this.stations.get(station.id) === conn) this.stations.delete(station.id);
+    this.calls.leave(station.id, station.lines);
     if (notifyPeers) {
       for (const peer of peers) this.send(peer, { type: 'bye', from: station.id });
       this.updatePresence(peers);

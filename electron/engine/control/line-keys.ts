@@ -1,5 +1,5 @@
 import type { Presence } from '../../common/signalling-protocol';
-import type { Routing } from '../media/media-protocol';
+import type { LineMix, Routing } from '../media/media-protocol';
 
 export interface LineKey {
   talk: boolean;
@@ -43,6 +43,20 @@ export class LineKeys {
       if (k?.listen && k.volume > gain) gain = k.volume;
     }
     return gain;
+  }
+
+  /** What each line plays: the remotes talking there, at the line's volume while we listen to it (its meter's feed). */
+  lineMix(remotes: Iterable<Presence>): LineMix {
+    const mix: LineMix = {};
+    for (const [line, k] of this.keys) mix[line] = {};
+    for (const p of remotes) {
+      for (const line of p.talking) {
+        const k = this.keys.get(line);
+        const gains = mix[line];
+        if (k && gains) gains[p.stationId] = k.listen ? k.volume : 0;
+      }
+    }
+    return mix;
   }
 
   /** Who hears our microphone and how loud each remote plays, for the media side. */

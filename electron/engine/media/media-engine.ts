@@ -10,7 +10,7 @@ import {
 import { RealtimeKit, currentThreadId, describeGrant } from '../../../native/bridge/realtime';
 import { samplesFor } from '../audio-format';
 import { LevelMeter } from '../meter';
-import { Mixer, type MixerInput } from '../mixer';
+import { Mixer, type LineBus, type MixerInput } from '../mixer';
 import { RemotePeer } from '../remote-peer';
 import { MdnsResolver } from '../mdns-resolver';
 import { frameAudioLevel } from '../audio-level';
@@ -26,6 +26,7 @@ import type {
   MediaResult,
   OnAirDevices,
   PeerMediaHealth,
+  LineMix,
   Routing,
   SpeakerHealth,
 } from './media-protocol';
@@ -59,6 +60,8 @@ export class MediaEngine implements Media {
   private readonly mdns = new MdnsResolver();
   private readonly listeners: ((event: MediaEvent) => void)[] = [];
   private routing: Routing = { sendTo: [], gains: {} };
+  /** One metered bus per joined line, by line name. */
+  private readonly lineBuses = new Map<string, LineBus & { gains: Record<string, number> }>();
   private capture: CaptureStream | undefined;
   private playback: PlaybackStream | undefined;
   private deviceChanges: Promise<unknown> = Promise.resolve();
@@ -145,6 +148,12 @@ export class MediaEngine implements Media {
       case 'setRouting':
         this.routing = c.routing;
         return undefined;
+      case 'setLineMix':
+        this.setLineMix(c.lines);
+        return undefined;
+      case 'setMasterVolume':
+        this.mixer.masterGain = c.volume;
+        return undefined;
       case 'markRtp': {
         const p = this.peer(c.id);
         if (c.flowing) p?.markRtpFlowing();
@@ -153,6 +162,29 @@ export class MediaEngine implements Media {
       }
       case 'close':
         return this.close();
+    }
+  }
+
+  /** Lines keep their meter across changes of who talks there; a line left goes. */
+  private setLineMix(lines: LineMix): void {
+    for (const [line, bus] of this.lineBuses) {
+      if (lines[line]) continue;
+      this.lineBuses.delete(line);
+      this.mixer.buses.delete(bus);
+    }
+    for (const [line, gains] of Object.entries(lines)) {
+      const bus = this.lineBuses.get(line);
+      if (bus) {
+        bus.gains = gains;
+        continue;
+      }
+      const created: LineBus & { gains: Record<string, number> } = {
+        gains,
+        meter: new LevelMeter(),
+        gain: (input) => created.gains[(input as Remote).id] ?? 0,
+      };
+      this.lineBuses.set(line, created);
+      this.mixer.buses.add(created);
     }
   }
 
@@ -466,7 +498,9 @@ export class MediaEngine implements Media {
   private publishMeters(): void {
     const peers: Record<string, { peakDb: number; rmsDb: number }> = {};
     for (const [id, r] of this.remotes) peers[id] = r.meter.read();
-    this.emit({ type: 'meters', t: Date.now(), input: this.micMeter.read(), output: this.mixer.output.read(), peers });
+    const lines: Record<string, { peakDb: number; rmsDb: number }> = {};
+    for (const [line, bus] of this.lineBuses) lines[line] = bus.meter.read();
+    this.emit({ type: 'meters', t: Date.now(), input: this.micMeter.read(), output: this.mixer.output.read(), peers, lines });
   }
 
   async close(): Promise<void> {

@@ -36,6 +36,9 @@ export interface Routing {
   gains: Record<string, number>;
 }
 
+/** Per joined line, the gain each remote talking there plays at on that line: what the line's own meter measures. */
+export type LineMix = Record<string, Record<string, number>>;
+
 export type MediaCommand =
   | { op: 'selectDevices'; choice: DeviceChoice }
   | { op: 'onAirDevices' }
@@ -47,6 +50,8 @@ export type MediaCommand =
   | { op: 'acceptAnswer'; id: string; sdp: string }
   | { op: 'addCandidate'; id: string; candidate: CandidateInit | null }
   | { op: 'setRouting'; routing: Routing }
+  | { op: 'setLineMix'; lines: LineMix }
+  | { op: 'setMasterVolume'; volume: number }
   | { op: 'markRtp'; id: string; flowing: boolean }
   | { op: 'close' };
 
@@ -90,7 +95,7 @@ export type MediaEvent =
   | { type: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'devices'; selection: DeviceSelection }
   | { type: 'health'; peers: PeerMediaHealth[]; speaker: SpeakerHealth | null; selection: DeviceSelection }
-  | { type: 'meters'; t: number; input: Meter; output: Meter; peers: Record<string, Meter> };
+  | { type: 'meters'; t: number; input: Meter; output: Meter; peers: Record<string, Meter>; lines: Record<string, Meter> };
 
 /** What the control side holds of the media side: in a worker thread (WorkerMedia) or in this one (MediaEngine). */
 export interface Media {
