@@ -105,6 +105,11 @@ export class StationModel {
     this.patch({ devices: await this.run('devices.list', {}) });
   }
 
+  patchMaster(master: NonNullable<StationState['master']>): void {
+    const state = this.snapshot.state;
+    if (state) this.patch({ state: { ...state, master } });
+  }
+
   applyLine(line: EventPayload<'state'>['lines'][number]): void {
     const state = this.snapshot.state;
     if (!state) return;

@@ -4,7 +4,7 @@ import { METER_FLOOR_DB } from '../../../electron/common/contract';
 import { type MeterChannel, MeterBoard, SCALE_MAX_DB, SCALE_MIN_DB } from './meter-board';
 
 /** A canvas of meters; React renders it once per channel-set change, the board draws every frame. */
-export function MeterCanvas({ model, channels, label }: { model: StationModel; channels: MeterChannel[]; label: string }) {
+export function MeterCanvas({ model, channels, label, labelWidth }: { model: StationModel; channels: MeterChannel[]; label: string; labelWidth?: number }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const boardRef = useRef<MeterBoard | null>(null);
   const readoutsRef = useRef<HTMLDivElement>(null);
@@ -12,7 +12,7 @@ export function MeterCanvas({ model, channels, label }: { model: StationModel; c
   useEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
-    const board = new MeterBoard(canvas, readoutsRef.current);
+    const board = new MeterBoard(canvas, readoutsRef.current, labelWidth);
     boardRef.current = board;
     const stopMeters = model.link.api.on('meters', (frame) => board.push(frame));
     const observer = new ResizeObserver(() => board.resize());
@@ -24,7 +24,7 @@ export function MeterCanvas({ model, channels, label }: { model: StationModel; c
       stopMeters();
       boardRef.current = null;
     };
-  }, [model]);
+  }, [model, labelWidth]);
 
   const channelKey = JSON.stringify(channels);
   useEffect(() => {

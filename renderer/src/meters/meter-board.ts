@@ -3,7 +3,7 @@
 import { METER_FLOOR_DB, type EventPayload, type Meter } from '../../../electron/common/contract';
 
 export interface MeterChannel {
-  /** 'input', 'output' or a remote station id. */
+  /** 'input', 'output', 'line:NAME' for what a line plays, or a remote station id. */
   key: string;
   label: string;
 }
@@ -45,6 +45,8 @@ export class MeterBoard {
   constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly readouts: HTMLElement | null = null,
+    /** Room for the channel names left of the bars; a strip's single meter needs less. */
+    private readonly labelWidth = LABEL_WIDTH,
   ) {}
 
   setChannels(channels: MeterChannel[]): void {
@@ -84,6 +86,7 @@ export class MeterBoard {
     if (!frame) return silent;
     if (key === 'input') return frame.input;
     if (key === 'output') return frame.output;
+    if (key.startsWith('line:')) return frame.lines?.[key.slice(5)] ?? silent;
     return frame.peers[key] ?? silent;
   }
 
@@ -121,15 +124,20 @@ export class MeterBoard {
     const width = this.canvas.width / ratio;
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.clearRect(0, 0, width, this.canvas.height / ratio);
-    const barLeft = LABEL_WIDTH;
-    const barWidth = Math.max(40, width - LABEL_WIDTH - VALUE_WIDTH);
+    const barLeft = this.labelWidth;
+    const barWidth = Math.max(40, width - this.labelWidth - VALUE_WIDTH);
     const x = (db: number) => barLeft + levelFraction(db) * barWidth;
 
     context.font = '11px system-ui, sans-serif';
     context.fillStyle = '#9aa4b2';
     context.textAlign = 'center';
+    // On a narrow bar the scale keeps only the labels that do not run into the previous one (0 dB always).
+    let lastLabel = Infinity;
     for (const tick of TICKS_DB) {
-      context.fillText(String(tick), x(tick), 12);
+      if (lastLabel - x(tick) >= 22) {
+        context.fillText(String(tick), x(tick), 12);
+        lastLabel = x(tick);
+      }
       context.fillRect(Math.round(x(tick)), SCALE_HEIGHT - 3, 1, 3);
     }
 
@@ -143,7 +151,7 @@ export class MeterBoard {
       context.textAlign = 'left';
       context.fillStyle = '#e6e9ee';
       context.font = '13px system-ui, sans-serif';
-      context.fillText(channel.label, 4, top + height - 5, LABEL_WIDTH - 10);
+      context.fillText(channel.label, 4, top + height - 5, this.labelWidth - 10);
 
       context.fillStyle = '#1d232b';
       context.fillRect(barLeft, top, barWidth, height);

@@ -1,5 +1,6 @@
-import { useEffect, useRef, type KeyboardEvent, type PointerEvent } from 'react';
-import type { LineState } from '../../../electron/common/contract';
+import { useEffect, useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
+import type { LineState, MasterState } from '../../../electron/common/contract';
+import { MeterCanvas } from '../meters/MeterCanvas';
 import { pressTalk, releaseTalk, type TalkGesture } from '../keypanel/talk-key';
 import { type StationModel, useSnapshot } from '../model';
 
@@ -74,6 +75,9 @@ export function Keypanel({ model }: { model: StationModel }) {
     }
   };
 
+  const runLine = (promise: Promise<LineState>) => void promise.then((next) => model.applyLine(next), () => undefined);
+  const master = state?.master ?? { micMuted: false, volume: 1 };
+
   if (lines.length === 0) {
     return (
       <section aria-labelledby="keypanel-title" className="panel">
@@ -105,34 +109,99 @@ export function Keypanel({ model }: { model: StationModel }) {
       <p id="threshold-help" className="help">
         Tap a talk key to latch it; hold it longer than the threshold to talk only while held. Keys 1–9 talk on strips 1–9, Shift+1–9 toggles listen.
       </p>
-      <ol className="strips">
-        {lines.map((line, index) => (
-          <LineStrip
-            key={line.line}
-            line={line}
-            shortcut={index < 9 ? String(index + 1) : null}
-            onPress={() => press(line)}
-            onRelease={() => release(line.line)}
-            onListen={() => void toggleListen(line).catch(() => undefined)}
-            onVolume={(volume) => void model.run('line.setVolume', { line: line.line, volume }).then((next) => model.applyLine(next), () => undefined)}
-          />
-        ))}
-      </ol>
+      <div className="operate">
+        <MasterSection
+          model={model}
+          master={master}
+          anyTalk={lines.some((line) => line.talk)}
+          onMute={(muted) => void model.run('master.setMicMute', { muted }).then((next) => model.patchMaster(next), () => undefined)}
+          onVolume={(volume) => void model.run('master.setVolume', { volume }).then((next) => model.patchMaster(next), () => undefined)}
+          onAllOff={() => void model.run('talk.allOff', {}).then((next) => model.patch({ state: next }), () => undefined)}
+        />
+        <ol className="strips" aria-label="Lines">
+          {lines.map((line, index) => (
+            <LineStrip
+              key={line.line}
+              model={model}
+              line={line}
+              ownId={state?.stationId ?? null}
+              shortcut={index < 9 ? String(index + 1) : null}
+              onPress={() => press(line)}
+              onRelease={() => release(line.line)}
+              onListen={() => void toggleListen(line).catch(() => undefined)}
+              onVolume={(volume) => runLine(model.run('line.setVolume', { line: line.line, volume }))}
+              onCall={() => runLine(model.run(line.call ? 'line.answerCall' : 'line.call', { line: line.line }))}
+            />
+          ))}
+        </ol>
+      </div>
+    </section>
+  );
+}
+
+interface MasterProps {
+  model: StationModel;
+  master: MasterState;
+  anyTalk: boolean;
+  onMute: (muted: boolean) => void;
+  onVolume: (volume: number) => void;
+  onAllOff: () => void;
+}
+
+const MASTER_METERS = [
+  { key: 'input', label: 'Mic' },
+  { key: 'output', label: 'Speaker' },
+];
+
+function MasterSection({ model, master, anyTalk, onMute, onVolume, onAllOff }: MasterProps) {
+  return (
+    <section className="master" aria-labelledby="master-title">
+      <h3 id="master-title">Master</h3>
+      <MeterCanvas model={model} channels={MASTER_METERS} label="Master levels" labelWidth={64} />
+      <div className="master-keys">
+        <button type="button" className={`mic-mute${master.micMuted ? ' on' : ''}`} aria-pressed={master.micMuted} onClick={() => onMute(!master.micMuted)}>
+          {master.micMuted ? 'Mic muted' : 'Mic mute'}
+        </button>
+        <button type="button" className="all-talk-off" disabled={!anyTalk} onClick={onAllOff}>
+          All talk off
+        </button>
+      </div>
+      <label className="volume">
+        <span>Master</span>
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.01}
+          value={master.volume}
+          aria-label="Master volume"
+          aria-valuetext={`${Math.round(master.volume * 100)}%`}
+          onChange={(event) => onVolume(Number(event.currentTarget.value))}
+        />
+        <output>{Math.round(master.volume * 100)}%</output>
+      </label>
     </section>
   );
 }
 
 interface StripProps {
+  model: StationModel;
   line: LineState;
+  ownId: string | null;
   shortcut: string | null;
   onPress: () => void;
   onRelease: () => void;
   onListen: () => void;
   onVolume: (volume: number) => void;
+  onCall: () => void;
 }
 
-function LineStrip({ line, shortcut, onPress, onRelease, onListen, onVolume }: StripProps) {
+function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen, onVolume, onCall }: StripProps) {
   const activeTalkers = line.talkers.map((talker) => talker.name).join(', ');
+  const members = line.members ?? [];
+  const call = line.call ?? null;
+  const outgoing = call !== null && call.from === ownId;
+  const meterChannels = useMemo(() => [{ key: `line:${line.line}`, label: 'Level' }], [line.line]);
   const keyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
     if (event.key !== ' ' && event.key !== 'Enter') return;
     event.preventDefault();
@@ -152,28 +221,43 @@ function LineStrip({ line, shortcut, onPress, onRelease, onListen, onVolume }: S
     <li className="strip" data-line={line.line}>
       <div className="strip-head">
         <span className="line-name">{line.line}</span>
-        <span className={`activity${line.talkers.length > 0 ? ' lit' : ''}`} role="status" aria-label={`Talking on ${line.line}`}>
+        <span
+          className={`call-light${call ? (outgoing ? ' outgoing' : ' lit') : ''}`}
+          role="status"
+          aria-label={`Call light on ${line.line}`}
+          data-call-from={call?.from}
+        >
           <span className="lamp" aria-hidden="true" />
-          <span className="talkers">{activeTalkers || 'quiet'}</span>
+          <span className="call-text">{call ? (outgoing ? 'Calling…' : `Call from ${call.name}`) : 'No call'}</span>
         </span>
       </div>
-      <button
-        type="button"
-        className={`talk-key${line.talk ? ' on' : ''}`}
-        aria-pressed={line.talk}
-        aria-keyshortcuts={shortcut ?? undefined}
-        onPointerDown={pointerDown}
-        onPointerUp={onRelease}
-        onPointerCancel={onRelease}
-        onKeyDown={keyDown}
-        onKeyUp={keyUp}
-        onClick={(event) => event.preventDefault()}
-      >
-        Talk{shortcut ? <kbd>{shortcut}</kbd> : null}
-      </button>
-      <button type="button" className={`listen-key${line.listen ? ' on' : ''}`} aria-pressed={line.listen} onClick={onListen}>
-        Listen
-      </button>
+      <span className={`activity${line.talkers.length > 0 ? ' lit' : ''}`} role="status" aria-label={`Talking on ${line.line}`}>
+        <span className="lamp" aria-hidden="true" />
+        <span className="talkers">{activeTalkers || 'quiet'}</span>
+      </span>
+      <MeterCanvas model={model} channels={meterChannels} label={`${line.line} level`} labelWidth={48} />
+      <div className="strip-keys">
+        <button
+          type="button"
+          className={`talk-key${line.talk ? ' on' : ''}`}
+          aria-pressed={line.talk}
+          aria-keyshortcuts={shortcut ?? undefined}
+          onPointerDown={pointerDown}
+          onPointerUp={onRelease}
+          onPointerCancel={onRelease}
+          onKeyDown={keyDown}
+          onKeyUp={keyUp}
+          onClick={(event) => event.preventDefault()}
+        >
+          Talk{shortcut ? <kbd>{shortcut}</kbd> : null}
+        </button>
+        <button type="button" className={`listen-key${line.listen ? ' on' : ''}`} aria-pressed={line.listen} onClick={onListen}>
+          Listen
+        </button>
+        <button type="button" className={`call-key${call && !outgoing ? ' answer' : ''}`} onClick={onCall}>
+          {call ? (outgoing ? 'Cancel call' : 'Answer') : 'Call'}
+        </button>
+      </div>
       <label className="volume">
         <span>Volume</span>
         <input
@@ -187,6 +271,23 @@ function LineStrip({ line, shortcut, onPress, onRelease, onListen, onVolume }: S
         />
         <output>{Math.round(line.volume * 100)}%</output>
       </label>
+      <div className="roster">
+        <span className="roster-title" id={`roster-${line.line.replace(/\W/g, '_')}`}>
+          On {line.line} ({members.length})
+        </span>
+        {members.length === 0 ? (
+          <p className="empty">Nobody else yet.</p>
+        ) : (
+          <ul aria-labelledby={`roster-${line.line.replace(/\W/g, '_')}`}>
+            {members.map((member) => (
+              <li key={member.stationId} data-station={member.stationId} data-kind={member.kind}>
+                <span className="member-name">{member.name}</span>
+                <span className="member-kind">{member.kind === 'browser' ? 'browser' : 'station'}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
     </li>
   );
 }
