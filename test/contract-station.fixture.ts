@@ -11,6 +11,7 @@ import {
   type EventName,
   type EventPayload,
   type LineState,
+  type DirectState,
   type MasterState,
   type Settings,
   type StationControl,
@@ -37,7 +38,10 @@ export class ScriptedStation implements StationControl {
     lines: [],
     devices: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
     master: { micMuted: false, volume: 1 },
+    direct: { talkingTo: [], incoming: [], replyTo: null },
   };
+  /** Other stations on our lines as far as private talk is concerned, besides the lines' rosters. */
+  peers: { stationId: string; name: string }[] = [{ stationId: 'stage-left', name: 'Stage Left' }];
   private readonly listeners = new Set<EventListener>();
 
   subscribe(listener: EventListener): () => void {
@@ -132,9 +136,19 @@ export class ScriptedStation implements StationControl {
         return next;
       }
       case 'talk.allOff':
-        this.state = { ...this.state, lines: this.state.lines.map((line) => ({ ...line, talk: false })) };
+        this.state = { ...this.state, lines: this.state.lines.map((line) => ({ ...line, talk: false })), direct: { ...(this.state.direct ?? { incoming: [], replyTo: null }), talkingTo: [] } };
         this.emit('state', this.state);
         return this.state;
+      case 'talk.direct': {
+        const member = [...this.state.lines.flatMap((line) => line.members ?? []), ...this.peers].find((m) => m.stationId === input.stationId);
+        if (!member) throw Object.assign(new Error(`station "${String(input.stationId)}" is not on any of this station's lines`), { code: 'invalid', field: 'stationId' });
+        return this.setDirectTalk({ stationId: member.stationId, name: member.name }, input.on as boolean);
+      }
+      case 'talk.reply': {
+        const to = this.state.direct?.replyTo;
+        if (!to) throw Object.assign(new Error('nobody has talked to this station directly yet: nothing to reply to'), { code: 'failed' });
+        return this.setDirectTalk(to, input.on as boolean);
+      }
       case 'master.setMicMute':
         return this.setMaster({ micMuted: input.muted as boolean });
       case 'master.setVolume':
@@ -175,6 +189,23 @@ export class ScriptedStation implements StationControl {
     this.state = { ...this.state, master };
     this.emit('state', this.state);
     return master;
+  }
+
+  private setDirectTalk(target: { stationId: string; name: string }, on: boolean): DirectState {
+    const current = this.state.direct ?? { talkingTo: [], incoming: [], replyTo: null };
+    const others = current.talkingTo.filter((t) => t.stationId !== target.stationId);
+    const direct = { ...current, talkingTo: on ? [...others, target] : others };
+    this.state = { ...this.state, direct };
+    this.emit('state', this.state);
+    return direct;
+  }
+
+  /** Another station starts or stops talking to us alone (what signalling would deliver). */
+  incomingDirect(from: { stationId: string; name: string }, on: boolean): void {
+    const current = this.state.direct ?? { talkingTo: [], incoming: [], replyTo: null };
+    const others = current.incoming.filter((t) => t.stationId !== from.stationId);
+    this.state = { ...this.state, direct: { ...current, incoming: on ? [...others, from] : others, replyTo: on ? from : current.replyTo } };
+    this.emit('state', this.state);
   }
 
   /** Another station calls on one of our lines (what the signalling server would deliver). */

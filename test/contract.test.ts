@@ -39,6 +39,8 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'line.call': { valid: { line: 'Program' }, invalid: { line: 'Program!' }, field: 'line' },
   'line.answerCall': { valid: { line: 'Program' }, invalid: { line: 7 }, field: 'line' },
   'talk.allOff': { valid: {}, invalid: { lines: ['Program'] }, field: '' },
+  'talk.direct': { valid: { stationId: 'stage-left', on: true }, invalid: { stationId: '', on: true }, field: 'stationId' },
+  'talk.reply': { valid: { on: false }, invalid: { on: 1 }, field: 'on' },
   'master.setMicMute': { valid: { muted: true }, invalid: { muted: 'yes' }, field: 'muted' },
   'master.setVolume': { valid: { volume: 0.8 }, invalid: { volume: -0.1 }, field: 'volume' },
   'settings.get': { valid: {}, invalid: { key: 'x' }, field: '' },
@@ -65,6 +67,7 @@ const eventCases: Record<EventName, { valid: unknown; invalid: unknown; field: s
   state: {
     valid: {
       connection: 'joined', stationId: 's', name: 'FOH', hosting: null, devices: selection, master: { micMuted: true, volume: 0.5 },
+      direct: { talkingTo: [], incoming: [{ stationId: 'g', name: 'Guest' }], replyTo: { stationId: 'g', name: 'Guest' } },
       lines: [{ line: 'Program', talk: true, listen: true, volume: 1, talkers: [{ stationId: 's', name: 'FOH' }], members: [{ stationId: 'g', name: 'Guest', kind: 'browser' }], call: { from: 'g', name: 'Guest' } }],
     },
     invalid: { connection: 'joined', stationId: 's', name: 'FOH', hosting: null, lines: [{ line: 'Program', talk: true, listen: true, volume: 3, talkers: [] }], devices: selection },
@@ -217,6 +220,9 @@ for (const [label, open] of transports) {
     let transport: TransportUnderTest;
     before(async () => {
       transport = await open(station, faults);
+      // Someone talked to us directly once: talk.reply has someone to answer.
+      station.incomingDirect({ stationId: 'stage-left', name: 'Stage Left' }, true);
+      station.incomingDirect({ stationId: 'stage-left', name: 'Stage Left' }, false);
     });
     after(() => transport.close());
 

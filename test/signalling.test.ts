@@ -419,6 +419,21 @@ describe('signalling server', () => {
     assert.equal(b.traffic.filter((m) => m.type === 'call').length, 2);
   });
 
+  test('private talk reaches its target only, with from; a station sharing no line is refused naming the field', async () => {
+    const { url } = await startServer();
+    const a = await join(url, 'A', [{ line: 'main' }]);
+    const b = await join(url, 'B', [{ line: 'main' }]);
+    const c = await join(url, 'C', [{ line: 'main' }]);
+    const d = await join(url, 'D', [{ line: 'aux' }]);
+    a.send({ type: 'direct', to: 'B', on: true });
+    assert.deepEqual(await b.take('direct'), { type: 'direct', to: 'B', on: true, from: 'A' });
+    a.send({ type: 'direct', to: 'D', on: true });
+    const error = await a.take('error');
+    assert.deepEqual([error.code, error.field, error.ref], ['not-a-peer', 'to', 'direct']);
+    await Promise.all([c.settle(), d.settle()]);
+    assert.equal([...c.traffic, ...d.traffic].filter((m) => m.type === 'direct').length, 0, 'nobody else learns of it');
+  });
+
   test('a call on a line the station is not on is refused naming the field; nothing is relayed', async () => {
     const { url } = await startServer();
     const a = await join(url, 'A', [{ line: 'main' }]);

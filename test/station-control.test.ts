@@ -200,3 +200,34 @@ test('call lights: a call from the server lights the line with the caller, an ev
   assert.equal(s.link.sent.length, before, 'a call on a line the station is not on sends nothing');
   await s.station.close();
 });
+
+test('private talk: the microphone goes to the target alone, a station talking to us directly plays at full volume, reply answers it', async () => {
+  const s = await stationOn('s', ['main']);
+  s.link.emit('state', 'joined');
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main'], peers: [presence('a', ['main']), presence('b', ['main'])] });
+  const routings = () => s.media.calls.flatMap((c) => (c.op === 'setRouting' ? [c.routing] : []));
+  s.station.setListen('main', false);
+  assert.deepEqual(s.station.talkDirect('a', true).talkingTo, [{ stationId: 'a', name: 'A' }]);
+  assert.deepEqual(s.link.sent.at(-1), { type: 'direct', to: 'a', on: true });
+  assert.deepEqual(routings().at(-1), { sendTo: ['a'], gains: { a: 0, b: 0 } }, 'to a alone');
+  const before = s.link.sent.length;
+  assert.throws(() => s.station.talkDirect('nobody', true), (e: Error & { code?: string; field?: string }) => e.code === 'invalid' && e.field === 'stationId');
+  assert.throws(() => s.station.reply(true), (e: Error & { code?: string }) => e.code === 'failed' && /nobody has talked/.test(e.message));
+  assert.equal(s.link.sent.length, before, 'bad input sends nothing');
+  s.station.talkDirect('a', false);
+
+  // b talks to us alone: heard though we listen to no line, and the reply key answers b.
+  s.link.emit('direct', { type: 'direct', to: 's', on: true, from: 'b' });
+  assert.deepEqual(routings().at(-1), { sendTo: [], gains: { a: 0, b: 1 } });
+  assert.deepEqual(s.station.state().direct, { talkingTo: [], incoming: [{ stationId: 'b', name: 'B' }], replyTo: { stationId: 'b', name: 'B' } });
+  s.station.reply(true);
+  assert.deepEqual(s.link.sent.at(-1), { type: 'direct', to: 'b', on: true });
+  assert.deepEqual(routings().at(-1), { sendTo: ['b'], gains: { a: 0, b: 1 } });
+  const mark = s.link.sent.length;
+  assert.deepEqual(s.station.allTalkOff().direct?.talkingTo, []);
+  assert.deepEqual(s.link.sent.slice(mark), [{ type: 'direct', to: 'b', on: false }, { type: 'talk', lines: [] }], 'all talk off ends private talk too');
+  s.link.emit('bye', { type: 'bye', from: 'b' });
+  await tick();
+  assert.deepEqual(s.station.state().direct?.incoming, [], 'a station gone no longer talks to us');
+  await s.station.close();
+});

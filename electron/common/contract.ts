@@ -133,6 +133,17 @@ export const MasterState = z.object({
 });
 export type MasterState = z.infer<typeof MasterState>;
 
+/** Private (point-to-point) talk: whom we talk to alone, who talks to us alone, and whom the reply key answers. */
+export const DirectState = z.object({
+  /** Stations our microphone goes to directly (talk.direct, talk.reply). */
+  talkingTo: z.array(Talker),
+  /** Stations talking to us directly now: heard whatever our listen keys say. */
+  incoming: z.array(Talker),
+  /** The last station that talked to us directly: what talk.reply talks back to; null before anyone did. */
+  replyTo: Talker.nullable(),
+});
+export type DirectState = z.infer<typeof DirectState>;
+
 export const StationState = z.object({
   connection: ConnectionState,
   error: z.string().optional(),
@@ -143,6 +154,8 @@ export const StationState = z.object({
   devices: DeviceSelection,
   /** A station always sends it. */
   master: MasterState.optional(),
+  /** A station always sends it. */
+  direct: DirectState.optional(),
 });
 export type StationState = z.infer<typeof StationState>;
 
@@ -319,6 +332,10 @@ export const Commands = {
   'line.answerCall': { input: z.object({ line: LineName }).strict(), output: LineState },
   /** Every talk key off at once. */
   'talk.allOff': { input: Empty, output: StationState },
+  /** Talks to one station on our lines alone; it hears us even where it listens to no line we share. */
+  'talk.direct': { input: z.object({ stationId: StationId, on: z.boolean() }).strict(), output: DirectState },
+  /** Talks back, directly, to the last station that talked to us directly. */
+  'talk.reply': { input: z.object({ on: z.boolean() }).strict(), output: DirectState },
   'master.setMicMute': { input: z.object({ muted: z.boolean() }).strict(), output: MasterState },
   'master.setVolume': { input: z.object({ volume: Volume }).strict(), output: MasterState },
   'settings.get': { input: Empty, output: Settings },

@@ -103,6 +103,9 @@ export const pingMessageSchema = z.object({ type: z.literal('ping'), t: z.number
 /** on: true calls every other member of the line; on: false answers the call flashing there (the caller cancels it). */
 export const callMessageSchema = z.object({ type: z.literal('call'), line: lineNameSchema, on: z.boolean() });
 
+/** Private talk: the sender's microphone goes to `to` alone, which plays it whatever its line keys say. */
+export const directMessageSchema = z.object({ type: z.literal('direct'), to: stationIdSchema, on: z.boolean() });
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   joinMessageSchema,
   offerMessageSchema,
@@ -113,6 +116,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   linesMessageSchema,
   pingMessageSchema,
   callMessageSchema,
+  directMessageSchema,
 ]);
 
 // ---- server -> client ----
@@ -154,6 +158,7 @@ export const relayedAnswerSchema = answerMessageSchema.extend({ from: stationIdS
 export const relayedCandidateSchema = candidateMessageSchema.extend({ from: stationIdSchema });
 export const relayedByeSchema = byeMessageSchema.extend({ from: stationIdSchema });
 export const relayedTalkSchema = talkMessageSchema.extend({ from: stationIdSchema });
+export const relayedDirectSchema = directMessageSchema.extend({ from: stationIdSchema });
 export const pongMessageSchema = z.object({ type: z.literal('pong'), t: z.number() });
 export const callEndReasonSchema = z.enum(['answered', 'cancelled', 'timeout', 'left']);
 /** A call on a line, to every member including the caller: started (on: true) or ended (on: false, with why). */
@@ -189,6 +194,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   pongMessageSchema,
   errorMessageSchema,
   relayedCallSchema,
+  relayedDirectSchema,
 ]);
 
 export type StationKind = z.infer<typeof stationKindSchema>;
@@ -203,6 +209,8 @@ export type TalkMessage = z.infer<typeof talkMessageSchema>;
 export type LinesMessage = z.infer<typeof linesMessageSchema>;
 export type PingMessage = z.infer<typeof pingMessageSchema>;
 export type CallMessage = z.infer<typeof callMessageSchema>;
+export type DirectMessage = z.infer<typeof directMessageSchema>;
+export type RelayedDirect = z.infer<typeof relayedDirectSchema>;
 export type RelayedCall = z.infer<typeof relayedCallSchema>;
 export type CallEndReason = z.infer<typeof callEndReasonSchema>;
 export type ClientMessage = z.infer<typeof clientMessageSchema>;

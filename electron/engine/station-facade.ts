@@ -42,6 +42,8 @@ export function createStationControl(options: StationControlOptions): StationCon
     'line.call': (input) => station.callLine(input.line),
     'line.answerCall': (input) => station.answerCall(input.line),
     'talk.allOff': () => station.allTalkOff(),
+    'talk.direct': (input) => station.talkDirect(input.stationId, input.on),
+    'talk.reply': (input) => station.reply(input.on),
     'master.setMicMute': (input) => station.setMicMute(input.muted),
     'master.setVolume': (input) => station.setMasterVolume(input.volume),
     'settings.get': () => settings,

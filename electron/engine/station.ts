@@ -7,18 +7,20 @@ import type {
   EventPayload,
   LineState,
   MasterState,
+  DirectState,
   PeerConnection,
   PeerHealth,
   PresencePeer,
   StationState,
 } from '../common/contract';
-import type { Presence, RelayedCall } from '../common/signalling-protocol';
+import type { Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
 import { MasterSection } from './control/master-section';
+import { DirectTalk } from './control/direct-talk';
 import { onRemoteOffer, type Negotiation } from './control/glare';
 import { watchRtp } from './control/rtp-watch';
 import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
@@ -84,6 +86,7 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly keys = new LineKeys();
   private readonly calls = new CallLights();
   private readonly master = new MasterSection();
+  private readonly direct = new DirectTalk();
   private lineMixSent = '';
   private readonly remotes = new Map<string, Remote>();
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
@@ -214,7 +217,7 @@ export class Station extends EventEmitter<StationEvents> {
       this.lineMixSent = lineMix;
       this.mediaCall({ op: 'setLineMix', lines: JSON.parse(lineMix) as Record<string, Record<string, number>> }, 'line meters');
     }
-    const routing: Routing = this.master.routing(this.keys.routing(presences));
+    const routing: Routing = this.master.routing(this.direct.routing(this.keys.routing(presences)));
     const text = JSON.stringify(routing);
     if (text === this.routingSent) return;
     this.routingSent = text;
@@ -247,8 +250,13 @@ export class Station extends EventEmitter<StationEvents> {
     return this.lineState(line);
   }
 
+  /** Line keys and private talk alike. */
   allTalkOff(): StationState {
     for (const line of this.keys.talking()) this.keys.get(line).talk = false;
+    for (const target of this.direct.state().talkingTo) {
+      this.direct.setTalk(target, false);
+      this.signalling?.send({ type: 'direct', to: target.stationId, on: false });
+    }
     this.signalling?.setTalking([]);
     this.pushRouting();
     this.publishState();
@@ -268,6 +276,35 @@ export class Station extends EventEmitter<StationEvents> {
     this.mediaCall({ op: 'setMasterVolume', volume }, 'master volume');
     this.publishState();
     return this.master.state();
+  }
+
+  /** Talks to one station of our lines alone; an id not among them is an error naming `stationId`. */
+  talkDirect(stationId: string, on: boolean): DirectState {
+    const remote = this.remotes.get(stationId);
+    if (!remote) throw Object.assign(new Error(`station "${stationId}" is not on any of this station's lines`), { code: 'invalid', field: 'stationId' });
+    const signalling = this.requireSignalling();
+    if (this.direct.setTalk({ stationId, name: remote.presence.name }, on)) {
+      signalling.send({ type: 'direct', to: stationId, on });
+      this.pushRouting();
+      this.publishState();
+    }
+    return this.direct.state();
+  }
+
+  /** Talks back, directly, to the last station that talked to us directly. */
+  reply(on: boolean): DirectState {
+    const target = this.direct.replyTarget();
+    if (!this.remotes.has(target.stationId)) throw Object.assign(new Error(`${target.name} is no longer on any of this station's lines`), { code: 'failed' });
+    return this.talkDirect(target.stationId, on);
+  }
+
+  private onDirect(msg: RelayedDirect): void {
+    const remote = this.remotes.get(msg.from);
+    if (!remote) return;
+    this.direct.heard({ stationId: msg.from, name: remote.presence.name }, msg.on);
+    this.log(`[direct] ${msg.from} ${msg.on ? 'talks to us' : 'stopped talking to us'}`);
+    this.pushRouting();
+    this.publishState();
   }
 
   private requireSignalling(): SignallingClient {
@@ -290,6 +327,7 @@ export class Station extends EventEmitter<StationEvents> {
     this.stationId = config.stationId ?? stationIdFrom(config.name);
     this.keys.reset(config.lines.map((l) => l.line));
     this.calls.reset();
+    this.direct.reset();
     let url: string;
     if (config.server.kind === 'host') {
       const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
@@ -317,6 +355,7 @@ export class Station extends EventEmitter<StationEvents> {
     });
     client.on('presence', (msg) => this.updatePresence(msg.peers, false));
     client.on('call', (msg) => this.onCall(msg));
+    client.on('direct', (msg) => this.onDirect(msg));
     client.on('talk', (msg) => {
       const r = this.remotes.get(msg.from);
       if (!r) return;
@@ -410,6 +449,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   private async dropRemote(id: string, why: string, announce = true): Promise<void> {
     if (!this.remotes.delete(id)) return;
+    this.direct.forget(id);
     await this.media.call({ op: 'dropPeer', id, why }).catch((e: Error) => this.log(`[peer ${id}] close: ${e.message}`));
     this.pushRouting();
     if (announce) this.publishState();
@@ -475,6 +515,7 @@ export class Station extends EventEmitter<StationEvents> {
       lines: this.keys.lines().map((l) => this.lineState(l)),
       devices: this.selection,
       master: this.master.state(),
+      direct: this.direct.state(),
     };
   }
 

@@ -23,6 +23,7 @@ import {
   type RelayedOffer,
   type RelayedTalk,
   type RelayedCall,
+  type RelayedDirect,
   type StationKind,
 } from '../common/signalling-protocol';
 
@@ -61,6 +62,8 @@ export interface SignallingClientEvents {
   talk: [msg: RelayedTalk];
   /** A call on one of our lines started or ended (ours too). */
   call: [msg: RelayedCall];
+  /** A station starts or stops talking to us alone. */
+  direct: [msg: RelayedDirect];
   /** Errors the server reported (or a server message that failed validation). */
   error: [msg: ErrorMessage];
 }
@@ -265,6 +268,9 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
         return;
       case 'call':
         this.emit('call', msg);
+        return;
+      case 'direct':
+        this.emit('direct', msg);
         return;
     }
   }

@@ -367,6 +367,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       case 'offer':
       case 'answer':
       case 'candidate':
+      case 'direct':
         this.relay(conn, station, msg.to, { ...msg, from: station.id });
         return undefined;
       case 'bye':
