@@ -77,6 +77,7 @@ function busyShow(station: ScriptedStation): void {
   };
   station.emit('state', station.state);
   station.incomingCall('Stage', { stationId: 'stage-left', name: 'Stage Left' }, true);
+  station.incomingDirect({ stationId: 'director', name: 'Director (browser)' }, true);
 }
 
 function emitLevels(station: ScriptedStation, t: number): void {
@@ -132,7 +133,7 @@ function assertLaidOut(found: Box[], width: number, where: string): void {
 }
 
 const STRIP_PARTS = ['.line-name', '.call-light', '.activity', 'canvas.meter-canvas', '.talk-key', '.listen-key', '.call-key', '.volume', '.roster'];
-const MASTER_PARTS = ['h3', 'canvas.meter-canvas', '.mic-mute', '.all-talk-off', '.volume'];
+const MASTER_PARTS = ['h3', '.direct-incoming', 'canvas.meter-canvas', '.mic-mute', '.all-talk-off', '.reply-key', '.volume'];
 
 for (const width of [1280, 420]) {
   test(`operating screen at ${width}x800: every line's keys, meter, talkers, roster and call light and the master section, readable and not overlapping`, async () => {
@@ -156,6 +157,8 @@ for (const width of [1280, 420]) {
     assert.equal(await page.locator('[data-line="Program"] .talkers').textContent(), 'Stage Left, Director (browser)');
     assert.equal(await page.locator('[data-line="Stage"] .call-text').textContent(), 'Call from Stage Left');
     assert.equal(await page.locator('[data-line="Stage"] .call-key').textContent(), 'Answer');
+    assert.equal(await page.getByRole('status', { name: 'Private talk to you' }).textContent(), 'Director (browser) talking to you');
+    assert.equal(await page.locator('.reply-key').textContent(), 'Reply to Director (browser)');
     assert.deepEqual(await page.locator('[data-line="Program"] .roster li').evaluateAll((items: any[]) => items.map((li) => `${li.dataset.kind}:${li.querySelector('.member-name').textContent}`)), [
       'station:Stage Left',
       'browser:Director (browser)',
@@ -187,6 +190,19 @@ test('operating screen: call and answer, mic mute, master volume and all talk of
   await page.locator('[data-line="Production"] .call-key', { hasText: 'Cancel call' }).click();
   await page.locator('[data-line="Production"] .call-key', { hasText: /^Call$/ }).waitFor();
 
+  // Private talk: a tap on a roster entry latches talk to that station alone; the reply key answers the last caller.
+  await page.getByRole('button', { name: 'Talk to Lighting desk alone' }).first().click();
+  await page.locator('[data-station="lx"] .direct-key[aria-pressed="true"]').first().waitFor();
+  assert.equal(await page.locator('[data-station="lx"] .direct-key[aria-pressed="true"]').count(), 3, 'lit in every roster that lists it');
+  assert.deepEqual(calls('talk.direct'), [{ stationId: 'lx', on: true }]);
+  await page.locator('.reply-key').click();
+  await page.locator('.reply-key[aria-pressed="true"]').waitFor();
+  assert.deepEqual(calls('talk.reply'), [{ on: true }]);
+  assert.deepEqual(station.state.direct?.talkingTo.map((t) => t.stationId), ['lx', 'director']);
+  await page.getByRole('button', { name: 'All talk off' }).click();
+  await page.locator('.reply-key[aria-pressed="false"]').waitFor();
+  assert.equal(await page.locator('.direct-key[aria-pressed="true"]').count(), 0, 'all talk off ends private talk too');
+
   // Mic mute is a toggle that says so.
   await page.getByRole('button', { name: 'Mic mute' }).click();
   await page.locator('.mic-mute[aria-pressed="true"]', { hasText: 'Mic muted' }).waitFor();
@@ -208,5 +224,5 @@ test('operating screen: call and answer, mic mute, master volume and all talk of
   await page.getByRole('button', { name: 'All talk off' }).click();
   await page.waitForFunction(() => document.querySelectorAll('.talk-key[aria-pressed="true"]').length === 0);
   assert.deepEqual(station.state.lines.map((line) => line.talk), [false, false, false]);
-  assert.equal(calls('talk.allOff').length, 1);
+  assert.equal(calls('talk.allOff').length, 2);
 });

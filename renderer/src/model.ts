@@ -110,6 +110,11 @@ export class StationModel {
     if (state) this.patch({ state: { ...state, master } });
   }
 
+  patchDirect(direct: NonNullable<StationState['direct']>): void {
+    const state = this.snapshot.state;
+    if (state) this.patch({ state: { ...state, direct } });
+  }
+
   applyLine(line: EventPayload<'state'>['lines'][number]): void {
     const state = this.snapshot.state;
     if (!state) return;

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
-import type { LineState, MasterState } from '../../../electron/common/contract';
+import type { DirectState, LineState, MasterState } from '../../../electron/common/contract';
 import { MeterCanvas } from '../meters/MeterCanvas';
 import { pressTalk, releaseTalk, type TalkGesture } from '../keypanel/talk-key';
 import { type StationModel, useSnapshot } from '../model';
@@ -36,9 +36,29 @@ export function Keypanel({ model }: { model: StationModel }) {
   };
   const toggleListen = async (line: LineState) => model.applyLine(await model.run('line.setListen', { line: line.line, on: !line.listen }));
 
+  // Private talk keys (one per station on our lines, and the reply key) latch and hold like the line keys.
+  const direct = state?.direct ?? { talkingTo: [], incoming: [], replyTo: null };
+  const directGestures = useRef(new Map<string, TalkGesture>());
+  const setDirect = async (key: string, on: boolean) =>
+    model.patchDirect(key === REPLY_KEY ? await model.run('talk.reply', { on }) : await model.run('talk.direct', { stationId: key, on }));
+  const pressDirect = (key: string, on: boolean) => {
+    if (directGestures.current.has(key)) return;
+    const { talk, gesture } = pressTalk(on, performance.now());
+    directGestures.current.set(key, gesture);
+    void setDirect(key, talk).catch(() => undefined);
+  };
+  const releaseDirect = (key: string) => {
+    const gesture = directGestures.current.get(key);
+    if (!gesture) return;
+    directGestures.current.delete(key);
+    const next = releaseTalk(gesture, performance.now(), threshold);
+    if (next !== null) void setDirect(key, next).catch(() => undefined);
+  };
+  const talkingTo = (stationId: string) => direct.talkingTo.some((t) => t.stationId === stationId);
+
   // Latest values for the window-level shortcut handlers without re-binding them on every state event.
-  const current = useRef({ lines, press, release, toggleListen });
-  current.current = { lines, press, release, toggleListen };
+  const current = useRef({ lines, press, release, toggleListen, releaseDirect });
+  current.current = { lines, press, release, toggleListen, releaseDirect };
   useEffect(() => {
     const down = (event: globalThis.KeyboardEvent) => {
       const index = stripIndexForKey(event.code);
@@ -58,6 +78,7 @@ export function Keypanel({ model }: { model: StationModel }) {
     // Losing focus mid-hold must not leave a momentary talk keyed.
     const blur = () => {
       for (const line of [...gestures.current.keys()]) current.current.release(line);
+      for (const key of [...directGestures.current.keys()]) current.current.releaseDirect(key);
     };
     window.addEventListener('keydown', down);
     window.addEventListener('keyup', up);
@@ -113,7 +134,11 @@ export function Keypanel({ model }: { model: StationModel }) {
         <MasterSection
           model={model}
           master={master}
-          anyTalk={lines.some((line) => line.talk)}
+          direct={direct}
+          replying={direct.replyTo !== null && talkingTo(direct.replyTo.stationId)}
+          onReplyPress={() => pressDirect(REPLY_KEY, direct.replyTo !== null && talkingTo(direct.replyTo.stationId))}
+          onReplyRelease={() => releaseDirect(REPLY_KEY)}
+          anyTalk={lines.some((line) => line.talk) || direct.talkingTo.length > 0}
           onMute={(muted) => void model.run('master.setMicMute', { muted }).then((next) => model.patchMaster(next), () => undefined)}
           onVolume={(volume) => void model.run('master.setVolume', { volume }).then((next) => model.patchMaster(next), () => undefined)}
           onAllOff={() => void model.run('talk.allOff', {}).then((next) => model.patch({ state: next }), () => undefined)}
@@ -131,6 +156,9 @@ export function Keypanel({ model }: { model: StationModel }) {
               onListen={() => void toggleListen(line).catch(() => undefined)}
               onVolume={(volume) => runLine(model.run('line.setVolume', { line: line.line, volume }))}
               onCall={() => runLine(model.run(line.call ? 'line.answerCall' : 'line.call', { line: line.line }))}
+              talkingTo={talkingTo}
+              onDirectPress={(stationId) => pressDirect(stationId, talkingTo(stationId))}
+              onDirectRelease={releaseDirect}
             />
           ))}
         </ol>
@@ -139,9 +167,40 @@ export function Keypanel({ model }: { model: StationModel }) {
   );
 }
 
+/** The reply key's gesture key; station ids never contain a space. */
+const REPLY_KEY = 'reply to';
+
+/** Pointer and keyboard handlers of a key that latches on a tap and is momentary when held (see talk-key.ts). */
+function pressable(onPress: () => void, onRelease: () => void) {
+  return {
+    onPointerDown: (event: PointerEvent<HTMLButtonElement>) => {
+      if (event.button !== 0) return;
+      event.currentTarget.setPointerCapture(event.pointerId);
+      onPress();
+    },
+    onPointerUp: onRelease,
+    onPointerCancel: onRelease,
+    onKeyDown: (event: KeyboardEvent<HTMLButtonElement>) => {
+      if (event.key !== ' ' && event.key !== 'Enter') return;
+      event.preventDefault();
+      if (!event.repeat) onPress();
+    },
+    onKeyUp: (event: KeyboardEvent<HTMLButtonElement>) => {
+      if (event.key !== ' ' && event.key !== 'Enter') return;
+      event.preventDefault();
+      onRelease();
+    },
+    onClick: (event: { preventDefault(): void }) => event.preventDefault(),
+  };
+}
+
 interface MasterProps {
   model: StationModel;
   master: MasterState;
+  direct: DirectState;
+  replying: boolean;
+  onReplyPress: () => void;
+  onReplyRelease: () => void;
   anyTalk: boolean;
   onMute: (muted: boolean) => void;
   onVolume: (volume: number) => void;
@@ -153,10 +212,15 @@ const MASTER_METERS = [
   { key: 'output', label: 'Speaker' },
 ];
 
-function MasterSection({ model, master, anyTalk, onMute, onVolume, onAllOff }: MasterProps) {
+function MasterSection({ model, master, direct, replying, onReplyPress, onReplyRelease, anyTalk, onMute, onVolume, onAllOff }: MasterProps) {
+  const reply = pressable(onReplyPress, onReplyRelease);
   return (
     <section className="master" aria-labelledby="master-title">
       <h3 id="master-title">Master</h3>
+      <p className={`direct-incoming${direct.incoming.length > 0 ? ' lit' : ''}`} role="status" aria-label="Private talk to you">
+        <span className="lamp" aria-hidden="true" />
+        <span>{direct.incoming.length > 0 ? `${direct.incoming.map((t) => t.name).join(', ')} talking to you` : 'No private talk'}</span>
+      </p>
       <MeterCanvas model={model} channels={MASTER_METERS} label="Master levels" labelWidth={64} />
       <div className="master-keys">
         <button type="button" className={`mic-mute${master.micMuted ? ' on' : ''}`} aria-pressed={master.micMuted} onClick={() => onMute(!master.micMuted)}>
@@ -166,6 +230,9 @@ function MasterSection({ model, master, anyTalk, onMute, onVolume, onAllOff }: M
           All talk off
         </button>
       </div>
+      <button type="button" className={`reply-key${replying ? ' on' : ''}`} aria-pressed={replying} disabled={direct.replyTo === null} {...reply}>
+        {direct.replyTo ? `Reply to ${direct.replyTo.name}` : 'Reply (nobody yet)'}
+      </button>
       <label className="volume">
         <span>Master</span>
         <input
@@ -194,9 +261,12 @@ interface StripProps {
   onListen: () => void;
   onVolume: (volume: number) => void;
   onCall: () => void;
+  talkingTo: (stationId: string) => boolean;
+  onDirectPress: (stationId: string) => void;
+  onDirectRelease: (stationId: string) => void;
 }
 
-function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen, onVolume, onCall }: StripProps) {
+function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen, onVolume, onCall, talkingTo, onDirectPress, onDirectRelease }: StripProps) {
   const activeTalkers = line.talkers.map((talker) => talker.name).join(', ');
   const members = line.members ?? [];
   const call = line.call ?? null;
@@ -281,8 +351,17 @@ function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen,
           <ul aria-labelledby={`roster-${line.line.replace(/\W/g, '_')}`}>
             {members.map((member) => (
               <li key={member.stationId} data-station={member.stationId} data-kind={member.kind}>
-                <span className="member-name">{member.name}</span>
-                <span className="member-kind">{member.kind === 'browser' ? 'browser' : 'station'}</span>
+                <button
+                  type="button"
+                  className={`direct-key${talkingTo(member.stationId) ? ' on' : ''}`}
+                  aria-pressed={talkingTo(member.stationId)}
+                  aria-label={`Talk to ${member.name} alone`}
+                  title={`Talk to ${member.name} alone: tap latches, hold is momentary`}
+                  {...pressable(() => onDirectPress(member.stationId), () => onDirectRelease(member.stationId))}
+                >
+                  <span className="member-name">{member.name}</span>
+                  <span className="member-kind">{member.kind === 'browser' ? 'browser' : 'station'}</span>
+                </button>
               </li>
             ))}
           </ul>
