@@ -49,6 +49,8 @@ const config = {
     // @discordjs/opus (and its node-pre-gyp) is only the source of the libopus that native/opus compiles;
     // nothing loads it at run time.
     '!node_modules/@discordjs{,/**}',
+    // uiohook-napi loads its prebuilt binary; its C sources are not needed at run time.
+    '!node_modules/uiohook-napi/{libuiohook,src,binding.gyp}{,/**}',
     '!node_modules/**/{README*,CHANGELOG*,*.md,*.d.ts,*.map}',
   ],
   asar: true,

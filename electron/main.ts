@@ -9,6 +9,8 @@ import { restoreRememberedDevices, withSettings } from './control/settings-contr
 import { withUpdates } from './control/update-commands';
 import type { StationControl } from './common/contract';
 import { createStationControl } from './engine/station-facade';
+import { UiohookKeySource } from './hotkeys/uiohook-source';
+import { withGlobalPushToTalk } from './hotkeys/with-global-ptt';
 import { SettingsStore } from './settings/store';
 import { serveAppRequest } from './shell/app-protocol';
 import { forwardEvents, registerControlIpc } from './shell/ipc';
@@ -150,7 +152,8 @@ async function start(): Promise<void> {
   const engine = createStationControl({ version: app.getVersion() });
   const configured = withSettings(engine, store);
   const updates = await createUpdates(store, configured);
-  const station = withUpdates(configured, updates);
+  // Global push-to-talk: hotkeys held anywhere on the desktop key their lines (uiohook-napi, loaded only if used).
+  const station = await withGlobalPushToTalk(withUpdates(configured, updates), store.get(), new UiohookKeySource());
   const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
   registerControlIpc(ipcMain, dispatcher);
   await restoreRememberedDevices(engine, store).catch((error: unknown) => {
@@ -172,6 +175,7 @@ async function start(): Promise<void> {
       .catch(() => undefined)
       .finally(() => {
         stationLeft = true;
+        void station.close();
         tray?.destroy();
         app.quit();
       });

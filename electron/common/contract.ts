@@ -2,6 +2,7 @@
 // control surface (the renderer over IPC or WebSocket, Stream Deck/Companion-style controllers).
 // Every message crossing a process or network boundary is validated against these schemas on both sides.
 import { z } from 'zod';
+import { formatHotkey, parseHotkey } from './hotkey';
 import { CALL_TIMEOUT_MS } from './signalling-protocol';
 
 export { CALL_TIMEOUT_MS };
@@ -215,6 +216,34 @@ export const UpdateRestartResult = z.discriminatedUnion('outcome', [
 ]);
 export type UpdateRestartResult = z.infer<typeof UpdateRestartResult>;
 
+/** A global push-to-talk key (desktop app): held, it talks on its line wherever the focus is. */
+export const HotkeyBinding = z.object({
+  hotkey: z.string().superRefine((value, ctx) => {
+    try {
+      parseHotkey(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^hotkey: /, '') });
+    }
+  }),
+  line: LineName,
+});
+export type HotkeyBinding = z.infer<typeof HotkeyBinding>;
+
+const HotkeyBindings = z.array(HotkeyBinding).superRefine((bindings, ctx) => {
+  const seen = new Map<string, string>();
+  bindings.forEach((b, i) => {
+    let name: string;
+    try {
+      name = formatHotkey(parseHotkey(b.hotkey));
+    } catch {
+      return;
+    }
+    const taken = seen.get(name);
+    if (taken !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'hotkey'], message: `${name} is already taken by line ${taken}` });
+    else seen.set(name, b.line);
+  });
+});
+
 export const Settings = z.object({
   /** Bumped when the stored shape changes; the store migrates or resets older files. */
   version: z.literal(1),
@@ -227,6 +256,8 @@ export const Settings = z.object({
   testTone: z.object({ frequencyHz: z.number().min(20).max(20000), levelDb: z.number().min(-60).max(0) }),
   /** Which release channel the desktop app follows. */
   updateChannel: UpdateChannel,
+  /** Global push-to-talk keys of the desktop app. */
+  hotkeys: HotkeyBindings,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -237,6 +268,7 @@ export const DEFAULT_SETTINGS: Settings = {
   talkHoldThresholdMs: 300,
   testTone: { frequencyHz: 1000, levelDb: -18 },
   updateChannel: 'stable',
+  hotkeys: [],
 };
 
 export const SettingsPatch = Settings.omit({ version: true }).partial();
