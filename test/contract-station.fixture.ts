@@ -117,6 +117,12 @@ export class ScriptedStation implements StationControl {
         return this.state;
       case 'station.getState':
         return this.state;
+      case 'station.setLines': {
+        const lines = (input.lines as { line: string }[]).map(({ line }) => this.state.lines.find((l) => l.line === line) ?? { line, talk: false, listen: true, volume: 1, talkers: [], members: [], call: null });
+        this.state = { ...this.state, lines };
+        this.emit('state', this.state);
+        return this.state;
+      }
       case 'line.setTalk':
         return this.updateLine(input.line as string, { talk: input.on as boolean });
       case 'line.setListen':

@@ -231,3 +231,22 @@ test('private talk: the microphone goes to the target alone, a station talking t
   assert.deepEqual(s.station.state().direct?.incoming, [], 'a station gone no longer talks to us');
   await s.station.close();
 });
+
+test('live line change: the server\'s fresh joined offers to newcomers only and drops who no longer shares a line; kept peers are untouched', async () => {
+  const s = await stationOn('s', ['main', 'tech']);
+  s.link.emit('state', 'joined');
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main', 'tech'], peers: [presence('a', ['main']), presence('t', ['tech'])] });
+  s.station.setTalk('main', true);
+  s.station.setVolume('main', 0.5);
+  const mark = s.media.calls.length;
+  const state = s.station.setLines([{ line: 'main' }, { line: 'aux' }]);
+  assert.deepEqual(state.lines.map((l) => [l.line, l.talk, l.volume]), [['main', true, 0.5], ['aux', false, 1]], 'the kept line keeps its keys');
+  assert.ok(s.link.sent.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'lines', lines: [{ line: 'main' }, { line: 'aux' }] })));
+  s.link.emit('bye', { type: 'bye', from: 't' });
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main', 'aux'], peers: [presence('a', ['main']), presence('x', ['aux'])] });
+  await tick();
+  const ops = s.media.calls.slice(mark).filter((c) => c.op !== 'setRouting' && c.op !== 'setLineMix').map((c) => `${c.op}${'id' in c ? ` ${c.id}` : ''}`);
+  assert.deepEqual(ops, ['dropPeer t', 'addPeer x', 'offer x'], 'a is never touched');
+  assert.throws(() => s.station.setTalk('tech', true), (e: Error & { field?: string }) => e.field === 'line');
+  await s.station.close();
+});

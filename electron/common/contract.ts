@@ -355,6 +355,8 @@ export const Commands = {
   'station.connect': { input: ConnectConfig, output: StationState },
   'station.disconnect': { input: Empty, output: StationState },
   'station.getState': { input: Empty, output: StationState },
+  /** Joins and leaves lines on air (the protocol's `lines`): peers on the lines kept are untouched. */
+  'station.setLines': { input: z.object({ lines: ConnectConfig.shape.lines }).strict(), output: StationState },
   'line.setTalk': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },
   'line.setListen': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },
   'line.setVolume': { input: z.object({ line: LineName, volume: Volume }).strict(), output: LineState },

@@ -5,6 +5,7 @@ import type {
   DeviceSelection,
   EventName,
   EventPayload,
+  LineJoin,
   LineState,
   MasterState,
   DirectState,
@@ -305,6 +306,23 @@ export class Station extends EventEmitter<StationEvents> {
     this.log(`[direct] ${msg.from} ${msg.on ? 'talks to us' : 'stopped talking to us'}`);
     this.pushRouting();
     this.publishState();
+  }
+
+  /**
+   * Joins and leaves lines without leaving the air: the server answers with a fresh `joined`, after which we offer to
+   * the stations new to us and drop those we no longer share a line with; every other peer and its audio is untouched.
+   */
+  setLines(lines: LineJoin[]): StationState {
+    const signalling = this.requireSignalling();
+    const names = lines.map((l) => l.line);
+    this.keys.setLines(names);
+    this.calls.keepOnly(names);
+    if (this.config) this.config = { ...this.config, lines };
+    signalling.send({ type: 'lines', lines });
+    signalling.setTalking(this.master.talking(this.keys.talking()));
+    this.pushRouting();
+    this.publishState();
+    return this.state();
   }
 
   private requireSignalling(): SignallingClient {

@@ -20,6 +20,12 @@ export class LineKeys {
     for (const l of lines) this.keys.set(l, { talk: false, listen: true, volume: 1 });
   }
 
+  /** Changes the joined lines on air: keys of the lines kept stay as they are, new lines start listening at 1. */
+  setLines(lines: string[]): void {
+    for (const line of [...this.keys.keys()]) if (!lines.includes(line)) this.keys.delete(line);
+    for (const line of lines) if (!this.keys.has(line)) this.keys.set(line, { talk: false, listen: true, volume: 1 });
+  }
+
   lines(): string[] {
     return [...this.keys.keys()];
   }
