@@ -97,10 +97,10 @@ export class Station extends EventEmitter<StationEvents> {
     this.opts = { noRtpMs: options.noRtpMs ?? 2000, browserGoneMs: options.browserGoneMs ?? 3000 };
     this.log = options.log ?? (() => undefined);
     const mediaOptions: MediaOptions = {
-      frameMs: options.frameMs ?? 10,
+      frameMs: options.frameMs ?? 5,
       bitrate: options.bitrate ?? 32000,
       application: options.application ?? 'audio',
-      chunkMs: options.chunkMs ?? 10,
+      chunkMs: options.chunkMs ?? 5,
       playbackQueue: options.playbackQueue ?? 2,
       // 25 Hz so that timer slack never takes the published rate below the 20 Hz a meter needs.
       metersHz: options.metersHz ?? 25,
