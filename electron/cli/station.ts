@@ -147,6 +147,8 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof BridgeError) {
       log(`[audio] error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+      // A SIGINT meanwhile (a supervisor that read the error) must not turn this exit into a clean one.
+      stopping = true;
       await station.close();
       exitProcess(3, log);
     }
