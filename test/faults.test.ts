@@ -46,6 +46,11 @@ function assertHeard(x: Int16Array, hz: number, from: number, to: number, who: s
   assert.deepEqual(h.quietSeconds, [], `${who} in every second (weakest second at ${h.minDb.toFixed(1)} dB)`);
 }
 
+/** Calls closed so far (before the stations are stopped, which closes them all). */
+function closedCalls(stations: StationProcess[]): string[] {
+  return stations.flatMap((s) => s.lines.filter((x) => /\[peer [AB]\] closed/.test(x)).map((x) => `${s.label}: ${x}`));
+}
+
 async function stopAll(stations: StationProcess[]): Promise<void> {
   for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
 }
@@ -71,6 +76,7 @@ test('signalling server killed and restarted on the same port: not one silent fr
     t.diagnostic(`server down ${back.listeningAt - killedAt} ms; rejoined ${rejoinMs.map((m) => `${m} ms`).join(', ')} after it listened again`);
     for (const s of stations) t.diagnostic(`${s.label}: ${callEvents(s).slice(-8).join(' | ')}`);
     assert.ok(rejoinMs.every((m) => m <= 3000), `every station rejoined within 3 s of the server's return (${rejoinMs.join(', ')} ms)`);
+    assert.deepEqual(closedCalls(stations), [], 'the rejoins tore down no call');
     for (const [x, hz, who] of [[atB, TONES.A, 'B hears A'], [atA, TONES.B, 'A hears B']] as const) {
       const from = RATE / 2;
       const to = x.length - RATE / 5;
@@ -101,6 +107,7 @@ test("a station's link down for 10 s: its audio resumes within 2 s of the link's
     await sleep(6000);
     const { atB, atA } = await call.stop();
     for (const s of stations) t.diagnostic(`${s.label}: ${callEvents(s).slice(-8).join(' | ')}`);
+    assert.deepEqual(closedCalls(stations), [], 'the call itself came through the cut: nothing was set up anew');
     for (const [x, hz, who] of [[atB, TONES.A, 'B hears A'], [atA, TONES.B, 'A hears B']] as const) {
       const from = RATE / 2;
       const to = x.length - RATE / 5;
