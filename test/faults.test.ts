@@ -11,6 +11,7 @@ import {
   TONES,
   callEvents,
   heardThroughout,
+  speakerEvents,
   serverUrl,
   silentRuns,
   startRelay,
@@ -82,7 +83,8 @@ test('signalling server killed and restarted on the same port: not one silent fr
       const to = x.length - RATE / 5;
       assert.ok(to - from >= RATE * 14, `${who}: the recording spans the outage and ${observeMs / 1000} s after the return`);
       assertHeard(x, hz, from, to, who);
-      assert.deepEqual(silentRuns(x, from, to), [], `${who}: no silent frame while the server was down, nor in the ${observeMs / 1000} s after it returned`);
+      const listener = stations[who.startsWith('B') ? 1 : 0] as StationProcess;
+      assert.deepEqual(silentRuns(x, from, to), [], `${who}: no silent frame while the server was down, nor in the ${observeMs / 1000} s after it returned (${listener.label}: ${speakerEvents(listener).slice(-6).join(' | ')})`);
     }
   } finally {
     call.abort();
@@ -123,7 +125,8 @@ test("a station's link down for 10 s: its audio resumes within 2 s of the link's
       assert.ok(resumeMs <= 2000, `${who}: audio came back within 2 s of the link's return (${resumeMs} ms)`);
       // Resumed: from 2 s after the link's return on, not one silent frame (what happens before is the resume itself).
       const settled = end - resumeMs * (RATE / 1000) + 2 * RATE;
-      assert.deepEqual(silentRuns(x, settled, to), [], `${who}: not one silent frame from 2 s after the link's return`);
+      const listener = stations[who.startsWith('B') ? 1 : 0] as StationProcess;
+      assert.deepEqual(silentRuns(x, settled, to), [], `${who}: not one silent frame from 2 s after the link's return (${listener.label}: ${speakerEvents(listener).slice(-6).join(' | ')})`);
       assertHeard(x, hz, settled, to, `${who} after the cut`);
     }
   } finally {

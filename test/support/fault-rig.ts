@@ -159,6 +159,11 @@ export function callEvents(s: StationProcess): string[] {
   return s.lines.filter((l) => /\[peer [AB]\] (closed|failed|no-rtp|connected|silent:|failed:)|\[signal\] joined|its call stays up|back in presence|no offer came/.test(l));
 }
 
+/** The speaker's and the playout's own reports: what a dropout at that station's speaker came from. */
+export function speakerEvents(s: StationProcess): string[] {
+  return s.lines.filter((l) => /\[audio\] speaker|\[playout\]/.test(l));
+}
+
 /**
  * Counts each station's joins from now; `after(at)` resolves each one's first join since, in ms from `at` (Infinity
  * after `timeoutMs`). Counted from before the fault, so a rejoin quicker than the caller's own polling is not missed.
