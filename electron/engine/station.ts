@@ -18,6 +18,7 @@ import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { onRemoteOffer, type Negotiation } from './control/glare';
 import { watchRtp } from './control/rtp-watch';
+import { onAbsent, onBroken, onListed } from './control/recovery';
 import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
 import { WorkerMedia } from './media/worker-media';
 
@@ -45,6 +46,10 @@ export interface StationOptions {
   noRtpMs?: number;
   /** A browser guest streams continuously; this long without RTP means its tab is gone. */
   browserGoneMs?: number;
+  /** A station that talks to us and has sent no RTP for this long (after `noRtpMs`): its call is set up anew. */
+  staleRtpMs?: number;
+  /** The side that waits for a re-offer (see control/recovery.ts) offers itself when none came within this long. */
+  reofferWaitMs?: number;
   loopbackCandidates?: boolean;
   /** Ask rtkit for real-time scheduling of the audio threads (default true; `--priority normal` turns it off). */
   realtime?: boolean;
@@ -64,6 +69,12 @@ interface Remote {
   talkingSince: number;
   negotiation: Negotiation;
   connection: PeerConnection;
+  /** When the media side was told this remote's RTP stopped (performance.now()), 0 while it flows. */
+  silentSince: number;
+  /** While we wait for the remote to re-offer a call that broke (see control/recovery.ts). */
+  reofferTimer?: NodeJS.Timeout;
+  /** Missing from the latest presence list while its call stays up (logged once). */
+  absent: boolean;
 }
 
 export type StationEvents = { event: [name: EventName, payload: EventPayload<EventName>] };
@@ -74,12 +85,15 @@ export type StationEvents = { event: [name: EventName, payload: EventPayload<Eve
  * which this side drives by messages and which never waits on it.
  */
 export class Station extends EventEmitter<StationEvents> {
-  private readonly opts: { noRtpMs: number; browserGoneMs: number };
+  private readonly opts: { noRtpMs: number; browserGoneMs: number; staleRtpMs: number; reofferWaitMs: number };
   private readonly log: (line: string) => void;
   private readonly media: Media;
   private readonly createSignalling: (options: SignallingClientOptions) => SignallingClient;
   private readonly keys = new LineKeys();
   private readonly remotes = new Map<string, Remote>();
+  /** Who the latest presence list (or `joined`) named, and whether our signalling is joined now. */
+  private present = new Set<string>();
+  private joined = false;
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private latestHealth: PeerMediaHealth[] = [];
   private speaker: SpeakerHealth | null = null;
@@ -94,7 +108,12 @@ export class Station extends EventEmitter<StationEvents> {
 
   constructor(options: StationOptions = {}, parts: StationParts = {}) {
     super();
-    this.opts = { noRtpMs: options.noRtpMs ?? 2000, browserGoneMs: options.browserGoneMs ?? 3000 };
+    this.opts = {
+      noRtpMs: options.noRtpMs ?? 2000,
+      browserGoneMs: options.browserGoneMs ?? 3000,
+      staleRtpMs: options.staleRtpMs ?? 10_000,
+      reofferWaitMs: options.reofferWaitMs ?? 3000,
+    };
     this.log = options.log ?? (() => undefined);
     const mediaOptions: MediaOptions = {
       frameMs: options.frameMs ?? 5,
@@ -121,14 +140,16 @@ export class Station extends EventEmitter<StationEvents> {
         this.log(e.line);
         return;
       case 'description':
-        if (this.remotes.has(e.id)) this.signalling?.send({ type: e.kind, to: e.id, sdp: e.sdp });
+        if (this.remotes.has(e.id)) this.sendSignal({ type: e.kind, to: e.id, sdp: e.sdp });
         return;
       case 'candidate':
-        if (this.remotes.has(e.id)) this.signalling?.send({ type: 'candidate', to: e.id, candidate: e.candidate });
+        if (this.remotes.has(e.id)) this.sendSignal({ type: 'candidate', to: e.id, candidate: e.candidate });
         return;
       case 'connection': {
         const r = this.remotes.get(e.id);
-        if (r) r.connection = e.state;
+        if (!r) return;
+        r.connection = e.state;
+        if (e.state === 'failed') void this.repair(e.id, 'failed');
         return;
       }
       case 'notice':
@@ -241,12 +262,14 @@ export class Station extends EventEmitter<StationEvents> {
     const client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines });
     this.signalling = client;
     client.on('state', (s) => {
+      if (s !== 'joined') this.joined = false;
       this.connection = s === 'closed' ? 'idle' : s;
       this.log(`[signal] ${s}`);
       this.publishState();
     });
     client.on('joined', (msg) => {
       this.log(`[signal] joined ${msg.lines.join(', ')} with ${msg.peers.length} peer(s)`);
+      this.joined = true;
       // The newcomer offers to everyone already there; they wait for our offer.
       this.updatePresence(msg.peers, true);
     });
@@ -270,7 +293,7 @@ export class Station extends EventEmitter<StationEvents> {
     client.on('candidate', (msg) => {
       if (this.remotes.has(msg.from)) this.mediaCall({ op: 'addCandidate', id: msg.from, candidate: msg.candidate ?? null }, `peer ${msg.from}`, 'bad candidate');
     });
-    client.on('bye', (msg) => this.dropRemote(msg.from, 'bye'));
+    client.on('bye', (msg) => this.onBye(msg.from, msg.to !== undefined));
     client.on('error', (err) => {
       this.error = `${err.code}: ${err.message}`;
       this.log(`[signal] error ${err.code}${err.field ? ` (${err.field})` : ''}: ${err.message}`);
@@ -283,7 +306,11 @@ export class Station extends EventEmitter<StationEvents> {
 
   async disconnect(): Promise<StationState> {
     const client = this.signalling;
+    // A hang-up to each peer first: the server's own `bye` when we leave cannot tell it from a lost connection.
+    if (this.joined) for (const id of this.remotes.keys()) this.sendSignal({ type: 'bye', to: id });
     this.signalling = undefined;
+    this.joined = false;
+    this.present = new Set();
     await client?.close();
     await Promise.all([...this.remotes.keys()].map((id) => this.dropRemote(id, 'disconnect')));
     await this.server?.close();
@@ -294,30 +321,87 @@ export class Station extends EventEmitter<StationEvents> {
     return this.state();
   }
 
-  private updatePresence(peers: Presence[], offerToNew: boolean): void {
-    const seen = new Set<string>();
+  /**
+   * A presence list (`newcomer`: the one in our own `joined`). Live calls stay, whoever the list leaves out; calls
+   * that are not live are set up anew by the side control/recovery.ts names.
+   */
+  private updatePresence(peers: Presence[], newcomer: boolean): void {
+    this.present = new Set(peers.map((p) => p.stationId));
+    const ourId = this.stationId ?? '';
     for (const p of peers) {
-      seen.add(p.stationId);
       const existing = this.remotes.get(p.stationId);
+      const action = onListed(ourId, p.stationId, existing, newcomer);
       if (existing) {
         if (existing.presence.talking.length === 0 && p.talking.length > 0) existing.talkingSince = performance.now();
         existing.presence = p;
-        continue;
+        if (existing.absent) this.log(`[peer ${p.stationId}] back in presence (${existing.connection})`);
+        existing.absent = false;
       }
-      const remote = this.addRemote(p);
-      if (offerToNew) {
-        remote.negotiation = 'offering';
-        this.mediaCall({ op: 'offer', id: p.stationId }, `peer ${p.stationId}`, 'offer failed');
-      }
+      if (action === 'offer') this.offerTo(this.addRemote(p));
+      else if (action === 'wait') this.addRemote(p);
+      else if (action !== 'keep') void this.restartCall(p.stationId, action === 'restart-offer', 'renegotiate');
     }
-    for (const id of [...this.remotes.keys()]) if (!seen.has(id)) void this.dropRemote(id, 'left');
+    for (const id of [...this.remotes.keys()]) if (!this.present.has(id)) this.onGone(id, 'left');
     this.pushRouting();
     this.publish('presence', { peers: peers.map(toPresencePeer) });
     this.publishState();
   }
 
+  /** The server says a peer left (a `bye` without `to`, or a presence list without it): a live call stays. */
+  private onGone(id: string, why: string): void {
+    const r = this.remotes.get(id);
+    if (!r) return;
+    this.present.delete(id);
+    if (onAbsent(r) === 'drop') {
+      void this.dropRemote(id, why);
+      return;
+    }
+    if (!r.absent) this.log(`[peer ${id}] ${why} signalling; its call stays up (${r.connection})`);
+    r.absent = true;
+  }
+
+  /** `hangUp`: the peer addressed the `bye` to us and ends the call; otherwise the server saw it go. */
+  private onBye(id: string, hangUp: boolean): void {
+    if (hangUp) void this.dropRemote(id, 'bye');
+    else this.onGone(id, 'bye');
+  }
+
+  private offerTo(remote: Remote): void {
+    remote.negotiation = 'offering';
+    const id = remote.presence.stationId;
+    this.mediaCall({ op: 'offer', id }, `peer ${id}`, 'offer failed');
+  }
+
+  /** A call that failed or went silent: repaired, dropped or held, as control/recovery.ts decides. */
+  private async repair(id: string, why: 'failed' | 'silent'): Promise<void> {
+    if (!this.remotes.has(id)) return;
+    const action = onBroken(this.stationId ?? '', id, why, { joined: this.joined, present: this.present.has(id) });
+    this.log(`[peer ${id}] ${why}: ${action}`);
+    if (action === 'drop') await this.dropRemote(id, why);
+    else if (action !== 'hold') await this.restartCall(id, action === 'restart-offer', why);
+  }
+
+  /** A fresh peer in place of a call that is not live: it offers, or waits for the remote's offer. */
+  private async restartCall(id: string, offer: boolean, why: string): Promise<void> {
+    const r = this.remotes.get(id);
+    if (!r) return;
+    await this.dropRemote(id, why, false);
+    // An offer from the remote may have set up a fresh call while the old one closed.
+    if (this.remotes.has(id) || !this.signalling) return;
+    const fresh = this.addRemote(r.presence);
+    if (offer) {
+      this.offerTo(fresh);
+      return;
+    }
+    fresh.reofferTimer = setTimeout(() => {
+      if (this.remotes.get(id) !== fresh || fresh.negotiation !== 'new' || !this.joined || !this.present.has(id)) return;
+      this.log(`[peer ${id}] no offer came in ${this.opts.reofferWaitMs} ms; offering`);
+      this.offerTo(fresh);
+    }, this.opts.reofferWaitMs);
+  }
+
   private addRemote(presence: Presence): Remote {
-    const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new' };
+    const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new', silentSince: 0, absent: false };
     this.remotes.set(presence.stationId, remote);
     this.mediaCall({ op: 'addPeer', id: presence.stationId, iceServers: this.config?.iceServers ?? [] }, `peer ${presence.stationId}`);
     return remote;
@@ -343,10 +427,22 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   private async dropRemote(id: string, why: string, announce = true): Promise<void> {
-    if (!this.remotes.delete(id)) return;
+    const r = this.remotes.get(id);
+    if (!r) return;
+    this.remotes.delete(id);
+    clearTimeout(r.reofferTimer);
     await this.media.call({ op: 'dropPeer', id, why }).catch((e: Error) => this.log(`[peer ${id}] close: ${e.message}`));
     this.pushRouting();
     if (announce) this.publishState();
+  }
+
+  /** To signalling, which refuses while it is not joined: what is lost then is set up anew after the rejoin. */
+  private sendSignal(msg: Parameters<SignallingClient['send']>[0]): void {
+    try {
+      this.signalling?.send(msg);
+    } catch (e) {
+      this.log(`[signal] ${msg.type} not sent: ${(e as Error).message}`);
+    }
   }
 
   /** A command to the media side whose outcome nobody waits for: a failure goes to the log. */
@@ -361,8 +457,16 @@ export class Station extends EventEmitter<StationEvents> {
       if (!r) continue;
       const verdict = watchRtp(h, { kind: r.presence.kind, talkingForMs: r.presence.talking.length > 0 && r.talkingSince > 0 ? now - r.talkingSince : null }, this.opts);
       if (verdict === 'gone') void this.dropRemote(h.id, `no RTP for ${Math.round(h.rtpAgoMs ?? 0)} ms`);
-      else if (verdict === 'no-rtp') this.mediaCall({ op: 'markRtp', id: h.id, flowing: false }, `peer ${h.id}`);
-      else if (verdict === 'flowing') this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, `peer ${h.id}`);
+      else if (verdict === 'no-rtp') {
+        r.silentSince = now;
+        this.mediaCall({ op: 'markRtp', id: h.id, flowing: false }, `peer ${h.id}`);
+      } else if (verdict === 'flowing') {
+        r.silentSince = 0;
+        this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, `peer ${h.id}`);
+      } else if (r.silentSince > 0 && h.connection === 'no-rtp' && r.presence.talking.length > 0 && now - r.silentSince > this.opts.staleRtpMs) {
+        r.silentSince = now; // held calls are looked at again after as long
+        void this.repair(h.id, 'silent');
+      }
     }
   }
 

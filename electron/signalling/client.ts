@@ -33,7 +33,11 @@ export interface Backoff {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 10_000, factor: 2, jitter: 0.25 };
+/** Capped low so that a station is back within 3 s of its server's return, however long the server was away. */
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 1600, factor: 2, jitter: 0.25 };
+
+/** A connection attempt whose handshake has not completed by then is given up and retried (a SYN into a dead link). */
+const HANDSHAKE_TIMEOUT_MS = 3000;
 
 export interface SignallingClientOptions {
   url: string;
@@ -191,7 +195,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
 
   private open(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, { perMessageDeflate: false });
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     this.ws = ws;
     ws.on('open', () => {
       this.transmit({ ...this.join, lines: this.lines });
