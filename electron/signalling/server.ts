@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -23,6 +23,7 @@ import {
   type ServerMessage,
   type StationKind,
 } from '../common/signalling-protocol';
+import { originAllowed } from './origin';
 import { serveStatic } from './static-files';
 
 export interface SignallingServerOptions {
@@ -154,7 +155,15 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     });
     // UTF-8 is checked in arrive(): ws's own check closes the socket with 1007, where a bad frame is answered and the
     // sender stays connected, as with every other bad message.
-    const wss = new WebSocketServer({ server: http, maxPayload: this.options.maxPayload, perMessageDeflate: false, skipUTF8Validation: true });
+    const wss = new WebSocketServer({
+      server: http,
+      maxPayload: this.options.maxPayload,
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      // Any web page a crew member opens could otherwise join open lines from their browser.
+      verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, reason?: string) => void) =>
+        originAllowed(req.headers.origin, req.headers.host) ? done(true) : done(false, 403, 'Forbidden: a page from another origin'),
+    });
     wss.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
     // Errors surface on the http server (listen) and on each socket; the wss re-emits listen errors only.
     wss.on('error', () => {});
