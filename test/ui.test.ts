@@ -101,6 +101,14 @@ test('Connect: invalid values are shown inline next to each field and nothing is
   assert.equal(await page.locator(`#${await name.getAttribute('aria-describedby')}`).textContent(), 'station name is required');
   const line = page.getByLabel('Line 1', { exact: true });
   assert.equal(await page.locator(`#${await line.getAttribute('aria-describedby')}`).textContent(), 'line name is required');
+  // A name the protocol could not carry is refused here, before anything connects, naming the field.
+  await line.fill('Stage/Left');
+  assert.equal(await line.getAttribute('aria-invalid'), 'true');
+  assert.equal(
+    await page.locator(`#${await line.getAttribute('aria-describedby')}`).textContent(),
+    'line name: letters, digits, space, _ . - (starting and ending with a letter or digit)',
+  );
+  await line.fill('');
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid')), 'true', 'focus moved to the first bad field');
 
   // Host mode: the port is checked as a port.

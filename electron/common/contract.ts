@@ -2,6 +2,7 @@
 // control surface (the renderer over IPC or WebSocket, Stream Deck/Companion-style controllers).
 // Every message crossing a process or network boundary is validated against these schemas on both sides.
 import { z } from 'zod';
+import { lineName } from './line-name';
 
 /** dBFS floor: -Infinity is not representable in JSON, so silence is reported as this value. */
 export const METER_FLOOR_DB = -120;
@@ -44,11 +45,7 @@ export const DeviceSelection = z.object({
 });
 export type DeviceSelection = z.infer<typeof DeviceSelection>;
 
-export const LineName = z
-  .string()
-  .min(1, 'line name is required')
-  .max(64, 'line name is at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, 'line name: letters, digits, space, _ . - (starting with a letter or digit)');
+export const LineName = lineName;
 
 export const StationId = z.string().min(1).max(128);
 

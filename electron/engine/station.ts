@@ -237,8 +237,15 @@ export class Station extends EventEmitter<StationEvents> {
     } else {
       url = config.server.url;
     }
+    let client: SignallingClient;
+    try {
+      client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines });
+    } catch (error) {
+      // A join the protocol refuses must not leave a server running that nobody joined.
+      await this.disconnect();
+      throw error;
+    }
     this.connection = 'connecting';
-    const client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines });
     this.signalling = client;
     client.on('state', (s) => {
       this.connection = s === 'closed' ? 'idle' : s;
