@@ -145,12 +145,15 @@ async function main(): Promise<void> {
     const selection = await station.selectDevices({ inputId: args.input ?? null, outputId: args.output ?? null });
     log(`[audio] input ${selection.inputId ?? 'default'} (${selection.inputState}), output ${selection.outputId ?? 'default'} (${selection.outputState})`);
   } catch (e) {
-    if (e instanceof BridgeError) {
-      log(`[audio] error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+    if (!(e instanceof BridgeError)) throw e;
+    log(`[audio] error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+    // With a UI the operator can see the problem (the Devices screen shows it) and pick a device once one is there;
+    // the station serves its UI and signalling meanwhile. Without one, nobody could: say so and stop.
+    if (!args.ui) {
       await station.close();
       exitProcess(3, log);
     }
-    throw e;
+    log('[audio] starting without sound devices: choose them on the Devices screen once one is available');
   }
 
   let lastState = '';

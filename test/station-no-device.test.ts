@@ -1,0 +1,32 @@
+// The README's first command on a machine with no sound device: the station starts anyway, serves its UI and its
+// signalling, and shows the device problem, where it used to exit 3.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
+import { PROTOCOL_VERSION } from '../electron/common/signalling-protocol';
+import type { StationState } from '../electron/common/contract';
+import { StationProcess } from './support/station-process';
+
+test('a --ui station with no sound device serves its UI and signalling and reports the device problem', async () => {
+  // No sound server and no card: PortAudio finds no device at all.
+  const station = new StationProcess(['--name', 'Stage Left', '--host', '--port', '0', '--line', 'main', '--ui'], { ...process.env, PULSE_SERVER: 'unix:/nonexistent' });
+  try {
+    const url = (await station.waitFor(/hosting (wss?:\/\/\S+)/))[1] as string;
+    await station.waitFor(/Control surface: http/);
+    const state = (await station.invoke('station.getState')) as StationState;
+    assert.equal(state.devices.inputState, 'error');
+    assert.match(String(state.devices.error), /no input device/);
+
+    // Its signalling admits others, and the station itself is on the line.
+    const guest = new WebSocket(url);
+    await new Promise((resolve, reject) => guest.once('open', resolve).once('error', reject));
+    const joined = new Promise<{ type: string; peers: { name: string }[] }>((resolve) => guest.once('message', (d) => resolve(JSON.parse(d.toString()))));
+    guest.send(JSON.stringify({ type: 'join', stationId: 'probe', name: 'Probe', kind: 'station', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION }));
+    const reply = await joined;
+    guest.close();
+    assert.equal(reply.type, 'joined');
+    assert.deepEqual(reply.peers.map((p) => p.name), ['Stage Left']);
+  } finally {
+    assert.equal(await station.stop(), '0', `the station leaves cleanly: ${station.tail()}`);
+  }
+});
