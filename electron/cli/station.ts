@@ -10,7 +10,7 @@ import { serveControlSurface, type ControlSurface } from '../control/control-sur
 import { ArgError, parseArgs } from './args';
 import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 
-const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | --host [--port N] [--bind ADDR])
+const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | --host [--port N] [--bind ADDR, default 0.0.0.0])
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
          [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10] [--priority raised|normal]

@@ -111,7 +111,16 @@ export const StationState = z.object({
   error: z.string().optional(),
   stationId: z.string().nullable(),
   name: z.string().nullable(),
-  hosting: z.object({ url: z.string() }).nullable(),
+  hosting: z
+    .object({
+      /** What this machine's own clients use (loopback when bound to every interface). */
+      url: z.string(),
+      /** The address the server is bound to. */
+      bind: z.string().optional(),
+      /** What other machines use: one URL per address of this machine the server is reachable on. */
+      joinUrls: z.array(z.string()).optional(),
+    })
+    .nullable(),
   lines: z.array(LineState),
   devices: DeviceSelection,
 });

@@ -13,6 +13,7 @@ import type {
 } from '../common/contract';
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
+import { joinUrls } from '../signalling/lan-addresses';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
@@ -22,6 +23,9 @@ import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaH
 import { WorkerMedia } from './media/worker-media';
 
 export type { DeviceChoice, FrameMs } from './media/media-protocol';
+
+/** Where a hosting station listens unless told otherwise: every interface, so the crew's other machines reach it. */
+export const DEFAULT_HOST_BIND = '0.0.0.0';
 
 export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
@@ -90,7 +94,7 @@ export class Station extends EventEmitter<StationEvents> {
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
   private error: string | undefined;
-  private hosting: { url: string } | null = null;
+  private hosting: StationState['hosting'] = null;
 
   constructor(options: StationOptions = {}, parts: StationParts = {}) {
     super();
@@ -229,11 +233,15 @@ export class Station extends EventEmitter<StationEvents> {
     if (config.server.kind === 'host') {
       const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
       // A hosting station serves the browser guest page on its signalling port.
-      this.server = new SignallingServer({ port: config.server.port, host: config.server.bind ?? '127.0.0.1', lines: secrets, staticDir: builtGuestDir() });
+      // Hosting is for a crew: every interface unless the operator names one.
+      const bind = config.server.bind ?? DEFAULT_HOST_BIND;
+      this.server = new SignallingServer({ port: config.server.port, host: bind, lines: secrets, staticDir: builtGuestDir() });
       const started = await this.server.start();
       url = started.url;
-      this.hosting = { url };
+      const others = joinUrls(bind, started.port, 'ws');
+      this.hosting = { url, bind, joinUrls: others };
       this.log(`[signal] hosting ${url}`);
+      this.log(others.length > 0 ? `[signal] others join at ${others.join(' ')}` : `[signal] bound to ${bind}: no other machine can reach it`);
     } else {
       url = config.server.url;
     }

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
-import { ConnectConfig, type ConnectConfig as ConnectConfigValue } from '../../../electron/common/contract';
+import { ConnectConfig, type ConnectConfig as ConnectConfigValue, type StationState } from '../../../electron/common/contract';
 import { type StationModel, useSnapshot } from '../model';
 
 interface LineRow {
@@ -81,6 +81,32 @@ export function checkForm(form: Form): { config: ConnectConfigValue | null; erro
     errors[path] ??= message;
   }
   return { config: null, errors };
+}
+
+/** Where the crew joins a station hosted here: each LAN address of this machine, and this machine's own URL. */
+function Hosting({ hosting }: { hosting: NonNullable<StationState['hosting']> }) {
+  const others = hosting.joinUrls ?? [];
+  return (
+    <div className="banner info" role="status" aria-label="Hosting">
+      {others.length > 0 ? (
+        <>
+          <p>Hosting: other stations join at</p>
+          <ul>
+            {others.map((url) => (
+              <li key={url}>
+                <code>{url}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <p>Hosting on {hosting.bind ?? 'this machine'} only: no other machine can reach it.</p>
+      )}
+      <p>
+        On this machine: <code>{hosting.url}</code>
+      </p>
+    </div>
+  );
 }
 
 function FieldError({ id, message }: { id: string; message: string | undefined }) {
@@ -166,11 +192,7 @@ export function Connect({ model }: { model: StationModel }) {
           {state.error}
         </p>
       ) : null}
-      {state?.hosting ? (
-        <p className="banner info">
-          Hosting: other stations join at <code>{state.hosting.url}</code>
-        </p>
-      ) : null}
+      {state?.hosting ? <Hosting hosting={state.hosting} /> : null}
       <form onSubmit={submit} noValidate>
         <fieldset disabled={connected || busy}>
           <legend>Server</legend>
@@ -199,7 +221,7 @@ export function Connect({ model }: { model: StationModel }) {
               </div>
               <div className="field">
                 <label htmlFor={fieldId('server.bind')}>Bind address (optional)</label>
-                <input {...invalid('server.bind')} placeholder="0.0.0.0" value={form.bind} onChange={(e) => update({ bind: e.currentTarget.value })} />
+                <input {...invalid('server.bind')} placeholder="0.0.0.0 (every interface)" value={form.bind} onChange={(e) => update({ bind: e.currentTarget.value })} />
                 <FieldError id={errorId('server.bind')} message={errors['server.bind']} />
               </div>
             </div>
