@@ -151,7 +151,8 @@ async function start(): Promise<void> {
   const store = new SettingsStore(path.join(userData, 'settings.json'));
   await store.load();
   for (const notice of store.notices) log(`[settings] ${notice.message}`);
-  const engine = createStationControl({ version: app.getVersion(), log });
+  // userData holds the generated TLS certificate (when hosting) and the pinned certificates of hosts joined.
+  const engine = createStationControl({ version: app.getVersion(), dataDir: userData, log });
   const configured = withSettings(engine, store);
   const updates = await createUpdates(store, configured, log);
   const station = withUpdates(configured, updates);

@@ -15,6 +15,7 @@ import { StationProcess } from './support/station-process';
 import { dominantFrequency, rmsDb, tone } from './support/signal';
 import type { StationState } from '../electron/common/contract';
 import { LOG_FILE } from '../electron/shell/app-log';
+import { KNOWN_HOSTS_FILE } from '../electron/signalling/known-hosts';
 
 const run = promisify(execFile);
 const APP_FRAME = 'app://partyline/index.html';
@@ -85,9 +86,11 @@ test('first launch with an empty userData: the default devices open, a joined li
   assert.equal(opened.outputId, null, 'the system default speaker');
 
   const far = pulse.devices('far');
-  const host = new StationProcess(['--name', 'Far', '--host', '--port', '0', '--line', 'main', '--input', far.inputId, '--output', far.outputId, '--talk', 'main'], pulse.env);
+  const hostData = mkdtempSync(path.join(tmpdir(), 'partyline-far-'));
+  const host = new StationProcess(['--name', 'Far', '--host', '--port', '0', '--line', 'main', '--input', far.inputId, '--output', far.outputId, '--talk', 'main', '--data-dir', hostData], pulse.env);
   try {
-    const url = (await host.waitFor(/hosting (wss?:\/\/\S+)/))[1] as string;
+    const url = (await host.waitFor(/hosting (wss:\/\/\S+)/))[1] as string;
+    const fingerprint = (await host.waitFor(/TLS certificate SHA-256 (\S+)/))[1] as string;
     await invoke('station.connect', { server: { kind: 'remote', url }, name: 'Desk', lines: [{ line: 'main' }], iceServers: [] });
     await host.waitFor(/\[peer Desk\] connected/);
     const recording = pulse.record(pulse.devices('desk').speakerMonitor);
@@ -102,8 +105,12 @@ test('first launch with an empty userData: the default devices open, a joined li
     const f = dominantFrequency(heard, 100, 4000, from, to);
     assert.ok(Math.abs(f - 440) <= 2, `the default speaker plays ${f} Hz`);
     assert.ok(Math.abs(rmsDb(heard, from, to) + 15.05) <= 3, `level ${rmsDb(heard, from, to).toFixed(2)} dBFS`);
+    // The app pinned the host's certificate in its data folder on first use.
+    const pinned = JSON.parse(readFileSync(path.join(userData, KNOWN_HOSTS_FILE), 'utf8')) as Record<string, string>;
+    assert.equal(pinned[new URL(url).host], fingerprint);
   } finally {
     await host.stop();
+    rmSync(hostData, { recursive: true, force: true });
   }
 
   const log = readFileSync(path.join(userData, 'logs', LOG_FILE), 'utf8');

@@ -2,6 +2,8 @@
 // veth link, whose address exists only there), and it says which URLs the crew uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StationState } from '../electron/common/contract';
 import { createLan } from './support/netns';
@@ -26,7 +28,7 @@ function joinFrom(lan: Awaited<ReturnType<typeof createLan>>, url: string, line:
 
 test('--host binds every interface by default: another machine on the LAN joins at the URL the station shows', async () => {
   const lan = await createLan();
-  const station = new StationProcess(['--name', 'Stage Left', '--host', '--port', '0', '--line', 'Stage Left', '--ui'], { ...process.env, PULSE_SERVER: 'unix:/nonexistent' });
+  const station = new StationProcess(['--name', 'Stage Left', '--host', '--port', '0', '--line', 'Stage Left', '--ui', '--data-dir', mkdtempSync(path.join(tmpdir(), 'partyline-lan-'))], { ...process.env, PULSE_SERVER: 'unix:/nonexistent' });
   try {
     const shown = (await station.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
     const state = (await station.invoke('station.getState')) as StationState;
@@ -45,7 +47,7 @@ test('--host binds every interface by default: another machine on the LAN joins 
 
 test('--bind 127.0.0.1 keeps the station to this machine: the LAN cannot reach it, and the station says so', async () => {
   const lan = await createLan();
-  const station = new StationProcess(['--name', 'Solo', '--host', '--port', '0', '--bind', '127.0.0.1', '--line', 'main', '--ui'], { ...process.env, PULSE_SERVER: 'unix:/nonexistent' });
+  const station = new StationProcess(['--name', 'Solo', '--host', '--port', '0', '--bind', '127.0.0.1', '--line', 'main', '--ui', '--insecure'], { ...process.env, PULSE_SERVER: 'unix:/nonexistent' });
   try {
     await station.waitFor(/bound to 127\.0\.0\.1: no other machine can reach it/);
     const state = (await station.invoke('station.getState')) as StationState;

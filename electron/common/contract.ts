@@ -60,12 +60,27 @@ const WebSocketUrl = z
     }
   }, 'server url must be a ws:// or wss:// URL');
 
+/** A certificate's SHA-256 as a hosting station shows it: 32 hex bytes separated by colons. */
+export const Fingerprint = z
+  .string()
+  .trim()
+  .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'fingerprint must be a SHA-256 fingerprint: 32 hex bytes separated by colons')
+  .transform((value) => value.toUpperCase());
+
 export const ServerConfig = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('remote'), url: WebSocketUrl }),
+  z.object({
+    kind: z.literal('remote'),
+    url: WebSocketUrl,
+    /** Trust this certificate for a wss:// server (re-trust after it changed); pinned on first use otherwise. */
+    fingerprint: Fingerprint.optional(),
+  }),
   z.object({
     kind: z.literal('host'),
     port: z.number().int().min(0).max(65535),
+    /** Default 0.0.0.0: every interface, for the crew's LAN. */
     bind: z.string().min(1).optional(),
+    /** Serve plain ws:// and http:// instead of TLS: only on purpose (a lab, a test). */
+    insecure: z.boolean().optional(),
   }),
 ]);
 export type ServerConfig = z.infer<typeof ServerConfig>;
@@ -119,6 +134,8 @@ export const StationState = z.object({
       bind: z.string().optional(),
       /** What other machines use: one URL per address of this machine the server is reachable on. */
       joinUrls: z.array(z.string()).optional(),
+      /** SHA-256 of the certificate served (absent: plain ws://, hosted with insecure). */
+      fingerprint: z.string().optional(),
     })
     .nullable(),
   lines: z.array(LineState),

@@ -13,7 +13,9 @@ import type {
 } from '../common/contract';
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
+import { KnownHosts } from '../signalling/known-hosts';
 import { joinUrls } from '../signalling/lan-addresses';
+import { loadTlsFiles, stationIdentity, type TlsIdentity } from '../signalling/tls-identity';
 import { SignallingServer, builtGuestDir } from '../signalling/server';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
@@ -52,6 +54,13 @@ export interface StationOptions {
   loopbackCandidates?: boolean;
   /** Ask rtkit for real-time scheduling of the audio threads (default true; `--priority normal` turns it off). */
   realtime?: boolean;
+  /**
+   * The station's data folder: the generated TLS certificate a hosting station serves, and the certificates of the
+   * hosts it joined (trust on first use). Without one both last as long as the process.
+   */
+  dataDir?: string;
+  /** Certificate and key files a hosting station serves instead of its generated one. */
+  tls?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
 }
 
@@ -82,6 +91,11 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly log: (line: string) => void;
   private readonly media: Media;
   private readonly createSignalling: (options: SignallingClientOptions) => SignallingClient;
+  private readonly dataDir: string | undefined;
+  private readonly tlsFiles: StationOptions['tls'];
+  private knownHosts: KnownHosts | undefined;
+  /** Set when the server's certificate was refused: the connection stays in error instead of going idle. */
+  private untrusted = false;
   private readonly keys = new LineKeys();
   private readonly remotes = new Map<string, Remote>();
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
@@ -100,6 +114,8 @@ export class Station extends EventEmitter<StationEvents> {
     super();
     this.opts = { noRtpMs: options.noRtpMs ?? 2000, browserGoneMs: options.browserGoneMs ?? 3000 };
     this.log = options.log ?? (() => undefined);
+    this.dataDir = options.dataDir;
+    this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
       frameMs: options.frameMs ?? 10,
       bitrate: options.bitrate ?? 32000,
@@ -229,25 +245,58 @@ export class Station extends EventEmitter<StationEvents> {
     this.error = undefined;
     this.stationId = config.stationId ?? stationIdFrom(config.name);
     this.keys.reset(config.lines.map((l) => l.line));
+    this.untrusted = false;
     let url: string;
+    let verifyServer: SignallingClientOptions['verifyServer'];
     if (config.server.kind === 'host') {
       const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
       // A hosting station serves the browser guest page on its signalling port.
       // Hosting is for a crew: every interface unless the operator names one.
       const bind = config.server.bind ?? DEFAULT_HOST_BIND;
-      this.server = new SignallingServer({ port: config.server.port, host: bind, lines: secrets, staticDir: builtGuestDir() });
+      const identity = config.server.insecure ? undefined : await this.tlsIdentity();
+      this.server = new SignallingServer({
+        port: config.server.port,
+        host: bind,
+        lines: secrets,
+        staticDir: builtGuestDir(),
+        ...(identity ? { tls: { cert: identity.cert, key: identity.key } } : {}),
+      });
       const started = await this.server.start();
       url = started.url;
-      const others = joinUrls(bind, started.port, 'ws');
-      this.hosting = { url, bind, joinUrls: others };
+      const others = joinUrls(bind, started.port, identity ? 'wss' : 'ws');
+      this.hosting = { url, bind, joinUrls: others, ...(identity ? { fingerprint: identity.fingerprint } : {}) };
       this.log(`[signal] hosting ${url}`);
+      if (identity) {
+        this.log(`[signal] TLS certificate SHA-256 ${identity.fingerprint} (${identity.source})`);
+        this.log(`[signal] a browser trusts it with --ignore-certificate-errors-spki-list=${identity.spki}`);
+        // Our own client pins our own certificate, not a store entry.
+        verifyServer = ({ fingerprint }) => (fingerprint === identity.fingerprint ? undefined : `this station's own server presented ${fingerprint}, not ${identity.fingerprint}`);
+      } else {
+        this.log('[signal] insecure: plain ws:// and http://, line secrets travel in clear');
+      }
       this.log(others.length > 0 ? `[signal] others join at ${others.join(' ')}` : `[signal] bound to ${bind}: no other machine can reach it`);
     } else {
       url = config.server.url;
+      const given = config.server.fingerprint;
+      if (url.startsWith('wss:')) {
+        try {
+          this.knownHosts ??= new KnownHosts(this.dataDir);
+        } catch (error) {
+          await this.disconnect();
+          throw error;
+        }
+        const hosts = this.knownHosts;
+        verifyServer = ({ host, fingerprint }) => {
+          const verdict = hosts.verify(host, fingerprint, given);
+          if (!verdict.ok) return verdict.message;
+          if (verdict.firstUse) this.log(`[signal] trusting ${host} on first use: certificate SHA-256 ${fingerprint}`);
+          return undefined;
+        };
+      }
     }
     let client: SignallingClient;
     try {
-      client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines });
+      client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
     } catch (error) {
       // A join the protocol refuses must not leave a server running that nobody joined.
       await this.disconnect();
@@ -255,8 +304,16 @@ export class Station extends EventEmitter<StationEvents> {
     }
     this.connection = 'connecting';
     this.signalling = client;
+    client.on('untrusted', (reason) => {
+      this.untrusted = true;
+      this.error = `untrusted certificate: ${reason}`;
+      this.connection = 'error';
+      this.log(`[signal] refused: ${reason}`);
+      this.publish('notice', { level: 'error', message: `signalling: ${reason}` });
+      this.publishState();
+    });
     client.on('state', (s) => {
-      this.connection = s === 'closed' ? 'idle' : s;
+      this.connection = s === 'closed' ? (this.untrusted ? 'error' : 'idle') : s;
       this.log(`[signal] ${s}`);
       this.publishState();
     });
@@ -307,6 +364,12 @@ export class Station extends EventEmitter<StationEvents> {
     this.connection = 'idle';
     this.publishState();
     return this.state();
+  }
+
+  /** The certificate a hosting station serves: the operator's files, or the one kept in (or made for) the data folder. */
+  private async tlsIdentity(): Promise<TlsIdentity> {
+    if (this.tlsFiles) return loadTlsFiles(this.tlsFiles.certFile, this.tlsFiles.keyFile);
+    return stationIdentity(this.dataDir);
   }
 
   private updatePresence(peers: Presence[], offerToNew: boolean): void {
