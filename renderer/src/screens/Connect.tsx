@@ -14,8 +14,11 @@ interface IceRow {
 interface Form {
   mode: 'remote' | 'host';
   url: string;
+  /** To trust a wss:// server's certificate explicitly (after it changed); empty: trust on first use. */
+  fingerprint: string;
   port: string;
   bind: string;
+  insecure: boolean;
   name: string;
   lines: LineRow[];
   ice: IceRow[];
@@ -23,9 +26,11 @@ interface Form {
 
 const EMPTY_FORM: Form = {
   mode: 'remote',
-  url: 'ws://',
+  url: 'wss://',
+  fingerprint: '',
   port: '8420',
   bind: '',
+  insecure: false,
   name: '',
   lines: [{ line: '', secret: '' }],
   ice: [],
@@ -36,8 +41,11 @@ function formFrom(config: ConnectConfigValue | null): Form {
   return {
     mode: config.server.kind,
     url: config.server.kind === 'remote' ? config.server.url : EMPTY_FORM.url,
+    // A fingerprint re-trusts once; the pin then lives in the station's trust store.
+    fingerprint: '',
     port: config.server.kind === 'host' ? String(config.server.port) : EMPTY_FORM.port,
     bind: config.server.kind === 'host' ? (config.server.bind ?? '') : '',
+    insecure: config.server.kind === 'host' ? (config.server.insecure ?? false) : false,
     name: config.name,
     lines: config.lines.length > 0 ? config.lines.map(({ line, secret }) => ({ line, secret: secret ?? '' })) : EMPTY_FORM.lines,
     ice: config.iceServers.map(({ urls, username, credential }) => ({
@@ -55,8 +63,8 @@ export function checkForm(form: Form): { config: ConnectConfigValue | null; erro
   const candidate = {
     server:
       form.mode === 'remote'
-        ? { kind: 'remote', url: form.url.trim() }
-        : { kind: 'host', port, ...(form.bind.trim() ? { bind: form.bind.trim() } : {}) },
+        ? { kind: 'remote', url: form.url.trim(), ...(form.fingerprint.trim() ? { fingerprint: form.fingerprint.trim() } : {}) }
+        : { kind: 'host', port, ...(form.bind.trim() ? { bind: form.bind.trim() } : {}), ...(form.insecure ? { insecure: true } : {}) },
     name: form.name,
     lines: form.lines.map(({ line, secret }) => (secret ? { line: line.trim(), secret } : { line: line.trim() })),
     iceServers: form.ice.map(({ urls, username, credential }) => {
@@ -105,6 +113,13 @@ function Hosting({ hosting }: { hosting: NonNullable<StationState['hosting']> })
       <p>
         On this machine: <code>{hosting.url}</code>
       </p>
+      {hosting.fingerprint ? (
+        <p>
+          Certificate SHA-256: <code className="fingerprint">{hosting.fingerprint}</code>
+        </p>
+      ) : (
+        <p>Unencrypted: line secrets travel in clear.</p>
+      )}
     </div>
   );
 }
@@ -207,10 +222,23 @@ export function Connect({ model }: { model: StationModel }) {
             </label>
           </div>
           {form.mode === 'remote' ? (
-            <div className="field">
-              <label htmlFor={fieldId('server.url')}>Server URL</label>
-              <input {...invalid('server.url')} type="url" placeholder="wss://intercom.example:8420/" value={form.url} onChange={(e) => update({ url: e.currentTarget.value })} />
-              <FieldError id={errorId('server.url')} message={errors['server.url']} />
+            <div className="field-row">
+              <div className="field">
+                <label htmlFor={fieldId('server.url')}>Server URL</label>
+                <input {...invalid('server.url')} type="url" placeholder="wss://intercom.example:8420/" value={form.url} onChange={(e) => update({ url: e.currentTarget.value })} />
+                <FieldError id={errorId('server.url')} message={errors['server.url']} />
+              </div>
+              <div className="field">
+                <label htmlFor={fieldId('server.fingerprint')}>Certificate fingerprint (optional)</label>
+                <input
+                  {...invalid('server.fingerprint')}
+                  autoComplete="off"
+                  placeholder="trusted on first use; give it to re-trust"
+                  value={form.fingerprint}
+                  onChange={(e) => update({ fingerprint: e.currentTarget.value })}
+                />
+                <FieldError id={errorId('server.fingerprint')} message={errors['server.fingerprint']} />
+              </div>
             </div>
           ) : (
             <div className="field-row">
@@ -224,6 +252,10 @@ export function Connect({ model }: { model: StationModel }) {
                 <input {...invalid('server.bind')} placeholder="0.0.0.0 (every interface)" value={form.bind} onChange={(e) => update({ bind: e.currentTarget.value })} />
                 <FieldError id={errorId('server.bind')} message={errors['server.bind']} />
               </div>
+              <label className="checkbox">
+                <input type="checkbox" checked={form.insecure} onChange={(e) => update({ insecure: e.currentTarget.checked })} />
+                Unencrypted (ws://; line secrets travel in clear)
+              </label>
             </div>
           )}
         </fieldset>
