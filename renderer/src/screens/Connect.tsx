@@ -232,7 +232,7 @@ export function Connect({ model }: { model: StationModel }) {
                 <label htmlFor={fieldId('server.fingerprint')}>Certificate fingerprint (optional)</label>
                 <input
                   {...invalid('server.fingerprint')}
-                  autoComplete="off"
+                  spellCheck={false}
                   placeholder="trusted on first use; give it to re-trust"
                   value={form.fingerprint}
                   onChange={(e) => update({ fingerprint: e.currentTarget.value })}
