@@ -14,9 +14,8 @@ import type {
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
 import { KnownHosts } from '../signalling/known-hosts';
-import { joinUrls } from '../signalling/lan-addresses';
-import { loadTlsFiles, stationIdentity, type TlsIdentity } from '../signalling/tls-identity';
-import { SignallingServer, builtGuestDir } from '../signalling/server';
+import type { SignallingServer } from '../signalling/server';
+import { startHosting, trustFor, type VerifyServer } from './hosting';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { onRemoteOffer, type Negotiation } from './control/glare';
@@ -25,9 +24,7 @@ import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaH
 import { WorkerMedia } from './media/worker-media';
 
 export type { DeviceChoice, FrameMs } from './media/media-protocol';
-
-/** Where a hosting station listens unless told otherwise: every interface, so the crew's other machines reach it. */
-export const DEFAULT_HOST_BIND = '0.0.0.0';
+export { DEFAULT_HOST_BIND } from './hosting';
 
 export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
@@ -247,52 +244,22 @@ export class Station extends EventEmitter<StationEvents> {
     this.keys.reset(config.lines.map((l) => l.line));
     this.untrusted = false;
     let url: string;
-    let verifyServer: SignallingClientOptions['verifyServer'];
-    if (config.server.kind === 'host') {
-      const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
-      // A hosting station serves the browser guest page on its signalling port.
-      // Hosting is for a crew: every interface unless the operator names one.
-      const bind = config.server.bind ?? DEFAULT_HOST_BIND;
-      const identity = config.server.insecure ? undefined : await this.tlsIdentity();
-      this.server = new SignallingServer({
-        port: config.server.port,
-        host: bind,
-        lines: secrets,
-        staticDir: builtGuestDir(),
-        ...(identity ? { tls: { cert: identity.cert, key: identity.key } } : {}),
-      });
-      const started = await this.server.start();
-      url = started.url;
-      const others = joinUrls(bind, started.port, identity ? 'wss' : 'ws');
-      this.hosting = { url, bind, joinUrls: others, ...(identity ? { fingerprint: identity.fingerprint } : {}) };
-      this.log(`[signal] hosting ${url}`);
-      if (identity) {
-        this.log(`[signal] TLS certificate SHA-256 ${identity.fingerprint} (${identity.source})`);
-        this.log(`[signal] a browser trusts it with --ignore-certificate-errors-spki-list=${identity.spki}`);
-        // Our own client pins our own certificate, not a store entry.
-        verifyServer = ({ fingerprint }) => (fingerprint === identity.fingerprint ? undefined : `this station's own server presented ${fingerprint}, not ${identity.fingerprint}`);
+    let verifyServer: VerifyServer | undefined;
+    try {
+      if (config.server.kind === 'host') {
+        const hosted = await startHosting(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
+        this.server = hosted.server;
+        this.hosting = hosted.state;
+        url = hosted.url;
+        verifyServer = hosted.verifyServer;
       } else {
-        this.log('[signal] insecure: plain ws:// and http://, line secrets travel in clear');
+        url = config.server.url;
+        verifyServer = trustFor(url, config.server.fingerprint, () => (this.knownHosts ??= new KnownHosts(this.dataDir)), this.log);
       }
-      this.log(others.length > 0 ? `[signal] others join at ${others.join(' ')}` : `[signal] bound to ${bind}: no other machine can reach it`);
-    } else {
-      url = config.server.url;
-      const given = config.server.fingerprint;
-      if (url.startsWith('wss:')) {
-        try {
-          this.knownHosts ??= new KnownHosts(this.dataDir);
-        } catch (error) {
-          await this.disconnect();
-          throw error;
-        }
-        const hosts = this.knownHosts;
-        verifyServer = ({ host, fingerprint }) => {
-          const verdict = hosts.verify(host, fingerprint, given);
-          if (!verdict.ok) return verdict.message;
-          if (verdict.firstUse) this.log(`[signal] trusting ${host} on first use: certificate SHA-256 ${fingerprint}`);
-          return undefined;
-        };
-      }
+    } catch (error) {
+      // A certificate or trust store that cannot be used: nothing is left running.
+      await this.disconnect();
+      throw error;
     }
     let client: SignallingClient;
     try {
@@ -364,12 +331,6 @@ export class Station extends EventEmitter<StationEvents> {
     this.connection = 'idle';
     this.publishState();
     return this.state();
-  }
-
-  /** The certificate a hosting station serves: the operator's files, or the one kept in (or made for) the data folder. */
-  private async tlsIdentity(): Promise<TlsIdentity> {
-    if (this.tlsFiles) return loadTlsFiles(this.tlsFiles.certFile, this.tlsFiles.keyFile);
-    return stationIdentity(this.dataDir);
   }
 
   private updatePresence(peers: Presence[], offerToNew: boolean): void {
