@@ -1,13 +1,14 @@
 // The README's first command on a machine with no sound device: the station starts anyway, serves its UI and its
 // signalling, and shows the device problem, where it used to exit 3.
 import { test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { PROTOCOL_VERSION } from '../electron/common/signalling-protocol';
 import type { StationState } from '../electron/common/contract';
+import { PulseHarness } from './support/pulse';
 import { StationProcess } from './support/station-process';
 
 test('a --ui station with no sound device serves its UI and signalling and reports the device problem', async () => {
@@ -35,5 +36,26 @@ test('a --ui station with no sound device serves its UI and signalling and repor
   } finally {
     assert.equal(await station.stop(), '0', `the station leaves cleanly: ${station.tail()}`);
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the devices open by themselves once a sound device appears', async () => {
+  const pulse = await PulseHarness.start(['late']);
+  const socketDir = mkdtempSync(path.join(tmpdir(), 'partyline-late-pulse-'));
+  const socket = path.join(socketDir, 'native');
+  // The sound server's socket is not there yet: the station starts with no device at all.
+  const station = new StationProcess(['--ui'], { ...pulse.env, PULSE_SERVER: `unix:${socket}` }, 'late');
+  try {
+    await station.waitFor(/starting without sound devices/);
+    assert.equal(((await station.invoke('station.getState')) as StationState).devices.inputState, 'error');
+    symlinkSync(path.join(pulse.dir, 'run', 'pulse', 'native'), socket);
+    await station.waitFor(/devices available now/, 20_000);
+    const devices = ((await station.invoke('station.getState')) as StationState).devices;
+    assert.deepEqual([devices.inputState, devices.outputState], ['ok', 'ok']);
+    assert.equal(devices.error, undefined);
+  } finally {
+    assert.equal(await station.stop(), '0', `the station leaves cleanly: ${station.tail()}`);
+    await pulse.stop();
+    rmSync(socketDir, { recursive: true, force: true });
   }
 });

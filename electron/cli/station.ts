@@ -9,6 +9,7 @@ import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../..
 import { createStationControl } from '../engine/station-facade';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
 import { ArgError, parseArgs } from './args';
+import { awaitDevices } from './await-devices';
 import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 
 const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [--fingerprint SHA256] | --host [--port N] [--bind ADDR, default 0.0.0.0])
@@ -150,11 +151,13 @@ async function main(): Promise<void> {
   let ui: ControlSurface | undefined;
   const debugLoads: DebugLoad[] = [];
   let stopping = false;
+  let deviceWait: { stop: () => void } | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`[station] ${signal}: leaving`);
     for (const load of debugLoads) load.stop();
+    deviceWait?.stop();
     await ui?.close();
     await station.close();
     log('[station] stopped');
@@ -175,7 +178,8 @@ async function main(): Promise<void> {
       await station.close();
       exitProcess(3, log);
     }
-    log('[audio] starting without sound devices: choose them on the Devices screen once one is available');
+    log('[audio] starting without sound devices: they open when one appears, or choose them on the Devices screen');
+    deviceWait = awaitDevices(station, { inputId: args.input ?? null, outputId: args.output ?? null }, 3000, log);
   }
 
   let lastState = '';
