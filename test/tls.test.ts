@@ -2,7 +2,7 @@
 // ones), and a joining client that pins a host's certificate and refuses a changed one before sending anything.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -129,6 +129,42 @@ test('serves signalling over wss and the guest page over https; a joining client
     assert.deepEqual(second.joins, ['b', 'b']);
   } finally {
     await second.server.close();
+  }
+});
+
+test('the standalone signalling server serves wss with the operator\'s files and refuses a bad one naming it', async () => {
+  const identity = await stationIdentity(dir('standalone'));
+  const d = dir('standalone-files');
+  const cert = path.join(d, 'cert.pem');
+  const key = path.join(d, 'key.pem');
+  writeFileSync(cert, identity.cert);
+  writeFileSync(key, 'garbage');
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', 'electron/cli/signal.ts', '--port', '0', '--tls-cert', cert, '--tls-key', key], {
+    cwd: path.join(__dirname, '..'),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.ok(bad.stderr.includes(`--tls-key ${key}: not a PEM private key`), bad.stderr);
+
+  writeFileSync(key, identity.key);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'electron/cli/signal.ts', '--port', '0', '--tls-cert', cert, '--tls-key', key], { cwd: path.join(__dirname, '..') });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /signalling on (\S+?)(;|\s|$)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`signal exited ${code}: ${out}`)));
+    });
+    assert.match(url, /^wss:\/\//);
+    const hosts = new KnownHosts(dir('standalone-joiner'));
+    assert.deepEqual(await attempt(url, hosts), { outcome: 'joined' });
+    assert.equal(hosts.fingerprintOf(new URL(url).host), identity.fingerprint);
+  } finally {
+    child.kill('SIGINT');
   }
 });
 
