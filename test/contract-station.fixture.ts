@@ -108,6 +108,7 @@ export class ScriptedStation implements StationControl {
                 ? { url: `ws://127.0.0.1:${config.server.port}/`, bind: '0.0.0.0', joinUrls: [`ws://10.0.0.5:${config.server.port}/`] }
                 : { url: `wss://127.0.0.1:${config.server.port}/`, bind: '0.0.0.0', joinUrls: [`wss://10.0.0.5:${config.server.port}/`], fingerprint: FIXTURE_FINGERPRINT }
               : null,
+          ...(config.server.kind === 'remote' ? { joined: { url: config.server.url } } : {}),
           lines: config.lines.map(({ line }) => ({ line, talk: false, listen: true, volume: 1, talkers: [] })),
         };
         this.emit('state', this.state);
@@ -115,6 +116,7 @@ export class ScriptedStation implements StationControl {
       }
       case 'station.disconnect':
         this.state = { ...this.state, connection: 'idle', stationId: null, name: null, hosting: null, lines: [] };
+        delete this.state.joined;
         this.emit('state', this.state);
         return this.state;
       case 'station.getState':

@@ -105,6 +105,9 @@ test('first launch with an empty userData: the default devices open, a joined li
     const f = dominantFrequency(heard, 100, 4000, from, to);
     assert.ok(Math.abs(f - 440) <= 2, `the default speaker plays ${f} Hz`);
     assert.ok(Math.abs(rmsDb(heard, from, to) + 15.05) <= 3, `level ${rmsDb(heard, from, to).toFixed(2)} dBFS`);
+    // The Connect screen shows what the app joined and the certificate it trusts for it.
+    const joined = (await invoke<StationState>('station.getState', {})).joined;
+    assert.deepEqual(joined, { url, fingerprint });
     // The app pinned the host's certificate in its data folder on first use.
     const pinned = JSON.parse(readFileSync(path.join(userData, KNOWN_HOSTS_FILE), 'utf8')) as Record<string, string>;
     assert.equal(pinned[new URL(url).host], fingerprint);

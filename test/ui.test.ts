@@ -182,6 +182,19 @@ test('Connect: hosting shows where the crew joins and the certificate fingerprin
   });
 });
 
+test('Connect: a station already on air shows what it joined, not an empty form', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await station.invoke('station.connect', { server: { kind: 'remote', url: 'wss://10.0.0.5:8420/' }, name: 'Stage Left', lines: [{ line: 'Program' }, { line: 'Stage Left' }], iceServers: [] });
+  await page.reload();
+  await page.getByRole('status', { name: 'Joined' }).waitFor();
+  assert.equal(await page.getByRole('status', { name: 'Joined' }).locator('code').first().textContent(), 'wss://10.0.0.5:8420/');
+  assert.equal(await page.getByLabel('Server URL').inputValue(), 'wss://10.0.0.5:8420/');
+  assert.equal(await page.getByLabel('Station name').inputValue(), 'Stage Left');
+  assert.equal(await page.getByLabel('Line 1', { exact: true }).inputValue(), 'Program');
+  assert.equal(await page.getByLabel('Line 2', { exact: true }).inputValue(), 'Stage Left');
+});
+
 test('Keypanel: keyboard operable with visible focus; tap latches, hold is momentary, shortcuts work', async () => {
   const rig = await openRig();
   const { page, station } = rig;

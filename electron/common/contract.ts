@@ -138,6 +138,8 @@ export const StationState = z.object({
       fingerprint: z.string().optional(),
     })
     .nullable(),
+  /** The server this station joined as a client (absent while idle or hosting). */
+  joined: z.object({ url: z.string(), fingerprint: z.string().optional() }).optional(),
   lines: z.array(LineState),
   devices: DeviceSelection,
 });

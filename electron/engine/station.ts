@@ -445,9 +445,16 @@ export class Station extends EventEmitter<StationEvents> {
       stationId: this.stationId,
       name: this.config?.name ?? null,
       hosting: this.hosting,
+      ...(this.config?.server.kind === 'remote' && this.signalling ? { joined: this.joinedServer(this.config.server.url) } : {}),
       lines: this.keys.lines().map((l) => this.lineState(l)),
       devices: this.selection,
     };
+  }
+
+  /** The server joined, with the certificate pinned for it when it is a wss:// one. */
+  private joinedServer(url: string): NonNullable<StationState['joined']> {
+    const fingerprint = url.startsWith('wss:') ? this.knownHosts?.fingerprintOf(new URL(url).host) : undefined;
+    return { url, ...(fingerprint ? { fingerprint } : {}) };
   }
 
   private publish<E extends EventName>(name: E, payload: EventPayload<E>): void {

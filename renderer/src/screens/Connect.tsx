@@ -56,6 +56,18 @@ function formFrom(config: ConnectConfigValue | null): Form {
   };
 }
 
+/** What a station on air is connected to, as connect values (no secrets: the station does not report them). */
+function configOf(state: StationState): ConnectConfigValue | null {
+  if (state.connection === 'idle' || !state.name) return null;
+  const server: ConnectConfigValue['server'] | null = state.hosting
+    ? { kind: 'host', port: Number(new URL(state.hosting.url).port), ...(state.hosting.bind ? { bind: state.hosting.bind } : {}), ...(state.hosting.fingerprint ? {} : { insecure: true }) }
+    : state.joined
+      ? { kind: 'remote', url: state.joined.url }
+      : null;
+  if (!server) return null;
+  return { server, name: state.name, lines: state.lines.map(({ line }) => ({ line })), iceServers: [] };
+}
+
 /** Form fields -> the contract's ConnectConfig, with every problem keyed by its contract path. */
 export function checkForm(form: Form): { config: ConnectConfigValue | null; errors: Record<string, string> } {
   const portText = form.port.trim();
@@ -148,10 +160,12 @@ export function Connect({ model }: { model: StationModel }) {
   }, [focusFirstError]);
 
   useEffect(() => {
-    if (prefilled || !settings) return;
-    setForm(formFrom(settings.connect));
+    if (prefilled || !settings || (!settings.connect && !state)) return;
+    // On air, the form shows what the station is connected to, even if nothing was remembered (a headless station
+    // started from its command line).
+    setForm(formFrom(settings.connect ?? (state ? configOf(state) : null)));
     setPrefilled(true);
-  }, [settings, prefilled]);
+  }, [settings, state, prefilled]);
 
   const update = (change: Partial<Form>) => {
     const next = { ...form, ...change };
@@ -208,6 +222,17 @@ export function Connect({ model }: { model: StationModel }) {
         </p>
       ) : null}
       {state?.hosting ? <Hosting hosting={state.hosting} /> : null}
+      {state?.joined && state.connection !== 'idle' ? (
+        <p className="banner info" role="status" aria-label="Joined">
+          Connected to <code>{state.joined.url}</code>
+          {state.joined.fingerprint ? (
+            <>
+              {' '}
+              (certificate SHA-256 <code className="fingerprint">{state.joined.fingerprint}</code>)
+            </>
+          ) : null}
+        </p>
+      ) : null}
       <form onSubmit={submit} noValidate>
         <fieldset disabled={connected || busy}>
           <legend>Server</legend>
