@@ -2,7 +2,7 @@
 // veth link, whose address exists only there), and it says which URLs the crew uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StationState } from '../electron/common/contract';
@@ -28,7 +28,8 @@ function joinFrom(lan: Awaited<ReturnType<typeof createLan>>, url: string, line:
 
 test('--host binds every interface by default: another machine on the LAN joins at the URL the station shows', async () => {
   const lan = await createLan();
-  const station = new StationProcess(['--name', 'Stage Left', '--host', '--port', '0', '--line', 'Stage Left', '--ui', '--data-dir', mkdtempSync(path.join(tmpdir(), 'partyline-lan-'))], { ...process.env, PULSE_SERVER: 'unix:/nonexistent' });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'partyline-lan-'));
+  const station = new StationProcess(['--name', 'Stage Left', '--host', '--port', '0', '--line', 'Stage Left', '--ui', '--data-dir', dataDir], { ...process.env, PULSE_SERVER: 'unix:/nonexistent' });
   try {
     const shown = (await station.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
     const state = (await station.invoke('station.getState')) as StationState;
@@ -42,6 +43,7 @@ test('--host binds every interface by default: another machine on the LAN joins 
   } finally {
     await station.stop();
     await lan.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
 

@@ -2,7 +2,7 @@
  * Headless Chromium as a browser guest: its own process group, its own PulseAudio microphone and speaker, audio not
  * muted (Playwright's headless mode adds --mute-audio; we run --headless=new ourselves), and the guest page joined.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
@@ -78,8 +78,9 @@ export class GuestBrowser {
     const sourceModule = (
       await pulse.pactl('load-module', 'module-remap-source', `master=${master}`, `source_name=${source}`, `source_properties=device.description=${source}`, ...channel)
     ).trim();
+    const wrapper = options.netns ? inNamespace(options.netns) : undefined;
     const server = await chromium.launchServer({
-      executablePath: options.netns ? inNamespace(options.netns) : '/usr/bin/chromium',
+      executablePath: wrapper ?? '/usr/bin/chromium',
       headless: false,
       ignoreDefaultArgs: ['--mute-audio'],
       args: [
@@ -91,6 +92,9 @@ export class GuestBrowser {
     }).catch(async (e: unknown) => {
       await pulse.pactl('unload-module', sourceModule);
       throw e;
+    }).finally(() => {
+      // Started (or failed): the wrapper has done its job.
+      if (wrapper) rmSync(wrapper, { force: true });
     });
     try {
       const browser = await chromium.connect(server.wsEndpoint());
