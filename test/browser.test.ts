@@ -56,7 +56,7 @@ async function packetRates(g: GuestBrowser, ms: number): Promise<{ sentPerS: num
 }
 
 test('a browser that joins offers; tones both ways at once, 5 ms packets from the station and 10 ms from Chromium, RFC 6464 levels light "speaking" on both sides', async () => {
-  const a = station('A', ['--host', '--port', '0'], ['--talk', 'main']);
+  const a = station('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']);
   let g: GuestBrowser | undefined;
   try {
     const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
@@ -153,7 +153,7 @@ test('a station that joins after the browser offers; the guest defaults to voice
 });
 
 test('a negotiated track that never carries RTP is reported as no-rtp', async () => {
-  const a = station('A', ['--host', '--port', '0']);
+  const a = station('A', ['--host', '--port', '0', '--insecure']);
   let g: GuestBrowser | undefined;
   try {
     const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;

@@ -27,7 +27,7 @@ class Probe {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static async connect(url: string, options: { autoPong?: boolean } = {}): Promise<Probe> {
+  static async connect(url: string, options: { autoPong?: boolean; headers?: Record<string, string> } = {}): Promise<Probe> {
     const ws = new WebSocket(url, options);
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
@@ -385,6 +385,44 @@ describe('signalling server', () => {
     const other = await join(url, 'O', [{ line: 'main' }]);
     peer.send({ type: 'bye', to: 'O' });
     assert.deepEqual(await other.take('bye'), { type: 'bye', to: 'O', from: 'P' }, 'bye to one peer is relayed to that peer');
+  });
+
+  test('a page from a foreign origin is refused at the upgrade; the same origin and clients without Origin join', async () => {
+    const { url, port } = await startServer();
+    const refusal = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(url, { headers: { Origin: 'https://evil.example' } });
+      ws.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.once('open', () => reject(new Error('a foreign origin was let in')));
+      ws.once('error', () => undefined);
+    });
+    assert.equal(refusal, 403);
+    for (const origin of ['null', 'http://127.0.0.1.evil.example', `http://127.0.0.1:${port + 1}`]) {
+      const status = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers: { Origin: origin } });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => resolve(101));
+        ws.once('error', () => undefined);
+      });
+      assert.equal(status, 403, origin);
+    }
+    // The guest page the server itself serves is same-origin.
+    const guest = await Probe.connect(url, { headers: { Origin: `http://127.0.0.1:${port}` } });
+    probes.push(guest);
+    guest.send({ type: 'join', stationId: 'guest', name: 'Guest', kind: 'browser', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION });
+    assert.deepEqual((await guest.take('joined')).lines, ['main']);
+    await join(url, 'station', [{ line: 'main' }]);
+    assert.deepEqual((await guest.take('presence')).peers.map((p) => p.stationId), ['station']);
+  });
+
+  test('a line name with spaces joins, is talked on and is reported back as given', async () => {
+    const { url } = await startServer({ lines: { 'Stage Left': 'sl' } });
+    const a = await join(url, 'a', [{ line: 'Stage Left', secret: 'sl' }]);
+    const b = await join(url, 'b', [{ line: 'Stage Left', secret: 'sl' }]);
+    a.send({ type: 'talk', lines: ['Stage Left'] });
+    assert.deepEqual((await b.take('talk')).lines, ['Stage Left']);
   });
 
   test('changing lines: admitted lines come back in joined, stations that no longer share a line exchange bye', async () => {

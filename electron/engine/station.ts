@@ -13,7 +13,9 @@ import type {
 } from '../common/contract';
 import type { Presence } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
-import { SignallingServer, builtGuestDir } from '../signalling/server';
+import { KnownHosts } from '../signalling/known-hosts';
+import type { SignallingServer } from '../signalling/server';
+import { startHosting, trustFor, type VerifyServer } from './hosting';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { onRemoteOffer, type Negotiation } from './control/glare';
@@ -23,6 +25,7 @@ import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaH
 import { WorkerMedia } from './media/worker-media';
 
 export type { DeviceChoice, FrameMs } from './media/media-protocol';
+export { DEFAULT_HOST_BIND } from './hosting';
 
 export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
@@ -53,6 +56,13 @@ export interface StationOptions {
   loopbackCandidates?: boolean;
   /** Ask rtkit for real-time scheduling of the audio threads (default true; `--priority normal` turns it off). */
   realtime?: boolean;
+  /**
+   * The station's data folder: the generated TLS certificate a hosting station serves, and the certificates of the
+   * hosts it joined (trust on first use). Without one both last as long as the process.
+   */
+  dataDir?: string;
+  /** Certificate and key files a hosting station serves instead of its generated one. */
+  tls?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
 }
 
@@ -89,6 +99,11 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly log: (line: string) => void;
   private readonly media: Media;
   private readonly createSignalling: (options: SignallingClientOptions) => SignallingClient;
+  private readonly dataDir: string | undefined;
+  private readonly tlsFiles: StationOptions['tls'];
+  private knownHosts: KnownHosts | undefined;
+  /** Set when the server's certificate was refused: the connection stays in error instead of going idle. */
+  private untrusted = false;
   private readonly keys = new LineKeys();
   private readonly remotes = new Map<string, Remote>();
   /** Who the latest presence list (or `joined`) named, and whether our signalling is joined now. */
@@ -104,7 +119,7 @@ export class Station extends EventEmitter<StationEvents> {
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
   private error: string | undefined;
-  private hosting: { url: string } | null = null;
+  private hosting: StationState['hosting'] = null;
 
   constructor(options: StationOptions = {}, parts: StationParts = {}) {
     super();
@@ -115,6 +130,8 @@ export class Station extends EventEmitter<StationEvents> {
       reofferWaitMs: options.reofferWaitMs ?? 3000,
     };
     this.log = options.log ?? (() => undefined);
+    this.dataDir = options.dataDir;
+    this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
       frameMs: options.frameMs ?? 5,
       bitrate: options.bitrate ?? 32000,
@@ -246,24 +263,46 @@ export class Station extends EventEmitter<StationEvents> {
     this.error = undefined;
     this.stationId = config.stationId ?? stationIdFrom(config.name);
     this.keys.reset(config.lines.map((l) => l.line));
+    this.untrusted = false;
     let url: string;
-    if (config.server.kind === 'host') {
-      const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
-      // A hosting station serves the browser guest page on its signalling port.
-      this.server = new SignallingServer({ port: config.server.port, host: config.server.bind ?? '127.0.0.1', lines: secrets, staticDir: builtGuestDir() });
-      const started = await this.server.start();
-      url = started.url;
-      this.hosting = { url };
-      this.log(`[signal] hosting ${url}`);
-    } else {
-      url = config.server.url;
+    let verifyServer: VerifyServer | undefined;
+    try {
+      if (config.server.kind === 'host') {
+        const hosted = await startHosting(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
+        this.server = hosted.server;
+        this.hosting = hosted.state;
+        url = hosted.url;
+        verifyServer = hosted.verifyServer;
+      } else {
+        url = config.server.url;
+        verifyServer = trustFor(url, config.server.fingerprint, () => (this.knownHosts ??= new KnownHosts(this.dataDir)), this.log);
+      }
+    } catch (error) {
+      // A certificate or trust store that cannot be used: nothing is left running.
+      await this.disconnect();
+      throw error;
+    }
+    let client: SignallingClient;
+    try {
+      client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
+    } catch (error) {
+      // A join the protocol refuses must not leave a server running that nobody joined.
+      await this.disconnect();
+      throw error;
     }
     this.connection = 'connecting';
-    const client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines });
     this.signalling = client;
+    client.on('untrusted', (reason) => {
+      this.untrusted = true;
+      this.error = `untrusted certificate: ${reason}`;
+      this.connection = 'error';
+      this.log(`[signal] refused: ${reason}`);
+      this.publish('notice', { level: 'error', message: `signalling: ${reason}` });
+      this.publishState();
+    });
     client.on('state', (s) => {
       if (s !== 'joined') this.joined = false;
-      this.connection = s === 'closed' ? 'idle' : s;
+      this.connection = s === 'closed' ? (this.untrusted ? 'error' : 'idle') : s;
       this.log(`[signal] ${s}`);
       this.publishState();
     });
@@ -510,9 +549,16 @@ export class Station extends EventEmitter<StationEvents> {
       stationId: this.stationId,
       name: this.config?.name ?? null,
       hosting: this.hosting,
+      ...(this.config?.server.kind === 'remote' && this.signalling ? { joined: this.joinedServer(this.config.server.url) } : {}),
       lines: this.keys.lines().map((l) => this.lineState(l)),
       devices: this.selection,
     };
+  }
+
+  /** The server joined, with the certificate pinned for it when it is a wss:// one. */
+  private joinedServer(url: string): NonNullable<StationState['joined']> {
+    const fingerprint = url.startsWith('wss:') ? this.knownHosts?.fingerprintOf(new URL(url).host) : undefined;
+    return { url, ...(fingerprint ? { fingerprint } : {}) };
   }
 
   private publish<E extends EventName>(name: E, payload: EventPayload<E>): void {

@@ -185,8 +185,15 @@ export class MediaEngine implements Media {
 
   private async changeDevices(choice: DeviceChoice): Promise<DeviceSelection> {
     // An unknown id is refused before anything is touched: the devices in use keep playing.
-    const inputReach = choice.inputId === undefined ? 'open-now' : await locateDevice(choice.inputId, 'input', 'inputId');
-    const outputReach = choice.outputId === undefined ? 'open-now' : await locateDevice(choice.outputId, 'output', 'outputId');
+    let inputReach, outputReach;
+    try {
+      inputReach = choice.inputId === undefined ? 'open-now' : await locateDevice(choice.inputId, 'input', 'inputId');
+      outputReach = choice.outputId === undefined ? 'open-now' : await locateDevice(choice.outputId, 'output', 'outputId');
+    } catch (e) {
+      // No device at all while none is open: the selection says so, for the UI to show until one appears.
+      if (e instanceof BridgeError && e.code === 'no-device') this.noDevice(e);
+      throw e;
+    }
     // A device that arrived after the streams opened is not in this process's PortAudio until PortAudio initializes
     // again, which it does only once nothing holds it: both streams close, and the first to reopen rescans.
     const rescan = inputReach === 'after-rescan' || outputReach === 'after-rescan';
@@ -221,6 +228,14 @@ export class MediaEngine implements Media {
     }
     this.applySelection(next);
     return this.devices();
+  }
+
+  private noDevice(error: BridgeError): void {
+    const next: DeviceSelection = { ...this.selection, error: error.message };
+    if (!this.capture) next.inputState = 'error';
+    if (!this.playback) next.outputState = 'error';
+    this.log(`[audio] ${error.message}`);
+    this.applySelection(next);
   }
 
   /** Both streams let go of PortAudio (its initialization is reference-counted), so that the next open enumerates anew. */
