@@ -363,13 +363,13 @@ describe('signalling server', () => {
     assert.deepEqual(departures, ['Z:replaced']);
   });
 
-  test('bye: peers hear it when a station leaves, when its socket drops, and when it stops answering pings', async () => {
+  test('bye: a station that leaves hangs up on each peer (to names it); a dropped or silent socket is only gone (no to)', async () => {
     const { url } = await startServer({ heartbeatMs: 100 });
     const peer = await join(url, 'P', [{ line: 'main' }]);
 
     const leaver = await join(url, 'L', [{ line: 'main' }]);
     leaver.send({ type: 'bye' });
-    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'L' });
+    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'L', to: 'P' });
     assert.deepEqual(await peer.take('presence', (m) => m.peers.length === 0), { type: 'presence', peers: [] });
     leaver.send({ type: 'offer', to: 'P', sdp: 'v=0' });
     assert.equal((await leaver.take('error')).code, 'not-joined', 'after bye the station is out of every line');
@@ -432,8 +432,8 @@ describe('signalling server', () => {
     a.send({ type: 'lines', lines: [{ line: 'aux' }, { line: 'secret', secret: 'nope' }] });
     assert.equal((await a.take('error')).field, 'secret');
     assert.deepEqual(await a.take('joined'), { type: 'joined', stationId: 'A', lines: ['aux'], peers: [] });
-    assert.deepEqual(await a.take('bye'), { type: 'bye', from: 'B' });
-    assert.deepEqual(await b.take('bye'), { type: 'bye', from: 'A' });
+    assert.deepEqual(await a.take('bye'), { type: 'bye', from: 'B', to: 'A' });
+    assert.deepEqual(await b.take('bye'), { type: 'bye', from: 'A', to: 'B' });
     assert.deepEqual(await b.take('presence', (m) => m.peers.length === 0), { type: 'presence', peers: [] });
   });
 });
@@ -515,7 +515,7 @@ describe('signalling client', () => {
     assert.deepEqual(errors, ['unknown-peer']);
 
     await client.close();
-    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'C' });
+    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'C', to: 'P' });
     assert.throws(() => client.send({ type: 'offer', to: 'P', sdp: 'v=0' }), (e: unknown) => e instanceof SignallingSendError && e.code === 'not-joined');
   });
 });

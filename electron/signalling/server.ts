@@ -465,8 +465,10 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     const after = new Set(this.peersOf(station));
     // Stations that no longer share any line tear down their call to each other.
     for (const gone of before.filter((p) => !after.has(p))) {
-      this.send(gone, { type: 'bye', from: station.id });
-      if (gone.station) this.send(conn, { type: 'bye', from: gone.station.id });
+      if (gone.station) {
+        this.send(gone, { type: 'bye', from: station.id, to: gone.station.id });
+        this.send(conn, { type: 'bye', from: gone.station.id, to: station.id });
+      }
     }
     const peers = this.presenceFor(conn);
     conn.lastPresence = JSON.stringify(peers);
@@ -511,7 +513,9 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     conn.lastPresence = '';
     if (this.stations.get(station.id) === conn) this.stations.delete(station.id);
     if (notifyPeers) {
-      for (const peer of peers) this.send(peer, { type: 'bye', from: station.id });
+      // A station that says bye hangs up on each peer (`to` says so); one whose socket went may be back in a moment,
+      // and its peers keep calls that still carry audio (see docs/signalling.md).
+      for (const peer of peers) this.send(peer, reason === 'bye' && peer.station ? { type: 'bye', from: station.id, to: peer.station.id } : { type: 'bye', from: station.id });
       this.updatePresence(peers);
     }
     this.emit('left', { stationId: station.id, reason });
