@@ -178,7 +178,7 @@ async function measureProfile(profile: Profile, priority: Priority, minutes: num
     if (profile === 'busy_core') spinner = spin();
 
     const common = ['--line', 'main', '--talk', 'main', '--priority', priority, '--meters-every', '1000', ...PROFILE_ARGS[profile]];
-    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--input', pulse.devices('a').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
+    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--input', pulse.devices('a').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
     stations.push(a);
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
     const b = new StationProcess(['--name', 'B', '--server', url, '--input', RIG_MIC_ID, '--output', pulse.devices('b').serverOutputId, ...common], pulse.env);

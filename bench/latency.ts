@@ -109,7 +109,7 @@ async function nativeFloor(pulse: PulseHarness, bursts: number): Promise<number[
 /** Starts A (hosting, talking on `main`) and B (listening); resolves when B has heard A's first RTP. */
 export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Promise<{ a: StationProcess; b: StationProcess }> {
   const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
-  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
   const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
   const b = new StationProcess(['--name', 'B', '--server', url, '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
   await b.waitFor(/\[peer A\] first RTP/, 20000);
@@ -118,7 +118,7 @@ export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Pr
 
 export async function runLatencyBench(options: LatencyOptions = {}): Promise<LatencyResult> {
   const bursts = options.bursts ?? 22;
-  const chunkMs = options.chunkMs ?? 10;
+  const chunkMs = options.chunkMs ?? 5;
   const log = options.log ?? ((l: string) => console.log(l));
   const pulse = await startRig(['a', 'b']);
   try {

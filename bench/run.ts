@@ -29,6 +29,10 @@ const benches: Record<string, () => Bench> = {
     const { runImpairmentBench } = require('./impairment') as { runImpairmentBench: () => Promise<object> };
     return () => runImpairmentBench();
   },
+  faults: () => {
+    const { runFaultsBench } = require('./faults') as typeof import('./faults');
+    return () => runFaultsBench();
+  },
   glitches: () => {
     const { runGlitchesBench } = require('./glitches') as typeof import('./glitches');
     return (o) => runGlitchesBench(o.minutes === undefined ? {} : { minutes: o.minutes });

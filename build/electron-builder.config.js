@@ -36,6 +36,8 @@ const config = {
   files: [
     'dist/main/**',
     'dist/renderer/**',
+    // The browser guest page a hosting station serves (builtGuestDir finds it beside dist/main).
+    'dist/guest/**',
     // Source maps serve development; the installed app does not need them.
     '!dist/**/*.map',
     'native/opus/build/Release/partyline_opus.node',

@@ -12,6 +12,7 @@ import { createStationControl } from './engine/station-facade';
 import { UiohookKeySource } from './hotkeys/uiohook-source';
 import { withGlobalPushToTalk } from './hotkeys/with-global-ptt';
 import { SettingsStore } from './settings/store';
+import { createAppLog, type LogLine } from './shell/app-log';
 import { serveAppRequest } from './shell/app-protocol';
 import { forwardEvents, registerControlIpc } from './shell/ipc';
 import { APP_ENTRY_URL, APP_SCHEME, decideNavigation, decidePermission, decideWindowOpen } from './shell/security';
@@ -127,7 +128,7 @@ function createTray(dispatcher: ControlDispatcher): void {
 }
 
 /** The updater, when this build can update itself; otherwise an answer saying why not, for the Updates screen. */
-async function createUpdates(store: SettingsStore, station: StationControl): Promise<UpdateCommands> {
+async function createUpdates(store: SettingsStore, station: StationControl, log: LogLine): Promise<UpdateCommands> {
   const version = app.getVersion();
   if (!app.isPackaged) return new UnmanagedUpdates(version, 'This is a development build: only installed builds update themselves.');
   try {
@@ -139,7 +140,7 @@ async function createUpdates(store: SettingsStore, station: StationControl): Pro
       rememberChannel: (channel) => store.update({ updateChannel: channel }),
     });
   } catch (error) {
-    console.error(`[partyline] updates are off: ${String(error)}`);
+    log(`[partyline] updates are off: ${String(error)}`);
     return new UnmanagedUpdates(version, `Updates are off: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
@@ -147,17 +148,22 @@ async function createUpdates(store: SettingsStore, station: StationControl): Pro
 async function start(): Promise<void> {
   lockDownContents();
   serveRenderer();
-  const store = new SettingsStore(path.join(app.getPath('userData'), 'settings.json'));
+  const userData = app.getPath('userData');
+  const log = createAppLog(path.join(userData, 'logs'));
+  const store = new SettingsStore(path.join(userData, 'settings.json'));
   await store.load();
-  const engine = createStationControl({ version: app.getVersion() });
+  for (const notice of store.notices) log(`[settings] ${notice.message}`);
+  // userData holds the generated TLS certificate (when hosting) and the pinned certificates of hosts joined.
+  const engine = createStationControl({ version: app.getVersion(), dataDir: userData, log });
   const configured = withSettings(engine, store);
-  const updates = await createUpdates(store, configured);
+  const updates = await createUpdates(store, configured, log);
   // Global push-to-talk: hotkeys held anywhere on the desktop key their lines (uiohook-napi, loaded only if used).
   const station = await withGlobalPushToTalk(withUpdates(configured, updates), store.get(), new UiohookKeySource());
   const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
   registerControlIpc(ipcMain, dispatcher);
-  await restoreRememberedDevices(engine, store).catch((error: unknown) => {
-    console.error(`[partyline] could not restore remembered devices: ${String(error)}`);
+  // On first launch nothing is remembered: the system default microphone and speaker open, as a new user expects.
+  await restoreRememberedDevices(engine, store, { openDefaults: true }).catch((error: unknown) => {
+    log(`[audio] could not open the devices: ${String(error)}`);
   });
   createTray(dispatcher);
   showWindow(dispatcher);

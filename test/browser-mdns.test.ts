@@ -80,7 +80,7 @@ if (process.env[PRIVATE_NETWORK] !== '1') {
 
   test('a browser without media permission offers only an mDNS name; the station resolves it, connects and hears it', async () => {
     const d = pulse.devices('a');
-    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--meters-every', '0'], pulse.env);
+    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--meters-every', '0'], pulse.env);
     let g: GuestBrowser | undefined;
     try {
       const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;

@@ -20,7 +20,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
   // known weakness) are not what a control flood is about.
   const dev = (s: string) => ['--input', pulse.devices(s).inputId, '--output', pulse.devices(s).outputId];
   const serverDev = (s: string) => ['--input', pulse.devices(s).serverInputId, '--output', pulse.devices(s).serverOutputId];
-  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--line', 'main', '--talk', 'main', ...dev('a')], pulse.env);
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--line', 'main', '--talk', 'main', ...dev('a')], pulse.env);
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
@@ -83,7 +83,7 @@ test('the main thread blocked for 200 ms at a time, at both ends: not one silent
   const dev = (s: string) => ['--input', pulse.devices(s).serverInputId, '--output', pulse.devices(s).serverOutputId];
   // Both stations' main threads spin for 200 ms every 1.5 s: signalling, control and timers there stop meanwhile.
   const stall = ['--debug-stall-main', '200/1500'];
-  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--line', 'main', '--talk', 'main', ...stall, ...dev('a')], pulse.env);
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--line', 'main', '--talk', 'main', ...stall, ...dev('a')], pulse.env);
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;

@@ -19,6 +19,9 @@ import {
   type UpdateState,
 } from '../electron/common/contract';
 
+/** What the fixture's hosting reports as its certificate's SHA-256. */
+export const FIXTURE_FINGERPRINT = Array.from({ length: 32 }, (_, i) => ((i * 7) % 256).toString(16).padStart(2, '0').toUpperCase()).join(':');
+
 function device(id: string, name: string, inputs: number, outputs: number): AudioDevice {
   return { id, name, hostApi: 'PulseAudio', maxInputChannels: inputs, maxOutputChannels: outputs, defaultSampleRate: 48000 };
 }
@@ -105,7 +108,13 @@ export class ScriptedStation implements StationControl {
           connection: 'joined',
           stationId: config.stationId ?? 'station-local',
           name: config.name,
-          hosting: config.server.kind === 'host' ? { url: `ws://127.0.0.1:${config.server.port}/` } : null,
+          hosting:
+            config.server.kind === 'host'
+              ? config.server.insecure
+                ? { url: `ws://127.0.0.1:${config.server.port}/`, bind: '0.0.0.0', joinUrls: [`ws://10.0.0.5:${config.server.port}/`] }
+                : { url: `wss://127.0.0.1:${config.server.port}/`, bind: '0.0.0.0', joinUrls: [`wss://10.0.0.5:${config.server.port}/`], fingerprint: FIXTURE_FINGERPRINT }
+              : null,
+          ...(config.server.kind === 'remote' ? { joined: { url: config.server.url } } : {}),
           lines: config.lines.map(({ line }) => ({ line, talk: false, listen: true, volume: 1, talkers: [], members: [], call: null })),
         };
         this.emit('state', this.state);
@@ -113,6 +122,7 @@ export class ScriptedStation implements StationControl {
       }
       case 'station.disconnect':
         this.state = { ...this.state, connection: 'idle', stationId: null, name: null, hosting: null, lines: [] };
+        delete this.state.joined;
         this.emit('state', this.state);
         return this.state;
       case 'station.getState':

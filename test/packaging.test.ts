@@ -72,8 +72,10 @@ describe('unpacked Linux app', () => {
     assert.equal(pkg.main, 'dist/main/main.js');
   });
 
-  test('app.asar holds the renderer bundle', () => {
+  test('app.asar holds the renderer bundle and the guest page a hosting station serves', () => {
     assert.ok(asarEntries.includes('/dist/renderer/index.html'), 'dist/renderer/index.html in app.asar');
+    assert.ok(asarEntries.includes('/dist/guest/index.html'), 'dist/guest/index.html in app.asar');
+    assert.ok(asarEntries.some((e) => /^\/dist\/guest\/assets\/.*\.js$/.test(e)), 'the guest script in app.asar');
   });
 
   test('native binaries are unpacked, and the probe is packed', () => {

@@ -9,6 +9,7 @@ import {
   parseServerMessage,
   signallingJsonSchemas,
 } from '../electron/common/signalling-protocol';
+import { LineName } from '../electron/common/contract';
 
 test('the JSON Schema pasted in docs/signalling.md is the one the code generates', async () => {
   const doc = await readFile(path.join(__dirname, '..', 'docs', 'signalling.md'), 'utf8');
@@ -63,4 +64,21 @@ test('server messages parse, and bad ones are named', () => {
   assert.deepEqual(!error.ok && [error.error.code, error.error.field], ['invalid', 'code']);
   const relayed = parseServerMessage('{"type":"offer","to":"b","sdp":"v=0"}');
   assert.deepEqual(!relayed.ok && [relayed.error.code, relayed.error.field], ['invalid', 'from']);
+});
+
+test('one rule for line names: the control contract and the protocol accept and refuse the same names', () => {
+  const accepted = ['main', 'Stage Left', 'Cam 2.A', 'a', 'x'.repeat(64), 'tech_1-b'];
+  const refused = ['', ' main', 'main ', 'Stage/Left', 'x'.repeat(65), 'a:b', 'é', '-lead'];
+  for (const name of [...accepted, ...refused]) {
+    const contract = LineName.safeParse(name).success;
+    const join = parseClientMessage(JSON.stringify({ type: 'join', stationId: 'a', name: 'A', kind: 'station', lines: [{ line: name }], protocol: 1 }));
+    assert.equal(join.ok, contract, `contract and protocol agree on ${JSON.stringify(name)}`);
+    assert.equal(contract, accepted.includes(name), JSON.stringify(name));
+    if (!join.ok) {
+      assert.equal(join.error.field, 'lines.0.line');
+      assert.match(join.error.message, /line name/);
+    }
+  }
+  const talk = parseClientMessage(JSON.stringify({ type: 'talk', lines: ['Stage Left'] }));
+  assert.equal(talk.ok, true);
 });

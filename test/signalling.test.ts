@@ -27,7 +27,7 @@ class Probe {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static async connect(url: string, options: { autoPong?: boolean } = {}): Promise<Probe> {
+  static async connect(url: string, options: { autoPong?: boolean; headers?: Record<string, string> } = {}): Promise<Probe> {
     const ws = new WebSocket(url, options);
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
@@ -363,13 +363,13 @@ describe('signalling server', () => {
     assert.deepEqual(departures, ['Z:replaced']);
   });
 
-  test('bye: peers hear it when a station leaves, when its socket drops, and when it stops answering pings', async () => {
+  test('bye: a station that leaves hangs up on each peer (to names it); a dropped or silent socket is only gone (no to)', async () => {
     const { url } = await startServer({ heartbeatMs: 100 });
     const peer = await join(url, 'P', [{ line: 'main' }]);
 
     const leaver = await join(url, 'L', [{ line: 'main' }]);
     leaver.send({ type: 'bye' });
-    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'L' });
+    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'L', to: 'P' });
     assert.deepEqual(await peer.take('presence', (m) => m.peers.length === 0), { type: 'presence', peers: [] });
     leaver.send({ type: 'offer', to: 'P', sdp: 'v=0' });
     assert.equal((await leaver.take('error')).code, 'not-joined', 'after bye the station is out of every line');
@@ -387,6 +387,44 @@ describe('signalling server', () => {
     assert.deepEqual(await other.take('bye'), { type: 'bye', to: 'O', from: 'P' }, 'bye to one peer is relayed to that peer');
   });
 
+  test('a page from a foreign origin is refused at the upgrade; the same origin and clients without Origin join', async () => {
+    const { url, port } = await startServer();
+    const refusal = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(url, { headers: { Origin: 'https://evil.example' } });
+      ws.once('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.once('open', () => reject(new Error('a foreign origin was let in')));
+      ws.once('error', () => undefined);
+    });
+    assert.equal(refusal, 403);
+    for (const origin of ['null', 'http://127.0.0.1.evil.example', `http://127.0.0.1:${port + 1}`]) {
+      const status = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers: { Origin: origin } });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => resolve(101));
+        ws.once('error', () => undefined);
+      });
+      assert.equal(status, 403, origin);
+    }
+    // The guest page the server itself serves is same-origin.
+    const guest = await Probe.connect(url, { headers: { Origin: `http://127.0.0.1:${port}` } });
+    probes.push(guest);
+    guest.send({ type: 'join', stationId: 'guest', name: 'Guest', kind: 'browser', lines: [{ line: 'main' }], protocol: PROTOCOL_VERSION });
+    assert.deepEqual((await guest.take('joined')).lines, ['main']);
+    await join(url, 'station', [{ line: 'main' }]);
+    assert.deepEqual((await guest.take('presence')).peers.map((p) => p.stationId), ['station']);
+  });
+
+  test('a line name with spaces joins, is talked on and is reported back as given', async () => {
+    const { url } = await startServer({ lines: { 'Stage Left': 'sl' } });
+    const a = await join(url, 'a', [{ line: 'Stage Left', secret: 'sl' }]);
+    const b = await join(url, 'b', [{ line: 'Stage Left', secret: 'sl' }]);
+    a.send({ type: 'talk', lines: ['Stage Left'] });
+    assert.deepEqual((await b.take('talk')).lines, ['Stage Left']);
+  });
+
   test('changing lines: admitted lines come back in joined, stations that no longer share a line exchange bye', async () => {
     const { url } = await startServer({ lines: { secret: 'pw' } });
     const a = await join(url, 'A', [{ line: 'main' }]);
@@ -394,8 +432,8 @@ describe('signalling server', () => {
     a.send({ type: 'lines', lines: [{ line: 'aux' }, { line: 'secret', secret: 'nope' }] });
     assert.equal((await a.take('error')).field, 'secret');
     assert.deepEqual(await a.take('joined'), { type: 'joined', stationId: 'A', lines: ['aux'], peers: [] });
-    assert.deepEqual(await a.take('bye'), { type: 'bye', from: 'B' });
-    assert.deepEqual(await b.take('bye'), { type: 'bye', from: 'A' });
+    assert.deepEqual(await a.take('bye'), { type: 'bye', from: 'B', to: 'A' });
+    assert.deepEqual(await b.take('bye'), { type: 'bye', from: 'A', to: 'B' });
     assert.deepEqual(await b.take('presence', (m) => m.peers.length === 0), { type: 'presence', peers: [] });
   });
 
@@ -545,7 +583,7 @@ describe('signalling client', () => {
     assert.deepEqual(errors, ['unknown-peer']);
 
     await client.close();
-    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'C' });
+    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'C', to: 'P' });
     assert.throws(() => client.send({ type: 'offer', to: 'P', sdp: 'v=0' }), (e: unknown) => e instanceof SignallingSendError && e.code === 'not-joined');
   });
 });

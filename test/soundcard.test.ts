@@ -177,6 +177,21 @@ test('stop never hangs, even twice', async () => {
   assert.ok(playback.counters.chunks > 10, 'the device pulled chunks on its own clock');
 });
 
+test("5 ms chunks run on the sound server's own protocol; through ALSA a stream keeps 10 ms periods, which it can hold", async () => {
+  const y = pulse.devices('y');
+  const viaAlsa = new bridge.PlaybackStream({ deviceId: y.outputId, chunkMs: 5, source: { pull: (n) => new Int16Array(n) } });
+  const native = new bridge.PlaybackStream({ deviceId: y.serverOutputId, chunkMs: 5, source: { pull: (n) => new Int16Array(n) } });
+  try {
+    await sleep(300);
+    assert.equal(viaAlsa.chunkSamples, 480, 'ALSA: 10 ms chunks');
+    assert.equal(viaAlsa.periodSamples, 480, 'ALSA: 10 ms periods');
+    assert.equal(native.chunkSamples, 240, 'sound server: 5 ms chunks');
+    assert.ok(viaAlsa.counters.chunks > 10 && native.counters.chunks > 20, `both play (${viaAlsa.counters.chunks} and ${native.counters.chunks} chunks)`);
+  } finally {
+    await Promise.all([viaAlsa.stop(), native.stop()]);
+  }
+});
+
 test('a device unplugged mid-stream: stop still returns and the process exits', async () => {
   const y = pulse.devices('y');
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support', 'unplug-probe.ts'), y.outputId], {

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { LineKeys } from '../electron/engine/control/line-keys';
 import { onRemoteOffer } from '../electron/engine/control/glare';
 import { watchRtp } from '../electron/engine/control/rtp-watch';
+import { onAbsent, onBroken, onListed } from '../electron/engine/control/recovery';
 import { Station } from '../electron/engine/station';
 import type { Media, MediaCommand, MediaEvent, PeerMediaHealth } from '../electron/engine/media/media-protocol';
 import type { SignallingClient } from '../electron/signalling/client';
@@ -56,6 +57,35 @@ test('the RTP watch: a silent talker is no-rtp, a browser gone quiet is dropped,
   assert.equal(watchRtp(h({ connection: 'no-rtp', rtpAgoMs: 100 }), { kind: 'station', talkingForMs: 2500 }, o), 'flowing');
   assert.equal(watchRtp(h({ rtpAgoMs: 3500 }), { kind: 'browser', talkingForMs: null }, o), 'gone');
   assert.equal(watchRtp(h({ connection: 'connecting' }), { kind: 'browser', talkingForMs: null }, o), undefined);
+});
+
+test('recovery: a live call outlasts presence; a call that is not live is set up anew by one agreed side', () => {
+  const live = { negotiation: 'stable', connection: 'connected' } as const;
+  const failed = { negotiation: 'stable', connection: 'failed' } as const;
+  assert.equal(onAbsent(live), 'keep', 'a server restart or a lost socket does not end a call that carries RTP');
+  assert.equal(onAbsent({ negotiation: 'stable', connection: 'no-rtp' }), 'keep');
+  assert.equal(onAbsent(failed), 'drop');
+  assert.equal(onAbsent({ negotiation: 'offering', connection: 'new' }), 'drop');
+  // Listed: the newcomer offers, as for a first call; a live call stays on both sides.
+  assert.equal(onListed('b', 'a', undefined, true), 'offer');
+  assert.equal(onListed('a', 'b', undefined, false), 'wait');
+  assert.equal(onListed('b', 'a', live, true), 'keep');
+  assert.equal(onListed('a', 'b', live, false), 'keep');
+  // A dead call: the newcomer offers anew; in a presence update only the lower id does, so exactly one side offers.
+  assert.equal(onListed('b', 'a', failed, true), 'restart-offer');
+  assert.equal(onListed('a', 'b', failed, false), 'restart-offer');
+  assert.equal(onListed('b', 'a', failed, false), 'restart-wait');
+  // An unanswered offer of ours may have gone down with the server: the newcomer offers again.
+  assert.equal(onListed('b', 'a', { negotiation: 'offering', connection: 'new' }, true), 'restart-offer');
+  assert.equal(onListed('b', 'a', { negotiation: 'stable', connection: 'connecting' }, true), 'keep');
+  // Broken while both stay joined: the lower id re-offers, the higher waits.
+  const reach = { joined: true, present: true };
+  assert.equal(onBroken('a', 'b', 'failed', reach), 'restart-offer');
+  assert.equal(onBroken('b', 'a', 'failed', reach), 'restart-wait');
+  assert.equal(onBroken('a', 'b', 'silent', reach), 'restart-offer');
+  assert.equal(onBroken('a', 'b', 'failed', { joined: false, present: true }), 'hold', 'nothing to offer through while our signalling is down');
+  assert.equal(onBroken('a', 'b', 'failed', { joined: true, present: false }), 'drop');
+  assert.equal(onBroken('a', 'b', 'silent', { joined: true, present: false }), 'hold', 'a peer cut off the network comes back with its call');
 });
 
 /** A media side that records what the control side asks of it, and reports what the test tells it to. */
@@ -242,11 +272,125 @@ test('live line change: the server\'s fresh joined offers to newcomers only and 
   const state = s.station.setLines([{ line: 'main' }, { line: 'aux' }]);
   assert.deepEqual(state.lines.map((l) => [l.line, l.talk, l.volume]), [['main', true, 0.5], ['aux', false, 1]], 'the kept line keeps its keys');
   assert.ok(s.link.sent.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'lines', lines: [{ line: 'main' }, { line: 'aux' }] })));
-  s.link.emit('bye', { type: 'bye', from: 't' });
+  s.link.emit('bye', { type: 'bye', from: 't', to: 's' });
   s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main', 'aux'], peers: [presence('a', ['main']), presence('x', ['aux'])] });
   await tick();
   const ops = s.media.calls.slice(mark).filter((c) => c.op !== 'setRouting' && c.op !== 'setLineMix').map((c) => `${c.op}${'id' in c ? ` ${c.id}` : ''}`);
   assert.deepEqual(ops, ['dropPeer t', 'addPeer x', 'offer x'], 'a is never touched');
   assert.throws(() => s.station.setTalk('tech', true), (e: Error & { field?: string }) => e.field === 'line');
+  await s.station.close();
+});
+
+const connected = (s: { media: RecordingMedia }, id: string) => s.media.report({ type: 'connection', id, state: 'connected' });
+
+test('a rejoin keeps the calls that carry RTP: neither the first nor the second station back drops or re-offers', async () => {
+  const a = await stationOn('a', ['main']);
+  const b = await stationOn('b', ['main']);
+  a.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [] });
+  b.link.emit('joined', { type: 'joined', stationId: 'b', lines: ['main'], peers: [presence('a', ['main'])] });
+  a.link.emit('presence', { type: 'presence', peers: [presence('b', ['main'])] });
+  a.link.emit('offer', { type: 'offer', from: 'b', sdp: 'v=0 b' });
+  b.link.emit('answer', { type: 'answer', from: 'a', sdp: 'v=0 a' });
+  await tick();
+  connected(a, 'b');
+  connected(b, 'a');
+  const before = { a: a.media.calls.length, b: b.media.calls.length };
+  const peerOps = (s: { media: RecordingMedia }, from: number) => s.media.calls.slice(from).filter((c) => ['addPeer', 'dropPeer', 'offer'].includes(c.op));
+
+  // The server goes away; both lose signalling; the server sends bye for each as it drops the other's socket.
+  a.link.emit('state', 'reconnecting');
+  b.link.emit('bye', { type: 'bye', from: 'a' });
+  b.link.emit('state', 'reconnecting');
+  // a is back first and sees nobody; b comes back and sees a.
+  a.link.emit('state', 'joined');
+  a.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [] });
+  b.link.emit('state', 'joined');
+  b.link.emit('joined', { type: 'joined', stationId: 'b', lines: ['main'], peers: [presence('a', ['main'])] });
+  a.link.emit('presence', { type: 'presence', peers: [presence('b', ['main'])] });
+  await tick();
+  assert.deepEqual(peerOps(a, before.a), [], 'the first station back keeps its call');
+  assert.deepEqual(peerOps(b, before.b), [], 'the second keeps its call and does not offer: it is live');
+  await Promise.all([a.station.close(), b.station.close()]);
+});
+
+test('a call that failed is set up anew: the lower id offers, the higher waits, and offers itself when no offer comes', async () => {
+  const a = await stationOn('a', ['main']);
+  a.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [] });
+  a.link.emit('presence', { type: 'presence', peers: [presence('b', ['main'])] });
+  a.link.emit('offer', { type: 'offer', from: 'b', sdp: 'v=0 b' });
+  await tick();
+  connected(a, 'b');
+  const from = a.media.calls.length;
+  a.media.report({ type: 'connection', id: 'b', state: 'failed' });
+  await tick();
+  assert.deepEqual(a.media.calls.slice(from).map((c) => `${c.op}${'id' in c ? ` ${c.id}` : ''}`).filter((o) => !o.startsWith('setRouting')), ['dropPeer b', 'addPeer b', 'offer b']);
+
+  const b = await stationOn('b', ['main'], { reofferWaitMs: 30 });
+  b.link.emit('joined', { type: 'joined', stationId: 'b', lines: ['main'], peers: [presence('a', ['main'])] });
+  b.link.emit('answer', { type: 'answer', from: 'a', sdp: 'v=0 a' });
+  connected(b, 'a');
+  const fromB = b.media.calls.length;
+  b.media.report({ type: 'connection', id: 'a', state: 'failed' });
+  await tick();
+  assert.deepEqual(b.media.ops('dropPeer', 'addPeer', 'offer').slice(-2), ['dropPeer a', 'addPeer a'], 'b waits for a\'s offer on a fresh peer');
+  assert.ok(!b.media.calls.slice(fromB).some((c) => c.op === 'offer'));
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(b.media.calls.slice(fromB).filter((c) => c.op === 'offer').length, 1, 'no offer came: b offers itself');
+  await Promise.all([a.station.close(), b.station.close()]);
+});
+
+test('a call that failed while our signalling was down is re-offered by the newcomer once it rejoins', async () => {
+  const b = await stationOn('b', ['main']);
+  b.link.emit('joined', { type: 'joined', stationId: 'b', lines: ['main'], peers: [presence('a', ['main'])] });
+  b.link.emit('answer', { type: 'answer', from: 'a', sdp: 'v=0 a' });
+  connected(b, 'a');
+  b.link.emit('state', 'reconnecting');
+  const from = b.media.calls.length;
+  b.media.report({ type: 'connection', id: 'a', state: 'failed' });
+  await tick();
+  assert.deepEqual(b.media.calls.slice(from).filter((c) => c.op !== 'setRouting'), [], 'held: nobody to offer to');
+  b.link.emit('state', 'joined');
+  b.link.emit('joined', { type: 'joined', stationId: 'b', lines: ['main'], peers: [presence('a', ['main'])] });
+  await tick();
+  assert.deepEqual(b.media.ops('dropPeer', 'addPeer', 'offer').slice(-3), ['dropPeer a', 'addPeer a', 'offer a']);
+  await b.station.close();
+});
+
+test('bye: a hang-up ends the call; the server seeing a peer go does not end a live one; leaving hangs up', async () => {
+  const s = await stationOn('s', ['main']);
+  s.link.emit('joined', { type: 'joined', stationId: 's', lines: ['main'], peers: [presence('a', ['main']), presence('b', ['main']), presence('c', ['main'])] });
+  connected(s, 'a');
+  connected(s, 'b');
+  s.link.emit('bye', { type: 'bye', from: 'a' });
+  s.link.emit('bye', { type: 'bye', from: 'b', to: 's' });
+  s.link.emit('bye', { type: 'bye', from: 'c' });
+  await tick();
+  assert.deepEqual(s.media.ops('dropPeer'), ['dropPeer b', 'dropPeer c'], 'a stays (live), b hung up, c was still negotiating');
+  await s.station.close();
+  assert.ok(s.link.sent.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'bye', to: 'a' })), 'a hang-up to each peer on leaving');
+});
+
+test('a station that talks but has sent no RTP for a long while gets a fresh call from the agreed side', async () => {
+  const s = await stationOn('a', ['main'], { noRtpMs: 10, staleRtpMs: 40 });
+  s.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [] });
+  s.link.emit('presence', { type: 'presence', peers: [presence('b', ['main'], ['main'])] });
+  s.link.emit('offer', { type: 'offer', from: 'b', sdp: 'v=0 b' });
+  await tick();
+  connected(s, 'b');
+  await new Promise((r) => setTimeout(r, 30));
+  const health = (connection: 'connected' | 'no-rtp'): PeerMediaHealth => ({
+    id: 'b', connection, rttMs: 1, rtpAgoMs: 5000, connectedForMs: 6000, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 0,
+    lowLatency: false, concealedFrames: 0, stretchedFrames: 0, fecRecoveredFrames: 0, remoteLossRate: null,
+  });
+  const report = (connection: 'connected' | 'no-rtp') =>
+    s.media.report({ type: 'health', peers: [health(connection)], speaker: null, selection: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' } });
+  report('connected');
+  s.media.report({ type: 'connection', id: 'b', state: 'no-rtp' });
+  report('no-rtp');
+  assert.ok(!s.media.calls.some((c) => c.op === 'dropPeer'), 'silent for a moment: marked, not replaced');
+  await new Promise((r) => setTimeout(r, 60));
+  report('no-rtp');
+  await tick();
+  assert.deepEqual(s.media.ops('dropPeer', 'addPeer', 'offer').slice(-3), ['dropPeer b', 'addPeer b', 'offer b']);
   await s.station.close();
 });

@@ -22,7 +22,7 @@ function stationArgs(name: string, server: string[], extra: string[] = []): stri
 }
 
 test('two stations, both directions at once: 440 Hz A->B and 1000 Hz B->A, right level, no dropouts', async () => {
-  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0'], ['--talk', 'main']), pulse.env);
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']), pulse.env);
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
     const b = new StationProcess(stationArgs('B', ['--server', url], ['--talk', 'main']), pulse.env);
@@ -81,7 +81,7 @@ test('two stations, both directions at once: 440 Hz A->B and 1000 Hz B->A, right
 });
 
 test('three stations on one line: C hears A and B; C stops listening: silence; A stops talking: only B', async () => {
-  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0'], ['--talk', 'main']), pulse.env);
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']), pulse.env);
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
@@ -132,7 +132,7 @@ test('three stations on one line: C hears A and B; C stops listening: silence; A
 });
 
 test('bad input gets a clear error and the other stations keep their audio', async () => {
-  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0'], ['--talk', 'main']), pulse.env);
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']), pulse.env);
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;

@@ -58,7 +58,7 @@ test('operator joins a line from the UI: devices, connect, meters, latched talk 
   const a = pulse.devices('a');
   const b = pulse.devices('b');
   // B hosts the line and talks on it from the start, so A's screen has a remote level to show.
-  const host = new StationProcess(['--name', 'B', '--host', '--port', '0', '--line', 'main', '--input', b.inputId, '--output', b.outputId, '--talk', 'main'], pulse.env);
+  const host = new StationProcess(['--name', 'B', '--host', '--port', '0', '--insecure', '--line', 'main', '--input', b.inputId, '--output', b.outputId, '--talk', 'main'], pulse.env);
   const station = new StationProcess(['--ui', '--ui-root', rendererDir], pulse.env, 'A');
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const injections: { stop: () => void }[] = [];

@@ -10,7 +10,7 @@ import type { StationControl } from '../electron/common/contract';
 import { withSettings } from '../electron/control/settings-control';
 import { ControlBridgeServer } from '../electron/control/ws-bridge';
 import { SettingsStore } from '../electron/settings/store';
-import { ScriptedStation } from './contract-station.fixture';
+import { FIXTURE_FINGERPRINT, ScriptedStation } from './contract-station.fixture';
 import { buildRenderer, collectPageErrors, launchChromium, screenshot } from './ui-harness.fixture';
 
 // Browser globals for the page.evaluate callbacks: this file compiles without the DOM lib, and adding
@@ -101,6 +101,14 @@ test('Connect: invalid values are shown inline next to each field and nothing is
   assert.equal(await page.locator(`#${await name.getAttribute('aria-describedby')}`).textContent(), 'station name is required');
   const line = page.getByLabel('Line 1', { exact: true });
   assert.equal(await page.locator(`#${await line.getAttribute('aria-describedby')}`).textContent(), 'line name is required');
+  // A name the protocol could not carry is refused here, before anything connects, naming the field.
+  await line.fill('Stage/Left');
+  assert.equal(await line.getAttribute('aria-invalid'), 'true');
+  assert.equal(
+    await page.locator(`#${await line.getAttribute('aria-describedby')}`).textContent(),
+    'line name: letters, digits, space, _ . - (starting and ending with a letter or digit)',
+  );
+  await line.fill('');
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid')), 'true', 'focus moved to the first bad field');
 
   // Host mode: the port is checked as a port.
@@ -134,6 +142,57 @@ test('Connect: invalid values are shown inline next to each field and nothing is
   assert.equal(await page.getByLabel('Server URL').inputValue(), 'ws://127.0.0.1:9000/');
   assert.equal(await page.getByLabel('Line 1', { exact: true }).inputValue(), 'Program');
   assert.equal(await page.getByLabel('Secret (optional)').inputValue(), '');
+});
+
+test('Connect: hosting shows where the crew joins and the certificate fingerprint; a fingerprint to trust is checked', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  // Joining: a fingerprint given to re-trust a server must be one.
+  await page.getByLabel('Certificate fingerprint (optional)').fill('AB:CD');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  const fingerprint = page.getByLabel('Certificate fingerprint (optional)');
+  assert.equal(await fingerprint.getAttribute('aria-invalid'), 'true');
+  assert.equal(
+    await page.locator(`#${await fingerprint.getAttribute('aria-describedby')}`).textContent(),
+    'fingerprint must be a SHA-256 fingerprint: 32 hex bytes separated by colons',
+  );
+
+  await page.getByLabel('Host on this machine').check();
+  await page.getByLabel('Station name').fill('FOH');
+  await page.getByLabel('Line 1', { exact: true }).fill('Stage Left');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  const hosting = page.getByRole('status', { name: 'Hosting' });
+  await hosting.waitFor();
+  const connect = station.calls.find((call) => call.name === 'station.connect');
+  assert.deepEqual(connect?.input, { server: { kind: 'host', port: 8420 }, name: 'FOH', lines: [{ line: 'Stage Left' }], iceServers: [] }, 'TLS unless asked otherwise');
+  assert.deepEqual(await hosting.locator('li code').allTextContents(), ['wss://10.0.0.5:8420/']);
+  assert.equal(await hosting.locator('code.fingerprint').textContent(), FIXTURE_FINGERPRINT);
+  await screenshot(page, 'ui-connect-hosting');
+
+  // Unencrypted hosting is a deliberate choice, and the banner says what it costs.
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await page.getByLabel('Unencrypted (ws://; line secrets travel in clear)').check();
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByText('Unencrypted: line secrets travel in clear.').waitFor();
+  assert.deepEqual(station.calls.filter((call) => call.name === 'station.connect').at(-1)?.input, {
+    server: { kind: 'host', port: 8420, insecure: true },
+    name: 'FOH',
+    lines: [{ line: 'Stage Left' }],
+    iceServers: [],
+  });
+});
+
+test('Connect: a station already on air shows what it joined, not an empty form', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await station.invoke('station.connect', { server: { kind: 'remote', url: 'wss://10.0.0.5:8420/' }, name: 'Stage Left', lines: [{ line: 'Program' }, { line: 'Stage Left' }], iceServers: [] });
+  await page.reload();
+  await page.getByRole('status', { name: 'Joined' }).waitFor();
+  assert.equal(await page.getByRole('status', { name: 'Joined' }).locator('code').first().textContent(), 'wss://10.0.0.5:8420/');
+  assert.equal(await page.getByLabel('Server URL').inputValue(), 'wss://10.0.0.5:8420/');
+  assert.equal(await page.getByLabel('Station name').inputValue(), 'Stage Left');
+  assert.equal(await page.getByLabel('Line 1', { exact: true }).inputValue(), 'Program');
+  assert.equal(await page.getByLabel('Line 2', { exact: true }).inputValue(), 'Stage Left');
 });
 
 test('Keypanel: keyboard operable with visible focus; tap latches, hold is momentary, shortcuts work', async () => {

@@ -118,3 +118,35 @@ test("'voip' keeps its application whatever the loss", () => {
   assert.equal(enc.application, 'voip');
   assert.equal(enc.applicationSwaps, 0);
 });
+
+test('5 ms frames on a clean path become 10 ms frames while FEC is on (SILK codes no shorter), and come back', () => {
+  const speech = syllables(48000);
+  const enc = new VoiceEncoder({ frameMs: 5, application: 'audio', settings: CLEAN });
+  assert.equal(enc.frameSamples, 240);
+  const dec = new OpusDecoder();
+  const sizes: number[] = [];
+  let at = 0;
+  // 50 frames clean, 50 with FEC, 50 clean again: each coded at the size the encoder asks for, all decoded in order.
+  for (const [settings, frames] of [[CLEAN, 50], [LOSSY, 50], [CLEAN, 50]] as const) {
+    enc.apply(settings);
+    for (let i = 0; i < frames; i++) {
+      const n = enc.frameSamples;
+      const pcm = dec.decode(enc.encode(speech.subarray(at, at + n)));
+      sizes.push(pcm.length);
+      at += n;
+    }
+  }
+  assert.deepEqual([...new Set(sizes.slice(0, 50))], [240]);
+  assert.deepEqual([...new Set(sizes.slice(50, 100))], [480]);
+  assert.deepEqual([...new Set(sizes.slice(100))], [240]);
+  assert.equal(enc.applicationSwaps, 2);
+  // A clean 5 ms path keeps the low-delay mode; FEC frames carry the previous frame's copy.
+  assert.equal(enc.application, 'lowdelay');
+});
+
+test("'voip' at 5 ms still moves to 10 ms frames for FEC, without changing its application", () => {
+  const enc = new VoiceEncoder({ frameMs: 5, application: 'voip', settings: CLEAN });
+  enc.apply(LOSSY);
+  assert.equal(enc.frameSamples, 480);
+  assert.equal(enc.application, 'voip');
+});

@@ -126,7 +126,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
   let s2b: number[];
   let s2bReceiver: string;
   {
-    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
+    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
     let g: GuestBrowser | undefined;
     try {
       const http = `http://${(await a.waitFor(/hosting ws:\/\/(\S+)/))[1]}`;

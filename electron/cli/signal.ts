@@ -1,6 +1,7 @@
 /**
  * Standalone signalling server:
  *   npm run signal -- --port 8080 [--bind 127.0.0.1] [--line main:secret ...] [--require-known-lines] [--static dir]
+ *                     [--tls-cert FILE --tls-key FILE]   (wss:// and https://)
  * Logs joins and departures one line each; SIGINT/SIGTERM close every socket and exit.
  *   npm run signal -- --json-schema
  * prints the protocol's JSON Schemas (the block pasted into docs/signalling.md) and exits.
@@ -8,9 +9,11 @@
 import { parseArgs } from 'node:util';
 import { lineNameSchema, signallingJsonSchemas } from '../common/signalling-protocol';
 import { SignallingServer, type SignallingServerOptions } from '../signalling/server';
+import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
 
 const USAGE =
   'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]\n' +
+  '                         [--tls-cert <file> --tls-key <file>]\n' +
   '       npm run signal -- --json-schema';
 
 class UsageError extends Error {}
@@ -24,6 +27,8 @@ function parseOptions(argv: string[]): SignallingServerOptions {
       line: { type: 'string', multiple: true, default: [] },
       'require-known-lines': { type: 'boolean', default: false },
       static: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
     strict: true,
   });
@@ -41,9 +46,23 @@ function parseOptions(argv: string[]): SignallingServerOptions {
     if (name in lines) throw new UsageError(`--line ${name} is given twice`);
     lines[name] = secret;
   }
+  const certFile = values['tls-cert'];
+  const keyFile = values['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  let tls: SignallingServerOptions['tls'];
+  if (certFile !== undefined && keyFile !== undefined) {
+    try {
+      const identity = loadTlsFiles(certFile, keyFile);
+      tls = { cert: identity.cert, key: identity.key };
+    } catch (e) {
+      if (e instanceof TlsFileError) throw new UsageError(`--tls-${e.file === keyFile ? 'key' : 'cert'} ${e.message}`);
+      throw e;
+    }
+  }
   return {
     port,
     host: values.bind,
+    ...(tls ? { tls } : {}),
     lines,
     requireKnownLines: values['require-known-lines'],
     ...(values.static !== undefined ? { staticDir: values.static } : {}),

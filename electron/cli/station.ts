@@ -1,16 +1,19 @@
 // The headless station: `npm run station -- --name A --server ws://127.0.0.1:PORT --line main[:secret] ...`
 // Start it through `npm run station` (node --env-file=electron/cli/station.env), which sizes the threadpool first.
 import { readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { homedir, setPriority } from 'node:os';
 import { join } from 'node:path';
-import type { ConnectConfig, IceServer } from '../common/contract';
+import { ConnectConfig, type IceServer } from '../common/contract';
+import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
 import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../../native/bridge';
 import { createStationControl } from '../engine/station-facade';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
 import { ArgError, parseArgs } from './args';
+import { awaitDevices } from './await-devices';
 import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 
-const USAGE = `usage: npm run station -- --name NAME (--server ws://HOST:PORT | --host [--port N] [--bind ADDR])
+const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [--fingerprint SHA256] | --host [--port N] [--bind ADDR, default 0.0.0.0])
+         [--tls-cert FILE --tls-key FILE | --insecure] [--data-dir DIR, default ~/.partyline]
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
          [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10] [--priority raised|normal]
@@ -25,6 +28,7 @@ const spec = {
   bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string', 'ui-root': 'string',
   'allow-remote': 'boolean', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
   'debug-stall-main': 'string', 'debug-main-garbage': 'string',
+  insecure: 'boolean', 'tls-cert': 'string', 'tls-key': 'string', fingerprint: 'string', 'data-dir': 'string',
 } as const;
 
 function fail(message: string): never {
@@ -71,6 +75,16 @@ async function main(): Promise<void> {
     if (!args.server && !args.host) fail('give --server ws://HOST:PORT, or --host to host the signalling server here');
   }
   if (args.server && args.host) fail('--server and --host exclude each other');
+  if (Boolean(args['tls-cert']) !== Boolean(args['tls-key'])) fail('--tls-cert and --tls-key go together');
+  if (args.insecure && args['tls-cert']) fail('--insecure and --tls-cert exclude each other');
+  if (args['tls-cert'] && args['tls-key']) {
+    try {
+      loadTlsFiles(args['tls-cert'], args['tls-key']);
+    } catch (e) {
+      if (e instanceof TlsFileError) fail(`--tls-${e.file === args['tls-key'] ? 'key' : 'cert'} ${e.message}`);
+      throw e;
+    }
+  }
   let stall: { ms: number; everyMs: number } | undefined;
   let garbage: number | undefined;
   try {
@@ -96,11 +110,18 @@ async function main(): Promise<void> {
     name: args.name ?? '',
     ...(args.id ? { stationId: args.id } : {}),
     server: args.host
-      ? { kind: 'host', port: int('port', args.port) ?? 0, ...(args.bind ? { bind: args.bind } : {}) }
-      : { kind: 'remote', url: args.server as string },
+      ? { kind: 'host', port: int('port', args.port) ?? 0, ...(args.bind ? { bind: args.bind } : {}), ...(args.insecure ? { insecure: true } : {}) }
+      : { kind: 'remote', url: args.server as string, ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}) },
     lines,
     iceServers,
   };
+
+  const checked = ConnectConfig.safeParse(config);
+  if (!joinFromUi && !checked.success) {
+    const issue = checked.error.issues[0];
+    fail(`${issue?.path.join('.') || 'config'}: ${issue?.message ?? 'invalid'}`);
+  }
+  if (checked.success) config.server = checked.data.server;
 
   // Before any device opens, so PortAudio's callback thread and the threadpool inherit it.
   const raised = (oneOf('priority', args.priority, ['raised', 'normal'] as const) ?? 'raised') === 'raised';
@@ -119,6 +140,8 @@ async function main(): Promise<void> {
     application: oneOf('opus-application', args['opus-application'], ['audio', 'voip'] as const),
     chunkMs: int('chunk-ms', args['chunk-ms'], [5, 10]) as 5 | 10 | undefined,
     realtime: raised,
+    dataDir: args['data-dir'] ?? join(homedir(), '.partyline'),
+    ...(args['tls-cert'] && args['tls-key'] ? { tls: { certFile: args['tls-cert'], keyFile: args['tls-key'] } } : {}),
     log,
   });
   const station = control.station;
@@ -128,11 +151,13 @@ async function main(): Promise<void> {
   let ui: ControlSurface | undefined;
   const debugLoads: DebugLoad[] = [];
   let stopping = false;
+  let deviceWait: { stop: () => void } | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`[station] ${signal}: leaving`);
     for (const load of debugLoads) load.stop();
+    deviceWait?.stop();
     await ui?.close();
     await station.close();
     log('[station] stopped');
@@ -145,12 +170,18 @@ async function main(): Promise<void> {
     const selection = await station.selectDevices({ inputId: args.input ?? null, outputId: args.output ?? null });
     log(`[audio] input ${selection.inputId ?? 'default'} (${selection.inputState}), output ${selection.outputId ?? 'default'} (${selection.outputState})`);
   } catch (e) {
-    if (e instanceof BridgeError) {
-      log(`[audio] error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+    if (!(e instanceof BridgeError)) throw e;
+    log(`[audio] error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+    // With a UI the operator can see the problem (the Devices screen shows it) and pick a device once one is there;
+    // the station serves its UI and signalling meanwhile. Without one, nobody could: say so and stop.
+    if (!args.ui) {
+      // A SIGINT meanwhile (a supervisor that read the error) must not turn this exit into a clean one.
+      stopping = true;
       await station.close();
       exitProcess(3, log);
     }
-    throw e;
+    log('[audio] starting without sound devices: they open when one appears, or choose them on the Devices screen');
+    deviceWait = awaitDevices(station, { inputId: args.input ?? null, outputId: args.output ?? null }, 3000, log);
   }
 
   let lastState = '';

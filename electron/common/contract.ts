@@ -6,6 +6,7 @@ import { formatHotkey, parseHotkey } from './hotkey';
 import { CALL_TIMEOUT_MS } from './signalling-protocol';
 
 export { CALL_TIMEOUT_MS };
+import { lineName } from './line-name';
 
 /** dBFS floor: -Infinity is not representable in JSON, so silence is reported as this value. */
 export const METER_FLOOR_DB = -120;
@@ -48,11 +49,7 @@ export const DeviceSelection = z.object({
 });
 export type DeviceSelection = z.infer<typeof DeviceSelection>;
 
-export const LineName = z
-  .string()
-  .min(1, 'line name is required')
-  .max(64, 'line name is at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, 'line name: letters, digits, space, _ . - (starting with a letter or digit)');
+export const LineName = lineName;
 
 export const StationId = z.string().min(1).max(128);
 
@@ -67,12 +64,27 @@ const WebSocketUrl = z
     }
   }, 'server url must be a ws:// or wss:// URL');
 
+/** A certificate's SHA-256 as a hosting station shows it: 32 hex bytes separated by colons. */
+export const Fingerprint = z
+  .string()
+  .trim()
+  .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'fingerprint must be a SHA-256 fingerprint: 32 hex bytes separated by colons')
+  .transform((value) => value.toUpperCase());
+
 export const ServerConfig = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('remote'), url: WebSocketUrl }),
+  z.object({
+    kind: z.literal('remote'),
+    url: WebSocketUrl,
+    /** Trust this certificate for a wss:// server (re-trust after it changed); pinned on first use otherwise. */
+    fingerprint: Fingerprint.optional(),
+  }),
   z.object({
     kind: z.literal('host'),
     port: z.number().int().min(0).max(65535),
+    /** Default 0.0.0.0: every interface, for the crew's LAN. */
     bind: z.string().min(1).optional(),
+    /** Serve plain ws:// and http:// instead of TLS: only on purpose (a lab, a test). */
+    insecure: z.boolean().optional(),
   }),
 ]);
 export type ServerConfig = z.infer<typeof ServerConfig>;
@@ -150,7 +162,20 @@ export const StationState = z.object({
   error: z.string().optional(),
   stationId: z.string().nullable(),
   name: z.string().nullable(),
-  hosting: z.object({ url: z.string() }).nullable(),
+  hosting: z
+    .object({
+      /** What this machine's own clients use (loopback when bound to every interface). */
+      url: z.string(),
+      /** The address the server is bound to. */
+      bind: z.string().optional(),
+      /** What other machines use: one URL per address of this machine the server is reachable on. */
+      joinUrls: z.array(z.string()).optional(),
+      /** SHA-256 of the certificate served (absent: plain ws://, hosted with insecure). */
+      fingerprint: z.string().optional(),
+    })
+    .nullable(),
+  /** The server this station joined as a client (absent while idle or hosting). */
+  joined: z.object({ url: z.string(), fingerprint: z.string().optional() }).optional(),
   lines: z.array(LineState),
   devices: DeviceSelection,
   /** A station always sends it. */

@@ -4,6 +4,7 @@
  * imports only zod. The prose description lives in docs/signalling.md.
  */
 import { z } from 'zod';
+import { lineName } from './line-name';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -30,7 +31,8 @@ const identifier = (what: string) =>
     .regex(/^[A-Za-z0-9_.-]+$/, `${what} may contain only A-Z a-z 0-9 _ . -`);
 
 export const stationIdSchema = identifier('station id');
-export const lineNameSchema = identifier('line name');
+/** Line names follow the contract's rule (spaces allowed); station ids do not take spaces. */
+export const lineNameSchema = lineName;
 export const stationNameSchema = z
   .string()
   .min(1, 'name must not be empty')

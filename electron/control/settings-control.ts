@@ -51,9 +51,13 @@ function withoutSecrets(config: ConnectConfig): ConnectConfig {
   };
 }
 
-/** Re-selects the devices remembered from last time; a device that has gone shows up as 'missing'. */
-export async function restoreRememberedDevices(station: StationControl, store: SettingsStore): Promise<void> {
+/**
+ * Re-selects the devices remembered from last time; a device that has gone shows up as 'missing'. With nothing
+ * remembered, `openDefaults` opens the system default microphone and speaker (the desktop app's first launch);
+ * without it the devices are left as they are (the headless station opened its own from the command line).
+ */
+export async function restoreRememberedDevices(station: StationControl, store: SettingsStore, options: { openDefaults?: boolean } = {}): Promise<void> {
   const { inputId, outputId } = store.get().devices;
-  if (inputId === null && outputId === null) return;
+  if (inputId === null && outputId === null && !options.openDefaults) return;
   await station.invoke('devices.select', { inputId, outputId });
 }

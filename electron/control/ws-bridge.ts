@@ -15,6 +15,7 @@ import {
   type WireResponse,
   WS_CLOSE_UNAUTHORIZED,
 } from '../common/contract';
+import { originAllowed } from '../signalling/origin';
 import { appAssetHeaders, resolveAppAsset } from './app-assets';
 import { ControlDispatcher } from './dispatcher';
 
@@ -166,7 +167,7 @@ export class ControlBridgeServer {
     if (!this.hostAllowed(req.headers.host)) return refuse('403 Forbidden');
     // A browser page from another site must not drive the station even if it learned the token.
     const origin = req.headers.origin;
-    if (origin !== undefined && !sameHost(origin, req.headers.host)) return refuse('403 Forbidden');
+    if (!originAllowed(origin, req.headers.host)) return refuse('403 Forbidden');
     const authorised = this.tokenMatches(url.searchParams.get('token'));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // Completing the handshake before closing lets a browser client see why (4401), not just "failed".
@@ -211,13 +212,5 @@ export class ControlBridgeServer {
     const { id, cmd, input } = request.data;
     const result = await this.dispatcher.dispatch(cmd, input);
     return result.ok ? { id, ok: true, output: result.output } : fail(id, result.error);
-  }
-}
-
-function sameHost(origin: string, host: string | undefined): boolean {
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false;
   }
 }

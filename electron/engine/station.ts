@@ -16,7 +16,9 @@ import type {
 } from '../common/contract';
 import type { Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
-import { SignallingServer, builtGuestDir } from '../signalling/server';
+import { KnownHosts } from '../signalling/known-hosts';
+import type { SignallingServer } from '../signalling/server';
+import { startHosting, trustFor, type VerifyServer } from './hosting';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
@@ -24,10 +26,12 @@ import { MasterSection } from './control/master-section';
 import { DirectTalk } from './control/direct-talk';
 import { onRemoteOffer, type Negotiation } from './control/glare';
 import { watchRtp } from './control/rtp-watch';
+import { onAbsent, onBroken, onListed } from './control/recovery';
 import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
 import { WorkerMedia } from './media/worker-media';
 
 export type { DeviceChoice, FrameMs } from './media/media-protocol';
+export { DEFAULT_HOST_BIND } from './hosting';
 
 export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
@@ -51,9 +55,20 @@ export interface StationOptions {
   noRtpMs?: number;
   /** A browser guest streams continuously; this long without RTP means its tab is gone. */
   browserGoneMs?: number;
+  /** A station that talks to us and has sent no RTP for this long (after `noRtpMs`): its call is set up anew. */
+  staleRtpMs?: number;
+  /** The side that waits for a re-offer (see control/recovery.ts) offers itself when none came within this long. */
+  reofferWaitMs?: number;
   loopbackCandidates?: boolean;
   /** Ask rtkit for real-time scheduling of the audio threads (default true; `--priority normal` turns it off). */
   realtime?: boolean;
+  /**
+   * The station's data folder: the generated TLS certificate a hosting station serves, and the certificates of the
+   * hosts it joined (trust on first use). Without one both last as long as the process.
+   */
+  dataDir?: string;
+  /** Certificate and key files a hosting station serves instead of its generated one. */
+  tls?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
 }
 
@@ -70,6 +85,12 @@ interface Remote {
   talkingSince: number;
   negotiation: Negotiation;
   connection: PeerConnection;
+  /** When the media side was told this remote's RTP stopped (performance.now()), 0 while it flows. */
+  silentSince: number;
+  /** While we wait for the remote to re-offer a call that broke (see control/recovery.ts). */
+  reofferTimer?: NodeJS.Timeout;
+  /** Missing from the latest presence list while its call stays up (logged once). */
+  absent: boolean;
 }
 
 export type StationEvents = { event: [name: EventName, payload: EventPayload<EventName>] };
@@ -80,16 +101,24 @@ export type StationEvents = { event: [name: EventName, payload: EventPayload<Eve
  * which this side drives by messages and which never waits on it.
  */
 export class Station extends EventEmitter<StationEvents> {
-  private readonly opts: { noRtpMs: number; browserGoneMs: number };
+  private readonly opts: { noRtpMs: number; browserGoneMs: number; staleRtpMs: number; reofferWaitMs: number };
   private readonly log: (line: string) => void;
   private readonly media: Media;
   private readonly createSignalling: (options: SignallingClientOptions) => SignallingClient;
+  private readonly dataDir: string | undefined;
+  private readonly tlsFiles: StationOptions['tls'];
+  private knownHosts: KnownHosts | undefined;
+  /** Set when the server's certificate was refused: the connection stays in error instead of going idle. */
+  private untrusted = false;
   private readonly keys = new LineKeys();
   private readonly calls = new CallLights();
   private readonly master = new MasterSection();
   private readonly direct = new DirectTalk();
   private lineMixSent = '';
   private readonly remotes = new Map<string, Remote>();
+  /** Who the latest presence list (or `joined`) named, and whether our signalling is joined now. */
+  private present = new Set<string>();
+  private joined = false;
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private latestHealth: PeerMediaHealth[] = [];
   private speaker: SpeakerHealth | null = null;
@@ -100,17 +129,24 @@ export class Station extends EventEmitter<StationEvents> {
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
   private error: string | undefined;
-  private hosting: { url: string } | null = null;
+  private hosting: StationState['hosting'] = null;
 
   constructor(options: StationOptions = {}, parts: StationParts = {}) {
     super();
-    this.opts = { noRtpMs: options.noRtpMs ?? 2000, browserGoneMs: options.browserGoneMs ?? 3000 };
+    this.opts = {
+      noRtpMs: options.noRtpMs ?? 2000,
+      browserGoneMs: options.browserGoneMs ?? 3000,
+      staleRtpMs: options.staleRtpMs ?? 10_000,
+      reofferWaitMs: options.reofferWaitMs ?? 3000,
+    };
     this.log = options.log ?? (() => undefined);
+    this.dataDir = options.dataDir;
+    this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
-      frameMs: options.frameMs ?? 10,
+      frameMs: options.frameMs ?? 5,
       bitrate: options.bitrate ?? 32000,
       application: options.application ?? 'audio',
-      chunkMs: options.chunkMs ?? 10,
+      chunkMs: options.chunkMs ?? 5,
       playbackQueue: options.playbackQueue ?? 2,
       // 25 Hz so that timer slack never takes the published rate below the 20 Hz a meter needs.
       metersHz: options.metersHz ?? 25,
@@ -131,14 +167,16 @@ export class Station extends EventEmitter<StationEvents> {
         this.log(e.line);
         return;
       case 'description':
-        if (this.remotes.has(e.id)) this.signalling?.send({ type: e.kind, to: e.id, sdp: e.sdp });
+        if (this.remotes.has(e.id)) this.sendSignal({ type: e.kind, to: e.id, sdp: e.sdp });
         return;
       case 'candidate':
-        if (this.remotes.has(e.id)) this.signalling?.send({ type: 'candidate', to: e.id, candidate: e.candidate });
+        if (this.remotes.has(e.id)) this.sendSignal({ type: 'candidate', to: e.id, candidate: e.candidate });
         return;
       case 'connection': {
         const r = this.remotes.get(e.id);
-        if (r) r.connection = e.state;
+        if (!r) return;
+        r.connection = e.state;
+        if (e.state === 'failed') void this.repair(e.id, 'failed');
         return;
       }
       case 'notice':
@@ -346,30 +384,56 @@ export class Station extends EventEmitter<StationEvents> {
     this.keys.reset(config.lines.map((l) => l.line));
     this.calls.reset();
     this.direct.reset();
+    this.untrusted = false;
     let url: string;
-    if (config.server.kind === 'host') {
-      const secrets = Object.fromEntries(config.lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
-      // A hosting station serves the browser guest page on its signalling port.
-      this.server = new SignallingServer({ port: config.server.port, host: config.server.bind ?? '127.0.0.1', lines: secrets, staticDir: builtGuestDir() });
-      const started = await this.server.start();
-      url = started.url;
-      this.hosting = { url };
-      this.log(`[signal] hosting ${url}`);
-    } else {
-      url = config.server.url;
+    let verifyServer: VerifyServer | undefined;
+    try {
+      if (config.server.kind === 'host') {
+        const hosted = await startHosting(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
+        this.server = hosted.server;
+        this.hosting = hosted.state;
+        url = hosted.url;
+        verifyServer = hosted.verifyServer;
+      } else {
+        url = config.server.url;
+        verifyServer = trustFor(url, config.server.fingerprint, () => (this.knownHosts ??= new KnownHosts(this.dataDir)), this.log);
+      }
+    } catch (error) {
+      // A certificate or trust store that cannot be used: nothing is left running.
+      await this.disconnect();
+      throw error;
+    }
+    let client: SignallingClient;
+    try {
+      client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
+    } catch (error) {
+      // A join the protocol refuses must not leave a server running that nobody joined.
+      await this.disconnect();
+      throw error;
     }
     this.connection = 'connecting';
-    const client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines });
     this.signalling = client;
+    client.on('untrusted', (reason) => {
+      this.untrusted = true;
+      this.error = `untrusted certificate: ${reason}`;
+      this.connection = 'error';
+      this.log(`[signal] refused: ${reason}`);
+      this.publish('notice', { level: 'error', message: `signalling: ${reason}` });
+      this.publishState();
+    });
     client.on('state', (s) => {
-      this.connection = s === 'closed' ? 'idle' : s;
+      if (s !== 'joined') this.joined = false;
+      this.connection = s === 'closed' ? (this.untrusted ? 'error' : 'idle') : s;
       this.log(`[signal] ${s}`);
       this.publishState();
     });
     client.on('joined', (msg) => {
       this.log(`[signal] joined ${msg.lines.join(', ')} with ${msg.peers.length} peer(s)`);
+      // Already joined on this connection: the answer to our own lines change, not a rejoin.
+      const linesChange = this.joined;
+      this.joined = true;
       // The newcomer offers to everyone already there; they wait for our offer.
-      this.updatePresence(msg.peers, true);
+      this.updatePresence(msg.peers, true, linesChange);
     });
     client.on('presence', (msg) => this.updatePresence(msg.peers, false));
     client.on('call', (msg) => this.onCall(msg));
@@ -393,7 +457,7 @@ export class Station extends EventEmitter<StationEvents> {
     client.on('candidate', (msg) => {
       if (this.remotes.has(msg.from)) this.mediaCall({ op: 'addCandidate', id: msg.from, candidate: msg.candidate ?? null }, `peer ${msg.from}`, 'bad candidate');
     });
-    client.on('bye', (msg) => this.dropRemote(msg.from, 'bye'));
+    client.on('bye', (msg) => this.onBye(msg.from, msg.to !== undefined));
     client.on('error', (err) => {
       this.error = `${err.code}: ${err.message}`;
       this.log(`[signal] error ${err.code}${err.field ? ` (${err.field})` : ''}: ${err.message}`);
@@ -406,7 +470,11 @@ export class Station extends EventEmitter<StationEvents> {
 
   async disconnect(): Promise<StationState> {
     const client = this.signalling;
+    // A hang-up to each peer first: the server's own `bye` when we leave cannot tell it from a lost connection.
+    if (this.joined) for (const id of this.remotes.keys()) this.sendSignal({ type: 'bye', to: id });
     this.signalling = undefined;
+    this.joined = false;
+    this.present = new Set();
     await client?.close();
     await Promise.all([...this.remotes.keys()].map((id) => this.dropRemote(id, 'disconnect')));
     await this.server?.close();
@@ -417,30 +485,89 @@ export class Station extends EventEmitter<StationEvents> {
     return this.state();
   }
 
-  private updatePresence(peers: Presence[], offerToNew: boolean): void {
-    const seen = new Set<string>();
+  /**
+   * A presence list (`newcomer`: the one in our own `joined`; `linesChange`: that joined answers our lines change on a
+   * connection that stayed up). Live calls stay, whoever the list leaves out; calls
+   * that are not live are set up anew by the side control/recovery.ts names.
+   */
+  private updatePresence(peers: Presence[], newcomer: boolean, linesChange = false): void {
+    this.present = new Set(peers.map((p) => p.stationId));
+    const ourId = this.stationId ?? '';
     for (const p of peers) {
-      seen.add(p.stationId);
       const existing = this.remotes.get(p.stationId);
+      // After a lines change we are new only to the stations we had no call with.
+      const action = onListed(ourId, p.stationId, existing, newcomer && !(linesChange && existing));
       if (existing) {
         if (existing.presence.talking.length === 0 && p.talking.length > 0) existing.talkingSince = performance.now();
         existing.presence = p;
-        continue;
+        if (existing.absent) this.log(`[peer ${p.stationId}] back in presence (${existing.connection})`);
+        existing.absent = false;
       }
-      const remote = this.addRemote(p);
-      if (offerToNew) {
-        remote.negotiation = 'offering';
-        this.mediaCall({ op: 'offer', id: p.stationId }, `peer ${p.stationId}`, 'offer failed');
-      }
+      if (action === 'offer') this.offerTo(this.addRemote(p));
+      else if (action === 'wait') this.addRemote(p);
+      else if (action !== 'keep') void this.restartCall(p.stationId, action === 'restart-offer', 'renegotiate');
     }
-    for (const id of [...this.remotes.keys()]) if (!seen.has(id)) void this.dropRemote(id, 'left');
+    for (const id of [...this.remotes.keys()]) if (!this.present.has(id)) this.onGone(id, 'left');
     this.pushRouting();
     this.publish('presence', { peers: peers.map(toPresencePeer) });
     this.publishState();
   }
 
+  /** The server says a peer left (a `bye` without `to`, or a presence list without it): a live call stays. */
+  private onGone(id: string, why: string): void {
+    const r = this.remotes.get(id);
+    if (!r) return;
+    this.present.delete(id);
+    if (onAbsent(r) === 'drop') {
+      void this.dropRemote(id, why);
+      return;
+    }
+    if (!r.absent) this.log(`[peer ${id}] ${why} signalling; its call stays up (${r.connection})`);
+    r.absent = true;
+  }
+
+  /** `hangUp`: the peer addressed the `bye` to us and ends the call; otherwise the server saw it go. */
+  private onBye(id: string, hangUp: boolean): void {
+    if (hangUp) void this.dropRemote(id, 'bye');
+    else this.onGone(id, 'bye');
+  }
+
+  private offerTo(remote: Remote): void {
+    remote.negotiation = 'offering';
+    const id = remote.presence.stationId;
+    this.mediaCall({ op: 'offer', id }, `peer ${id}`, 'offer failed');
+  }
+
+  /** A call that failed or went silent: repaired, dropped or held, as control/recovery.ts decides. */
+  private async repair(id: string, why: 'failed' | 'silent'): Promise<void> {
+    if (!this.remotes.has(id)) return;
+    const action = onBroken(this.stationId ?? '', id, why, { joined: this.joined, present: this.present.has(id) });
+    this.log(`[peer ${id}] ${why}: ${action}`);
+    if (action === 'drop') await this.dropRemote(id, why);
+    else if (action !== 'hold') await this.restartCall(id, action === 'restart-offer', why);
+  }
+
+  /** A fresh peer in place of a call that is not live: it offers, or waits for the remote's offer. */
+  private async restartCall(id: string, offer: boolean, why: string): Promise<void> {
+    const r = this.remotes.get(id);
+    if (!r) return;
+    await this.dropRemote(id, why, false);
+    // An offer from the remote may have set up a fresh call while the old one closed.
+    if (this.remotes.has(id) || !this.signalling) return;
+    const fresh = this.addRemote(r.presence);
+    if (offer) {
+      this.offerTo(fresh);
+      return;
+    }
+    fresh.reofferTimer = setTimeout(() => {
+      if (this.remotes.get(id) !== fresh || fresh.negotiation !== 'new' || !this.joined || !this.present.has(id)) return;
+      this.log(`[peer ${id}] no offer came in ${this.opts.reofferWaitMs} ms; offering`);
+      this.offerTo(fresh);
+    }, this.opts.reofferWaitMs);
+  }
+
   private addRemote(presence: Presence): Remote {
-    const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new' };
+    const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new', silentSince: 0, absent: false };
     this.remotes.set(presence.stationId, remote);
     this.mediaCall({ op: 'addPeer', id: presence.stationId, iceServers: this.config?.iceServers ?? [] }, `peer ${presence.stationId}`);
     return remote;
@@ -466,11 +593,23 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   private async dropRemote(id: string, why: string, announce = true): Promise<void> {
-    if (!this.remotes.delete(id)) return;
+    const r = this.remotes.get(id);
+    if (!r) return;
+    this.remotes.delete(id);
+    clearTimeout(r.reofferTimer);
     this.direct.forget(id);
     await this.media.call({ op: 'dropPeer', id, why }).catch((e: Error) => this.log(`[peer ${id}] close: ${e.message}`));
     this.pushRouting();
     if (announce) this.publishState();
+  }
+
+  /** To signalling, which refuses while it is not joined: what is lost then is set up anew after the rejoin. */
+  private sendSignal(msg: Parameters<SignallingClient['send']>[0]): void {
+    try {
+      this.signalling?.send(msg);
+    } catch (e) {
+      this.log(`[signal] ${msg.type} not sent: ${(e as Error).message}`);
+    }
   }
 
   /** A command to the media side whose outcome nobody waits for: a failure goes to the log. */
@@ -485,8 +624,16 @@ export class Station extends EventEmitter<StationEvents> {
       if (!r) continue;
       const verdict = watchRtp(h, { kind: r.presence.kind, talkingForMs: r.presence.talking.length > 0 && r.talkingSince > 0 ? now - r.talkingSince : null }, this.opts);
       if (verdict === 'gone') void this.dropRemote(h.id, `no RTP for ${Math.round(h.rtpAgoMs ?? 0)} ms`);
-      else if (verdict === 'no-rtp') this.mediaCall({ op: 'markRtp', id: h.id, flowing: false }, `peer ${h.id}`);
-      else if (verdict === 'flowing') this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, `peer ${h.id}`);
+      else if (verdict === 'no-rtp') {
+        r.silentSince = now;
+        this.mediaCall({ op: 'markRtp', id: h.id, flowing: false }, `peer ${h.id}`);
+      } else if (verdict === 'flowing') {
+        r.silentSince = 0;
+        this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, `peer ${h.id}`);
+      } else if (r.silentSince > 0 && h.connection === 'no-rtp' && r.presence.talking.length > 0 && now - r.silentSince > this.opts.staleRtpMs) {
+        r.silentSince = now; // held calls are looked at again after as long
+        void this.repair(h.id, 'silent');
+      }
     }
   }
 
@@ -530,11 +677,18 @@ export class Station extends EventEmitter<StationEvents> {
       stationId: this.stationId,
       name: this.config?.name ?? null,
       hosting: this.hosting,
+      ...(this.config?.server.kind === 'remote' && this.signalling ? { joined: this.joinedServer(this.config.server.url) } : {}),
       lines: this.keys.lines().map((l) => this.lineState(l)),
       devices: this.selection,
       master: this.master.state(),
       direct: this.direct.state(),
     };
+  }
+
+  /** The server joined, with the certificate pinned for it when it is a wss:// one. */
+  private joinedServer(url: string): NonNullable<StationState['joined']> {
+    const fingerprint = url.startsWith('wss:') ? this.knownHosts?.fingerprintOf(new URL(url).host) : undefined;
+    return { url, ...(fingerprint ? { fingerprint } : {}) };
   }
 
   private publish<E extends EventName>(name: E, payload: EventPayload<E>): void {

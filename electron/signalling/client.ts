@@ -4,6 +4,7 @@
  * reconnecting with exponential backoff and re-joining its current lines (and talk state).
  */
 import { EventEmitter } from 'node:events';
+import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import {
   MAX_MESSAGE_BYTES,
@@ -35,7 +36,11 @@ export interface Backoff {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 10_000, factor: 2, jitter: 0.25 };
+/** Capped low so that a station is back within 3 s of its server's return, however long the server was away. */
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 1600, factor: 2, jitter: 0.25 };
+
+/** A connection attempt whose handshake has not completed by then is given up and retried (a SYN into a dead link). */
+const HANDSHAKE_TIMEOUT_MS = 3000;
 
 export interface SignallingClientOptions {
   url: string;
@@ -46,6 +51,12 @@ export interface SignallingClientOptions {
   backoff?: Partial<Backoff>;
   /** Protocol ping interval; an unanswered ping by the next one drops the socket and reconnects. Default 10000 ms, 0 disables. */
   keepaliveMs?: number;
+  /**
+   * For wss:// URLs: decides on the server's certificate (pinning replaces CA validation, since a station's
+   * certificate is self-signed). Returns why it is refused, or undefined to go on. It runs before anything is sent;
+   * a refusal stops the client (no reconnects) and is reported as `untrusted`.
+   */
+  verifyServer?: (server: { host: string; fingerprint: string }) => string | undefined;
 }
 
 export type SignallingClientState = 'connecting' | 'joined' | 'reconnecting' | 'closed';
@@ -66,6 +77,8 @@ export interface SignallingClientEvents {
   direct: [msg: RelayedDirect];
   /** Errors the server reported (or a server message that failed validation). */
   error: [msg: ErrorMessage];
+  /** The server's certificate was refused by verifyServer; the client has stopped. */
+  untrusted: [reason: string];
 }
 
 /** Thrown by send(), setLines() and setTalking() for a message that must not go out. */
@@ -88,6 +101,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
   private readonly url: string;
   private readonly backoff: Backoff;
   private readonly keepaliveMs: number;
+  private readonly verifyServer: SignallingClientOptions['verifyServer'];
   private lines: LineCredential[];
   private talking: string[] = [];
   private ws: WebSocket | undefined;
@@ -116,6 +130,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
     this.url = options.url;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.keepaliveMs = options.keepaliveMs ?? 10_000;
+    this.verifyServer = options.verifyServer;
     // Deferred so that listeners attached right after construction see 'connecting' and everything after.
     queueMicrotask(() => {
       this.emit('state', 'connecting');
@@ -197,8 +212,10 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
 
   private open(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, { perMessageDeflate: false });
+    const verify = this.url.startsWith('wss:') ? this.verifyServer : undefined;
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ...(verify ? { rejectUnauthorized: false } : {}) });
     this.ws = ws;
+    if (verify) ws.on('upgrade', (res) => this.checkServer(ws, res.socket as TLSSocket, verify));
     ws.on('open', () => {
       this.transmit({ ...this.join, lines: this.lines });
       this.startKeepalive(ws);
@@ -217,6 +234,17 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
       }
       this.scheduleReconnect();
     });
+  }
+
+  /** Before `open`, so a refused server never gets the join and its line secrets. */
+  private checkServer(ws: WebSocket, socket: TLSSocket, verify: NonNullable<SignallingClientOptions['verifyServer']>): void {
+    const fingerprint = socket.getPeerCertificate?.()?.fingerprint256;
+    const host = new URL(this.url).host;
+    const refusal = fingerprint ? verify({ host, fingerprint }) : `${host} presented no certificate`;
+    if (refusal === undefined) return;
+    this.stopped = true;
+    ws.terminate();
+    this.emit('untrusted', refusal);
   }
 
   private receive(text: string): void {

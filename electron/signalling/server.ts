@@ -7,7 +7,8 @@ import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -25,6 +26,7 @@ import {
   type StationKind,
 } from '../common/signalling-protocol';
 import { LineCalls } from './line-calls';
+import { originAllowed } from './origin';
 import { serveStatic } from './static-files';
 
 export interface SignallingServerOptions {
@@ -40,6 +42,8 @@ export interface SignallingServerOptions {
    * refused by ws itself, which closes the socket with 1009. Default 1 MiB.
    */
   maxPayload?: number;
+  /** Certificate and key (PEM): serve HTTPS and WSS. Without them the server speaks plain HTTP and WS. */
+  tls?: { cert: string; key: string };
   /** Directory served over HTTP GET on the same port (the browser guest page). */
   staticDir?: string;
   /** ws-level ping interval; a socket that misses one pong is dropped. Default 5000 ms. */
@@ -122,7 +126,7 @@ function urlHost(host: string): string {
 }
 
 export class SignallingServer extends EventEmitter<SignallingServerEvents> {
-  private readonly options: Required<Omit<SignallingServerOptions, 'staticDir'>> & { staticDir: string | undefined };
+  private readonly options: Required<Omit<SignallingServerOptions, 'staticDir' | 'tls'>> & { staticDir: string | undefined; tls: { cert: string; key: string } | undefined };
   private readonly secrets: Map<string, Buffer>;
   private readonly connections = new Set<Connection>();
   private readonly stations = new Map<string, Connection>();
@@ -148,6 +152,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       requireKnownLines: options.requireKnownLines ?? false,
       maxPayload,
       staticDir: options.staticDir,
+      tls: options.tls,
       heartbeatMs: options.heartbeatMs ?? 5000,
       rateLimit: options.rateLimit ?? { burst: 200, perSecond: 100 },
       abuse: options.abuse ?? { maxStrikes: 20, windowMs: 10_000 },
@@ -158,12 +163,24 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
 
   async start(): Promise<{ port: number; url: string }> {
     if (this.http) throw new Error('SignallingServer already started');
-    const http = createServer((req, res) => {
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
       serveStatic(this.options.staticDir, req, res).catch(() => res.destroy());
-    });
+    };
+    const tls = this.options.tls;
+    const http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, serve) : createServer(serve);
+    // A client that fails the TLS handshake (a browser that does not trust the certificate yet) costs nothing else.
+    http.on('tlsClientError', () => undefined);
     // UTF-8 is checked in arrive(): ws's own check closes the socket with 1007, where a bad frame is answered and the
     // sender stays connected, as with every other bad message.
-    const wss = new WebSocketServer({ server: http, maxPayload: this.options.maxPayload, perMessageDeflate: false, skipUTF8Validation: true });
+    const wss = new WebSocketServer({
+      server: http,
+      maxPayload: this.options.maxPayload,
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      // Any web page a crew member opens could otherwise join open lines from their browser.
+      verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, reason?: string) => void) =>
+        originAllowed(req.headers.origin, req.headers.host) ? done(true) : done(false, 403, 'Forbidden: a page from another origin'),
+    });
     wss.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
     // Errors surface on the http server (listen) and on each socket; the wss re-emits listen errors only.
     wss.on('error', () => {});
@@ -179,7 +196,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
     const { port } = http.address() as AddressInfo;
-    return { port, url: `ws://${urlHost(this.options.host)}:${port}/` };
+    return { port, url: `${tls ? 'wss' : 'ws'}://${urlHost(this.options.host)}:${port}/` };
   }
 
   /** Closes every socket (1001), waits briefly for the closing handshakes, then drops stragglers. */
@@ -471,8 +488,10 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     const after = new Set(this.peersOf(station));
     // Stations that no longer share any line tear down their call to each other.
     for (const gone of before.filter((p) => !after.has(p))) {
-      this.send(gone, { type: 'bye', from: station.id });
-      if (gone.station) this.send(conn, { type: 'bye', from: gone.station.id });
+      if (gone.station) {
+        this.send(gone, { type: 'bye', from: station.id, to: gone.station.id });
+        this.send(conn, { type: 'bye', from: gone.station.id, to: station.id });
+      }
     }
     const peers = this.presenceFor(conn);
     conn.lastPresence = JSON.stringify(peers);
@@ -519,7 +538,9 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     if (this.stations.get(station.id) === conn) this.stations.delete(station.id);
     this.calls.leave(station.id, station.lines);
     if (notifyPeers) {
-      for (const peer of peers) this.send(peer, { type: 'bye', from: station.id });
+      // A station that says bye hangs up on each peer (`to` says so); one whose socket went may be back in a moment,
+      // and its peers keep calls that still carry audio (see docs/signalling.md).
+      for (const peer of peers) this.send(peer, reason === 'bye' && peer.station ? { type: 'bye', from: station.id, to: peer.station.id } : { type: 'bye', from: station.id });
       this.updatePresence(peers);
     }
     this.emit('left', { stationId: station.id, reason });

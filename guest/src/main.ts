@@ -1,4 +1,5 @@
 /** The guest page: join form, talk/listen keys, microphone meter and who is on (and talking on) the line. */
+import { LINE_NAME_PATTERN, lineName } from '../../electron/common/line-name';
 import { stationIdSchema, type Presence } from '../../electron/common/signalling-protocol';
 import { GuestSignalling } from './signalling';
 import { Microphone, type VoiceProcessing } from './microphone';
@@ -40,6 +41,8 @@ async function join(form: HTMLFormElement): Promise<void> {
   const name = String(data.get('name') ?? '').trim();
   const line = String(data.get('line') ?? '').trim();
   const secret = String(data.get('secret') ?? '');
+  const checked = lineName.safeParse(line);
+  if (!checked.success) throw new Error(checked.error.issues[0]?.message ?? 'line name is not valid');
   const processing: VoiceProcessing = {
     echoCancellation: data.has('echoCancellation'),
     noiseSuppression: data.has('noiseSuppression'),
@@ -195,6 +198,8 @@ function render(): void {
 }
 
 const form = $<HTMLFormElement>('join');
+// The browser checks the field against the same rule the station applies.
+$<HTMLInputElement>('line').pattern = LINE_NAME_PATTERN;
 form.addEventListener('submit', (e) => {
   e.preventDefault();
   join(form).catch((err: Error) => setStatus('error', err.message));

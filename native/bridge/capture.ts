@@ -7,7 +7,10 @@ export interface CaptureOptions {
   deviceId: string | null;
   sampleRate?: number;
   chunkMs?: ChunkMs;
-  /** Chunks the ring holds while JavaScript is busy; more means fewer overruns, never more latency in steady state. */
+  /**
+   * Chunks the ring holds while JavaScript is busy (default: CAPTURE_RING_MS of them); more means fewer overruns,
+   * never more latency in steady state.
+   */
   queueChunks?: number;
   /** Called once per chunk with mono samples. The array is only valid during the call. */
   onChunk: (pcm: Int16Array) => void;
@@ -19,13 +22,16 @@ export interface CaptureCounters {
   overruns: number;
 }
 
+/** How long a microphone's ring covers a busy thread by default. */
+const CAPTURE_RING_MS = 160;
+
 /** A microphone: the device callback fills a ring, and every tick hands JavaScript the whole chunks in it. */
 export class CaptureStream extends DeviceStream {
   readonly counters: CaptureCounters = { chunks: 0, overruns: 0 };
   private readonly chunk: Int16Array;
 
   constructor(private readonly options: CaptureOptions) {
-    super('input', options.deviceId, options.sampleRate, options.chunkMs, options.queueChunks ?? 8);
+    super('input', options.deviceId, options.sampleRate, options.chunkMs, options.queueChunks ?? CAPTURE_RING_MS / (options.chunkMs ?? 10));
     this.chunk = new Int16Array(this.chunkSamples);
     this.begin();
   }

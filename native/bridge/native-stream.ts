@@ -67,13 +67,18 @@ export function openNative(
     throw new BridgeError('unsupported-format', `queueChunks: ${ringChunks} must be a whole number from 2 to 64`, 'queueChunks');
   }
   const { index, device, serverName } = resolveDevice(deviceId, direction, field);
-  const chunkSamples = (sampleRate * chunkMs) / 1000;
-  const periodSamples = (sampleRate * Math.min(periodMs, chunkMs)) / 1000;
   const pa = loadPortAudio();
   if (serverName !== undefined) {
+    const chunkSamples = (sampleRate * chunkMs) / 1000;
+    const periodSamples = (sampleRate * Math.min(periodMs, chunkMs)) / 1000;
     const handle = openOnSoundServer(pa, direction, serverName, device, sampleRate, chunkSamples, ringChunks, onTick, periodSamples);
     return { pa, handle, device, chunkSamples, periodSamples };
   }
+  // On Linux, PortAudio reaches the device through ALSA, usually behind its pulse plugin, where a period shorter than
+  // DEVICE_PERIOD_MS xruns and the recovery stalls the stream: such a stream works in chunks of at least that much.
+  const streamChunkMs = process.platform === 'linux' ? Math.max(chunkMs, DEVICE_PERIOD_MS) : chunkMs;
+  const chunkSamples = (sampleRate * streamChunkMs) / 1000;
+  const periodSamples = (sampleRate * Math.min(periodMs, streamChunkMs)) / 1000;
   askSoundServerForLowLatency();
   let handle: RingHandle;
   try {

@@ -2,6 +2,8 @@
  * Headless Chromium as a browser guest: its own process group, its own PulseAudio microphone and speaker, audio not
  * muted (Playwright's headless mode adds --mute-audio; we run --headless=new ourselves), and the guest page joined.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserServer, type Page } from 'playwright-core';
 import { sleep, type PulseHarness } from './pulse';
@@ -49,6 +51,10 @@ export interface GuestBrowserOptions {
    * a granted microphone, or merely the --use-fake-ui-for-media-stream switch, lets it show its IPs.
    */
   syntheticMicrophoneHz?: number;
+  /** More Chromium switches (e.g. --ignore-certificate-errors-spki-list to trust a station's certificate). */
+  args?: string[];
+  /** Run the browser in this network namespace: another machine on the LAN (see netns.ts). */
+  netns?: string;
 }
 
 export class GuestBrowser {
@@ -72,18 +78,23 @@ export class GuestBrowser {
     const sourceModule = (
       await pulse.pactl('load-module', 'module-remap-source', `master=${master}`, `source_name=${source}`, `source_properties=device.description=${source}`, ...channel)
     ).trim();
+    const wrapper = options.netns ? inNamespace(options.netns) : undefined;
     const server = await chromium.launchServer({
-      executablePath: '/usr/bin/chromium',
+      executablePath: wrapper ?? '/usr/bin/chromium',
       headless: false,
       ignoreDefaultArgs: ['--mute-audio'],
       args: [
         ...CHROMIUM_ARGS,
         ...(options.syntheticMicrophoneHz === undefined ? ['--use-fake-ui-for-media-stream'] : []),
+        ...(options.args ?? []),
       ],
       env: { ...pulse.env, PULSE_SOURCE: source, PULSE_SINK: sink },
     }).catch(async (e: unknown) => {
       await pulse.pactl('unload-module', sourceModule);
       throw e;
+    }).finally(() => {
+      // Started (or failed): the wrapper has done its job.
+      if (wrapper) rmSync(wrapper, { force: true });
     });
     try {
       const browser = await chromium.connect(server.wsEndpoint());
@@ -149,6 +160,13 @@ export class GuestBrowser {
     await this.server.kill();
     await this.pulse.pactl('unload-module', this.sourceModule).catch(() => undefined);
   }
+}
+
+/** An executable that starts Debian's Chromium inside network namespace `ns` (`ip netns exec` execs, keeping the pid). */
+function inNamespace(ns: string): string {
+  const file = path.join(tmpdir(), `partyline-chromium-${ns}.sh`);
+  writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${ns} /usr/bin/chromium "$@"\n`, { mode: 0o755 });
+  return file;
 }
 
 /** Runs in the page: getUserMedia answers with a steady sine from Web Audio, asking no permission. */

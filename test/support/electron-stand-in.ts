@@ -94,10 +94,11 @@ class StandInWindow extends EventEmitter {
 
 class StandInApp extends EventEmitter {
   readonly isPackaged = false;
-  private readonly userData = mkdtempSync(path.join(tmpdir(), 'partyline-standin-userdata-'));
+  /** A test that reads what the app wrote there (its log) names the folder; otherwise a fresh one, removed at exit. */
+  private readonly userData = process.env.PARTYLINE_STANDIN_USERDATA ?? mkdtempSync(path.join(tmpdir(), 'partyline-standin-userdata-'));
   constructor() {
     super();
-    process.on('exit', () => rmSync(this.userData, { recursive: true, force: true }));
+    if (!process.env.PARTYLINE_STANDIN_USERDATA) process.on('exit', () => rmSync(this.userData, { recursive: true, force: true }));
   }
   enableSandbox(): void {
     record.push('app.enableSandbox');

@@ -16,11 +16,11 @@ export class SignallingProxy {
     readonly url: string,
   ) {}
 
-  static async start(upstreamUrl: string, relay: UdpRelay): Promise<SignallingProxy> {
+  static async start(upstreamUrl: string, relay: UdpRelay, host = '127.0.0.1'): Promise<SignallingProxy> {
     const http = createServer();
     const wss = new WebSocketServer({ server: http });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const proxy = new SignallingProxy(http, `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+    await new Promise<void>((resolve) => http.listen(0, host, resolve));
+    const proxy = new SignallingProxy(http, `ws://${host}:${(http.address() as AddressInfo).port}/`);
     wss.on('connection', (client, req) => proxy.bridge(client, new URL(req.url ?? '/', upstreamUrl).toString(), relay));
     return proxy;
   }

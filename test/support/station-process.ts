@@ -15,8 +15,11 @@ export class StationProcess {
   private readonly pending = new Map<number, (msg: { ok: boolean; output?: unknown; error?: { code: string; message: string; field?: string } }) => void>();
   readonly events: { event: string; payload: unknown }[] = [];
 
-  constructor(args: string[], env: NodeJS.ProcessEnv, readonly label = args[args.indexOf('--name') + 1] ?? 'station') {
-    this.child = spawn(process.execPath, ['--env-file=electron/cli/station.env', '--import', 'tsx', 'electron/cli/station.ts', ...args], {
+  /** `netns`: run inside that network namespace (`ip netns exec`, which execs node in place: signals reach it). */
+  constructor(args: string[], env: NodeJS.ProcessEnv, readonly label = args[args.indexOf('--name') + 1] ?? 'station', netns?: string) {
+    const argv = [process.execPath, '--env-file=electron/cli/station.env', '--import', 'tsx', 'electron/cli/station.ts', ...args];
+    const [command, ...rest] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+    this.child = spawn(command as string, rest, {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

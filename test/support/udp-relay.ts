@@ -1,8 +1,8 @@
 /**
- * An impairing UDP relay on 127.0.0.1: two WebRTC endpoints that only learn the relay's addresses (their ICE
- * candidates rewritten, see rewriteCandidate / rewriteSdp) send all their media through it, and it drops, delays,
- * reorders and duplicates RTP and RTCP per direction, driven by a seeded PRNG. STUN and DTLS pass untouched, so
- * connection setup is the same under every profile.
+ * An impairing UDP relay (on 127.0.0.1 unless given another address): two WebRTC endpoints that only learn the
+ * relay's addresses (their ICE candidates rewritten, see rewriteCandidate / rewriteSdp) send all their media through
+ * it, and it drops, delays, reorders and duplicates RTP and RTCP per direction, driven by a seeded PRNG. STUN and
+ * DTLS pass untouched, so connection setup is the same under every profile.
  *
  * Each exposed candidate gets a listening port; like a NAT, every source that sends to it gets its own outbound port
  * toward the candidate, so replies find their way back and ICE sees the relay's ports as (peer-reflexive) candidates.
@@ -164,6 +164,8 @@ export class UdpRelay {
   constructor(
     private readonly seed: number,
     private readonly impairments: Record<string, Impairment> = {},
+    /** The address the relay listens on and hands out (a middle namespace's own address, when it runs in one). */
+    private readonly address = '127.0.0.1',
   ) {}
 
   /** Direction `from->to`: impaired per the profile given for it (none: passed as is). */
@@ -195,7 +197,7 @@ export class UdpRelay {
   async expose(target: { address: string; port: number }, route: Route): Promise<{ address: string; port: number }> {
     const key = `${target.address}:${target.port}|${route.peer}->${route.owner}`;
     const known = this.exposures.get(key);
-    if (known) return { address: '127.0.0.1', port: known.port };
+    if (known) return { address: this.address, port: known.port };
     const toward = `${route.peer}->${route.owner}`;
     const back = `${route.owner}->${route.peer}`;
     const listener = await this.bind();
@@ -214,7 +216,7 @@ export class UdpRelay {
     });
     const port = listener.address().port;
     this.exposures.set(key, { listener, port });
-    return { address: '127.0.0.1', port };
+    return { address: this.address, port };
   }
 
   private pass(key: string, packet: Buffer, deliver: () => void): void {
@@ -229,7 +231,7 @@ export class UdpRelay {
   private bindSync(): Socket {
     const socket = createSocket('udp4');
     socket.on('error', () => undefined);
-    socket.bind(0, '127.0.0.1');
+    socket.bind(0, this.address);
     this.sockets.add(socket);
     return socket;
   }
@@ -237,7 +239,7 @@ export class UdpRelay {
   private async bind(): Promise<Socket> {
     const socket = createSocket('udp4');
     socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => socket.bind(0, this.address, resolve));
     this.sockets.add(socket);
     return socket;
   }

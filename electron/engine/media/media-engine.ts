@@ -48,7 +48,6 @@ interface Remote extends MixerInput {
  * need waits on the thread that runs signalling, the UI's IPC or the app; it knows nothing of lines or signalling.
  */
 export class MediaEngine implements Media {
-  private readonly frameSamples: number;
   private readonly mixer = new Mixer();
   private readonly micMeter = new LevelMeter();
   private readonly encoder: VoiceEncoder;
@@ -68,6 +67,8 @@ export class MediaEngine implements Media {
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private frame: Int16Array;
   private frameFill = 0;
+  /** Encoder settings waiting for the frame in progress to end: a frame is coded whole, at one size. */
+  private pendingSettings: EncoderSettings | undefined;
   private capturedSamples = 0;
   private wasTalking = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -77,8 +78,8 @@ export class MediaEngine implements Media {
   private readonly promoted = new Set<number>();
 
   constructor(private readonly opts: MediaOptions) {
-    this.frameSamples = samplesFor(opts.frameMs);
-    this.frame = new Int16Array(this.frameSamples);
+    // Room for the longest frame the encoder may switch to (see VoiceEncoder).
+    this.frame = new Int16Array(samplesFor(Math.max(opts.frameMs, 10)));
     this.adaptation = new SenderAdaptation({ baseBitrate: opts.bitrate });
     this.encoderSettings = this.adaptation.settings([], 0);
     this.encoder = new VoiceEncoder({ frameMs: opts.frameMs, application: opts.application, settings: this.encoderSettings });
@@ -216,8 +217,15 @@ export class MediaEngine implements Media {
 
   private async changeDevices(choice: DeviceChoice): Promise<DeviceSelection> {
     // An unknown id is refused before anything is touched: the devices in use keep playing.
-    const inputReach = choice.inputId === undefined ? 'open-now' : await locateDevice(choice.inputId, 'input', 'inputId');
-    const outputReach = choice.outputId === undefined ? 'open-now' : await locateDevice(choice.outputId, 'output', 'outputId');
+    let inputReach, outputReach;
+    try {
+      inputReach = choice.inputId === undefined ? 'open-now' : await locateDevice(choice.inputId, 'input', 'inputId');
+      outputReach = choice.outputId === undefined ? 'open-now' : await locateDevice(choice.outputId, 'output', 'outputId');
+    } catch (e) {
+      // No device at all while none is open: the selection says so, for the UI to show until one appears.
+      if (e instanceof BridgeError && e.code === 'no-device') this.noDevice(e);
+      throw e;
+    }
     // A device that arrived after the streams opened is not in this process's PortAudio until PortAudio initializes
     // again, which it does only once nothing holds it: both streams close, and the first to reopen rescans.
     const rescan = inputReach === 'after-rescan' || outputReach === 'after-rescan';
@@ -252,6 +260,14 @@ export class MediaEngine implements Media {
     }
     this.applySelection(next);
     return this.devices();
+  }
+
+  private noDevice(error: BridgeError): void {
+    const next: DeviceSelection = { ...this.selection, error: error.message };
+    if (!this.capture) next.inputState = 'error';
+    if (!this.playback) next.outputState = 'error';
+    this.log(`[audio] ${error.message}`);
+    this.applySelection(next);
   }
 
   /** Both streams let go of PortAudio (its initialization is reference-counted), so that the next open enumerates anew. */
@@ -333,13 +349,15 @@ export class MediaEngine implements Media {
     this.micMeter.feed(pcm);
     let offset = 0;
     while (offset < pcm.length) {
-      const n = Math.min(pcm.length - offset, this.frameSamples - this.frameFill);
+      if (this.frameFill === 0 && this.pendingSettings) this.applyEncoderSettings(this.pendingSettings);
+      const frameSamples = this.encoder.frameSamples;
+      const n = Math.min(pcm.length - offset, frameSamples - this.frameFill);
       this.frame.set(pcm.subarray(offset, offset + n), this.frameFill);
       this.frameFill += n;
       offset += n;
-      if (this.frameFill === this.frameSamples) {
-        this.sendFrame(this.frame, this.capturedSamples);
-        this.capturedSamples += this.frameSamples;
+      if (this.frameFill === frameSamples) {
+        this.sendFrame(this.frame.subarray(0, frameSamples), this.capturedSamples);
+        this.capturedSamples += frameSamples;
         this.frameFill = 0;
       }
     }
@@ -461,14 +479,20 @@ export class MediaEngine implements Media {
     }
   }
 
-  /** One encoder serves every remote we talk to: it protects against the loss of the worst of them. */
+  private applyEncoderSettings(next: EncoderSettings): void {
+    this.pendingSettings = undefined;
+    this.encoder.apply(next);
+    const frameMs = this.encoder.frameSamples / samplesFor(1);
+    this.log(`[send] ${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}, Opus ${this.encoder.application}, ${frameMs} ms frames`);
+  }
+
+  /** One encoder serves every remote we talk to: it protects against the loss of the worst of them. The change waits for the frame in progress (onMicrophone). */
   private adaptEncoder(now: number): void {
     const next = this.adaptation.settings(this.routing.sendTo, now);
     const current = this.encoderSettings;
     if (next.bitrate === current.bitrate && next.fec === current.fec && next.packetLossPercent === current.packetLossPercent) return;
-    this.encoder.apply(next);
+    this.pendingSettings = next;
     this.encoderSettings = next;
-    this.log(`[send] ${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}, Opus ${this.encoder.application}`);
   }
 
   private health(now: number): PeerMediaHealth[] {

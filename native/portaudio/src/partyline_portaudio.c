@@ -63,6 +63,9 @@ typedef struct {
    * most one callback took. How deep the device drains the ring between two top-ups is what the margin must cover. */
   _Atomic uint64_t low_water;
   _Atomic uint64_t max_request;
+  /* What the sound server buffers for this stream on its side, in frames, as of its latest callback (0: unknown).
+   * Kept here by the server's thread so that reading it never takes the server's lock from JavaScript's. */
+  _Atomic uint32_t server_frames;
   /* The kernel's id of the thread the device calls back on (0 until it has), for a real-time scheduling request. */
   _Atomic int64_t audio_tid;
   _Atomic int finished;
@@ -573,7 +576,8 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   /* What the host API granted: the device's own buffering, beyond the ring. */
   double granted_ms = -1;
 #ifdef __linux__
-  if (r->host_pulse && r->pulse != NULL && r->state < CLOSING) granted_ms = 1000.0 * pulse_buffered_frames(r->pulse, r->input) / r->rate;
+  uint32_t server_frames = atomic_load(&r->server_frames);
+  if (r->host_pulse && server_frames > 0) granted_ms = 1000.0 * server_frames / r->rate;
 #endif
   const PaStreamInfo *granted = !r->host_pulse && r->stream != NULL ? Pa_GetStreamInfo(r->stream) : NULL;
   if (granted != NULL) granted_ms = 1000 * (r->input ? granted->inputLatency : granted->outputLatency);

@@ -229,8 +229,15 @@ static PulseLink *pulse_connect(char *why, size_t why_size) {
   return l;
 }
 
+/* On libpulse's thread, which holds the mainloop lock while it calls back. */
+static void note_server_buffer(Ring *r, pa_stream *s) {
+  const pa_buffer_attr *a = P.stream_get_buffer_attr(s);
+  if (a != NULL) atomic_store(&r->server_frames, (r->input ? a->fragsize : a->tlength) / (uint32_t)sizeof(int16_t));
+}
+
 static void pulse_on_write(pa_stream *s, size_t nbytes, void *user) {
   Ring *r = user;
+  note_server_buffer(r, s);
   while (nbytes >= sizeof(int16_t)) {
     void *data = NULL;
     size_t n = nbytes;
@@ -245,6 +252,7 @@ static void pulse_on_write(pa_stream *s, size_t nbytes, void *user) {
 
 static void pulse_on_read(pa_stream *s, size_t nbytes, void *user) {
   Ring *r = user;
+  note_server_buffer(r, s);
   const void *data;
   size_t n;
   while (P.stream_peek(s, &data, &n) == 0 && n > 0) {
@@ -319,6 +327,7 @@ static int pulse_open(Ring *r, const char *device, uint32_t rate, uint32_t laten
     return -1;
   }
   P.context_set_state_callback(l->ctx, pulse_on_context_state, r);
+  note_server_buffer(r, l->stream);
   P.mainloop_unlock(l->ml);
   r->pulse = l;
   return 0;
@@ -329,15 +338,6 @@ static void pulse_start(PulseLink *l) {
   pa_operation *op = P.stream_cork(l->stream, 0, NULL, NULL);
   if (op != NULL) P.operation_unref(op);
   P.mainloop_unlock(l->ml);
-}
-
-/* What the server buffers on its side for this stream, in frames. */
-static uint32_t pulse_buffered_frames(PulseLink *l, int input) {
-  P.mainloop_lock(l->ml);
-  const pa_buffer_attr *a = P.stream_get_buffer_attr(l->stream);
-  uint32_t bytes = a == NULL ? 0 : input ? a->fragsize : a->tlength;
-  P.mainloop_unlock(l->ml);
-  return bytes / sizeof(int16_t);
 }
 
 #define PULSE_LIST_MAX 128

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
-import { ConnectConfig, type ConnectConfig as ConnectConfigValue } from '../../../electron/common/contract';
+import { ConnectConfig, type ConnectConfig as ConnectConfigValue, type StationState } from '../../../electron/common/contract';
 import { type StationModel, useSnapshot } from '../model';
 
 interface LineRow {
@@ -14,8 +14,11 @@ interface IceRow {
 interface Form {
   mode: 'remote' | 'host';
   url: string;
+  /** To trust a wss:// server's certificate explicitly (after it changed); empty: trust on first use. */
+  fingerprint: string;
   port: string;
   bind: string;
+  insecure: boolean;
   name: string;
   lines: LineRow[];
   ice: IceRow[];
@@ -23,9 +26,11 @@ interface Form {
 
 const EMPTY_FORM: Form = {
   mode: 'remote',
-  url: 'ws://',
+  url: 'wss://',
+  fingerprint: '',
   port: '8420',
   bind: '',
+  insecure: false,
   name: '',
   lines: [{ line: '', secret: '' }],
   ice: [],
@@ -36,8 +41,11 @@ function formFrom(config: ConnectConfigValue | null): Form {
   return {
     mode: config.server.kind,
     url: config.server.kind === 'remote' ? config.server.url : EMPTY_FORM.url,
+    // A fingerprint re-trusts once; the pin then lives in the station's trust store.
+    fingerprint: '',
     port: config.server.kind === 'host' ? String(config.server.port) : EMPTY_FORM.port,
     bind: config.server.kind === 'host' ? (config.server.bind ?? '') : '',
+    insecure: config.server.kind === 'host' ? (config.server.insecure ?? false) : false,
     name: config.name,
     lines: config.lines.length > 0 ? config.lines.map(({ line, secret }) => ({ line, secret: secret ?? '' })) : EMPTY_FORM.lines,
     ice: config.iceServers.map(({ urls, username, credential }) => ({
@@ -48,6 +56,18 @@ function formFrom(config: ConnectConfigValue | null): Form {
   };
 }
 
+/** What a station on air is connected to, as connect values (no secrets: the station does not report them). */
+function configOf(state: StationState): ConnectConfigValue | null {
+  if (state.connection === 'idle' || !state.name) return null;
+  const server: ConnectConfigValue['server'] | null = state.hosting
+    ? { kind: 'host', port: Number(new URL(state.hosting.url).port), ...(state.hosting.bind ? { bind: state.hosting.bind } : {}), ...(state.hosting.fingerprint ? {} : { insecure: true }) }
+    : state.joined
+      ? { kind: 'remote', url: state.joined.url }
+      : null;
+  if (!server) return null;
+  return { server, name: state.name, lines: state.lines.map(({ line }) => ({ line })), iceServers: [] };
+}
+
 /** Form fields -> the contract's ConnectConfig, with every problem keyed by its contract path. */
 export function checkForm(form: Form): { config: ConnectConfigValue | null; errors: Record<string, string> } {
   const portText = form.port.trim();
@@ -55,8 +75,8 @@ export function checkForm(form: Form): { config: ConnectConfigValue | null; erro
   const candidate = {
     server:
       form.mode === 'remote'
-        ? { kind: 'remote', url: form.url.trim() }
-        : { kind: 'host', port, ...(form.bind.trim() ? { bind: form.bind.trim() } : {}) },
+        ? { kind: 'remote', url: form.url.trim(), ...(form.fingerprint.trim() ? { fingerprint: form.fingerprint.trim() } : {}) }
+        : { kind: 'host', port, ...(form.bind.trim() ? { bind: form.bind.trim() } : {}), ...(form.insecure ? { insecure: true } : {}) },
     name: form.name,
     lines: form.lines.map(({ line, secret }) => (secret ? { line: line.trim(), secret } : { line: line.trim() })),
     iceServers: form.ice.map(({ urls, username, credential }) => {
@@ -83,6 +103,39 @@ export function checkForm(form: Form): { config: ConnectConfigValue | null; erro
   return { config: null, errors };
 }
 
+/** Where the crew joins a station hosted here: each LAN address of this machine, and this machine's own URL. */
+function Hosting({ hosting }: { hosting: NonNullable<StationState['hosting']> }) {
+  const others = hosting.joinUrls ?? [];
+  return (
+    <div className="banner info" role="status" aria-label="Hosting">
+      {others.length > 0 ? (
+        <>
+          <p>Hosting: other stations join at</p>
+          <ul>
+            {others.map((url) => (
+              <li key={url}>
+                <code>{url}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <p>Hosting on {hosting.bind ?? 'this machine'} only: no other machine can reach it.</p>
+      )}
+      <p>
+        On this machine: <code>{hosting.url}</code>
+      </p>
+      {hosting.fingerprint ? (
+        <p>
+          Certificate SHA-256: <code className="fingerprint">{hosting.fingerprint}</code>
+        </p>
+      ) : (
+        <p>Unencrypted: line secrets travel in clear.</p>
+      )}
+    </div>
+  );
+}
+
 function FieldError({ id, message }: { id: string; message: string | undefined }) {
   return message ? (
     <p id={id} className="field-error" role="alert">
@@ -107,10 +160,12 @@ export function Connect({ model }: { model: StationModel }) {
   }, [focusFirstError]);
 
   useEffect(() => {
-    if (prefilled || !settings) return;
-    setForm(formFrom(settings.connect));
+    if (prefilled || !settings || (!settings.connect && !state)) return;
+    // On air, the form shows what the station is connected to, even if nothing was remembered (a headless station
+    // started from its command line).
+    setForm(formFrom(settings.connect ?? (state ? configOf(state) : null)));
     setPrefilled(true);
-  }, [settings, prefilled]);
+  }, [settings, state, prefilled]);
 
   const update = (change: Partial<Form>) => {
     const next = { ...form, ...change };
@@ -166,9 +221,16 @@ export function Connect({ model }: { model: StationModel }) {
           {state.error}
         </p>
       ) : null}
-      {state?.hosting ? (
-        <p className="banner info">
-          Hosting: other stations join at <code>{state.hosting.url}</code>
+      {state?.hosting ? <Hosting hosting={state.hosting} /> : null}
+      {state?.joined && state.connection !== 'idle' ? (
+        <p className="banner info" role="status" aria-label="Joined">
+          Connected to <code>{state.joined.url}</code>
+          {state.joined.fingerprint ? (
+            <>
+              {' '}
+              (certificate SHA-256 <code className="fingerprint">{state.joined.fingerprint}</code>)
+            </>
+          ) : null}
         </p>
       ) : null}
       <form onSubmit={submit} noValidate>
@@ -185,10 +247,23 @@ export function Connect({ model }: { model: StationModel }) {
             </label>
           </div>
           {form.mode === 'remote' ? (
-            <div className="field">
-              <label htmlFor={fieldId('server.url')}>Server URL</label>
-              <input {...invalid('server.url')} type="url" placeholder="wss://intercom.example:8420/" value={form.url} onChange={(e) => update({ url: e.currentTarget.value })} />
-              <FieldError id={errorId('server.url')} message={errors['server.url']} />
+            <div className="field-row">
+              <div className="field">
+                <label htmlFor={fieldId('server.url')}>Server URL</label>
+                <input {...invalid('server.url')} type="url" placeholder="wss://intercom.example:8420/" value={form.url} onChange={(e) => update({ url: e.currentTarget.value })} />
+                <FieldError id={errorId('server.url')} message={errors['server.url']} />
+              </div>
+              <div className="field">
+                <label htmlFor={fieldId('server.fingerprint')}>Certificate fingerprint (optional)</label>
+                <input
+                  {...invalid('server.fingerprint')}
+                  spellCheck={false}
+                  placeholder="trusted on first use; give it to re-trust"
+                  value={form.fingerprint}
+                  onChange={(e) => update({ fingerprint: e.currentTarget.value })}
+                />
+                <FieldError id={errorId('server.fingerprint')} message={errors['server.fingerprint']} />
+              </div>
             </div>
           ) : (
             <div className="field-row">
@@ -199,9 +274,13 @@ export function Connect({ model }: { model: StationModel }) {
               </div>
               <div className="field">
                 <label htmlFor={fieldId('server.bind')}>Bind address (optional)</label>
-                <input {...invalid('server.bind')} placeholder="0.0.0.0" value={form.bind} onChange={(e) => update({ bind: e.currentTarget.value })} />
+                <input {...invalid('server.bind')} placeholder="0.0.0.0 (every interface)" value={form.bind} onChange={(e) => update({ bind: e.currentTarget.value })} />
                 <FieldError id={errorId('server.bind')} message={errors['server.bind']} />
               </div>
+              <label className="checkbox">
+                <input type="checkbox" checked={form.insecure} onChange={(e) => update({ insecure: e.currentTarget.checked })} />
+                Unencrypted (ws://; line secrets travel in clear)
+              </label>
             </div>
           )}
         </fieldset>

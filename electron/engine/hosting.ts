@@ -1,0 +1,84 @@
+// How a station hosts a line for its crew and whom it trusts when it joins one: the embedded signalling server on
+// the LAN, over TLS unless asked not to, and the certificate checks its own signalling client makes.
+import type { ConnectConfig, StationState } from '../common/contract';
+import type { SignallingClientOptions } from '../signalling/client';
+import { KnownHosts } from '../signalling/known-hosts';
+import { joinUrls } from '../signalling/lan-addresses';
+import { SignallingServer, builtGuestDir } from '../signalling/server';
+import { loadTlsFiles, stationIdentity, type TlsIdentity } from '../signalling/tls-identity';
+
+/** Where a hosting station listens unless told otherwise: every interface, so the crew's other machines reach it. */
+export const DEFAULT_HOST_BIND = '0.0.0.0';
+
+export type VerifyServer = NonNullable<SignallingClientOptions['verifyServer']>;
+
+export interface HostingOptions {
+  /** The station's data folder: where the generated certificate is kept. */
+  dataDir: string | undefined;
+  /** The operator's certificate and key, served instead of the generated one. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  log: (line: string) => void;
+}
+
+export interface Hosted {
+  server: SignallingServer;
+  /** What this station's own client joins. */
+  url: string;
+  state: NonNullable<StationState['hosting']>;
+  /** Our own client pins our own certificate, not a trust-store entry. */
+  verifyServer: VerifyServer | undefined;
+}
+
+export async function startHosting(server: Extract<ConnectConfig['server'], { kind: 'host' }>, lines: ConnectConfig['lines'], options: HostingOptions): Promise<Hosted> {
+  const { log } = options;
+  const secrets = Object.fromEntries(lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
+  const bind = server.bind ?? DEFAULT_HOST_BIND;
+  const identity = server.insecure ? undefined : await tlsIdentity(options);
+  // The hosting station serves the browser guest page on its signalling port.
+  const signalling = new SignallingServer({
+    port: server.port,
+    host: bind,
+    lines: secrets,
+    staticDir: builtGuestDir(),
+    ...(identity ? { tls: { cert: identity.cert, key: identity.key } } : {}),
+  });
+  const started = await signalling.start();
+  const others = joinUrls(bind, started.port, identity ? 'wss' : 'ws');
+  log(`[signal] hosting ${started.url}`);
+  if (identity) {
+    log(`[signal] TLS certificate SHA-256 ${identity.fingerprint} (${identity.source})`);
+    log(`[signal] a browser trusts it with --ignore-certificate-errors-spki-list=${identity.spki}`);
+  } else {
+    log('[signal] insecure: plain ws:// and http://, line secrets travel in clear');
+  }
+  log(others.length > 0 ? `[signal] others join at ${others.join(' ')}` : `[signal] bound to ${bind}: no other machine can reach it`);
+  return {
+    server: signalling,
+    url: started.url,
+    state: { url: started.url, bind, joinUrls: others, ...(identity ? { fingerprint: identity.fingerprint } : {}) },
+    verifyServer: identity
+      ? ({ fingerprint }) => (fingerprint === identity.fingerprint ? undefined : `this station's own server presented ${fingerprint}, not ${identity.fingerprint}`)
+      : undefined,
+  };
+}
+
+/** The operator's files, or the certificate kept in (or made for) the data folder. */
+function tlsIdentity(options: HostingOptions): Promise<TlsIdentity> | TlsIdentity {
+  if (options.tls) return loadTlsFiles(options.tls.certFile, options.tls.keyFile);
+  return stationIdentity(options.dataDir);
+}
+
+/**
+ * Trust on first use for a wss:// server: the station's known hosts decide, or the fingerprint the operator gave to
+ * (re-)trust it. Undefined for a plain ws:// URL, which the operator chose by its scheme.
+ */
+export function trustFor(url: string, given: string | undefined, hosts: () => KnownHosts, log: (line: string) => void): VerifyServer | undefined {
+  if (!url.startsWith('wss:')) return undefined;
+  const store = hosts();
+  return ({ host, fingerprint }) => {
+    const verdict = store.verify(host, fingerprint, given);
+    if (!verdict.ok) return verdict.message;
+    if (verdict.firstUse) log(`[signal] trusting ${host} on first use: certificate SHA-256 ${fingerprint}`);
+    return undefined;
+  };
+}
