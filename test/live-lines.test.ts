@@ -20,7 +20,7 @@ function stationArgs(name: string, server: string[], lines: string[], extra: str
 }
 
 test('leaving and rejoining a line on air: the other line plays on gap-free while leaving, the left line goes silent and comes back', async (t) => {
-  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0'], ['main', 'aux']), pulse.env);
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure'], ['main', 'aux']), pulse.env);
   const stations = [a];
   const injections: { stop(): void }[] = [];
   try {

@@ -46,7 +46,7 @@ async function linePeak(s: StationProcess, line: string, ms: number): Promise<nu
 }
 
 test('call with answer-back between two stations, line meters at their volumes, and mic mute', async () => {
-  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0'], ['main', 'aux']), pulse.env);
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure'], ['main', 'aux']), pulse.env);
   const stations = [a];
   const injections: { stop(): void }[] = [];
   try {

@@ -30,7 +30,7 @@ async function listen(station: string, ms: number): Promise<{ x: Int16Array; fro
 type Direct = { talkingTo: { stationId: string }[]; incoming: { stationId: string; name: string }[]; replyTo: { stationId: string; name: string } | null };
 
 test('private talk: A to B alone, heard though B listens to no line, not heard by C; B replies to A alone', async () => {
-  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0']), pulse.env);
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure']), pulse.env);
   const stations = [a];
   const injections: { stop(): void }[] = [];
   try {
