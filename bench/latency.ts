@@ -118,7 +118,7 @@ export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Pr
 
 export async function runLatencyBench(options: LatencyOptions = {}): Promise<LatencyResult> {
   const bursts = options.bursts ?? 22;
-  const chunkMs = options.chunkMs ?? 5;
+  const chunkMs = options.chunkMs ?? 10;
   const log = options.log ?? ((l: string) => console.log(l));
   const pulse = await startRig(['a', 'b']);
   try {

@@ -143,10 +143,10 @@ export class Station extends EventEmitter<StationEvents> {
     this.dataDir = options.dataDir;
     this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
-      frameMs: options.frameMs ?? 5,
+      frameMs: options.frameMs ?? 10,
       bitrate: options.bitrate ?? 32000,
       application: options.application ?? 'audio',
-      chunkMs: options.chunkMs ?? 5,
+      chunkMs: options.chunkMs ?? 10,
       playbackQueue: options.playbackQueue ?? 2,
       // 25 Hz so that timer slack never takes the published rate below the 20 Hz a meter needs.
       metersHz: options.metersHz ?? 25,
