@@ -9,6 +9,11 @@ export interface DeviceStreamEvents {
   error: [BridgeError];
 }
 
+/** A device that moved and then stops for this long is gone (unplugged, or taken by another program). */
+const STALL_MS = 1000;
+/** How long a device may take for its first period: slow devices (see DeviceWatchdog) are waited for. */
+const START_MS = 6000;
+
 /**
  * What a microphone and a speaker share: one direction of a device behind a ring, serviced on the device's clock
  * (the native callback ticks after every chunk), a watchdog for a device that stops moving, and a stop that never
@@ -40,7 +45,12 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
     this.device = opened.device;
     this.chunkSamples = opened.chunkSamples;
     this.periodSamples = opened.periodSamples;
-    this.watchdog = new DeviceWatchdog(1000, (ms) => this.fail(new BridgeError('device-lost', `${this.verb} "${this.device.id}" stalled for ${Math.round(ms)} ms (device unplugged or taken?)`, this.field)));
+    this.watchdog = new DeviceWatchdog(
+      STALL_MS,
+      (ms, started) =>
+        this.fail(new BridgeError('device-lost', `${this.verb} "${this.device.id}" ${started ? 'stalled for' : 'did not start within'} ${Math.round(ms)} ms (device unplugged or taken?)`, this.field)),
+      START_MS,
+    );
   }
 
   /** The option naming this stream's device, for errors. */

@@ -3,21 +3,31 @@
  * simply never resolves. The timer is unref'd: it never keeps a process alive.
  */
 export class DeviceWatchdog {
-  private last = performance.now();
+  private readonly opened = performance.now();
+  private last = this.opened;
+  private started = false;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(stallMs: number, onStall: (stalledMs: number) => void) {
+  /**
+   * `startMs`: how long the device may pause while it starts up. A device is slow to start where it answers its
+   * first periods slowly or in bursts (Bluetooth, USB, a sound server's idle sink that renders in 2 s blocks until it
+   * has retuned to the low latency a client asked for): a pause that begins within `startMs` of the open may last
+   * that long. After that, a pause of `stallMs` means the device is gone.
+   */
+  constructor(stallMs: number, onStall: (stalledMs: number, started: boolean) => void, startMs = stallMs) {
     this.timer = setInterval(() => {
       const stalled = performance.now() - this.last;
-      if (stalled > stallMs) {
+      const starting = this.last - this.opened < startMs;
+      if (stalled > (starting ? startMs : stallMs)) {
         clearInterval(this.timer);
-        onStall(stalled);
+        onStall(stalled, this.started);
       }
     }, Math.max(50, stallMs / 4));
     this.timer.unref();
   }
 
   progress(): void {
+    this.started = true;
     this.last = performance.now();
   }
 
