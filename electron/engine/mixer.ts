@@ -26,8 +26,11 @@ export class Mixer implements PlaybackSource {
   readonly output = new LevelMeter();
   /** The master volume: applied to every remote after its line gain; the test tone keeps its own level. */
   masterGain = 1;
-  private pulled: [MixerInput, Int16Array][] = [];
+  /** What this tick pulled, for the line buses: kept in reused arrays, so metering makes no garbage per tick. */
+  private readonly pulledInputs: MixerInput[] = [];
+  private readonly pulledPcm: Int16Array[] = [];
   private busAcc = new Float32Array(0);
+  private busOut = new Int16Array(0);
   private toneHz = 0;
   private toneAmp = 0;
   private tonePhase = 0;
@@ -45,12 +48,13 @@ export class Mixer implements PlaybackSource {
     const acc = this.acc;
     acc.fill(0);
     const now = this.now();
-    const pulled = this.pulled;
-    pulled.length = 0;
     for (const input of this.inputs) {
       const pcm = input.pull(samples, now);
       input.meter.feed(pcm);
-      if (this.buses.size > 0) pulled.push([input, pcm]);
+      if (this.buses.size > 0) {
+        this.pulledInputs.push(input);
+        this.pulledPcm.push(pcm);
+      }
       const g = input.gain() * this.masterGain;
       if (g > 0) for (let i = 0; i < samples; i++) acc[i] = (acc[i] as number) + (pcm[i] as number) * g;
     }
@@ -70,14 +74,18 @@ export class Mixer implements PlaybackSource {
   }
 
   private meterBuses(samples: number): void {
-    if (this.busAcc.length !== samples) this.busAcc = new Float32Array(samples);
+    if (this.busAcc.length !== samples) {
+      this.busAcc = new Float32Array(samples);
+      this.busOut = new Int16Array(samples);
+    }
     const acc = this.busAcc;
-    const pcmOut = new Int16Array(samples);
+    const pcmOut = this.busOut;
     for (const bus of this.buses) {
       acc.fill(0);
       let any = false;
-      for (const [input, pcm] of this.pulled) {
-        const g = bus.gain(input);
+      for (let k = 0; k < this.pulledInputs.length; k++) {
+        const pcm = this.pulledPcm[k] as Int16Array;
+        const g = bus.gain(this.pulledInputs[k] as MixerInput);
         if (g <= 0) continue;
         any = true;
         for (let i = 0; i < samples; i++) acc[i] = (acc[i] as number) + (pcm[i] as number) * g;
@@ -86,7 +94,8 @@ export class Mixer implements PlaybackSource {
       else pcmOut.fill(0);
       bus.meter.feed(pcmOut);
     }
-    this.pulled.length = 0;
+    this.pulledInputs.length = 0;
+    this.pulledPcm.length = 0;
   }
 }
 
