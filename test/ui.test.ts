@@ -341,7 +341,7 @@ test('Health: per-station rows, degraded links flagged in words and colour', asy
       { stationId: 'c', name: 'Booth', connection: 'no-rtp', rttMs: null, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 40, concealedFrames: 0 },
       { stationId: 'd', name: 'Desk', connection: 'connected', rttMs: 1, jitterMs: 0.2, lossRate: 0, playoutDelayMs: 3, targetDelayMs: 2, lowLatency: true, concealedFrames: 0 },
     ],
-    speaker: { marginMs: 18, drainMs: 6, tickWaitMs: 1.2, underruns: 2, deviceUnderflows: 1 },
+    speaker: { marginMs: 18, drainMs: 6, tickWaitMs: 1.2, underruns: 2, deviceUnderflows: 1, deviceBufferMs: 10 },
   });
   await page.locator('tr[data-station="c"]').waitFor();
   assert.equal(

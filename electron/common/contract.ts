@@ -344,6 +344,8 @@ export const SpeakerHealth = z.object({
   /** Times the speaker ran short since it opened, and of those the ones in the device's own buffer. */
   underruns: z.number().int().nonnegative(),
   deviceUnderflows: z.number().int().nonnegative(),
+  /** What the device (the sound server) holds beyond the speaker's queue, ms: it deepens after the device's own underflows. Null where the host API does not say. */
+  deviceBufferMs: z.number().nonnegative().nullable(),
 });
 export type SpeakerHealth = z.infer<typeof SpeakerHealth>;
 

@@ -23,17 +23,16 @@ export const DEVICE_PERIOD_MS = 10;
 export const SPEAKER_BUFFER_PERIODS = 2;
 
 /**
- * What a stream asks PulseAudio (or PipeWire's pulse server) to buffer on its side, when PortAudio reaches it through
- * ALSA's pulse plugin, the usual path on a Linux desktop. The plugin never asks for low latency, so the server holds
- * a whole ALSA buffer of its own behind the plugin's (22.5 ms measured, against 10 ms with this). libpulse reads the
- * request from PULSE_LATENCY_MSEC when each stream connects, so a station sets it for its own streams unless the user
- * has. It must be at least a device period: at 5 ms, with 10 ms periods, the plugin never started the stream.
+ * What a speaker on the sound server's own protocol asks it to hold at first (its buffer for us plus the device's
+ * own latency). The server deepens it by itself after each of its underflows (native/portaudio/src/server_latency.h).
+ *
+ * The station does not set PULSE_LATENCY_MSEC: libpulse lets it override every buffer attribute of every stream in
+ * the process, on each connect and each change, so it would pin this buffer (no deepening), bring back a prebuffer
+ * after every underflow, and make a 5 ms microphone deliver 10 ms at a time. ALSA's pulse plugin, which never asks
+ * for low latency by itself, then holds a whole ALSA buffer on the server (22.5 ms measured): the plugin is the
+ * fallback path on Linux. A user who sets PULSE_LATENCY_MSEC gets what they asked for, on both paths.
  */
 export const SOUND_SERVER_LATENCY_MS = 10;
-
-function askSoundServerForLowLatency(): void {
-  if (process.platform === 'linux' && process.env.PULSE_LATENCY_MSEC === undefined) process.env.PULSE_LATENCY_MSEC = String(SOUND_SERVER_LATENCY_MS);
-}
 
 export interface NativeOpen {
   pa: PortAudioBinding;
@@ -79,7 +78,6 @@ export function openNative(
   const streamChunkMs = process.platform === 'linux' ? Math.max(chunkMs, DEVICE_PERIOD_MS) : chunkMs;
   const chunkSamples = (sampleRate * streamChunkMs) / 1000;
   const periodSamples = (sampleRate * Math.min(periodMs, streamChunkMs)) / 1000;
-  askSoundServerForLowLatency();
   let handle: RingHandle;
   try {
     // A speaker asks the host for three periods of buffer; a microphone takes the device's default low latency
@@ -98,8 +96,8 @@ export function openNative(
 
 /**
  * A sink or source of the sound server, on its native protocol. A speaker asks the server for SOUND_SERVER_LATENCY_MS
- * in all (its buffer for us plus the device's own latency: it kept 7.5 ms of buffer for that here), a microphone for
- * a period at a time. libpulse lets PULSE_LATENCY_MSEC override both, and a user who set it gets what they asked for.
+ * at first (its buffer for us plus the device's own latency: it kept 7.5 ms of buffer for that here), a microphone
+ * for a period at a time. libpulse lets PULSE_LATENCY_MSEC override both, and a user who set it gets what they asked for.
  */
 function openOnSoundServer(
   pa: PortAudioBinding,

@@ -40,6 +40,8 @@ export interface PlaybackCounters {
   maxTickLatencyMs: number;
   /** The most one device callback asked for, frames. */
   maxRequestFrames: number;
+  /** What the device (the sound server) buffers beyond our queue now, ms; null where the host API does not say. */
+  deviceBufferMs: number | null;
 }
 
 /** Ring size: room for the deepest margin the speaker may grow to. */
@@ -54,7 +56,7 @@ const STARTUP_DRAIN_MS = 20;
  * the source. The device callback never waits for the engine: a short queue plays out as silence, counted.
  */
 export class PlaybackStream extends DeviceStream {
-  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0, maxTickLatencyMs: 0, maxRequestFrames: 0 };
+  readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0, maxTickLatencyMs: 0, maxRequestFrames: 0, deviceBufferMs: null };
   private readonly chunk: Int16Array;
   private readonly margin: SpeakerMargin;
   /** What the queue held after the latest top-up. */
@@ -107,6 +109,7 @@ export class PlaybackStream extends DeviceStream {
   protected service(stats: RingStats): void {
     this.counters.underruns = stats.underruns + stats.xruns;
     this.counters.deviceUnderflows = stats.xruns;
+    this.counters.deviceBufferMs = stats.deviceLatencyMs ?? null;
     this.counters.maxTickLatencyMs = Math.max(this.counters.maxTickLatencyMs, stats.tickLatencyMs);
     this.counters.maxRequestFrames = Math.max(this.counters.maxRequestFrames, stats.maxRequest);
     this.margin.observe(this.filledTo, stats.lowWater, stats.underruns > this.ownUnderruns, performance.now());

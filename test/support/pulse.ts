@@ -47,7 +47,6 @@ export class PulseHarness {
       ...process.env,
       XDG_RUNTIME_DIR: join(dir, 'run'),
       XDG_CONFIG_HOME: join(dir, 'config'),
-      PULSE_LATENCY_MSEC: '10',
       // Stations would otherwise fight over one ALSA `default`; every test names its devices.
       PULSE_SERVER: `unix:${join(dir, 'run', 'pulse', 'native')}`,
     };
@@ -73,7 +72,7 @@ export class PulseHarness {
 
   /** Makes this process use the private daemon (call before the bridge is first loaded). */
   adoptInThisProcess(): void {
-    for (const key of ['XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'PULSE_LATENCY_MSEC', 'PULSE_SERVER'] as const) {
+    for (const key of ['XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'PULSE_SERVER'] as const) {
       process.env[key] = this.env[key];
     }
   }

@@ -454,7 +454,7 @@ export class MediaEngine implements Media {
       const inDevice = this.playback?.counters.deviceUnderflows ?? 0;
       const m = this.playback?.marginReading();
       this.log(
-        `[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself; meanwhile a tick waited up to ${this.tickWaitMs.toFixed(1)} ms for the media thread; margin now ${m?.marginMs.toFixed(1)} ms)`,
+        `[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself; meanwhile a tick waited up to ${this.tickWaitMs.toFixed(1)} ms for the media thread; margin now ${m?.marginMs.toFixed(1)} ms${this.playback?.counters.deviceBufferMs != null ? `, device buffer ${this.playback.counters.deviceBufferMs.toFixed(1)} ms` : ''})`,
       );
     }
     if (overruns > seen.overruns) this.log(`[audio] microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
@@ -465,7 +465,7 @@ export class MediaEngine implements Media {
     const p = this.playback;
     if (!p) return null;
     const m = p.marginReading();
-    return { marginMs: m.marginMs, drainMs: m.drainMs, tickWaitMs: this.tickWaitMs, underruns: p.counters.underruns, deviceUnderflows: p.counters.deviceUnderflows };
+    return { marginMs: m.marginMs, drainMs: m.drainMs, tickWaitMs: this.tickWaitMs, underruns: p.counters.underruns, deviceUnderflows: p.counters.deviceUnderflows, deviceBufferMs: p.counters.deviceBufferMs };
   }
 
   /** A frame less or more of delay is something an operator may hear and a latency figure must explain. */

@@ -18,6 +18,10 @@
 #ifdef __linux__
 #include <dlfcn.h>
 #include <time.h>
+#include "server_latency.h"
+
+/* What a speaker lets the server ask for at a time: 2.5 ms. */
+#define SERVER_REQUEST_FRAMES(rate) ((rate) / 400)
 
 typedef struct pa_threaded_mainloop pa_threaded_mainloop;
 typedef struct pa_mainloop_api pa_mainloop_api;
@@ -86,6 +90,7 @@ static struct {
   int (*stream_drop)(pa_stream *);
   pa_operation *(*stream_cork)(pa_stream *, int, void *, void *);
   const pa_buffer_attr *(*stream_get_buffer_attr)(pa_stream *);
+  pa_operation *(*stream_set_buffer_attr)(pa_stream *, const pa_buffer_attr *, void *, void *);
   int (*stream_disconnect)(pa_stream *);
   void (*stream_unref)(pa_stream *);
   int (*operation_get_state)(const pa_operation *);
@@ -124,6 +129,7 @@ static int pulse_load(void) {
       SYM(stream_get_state, "pa_stream_get_state"), SYM(stream_begin_write, "pa_stream_begin_write"),
       SYM(stream_write, "pa_stream_write"), SYM(stream_peek, "pa_stream_peek"), SYM(stream_drop, "pa_stream_drop"),
       SYM(stream_cork, "pa_stream_cork"), SYM(stream_get_buffer_attr, "pa_stream_get_buffer_attr"),
+      SYM(stream_set_buffer_attr, "pa_stream_set_buffer_attr"),
       SYM(stream_disconnect, "pa_stream_disconnect"), SYM(stream_unref, "pa_stream_unref"),
       SYM(operation_get_state, "pa_operation_get_state"), SYM(operation_unref, "pa_operation_unref"),
       SYM(strerror, "pa_strerror"),
@@ -144,6 +150,8 @@ typedef struct PulseLink {
   pa_threaded_mainloop *ml;
   pa_context *ctx;
   pa_stream *stream;
+  /* A speaker's server-side buffer, adapted to the underflows it meets (server_latency.h). */
+  ServerLatency latency;
 } PulseLink;
 
 static uint64_t monotonic_us(void) {
@@ -235,9 +243,18 @@ static void note_server_buffer(Ring *r, pa_stream *s) {
   if (a != NULL) atomic_store(&r->server_frames, (r->input ? a->fragsize : a->tlength) / (uint32_t)sizeof(int16_t));
 }
 
+/* On libpulse's thread: asks the server to hold `frames` for this speaker from now on (0: no change). */
+static void set_server_latency(Ring *r, pa_stream *s, uint32_t frames) {
+  if (frames == 0) return;
+  pa_buffer_attr attr = {(uint32_t)-1, frames * (uint32_t)sizeof(int16_t), 0, SERVER_REQUEST_FRAMES(r->rate) * (uint32_t)sizeof(int16_t), (uint32_t)-1};
+  pa_operation *op = P.stream_set_buffer_attr(s, &attr, NULL, NULL);
+  if (op != NULL) P.operation_unref(op);
+}
+
 static void pulse_on_write(pa_stream *s, size_t nbytes, void *user) {
   Ring *r = user;
   note_server_buffer(r, s);
+  if (r->pulse != NULL) set_server_latency(r, s, server_latency_quiet(&r->pulse->latency, monotonic_us()));
   while (nbytes >= sizeof(int16_t)) {
     void *data = NULL;
     size_t n = nbytes;
@@ -264,6 +281,12 @@ static void pulse_on_read(pa_stream *s, size_t nbytes, void *user) {
 static void pulse_on_xrun(pa_stream *s, void *user) {
   Ring *r = user;
   atomic_fetch_add(&r->xruns, 1);
+}
+
+static void pulse_on_underflow(pa_stream *s, void *user) {
+  Ring *r = user;
+  atomic_fetch_add(&r->xruns, 1);
+  if (r->pulse != NULL) set_server_latency(r, s, server_latency_underflow(&r->pulse->latency, monotonic_us()));
 }
 
 /* The server went away, or took the device: JavaScript learns it from the next tick, as from PortAudio. */
@@ -310,13 +333,15 @@ static int pulse_open(Ring *r, const char *device, uint32_t rate, uint32_t laten
     P.stream_set_overflow_callback(l->stream, pulse_on_xrun, r);
     err = P.stream_connect_record(l->stream, device, &attr, flags);
   } else {
-    /* minreq is the server's to choose: asking for a whole period made it double tlength to fit two (20.5 ms for 10
-     * asked); left to it, it asks for about a quarter of the buffer at a time and keeps 7.5 ms for 10. */
+    /* Requests of 2.5 ms, what the server chose itself for 10 ms (a quarter of the buffer): asking for a whole period
+     * made it double tlength to fit two, and left to it, a deepened buffer would be asked for in ever larger bites. */
     attr.tlength = latency * sizeof(int16_t);
+    attr.minreq = SERVER_REQUEST_FRAMES(rate) * sizeof(int16_t);
     /* Play from the first byte, and never pause for a refill: a short ring is already covered by the fade. */
     attr.prebuf = 0;
     P.stream_set_write_callback(l->stream, pulse_on_write, r);
-    P.stream_set_underflow_callback(l->stream, pulse_on_xrun, r);
+    P.stream_set_underflow_callback(l->stream, pulse_on_underflow, r);
+    server_latency_init(&l->latency, latency, rate);
     err = P.stream_connect_playback(l->stream, device, &attr, flags, NULL, NULL);
   }
   int state = err < 0 ? -1 : pulse_wait(l, stream_ready, NULL);
@@ -328,13 +353,14 @@ static int pulse_open(Ring *r, const char *device, uint32_t rate, uint32_t laten
   }
   P.context_set_state_callback(l->ctx, pulse_on_context_state, r);
   note_server_buffer(r, l->stream);
-  P.mainloop_unlock(l->ml);
   r->pulse = l;
+  P.mainloop_unlock(l->ml);
   return 0;
 }
 
 static void pulse_start(PulseLink *l) {
   P.mainloop_lock(l->ml);
+  server_latency_start(&l->latency, monotonic_us());
   pa_operation *op = P.stream_cork(l->stream, 0, NULL, NULL);
   if (op != NULL) P.operation_unref(op);
   P.mainloop_unlock(l->ml);

@@ -26,6 +26,7 @@ export function Health({ model }: { model: StationModel }) {
           </span>
           , {speaker.underruns} underrun{speaker.underruns === 1 ? '' : 's'}
           {speaker.deviceUnderflows > 0 ? ` (${speaker.deviceUnderflows} in the device)` : ''}
+          {speaker.deviceBufferMs !== null ? `; the device buffers ${ms(speaker.deviceBufferMs)} more` : ''}
         </p>
       ) : null}
       {health.length === 0 ? (
