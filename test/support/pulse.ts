@@ -35,6 +35,8 @@ export interface PulseExtras {
 
 export class PulseHarness {
   readonly env: NodeJS.ProcessEnv;
+  /** When the daemon last answered for the first time after a start (wall clock): it is back for its clients. */
+  answeringAt = 0;
   private daemon: ChildProcess | undefined;
   private readonly children = new Set<ChildProcess>();
 
@@ -160,6 +162,7 @@ export class PulseHarness {
       if (existsSync(join(this.dir, 'run', 'pulse', 'native'))) {
         try {
           await run('pactl', ['info'], { env: this.env });
+          this.answeringAt = Date.now();
           await this.pinLatency(this.stations.flatMap((s) => [`${s}_mic`, `${s}_spk`]).concat('nowhere', ...(this.extra.pinSinks ?? [])));
           return;
         } catch {
