@@ -65,11 +65,11 @@ export class ScriptedStation implements StationControl {
     for (const listener of [...this.listeners]) (listener as (n: string, p: unknown) => void)(name, payload);
   }
 
-  /** The chosen input vanished (unplugged): the station reports it and the UI must say so. */
+  /** The chosen input vanished (unplugged): the station reports it, the system default stands in, and the UI must say so. */
   unplugInput(id: string): void {
     this.inputs = this.inputs.filter((candidate) => candidate.id !== id);
     if (this.state.devices.inputId === id) {
-      this.state.devices = { ...this.state.devices, inputState: 'missing' };
+      this.state.devices = { ...this.state.devices, inputState: 'missing', inputFallback: true };
       this.emit('devices', { selection: this.state.devices });
       this.emit('state', this.state);
     }
@@ -89,6 +89,7 @@ export class ScriptedStation implements StationControl {
         if ('inputId' in input) {
           next.inputId = (input.inputId as string | null) ?? null;
           next.inputState = next.inputId === null || this.inputs.some((d) => d.id === next.inputId) ? 'ok' : 'missing';
+          delete next.inputFallback;
         }
         if ('outputId' in input) {
           next.outputId = (input.outputId as string | null) ?? null;

@@ -450,3 +450,29 @@ test('after a one-second stall of the receiver, the backlog is dropped back to t
   assert.equal(run.final.concealedFrames, 0, 'nothing had to be concealed');
   assertContinuous(run, 'flush after a stall');
 });
+
+test('a link back after a cut delivers the seconds it queued in one burst: dropped back to target, then no pull goes short', () => {
+  // While a link is down the sender's kernel queues its packets for the neighbour it cannot reach (ARP), and hands
+  // the newest seconds over at once when the link returns; live packets follow.
+  const durationMs = 9000;
+  const sender: SenderModel = { signal: 'tone', frameMs: 10, durationMs };
+  const [cutFrom, cutTo, queuedMs] = [2000, 6000, 2500];
+  const trace = makeTrace(sender, CLEAN_LAN, 13)
+    .filter((e) => e.sentMs < cutFrom || e.sentMs >= cutTo - queuedMs)
+    .map((e) => (e.sentMs >= cutFrom && e.sentMs < cutTo ? { ...e, arrivalMs: cutTo + 3 + e.sentMs / 1000 } : e));
+  trace.sort((a, b) => a.arrivalMs - b.arrivalMs);
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  const run = runTrace(buffer, trace, durationMs, false);
+  const back = run.pulls.find((p) => p.nowMs > cutTo && !p.silent)!;
+  assert.ok(run.final.flushes >= 1, 'the burst was dropped back to target');
+  const settled = run.pulls.filter((p) => p.nowMs >= back.nowMs + 100);
+  const silent = settled.filter((p) => p.silent).map((p) => p.nowMs);
+  assert.deepEqual(silent, [], 'not one silent pull once playing again');
+  const last = settled.at(-1)!.stats;
+  const first = settled[0]!.stats;
+  assert.equal(last.concealedFrames - first.concealedFrames, 0, 'nothing concealed after the burst');
+  assert.equal(last.underruns - first.underruns, 0, 'no packet came after its audio was concealed');
+  for (const p of settled.filter((p) => p.nowMs >= back.nowMs + 300)) {
+    assert.ok(p.stats.currentDelayMs <= p.stats.targetDelayMs + 15, `delay ${p.stats.currentDelayMs} ms vs target ${p.stats.targetDelayMs} ms at ${p.nowMs} ms`);
+  }
+});

@@ -277,6 +277,8 @@ test('Devices: a remembered device that disappears is clearly reported', async (
   const problem = page.locator('.device-problem');
   await problem.waitFor();
   assert.match((await problem.textContent()) ?? '', /chosen input “PulseAudio:Headset:0” is not connected/);
+  assert.match((await problem.textContent()) ?? '', /system default input is in use until it returns/);
+  assert.equal(await problem.getAttribute('data-fallback'), 'default');
   assert.equal(await problem.getAttribute('role'), 'alert');
   assert.equal(await page.getByLabel('Input (microphone)').inputValue(), 'PulseAudio:Headset:0');
   assert.match((await page.locator('option:checked').first().textContent()) ?? '', /Missing: PulseAudio:Headset:0/);

@@ -42,6 +42,13 @@ export const DeviceSelection = z.object({
   inputState: DeviceState,
   outputState: DeviceState,
   error: z.string().optional(),
+  /**
+   * While the chosen input is missing ('missing'), the system default stands in for it: true. The choice stays
+   * `inputId`, reopened by itself once it returns.
+   */
+  inputFallback: z.boolean().optional(),
+  /** The same for the output. */
+  outputFallback: z.boolean().optional(),
   /** Capture chunks the device overwrote before we read them, since the input opened. */
   inputOverruns: z.number().int().nonnegative().optional(),
   /** Times the output ran dry and played silence, since it opened. */

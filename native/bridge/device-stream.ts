@@ -9,8 +9,11 @@ export interface DeviceStreamEvents {
   error: [BridgeError];
 }
 
-/** A device that moved and then stops for this long is gone (unplugged, or taken by another program). */
-const STALL_MS = 1000;
+/**
+ * A device that moved and then stops for this long is gone (unplugged, or taken by another program): short enough that
+ * the station shows it within a second, long enough for the clumps of ALSA's pulse plugin (tens of ms).
+ */
+const STALL_MS = 800;
 /** How long a device may take for its first period: slow devices (see DeviceWatchdog) are waited for. */
 const START_MS = 6000;
 

@@ -35,6 +35,8 @@ export interface PulseExtras {
 
 export class PulseHarness {
   readonly env: NodeJS.ProcessEnv;
+  /** When the daemon last answered for the first time after a start (wall clock): it is back for its clients. */
+  answeringAt = 0;
   private daemon: ChildProcess | undefined;
   private readonly children = new Set<ChildProcess>();
 
@@ -89,6 +91,41 @@ export class PulseHarness {
     return this.devices(station);
   }
 
+  /**
+   * A sink pulled out, as a USB headset unplugged looks to the sound server: its module unloaded, so the sink and its
+   * monitor go and every stream on them fails. Resolves what `plugBack` needs to load it again.
+   */
+  async unplug(sink: string): Promise<{ sink: string; args: string }> {
+    const modules = await this.pactl('list', 'short', 'modules');
+    for (const line of modules.split('\n')) {
+      const [index, name, args = ''] = line.split('\t');
+      if (name !== 'module-null-sink' || !new RegExp(`(^| )sink_name=${sink}( |$)`).test(args)) continue;
+      await this.pactl('unload-module', index as string);
+      return { sink, args };
+    }
+    throw new Error(`no null sink "${sink}" in:\n${modules}`);
+  }
+
+  /** The sink unplugged by `unplug` plugged in again, under its own name, pinned as at boot. */
+  async plugBack(unplugged: { sink: string; args: string }): Promise<void> {
+    await this.pactl('load-module', 'module-null-sink', ...unplugged.args.split(' ').filter(Boolean));
+    await this.pinLatency([unplugged.sink]);
+  }
+
+  /**
+   * The sound server started again on the same runtime directory after `kill`, with the same sinks, as a desktop's
+   * sound server comes back after a crash: its clients must find it again by themselves.
+   */
+  async restart(): Promise<void> {
+    const old = this.daemon;
+    if (old && old.exitCode === null) {
+      const exited = new Promise((r) => old.once('exit', r));
+      old.stdin?.end();
+      await Promise.race([exited, sleep(2000)]);
+    }
+    await this.boot();
+  }
+
   private get asoundrc(): string {
     return join(this.dir, 'config', 'alsa', 'asoundrc');
   }
@@ -124,6 +161,7 @@ export class PulseHarness {
       if (existsSync(join(this.dir, 'run', 'pulse', 'native'))) {
         try {
           await run('pactl', ['info'], { env: this.env });
+          this.answeringAt = Date.now();
           await this.pinLatency(this.stations.flatMap((s) => [`${s}_mic`, `${s}_spk`]).concat('nowhere', ...(this.extra.pinSinks ?? [])));
           return;
         } catch {

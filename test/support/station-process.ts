@@ -13,7 +13,8 @@ export class StationProcess {
   private control: WebSocket | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, (msg: { ok: boolean; output?: unknown; error?: { code: string; message: string; field?: string } }) => void>();
-  readonly events: { event: string; payload: unknown }[] = [];
+  /** Control API events as they arrived, with the wall-clock time of each. */
+  readonly events: { event: string; payload: unknown; at: number }[] = [];
 
   /** `netns`: run inside that network namespace (`ip netns exec`, which execs node in place: signals reach it). */
   constructor(args: string[], env: NodeJS.ProcessEnv, readonly label = args[args.indexOf('--name') + 1] ?? 'station', netns?: string) {
@@ -69,7 +70,7 @@ export class StationProcess {
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString()) as { id?: number; event?: string; payload?: unknown; ok: boolean };
       if (msg.id !== undefined) this.pending.get(msg.id)?.(msg as never);
-      else if (msg.event) this.events.push({ event: msg.event, payload: msg.payload });
+      else if (msg.event) this.events.push({ event: msg.event, payload: msg.payload, at: Date.now() });
     });
     this.control = ws;
   }

@@ -17,6 +17,7 @@ import { frameAudioLevel } from '../audio-level';
 import { RtpPacketizer } from '../rtp-packetizer';
 import { SenderAdaptation, type EncoderSettings } from '../sender-adaptation';
 import { VoiceEncoder } from '../voice-encoder';
+import { DeviceRetry, type Direction } from './device-retry';
 import type {
   DeviceChoice,
   Media,
@@ -64,6 +65,9 @@ export class MediaEngine implements Media {
   private capture: CaptureStream | undefined;
   private playback: PlaybackStream | undefined;
   private deviceChanges: Promise<unknown> = Promise.resolve();
+  /** Devices lost while on air, tried again until they (or someone's new choice) are on air. */
+  private readonly retry = new DeviceRetry();
+  private retryTimer: NodeJS.Timeout | undefined;
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private frame: Int16Array;
   private frameFill = 0;
@@ -200,8 +204,9 @@ export class MediaEngine implements Media {
    * process, and spawning one would hold this thread for tens of ms.
    */
   onAirDevices(): OnAirDevices {
-    const onAir = (stream: CaptureStream | PlaybackStream | undefined, state: DeviceSelection['inputState']) => (stream && state === 'ok' ? [stream.device] : []);
-    return { inputs: onAir(this.capture, this.selection.inputState), outputs: onAir(this.playback, this.selection.outputState) };
+    // A stream whose device went is dropped at once (deviceLost): what is open is on air, a fallback included.
+    const onAir = (stream: CaptureStream | PlaybackStream | undefined) => (stream ? [stream.device] : []);
+    return { inputs: onAir(this.capture), outputs: onAir(this.playback) };
   }
 
   /**
@@ -229,7 +234,9 @@ export class MediaEngine implements Media {
     // A device that arrived after the streams opened is not in this process's PortAudio until PortAudio initializes
     // again, which it does only once nothing holds it: both streams close, and the first to reopen rescans.
     const rescan = inputReach === 'after-rescan' || outputReach === 'after-rescan';
-    const fallback = { input: this.capture ? this.selection.inputId : undefined, output: this.playback ? this.selection.outputId : undefined };
+    // What is on air now, which may be the system default standing in for a lost choice.
+    const onAir = (direction: Direction) => (!this.stream(direction) ? undefined : this.selection[fallbackField(direction)] ? null : this.selection[direction === 'input' ? 'inputId' : 'outputId']);
+    const fallback = { input: onAir('input'), output: onAir('output') };
     if (rescan) await this.releasePortAudio();
     const next: DeviceSelection = { ...this.selection };
     delete next.error;
@@ -242,6 +249,8 @@ export class MediaEngine implements Media {
         await this.reopen(direction, id, fallback[direction]);
         next[field] = id;
         next[state] = 'ok';
+        delete next[fallbackField(direction)];
+        this.retry.settled(direction);
       } catch (e) {
         const error = rescan && asked !== undefined && e instanceof BridgeError && e.code === 'unknown-device' && abandonedStreamCount() > 0 ? rescanBlocked(id, field) : (e as Error);
         next.error = error.message;
@@ -310,14 +319,18 @@ export class MediaEngine implements Media {
 
   private openCapture(id: string | null): CaptureStream {
     const stream = new CaptureStream({ deviceId: id, chunkMs: this.opts.chunkMs, onChunk: (pcm) => this.onMicrophone(pcm) });
-    stream.on('error', (e) => this.deviceLost('input', e));
+    stream.on('error', (e) => this.deviceLost('input', stream, e));
     return stream;
   }
 
   private openPlayback(id: string | null): PlaybackStream {
     const stream = new PlaybackStream({ deviceId: id, chunkMs: this.opts.chunkMs, queueChunks: this.opts.playbackQueue, source: this.mixer });
-    stream.on('error', (e) => this.deviceLost('output', e));
+    stream.on('error', (e) => this.deviceLost('output', stream, e));
     return stream;
+  }
+
+  private open(direction: Direction, id: string | null): CaptureStream | PlaybackStream {
+    return direction === 'input' ? (this.capture = this.openCapture(id)) : (this.playback = this.openPlayback(id));
   }
 
   private applySelection(selection: DeviceSelection): void {
@@ -334,13 +347,74 @@ export class MediaEngine implements Media {
     };
   }
 
-  private deviceLost(direction: 'input' | 'output', error: BridgeError): void {
+  /**
+   * A stream's device went. The state says so at once; the dead stream is let go of, and the chosen device is tried
+   * again, with the system default on air meanwhile (see recoverDevice).
+   */
+  private deviceLost(direction: Direction, stream: CaptureStream | PlaybackStream, error: BridgeError): void {
+    if (this.stream(direction) !== stream || this.closed) return;
+    if (direction === 'input') this.capture = undefined;
+    else this.playback = undefined;
+    void stream.stop();
     this.log(`[audio] ${error.message}`);
-    const next = { ...this.selection, error: error.message };
-    if (direction === 'input') next.inputState = 'missing';
-    else next.outputState = 'missing';
+    const next: DeviceSelection = { ...this.selection, error: error.message, [stateField(direction)]: 'missing' };
+    delete next[fallbackField(direction)];
     this.applySelection(next);
     this.emit({ type: 'notice', level: 'error', message: error.message });
+    this.retry.lost(direction, performance.now());
+    this.retryDue();
+    this.retryTimer ??= setInterval(() => this.retryDue(), 250);
+  }
+
+  /** Each direction due for a try gets one, in turn with every other device change. */
+  private retryDue(): void {
+    if (!this.retry.active) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+      return;
+    }
+    for (const direction of this.retry.due(performance.now())) {
+      const run = this.deviceChanges.then(() => this.recoverDevice(direction));
+      this.deviceChanges = run.catch(() => undefined);
+    }
+  }
+
+  /**
+   * One try at putting a lost direction back on the device chosen for it; failing that, while nothing is on air, on
+   * the system default. A choice that returns replaces the default standing in for it.
+   */
+  private async recoverDevice(direction: Direction): Promise<void> {
+    if (this.closed || !this.retry.pending(direction)) return;
+    const chosen = this.selection[direction === 'input' ? 'inputId' : 'outputId'];
+    const standIn = this.stream(direction);
+    if (!standIn || chosen !== null) {
+      let opened: CaptureStream | PlaybackStream | undefined;
+      try {
+        opened = direction === 'input' ? this.openCapture(chosen) : this.openPlayback(chosen);
+      } catch {
+        /* still gone */
+      }
+      if (opened) {
+        if (direction === 'input') this.capture = opened as CaptureStream;
+        else this.playback = opened as PlaybackStream;
+        await standIn?.stop();
+        this.retry.settled(direction);
+        const next: DeviceSelection = { ...this.selection, [stateField(direction)]: 'ok' };
+        delete next[fallbackField(direction)];
+        if (next.inputState === 'ok' && next.outputState === 'ok') delete next.error;
+        this.log(`[audio] ${direction} device ${chosen ?? 'default'} is back: reopened ${opened.device.id}`);
+        this.applySelection(next);
+        return;
+      }
+    }
+    if (standIn || chosen === null) return;
+    try {
+      const opened = this.open(direction, null);
+      this.log(`[audio] ${direction} device ${chosen} is missing: the system default (${opened.device.id}) stands in until it returns`);
+      this.applySelection({ ...this.selection, [fallbackField(direction)]: true });
+    } catch {
+      /* no default either (the sound server itself is gone): tried again with the choice */
+    }
   }
 
   // ---- the microphone path ---------------------------------------------------------------------
@@ -531,6 +605,7 @@ export class MediaEngine implements Media {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    clearInterval(this.retryTimer);
     for (const id of [...this.remotes.keys()]) await this.dropPeer(id, 'disconnect');
     const [c, p] = [this.capture, this.playback];
     this.capture = undefined;
@@ -538,4 +613,12 @@ export class MediaEngine implements Media {
     await Promise.all([c?.stop(), p?.stop(), this.mdns.close()]);
     void this.realtimeKit?.then((k) => k.close());
   }
+}
+
+function stateField(direction: Direction): 'inputState' | 'outputState' {
+  return direction === 'input' ? 'inputState' : 'outputState';
+}
+
+function fallbackField(direction: Direction): 'inputFallback' | 'outputFallback' {
+  return direction === 'input' ? 'inputFallback' : 'outputFallback';
 }

@@ -380,6 +380,9 @@ export class PlayoutBuffer {
     this.concealedRunMs = 0;
     this.counters.flushedPackets += dropped;
     this.counters.flushes++;
+    // The smoothed level still holds the backlog just dropped: left as is, it would go on accelerating the little
+    // that is left until the buffer ran dry (the stutter after a link cut's burst). It starts again from the level now.
+    this.level.reset();
   }
 
   private readyToStart(needed: number, nowMs: number): boolean {

@@ -5,9 +5,10 @@ import { type StationModel, useSnapshot } from '../model';
 
 const INPUT_METER = [{ key: 'input', label: 'Input' }];
 
-function describeState(kind: 'input' | 'output', state: DeviceState, id: string | null, error: string | undefined): string | null {
+function describeState(kind: 'input' | 'output', state: DeviceState, id: string | null, error: string | undefined, fallback: boolean): string | null {
   if (state === 'missing') {
-    return `The chosen ${kind} ${id ? `“${id}” ` : ''}is not connected. Plug it back in, or pick another ${kind}.`;
+    const meanwhile = fallback ? ` The system default ${kind} is in use until it returns.` : ` No ${kind} is in use; it opens again by itself when it returns.`;
+    return `The chosen ${kind} ${id ? `“${id}” ` : ''}is not connected. Plug it back in, or pick another ${kind}.${meanwhile}`;
   }
   if (state === 'error') return `The ${kind} failed: ${error ?? 'unknown error'}.`;
   return null;
@@ -24,7 +25,8 @@ function DevicePicker(props: {
   const { kind, devices, defaultId, selection } = props;
   const chosen = kind === 'input' ? (selection?.inputId ?? null) : (selection?.outputId ?? null);
   const state = kind === 'input' ? (selection?.inputState ?? 'ok') : (selection?.outputState ?? 'ok');
-  const problem = describeState(kind, state, chosen, selection?.error);
+  const fallback = (kind === 'input' ? selection?.inputFallback : selection?.outputFallback) === true;
+  const problem = describeState(kind, state, chosen, selection?.error, fallback);
   const known = chosen === null || devices.some((device) => device.id === chosen);
   const defaultName = devices.find((device) => device.id === defaultId)?.name;
   return (
@@ -46,7 +48,7 @@ function DevicePicker(props: {
         {known ? null : <option value={chosen ?? ''}>Missing: {chosen}</option>}
       </select>
       {problem ? (
-        <p id={`${id}-problem`} className="banner warn device-problem" role="alert" data-device-state={state}>
+        <p id={`${id}-problem`} className="banner warn device-problem" role="alert" data-device-state={state} data-fallback={fallback ? 'default' : undefined}>
           {problem}
         </p>
       ) : null}
