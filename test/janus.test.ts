@@ -1,0 +1,89 @@
+// Large lines on Janus: a line the signalling server puts on a real Janus (VideoRoom, audio only), carrying tones
+// between two stations and a browser guest in every direction, with no mesh call among them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PulseHarness, sleep } from './support/pulse';
+import { StationProcess } from './support/station-process';
+import { GuestBrowser, buildGuest } from './support/chromium';
+import { startJanus, type JanusProcess } from './support/janus';
+import { tone, tonePresenceDb } from './support/signal';
+import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
+import type { LineState } from '../electron/common/contract';
+
+declare const document: any;
+
+let pulse: PulseHarness;
+let janus: JanusProcess;
+before(async () => {
+  await buildGuest();
+  pulse = await PulseHarness.start(['a', 'b', 'c']);
+  janus = await startJanus();
+});
+after(async (t) => {
+  await pulse?.stop();
+  await janus?.stop();
+});
+
+function station(name: string, url: string, extra: string[] = []): StationProcess {
+  const d = pulse.devices(name.toLowerCase());
+  return new StationProcess(['--name', name, '--server', url, '--line', 'big:s3cret', '--input', d.serverInputId, '--output', d.serverOutputId, '--ui', ...extra], pulse.env);
+}
+
+const TONES = { A: 440, B: 1000, guest: 700 } as const;
+
+test('a Janus-carried line: two stations and a browser guest each hear the other two, and no mesh call is made', async (t) => {
+  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, staticDir: builtGuestDir(), janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
+  const { url } = await server.start();
+  const stations: StationProcess[] = [];
+  let g: GuestBrowser | undefined;
+  const injections: { stop(): void }[] = [];
+  try {
+    const a = station('A', url, ['--talk', 'big']);
+    const b = station('B', url, ['--talk', 'big']);
+    stations.push(a, b);
+    await a.waitFor(/\[line big\] carried by janus/);
+    await b.waitFor(/\[line big\] carried by janus/);
+    g = await GuestBrowser.launch({ pulse, station: 'c' });
+    await g.join(url.replace('ws://', 'http://'), { name: 'Guest C', line: 'big', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    await g.page.click('#talk'); // a tap latches
+    await a.waitFor(/\[janus big\] first RTP from B/, 20_000);
+    await b.waitFor(/\[janus big\] first RTP from A/, 20_000);
+    await a.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
+    await b.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
+
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 12, -12)));
+    injections.push(pulse.inject(pulse.devices('b').micSink, tone(TONES.B, 12, -12)));
+    injections.push(pulse.inject(pulse.devices('c').micSink, tone(TONES.guest, 12, -12)));
+    await sleep(2000);
+    const recs = { A: pulse.record(pulse.devices('a').speakerMonitor), B: pulse.record(pulse.devices('b').speakerMonitor), guest: pulse.record(pulse.devices('c').speakerMonitor) };
+    await sleep(4000);
+    const heard = { A: await recs.A.stop(), B: await recs.B.stop(), guest: await recs.guest.stop() };
+    const state = (await a.invoke('station.getState')) as { lines: LineState[] };
+
+    for (const listener of ['A', 'B', 'guest'] as const) {
+      const x = heard[listener];
+      assert.ok(x.length > 48000 * 3, `${listener}'s recording ran`);
+      for (const talker of ['A', 'B', 'guest'] as const) {
+        const db = tonePresenceDb(x, TONES[talker], 4800, x.length);
+        t.diagnostic(`${listener} hears ${talker}'s ${TONES[talker]} Hz at ${db.toFixed(1)} dB`);
+        if (talker === listener) assert.ok(db < -45, `${listener} does not hear itself (${db.toFixed(1)} dB at ${TONES[talker]} Hz)`);
+        // Two -12 dB tones mixed: each arrives near -12 dB.
+        else assert.ok(db > -20 && db < -6, `${listener} hears ${talker} at ${db.toFixed(1)} dB (${TONES[talker]} Hz)`);
+      }
+    }
+    const big = state.lines.find((l) => l.line === 'big');
+    assert.deepEqual(big?.carrier, { kind: 'janus', janus: 'connected' });
+    assert.deepEqual(new Set(big?.members?.map((m) => m.name)), new Set(['B', 'Guest C']));
+    for (const s of stations) assert.ok(!s.lines.some((l) => /\[peer \S+\] connected/.test(l)), `${s.label} made no mesh call`);
+    assert.equal(await g.page.evaluate(() => document.body.dataset.carrier), 'janus');
+    assert.deepEqual(g.errors, []);
+  } catch (e) {
+    t.diagnostic(`janus log:\n${janus.log().slice(-3000)}`);
+    throw e;
+  } finally {
+    for (const i of injections) i.stop();
+    await g?.close();
+    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
+    await server.close();
+  }
+});
