@@ -87,3 +87,60 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     await server.close();
   }
 });
+
+test('Janus crashing mid-show: the line falls back to the mesh with the reason in the control API, and returns to Janus when it is back', async (t) => {
+  let own = await startJanus();
+  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, janus: { url: own.url, adminKey: own.adminKey, retryMs: 500 }, janusLines: ['big'] });
+  const { url } = await server.start();
+  const stations: StationProcess[] = [];
+  const injections: { stop(): void }[] = [];
+  const hears440 = async (who: StationProcess, device: string) => {
+    const rec = pulse.record(pulse.devices(device).speakerMonitor);
+    await sleep(2500);
+    const x = await rec.stop();
+    return tonePresenceDb(x, TONES.A, 4800, x.length);
+  };
+  try {
+    const a = station('A', url, ['--talk', 'big']);
+    const b = station('B', url);
+    stations.push(a, b);
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 40, -12)));
+    await b.waitFor(/\[janus big\] first RTP from A/, 20_000);
+    await sleep(1000);
+    const onJanus = await hears440(b, 'b');
+    t.diagnostic(`B hears A through Janus at ${onJanus.toFixed(1)} dB`);
+    assert.ok(onJanus > -20, `B hears A through Janus (${onJanus.toFixed(1)} dB)`);
+
+    await own.crash();
+    await b.waitFor(/\[line big\] carried by mesh \(Janus unavailable: .*\)/);
+    await b.waitFor(/\[peer A\] first RTP/, 20_000);
+    await sleep(1000);
+    const state = (await b.invoke('station.getState')) as { lines: LineState[] };
+    const carrier = state.lines.find((l) => l.line === 'big')?.carrier;
+    assert.equal(carrier?.kind, 'mesh');
+    assert.match(carrier?.error ?? '', /^Janus unavailable: /, 'the control API says why the line is on the mesh');
+    const onMesh = await hears440(b, 'b');
+    t.diagnostic(`B hears A over the mesh at ${onMesh.toFixed(1)} dB`);
+    assert.ok(onMesh > -20, `B hears A over the mesh after Janus went (${onMesh.toFixed(1)} dB)`);
+
+    own = await startJanus({ port: own.port, adminKey: own.adminKey });
+    const back = () => b.lines.filter((l) => /\[janus big\] first RTP from A/.test(l)).length;
+    for (let i = 0; i < 200 && back() < 2; i++) await sleep(100);
+    assert.equal(back(), 2, 'B hears A through the new Janus room');
+    await b.waitFor(/\[peer A\] closed/);
+    await sleep(1000);
+    const again = await hears440(b, 'b');
+    t.diagnostic(`B hears A through Janus again at ${again.toFixed(1)} dB`);
+    assert.ok(again > -20, `B hears A through Janus again (${again.toFixed(1)} dB)`);
+    const after = (await b.invoke('station.getState')) as { lines: LineState[] };
+    assert.deepEqual(after.lines.find((l) => l.line === 'big')?.carrier, { kind: 'janus', janus: 'connected' });
+  } catch (e) {
+    t.diagnostic(`janus log:\n${own.log().slice(-3000)}`);
+    throw e;
+  } finally {
+    for (const i of injections) i.stop();
+    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
+    await server.close();
+    await own.stop();
+  }
+});

@@ -624,7 +624,7 @@ export class Station extends EventEmitter<StationEvents> {
       await this.dropRemote(from, why, false);
       remote = this.addRemote(presence);
     }
-    remote ??= this.addRemote({ stationId: from, name: from, kind: 'browser', lines: [], talking: [] });
+    remote ??= this.addRemote(listed ?? { stationId: from, name: from, kind: 'browser', lines: [], talking: [] });
     remote.negotiation = 'stable';
     this.pushRouting();
     await this.media.call({ op: 'acceptOffer', id: from, sdp }).catch((e: Error) => {

@@ -22,6 +22,10 @@ export interface JanusOptions {
   host?: string;
   /** ICE interface enforce list; default `lo`. */
   iceInterface?: string;
+  /** The WebSocket port; default a free one (8188 inside a namespace). Give the old one to restart "the same" Janus. */
+  port?: number;
+  /** The VideoRoom admin_key; default a random one. */
+  adminKey?: string;
   /** Run the process through this prefix (e.g. `ip netns exec NAME`). */
   prefix?: string[];
   debugLevel?: number;
@@ -62,9 +66,9 @@ function jcfg(sections: Record<string, Record<string, string | number | boolean>
 export async function startJanus(options: JanusOptions = {}): Promise<JanusProcess> {
   if (!janusInstalled()) throw new Error('janus is not installed (apt-get install janus)');
   const host = options.host ?? '127.0.0.1';
-  const port = options.prefix ? 8188 : await freePort(host);
+  const port = options.port ?? (options.prefix ? 8188 : await freePort(host));
   const dir = mkdtempSync(path.join(tmpdir(), 'pl-janus-'));
-  const adminKey = randomBytes(12).toString('hex');
+  const adminKey = options.adminKey ?? randomBytes(12).toString('hex');
   for (const sub of ['conf', 'plugins', 'transports', 'none']) mkdirSync(path.join(dir, sub));
   for (const plugin of options.plugins ?? ['videoroom']) symlinkSync(path.join(LIB, 'plugins', `libjanus_${plugin}.so`), path.join(dir, 'plugins', `libjanus_${plugin}.so`));
   symlinkSync(path.join(LIB, 'transports', 'libjanus_websockets.so'), path.join(dir, 'transports', 'libjanus_websockets.so'));
