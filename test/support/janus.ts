@@ -114,7 +114,8 @@ export async function startJanus(options: JanusOptions = {}): Promise<JanusProce
   void exited.then(() => (gone = true));
 
   const url = `ws://${host}:${port}/`;
-  const ready = await waitForWebSocket(url, exited, 10_000);
+  // In a namespace of its own this process may not reach it: its log says when it listens.
+  const ready = options.prefix ? await waitForLog(() => output, /WebSockets transport plugin initialized/, exited, 10_000) : await waitForWebSocket(url, exited, 10_000);
   if (!ready) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -141,6 +142,17 @@ export async function startJanus(options: JanusOptions = {}): Promise<JanusProce
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function waitForLog(output: () => string, pattern: RegExp, exited: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !dead) {
+    if (pattern.test(output())) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 async function waitForWebSocket(url: string, exited: Promise<unknown>, timeoutMs: number): Promise<boolean> {

@@ -28,6 +28,8 @@ export interface JanusLineOptions {
   access: JanusLineAccess;
   frameMs: number;
   loopbackCandidates: boolean;
+  /** Publish our microphone to the room (default). A listen-only member (a bench's synthetic crowd) does not. */
+  publish?: boolean;
   log?: (line: string) => void;
 }
 
@@ -93,7 +95,8 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
       this.publisherHandle = pub;
       pub.onEvent((e) => this.onPublisherEvent(e));
       const joined = await pub.message({ request: 'join', ptype: 'publisher', room: access.room, display: stationId, ...(access.pin ? { pin: access.pin } : {}) });
-      await this.publish(pub);
+      if (this.opts.publish !== false) await this.publish(pub);
+      else this.setState('connected', 'listening');
       this.addPublishers((joined.data?.publishers as Publisher[] | undefined) ?? []);
     } catch (e) {
       this.setState('failed', (e as Error).message);
