@@ -76,6 +76,11 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     assert.deepEqual(new Set(big?.members?.map((m) => m.name)), new Set(['B', 'Guest C']));
     for (const s of stations) assert.ok(!s.lines.some((l) => /\[peer \S+\] connected/.test(l)), `${s.label} made no mesh call`);
     assert.equal(await g.page.evaluate(() => document.body.dataset.carrier), 'janus');
+    // Health and meters name the members heard through Janus as for mesh peers.
+    const healthNames = new Set(a.events.filter((e) => e.event === 'health').flatMap((e) => (e.payload as { peers: { stationId: string }[] }).peers.map((p) => p.stationId)));
+    assert.ok(healthNames.has('B'), `A's health reports B (${[...healthNames].join(', ')})`);
+    const metered = a.events.filter((e) => e.event === 'meters').flatMap((e) => Object.keys((e.payload as { peers: Record<string, unknown> }).peers));
+    assert.ok(metered.includes('B'), `A meters B by its station id (${[...new Set(metered)].join(', ')})`);
     assert.deepEqual(g.errors, []);
   } catch (e) {
     t.diagnostic(`janus log:\n${janus.log().slice(-3000)}`);

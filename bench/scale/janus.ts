@@ -61,7 +61,7 @@ function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
-function cpuMeter(pids: Record<string, number>): () => Record<string, number> {
+export function cpuMeter(pids: Record<string, number>): () => Record<string, number> {
   const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
   const t0 = performance.now();
   return () => {
@@ -89,13 +89,13 @@ async function pairLatency(pulse: PulseHarness, janus: JanusProcess | undefined,
   }
 }
 
-interface CrowdMember {
+export interface CrowdMember {
   client: SignallingClient;
   line: JanusLine;
 }
 
 /** The synthetic crowd: joins in small batches (each join is a DTLS handshake in this process). */
-async function crowd(url: string, count: number, log: (l: string) => void): Promise<CrowdMember[]> {
+export async function crowd(url: string, count: number, log: (l: string) => void): Promise<CrowdMember[]> {
   const members: CrowdMember[] = [];
   const joinOne = async (i: number): Promise<CrowdMember> => {
     const id = `crowd-${String(i).padStart(3, '0')}`;
@@ -119,7 +119,7 @@ async function crowd(url: string, count: number, log: (l: string) => void): Prom
 }
 
 /** One crowd member talks a tone: Opus frames every 10 ms, and `talk` to signalling so listeners mix it. */
-function talkTone(member: CrowdMember, hz: number): () => void {
+export function talkTone(member: CrowdMember, hz: number): () => void {
   const encoder = new OpusEncoder({ frameMs: 10, bitrate: 32000, fec: false, application: 'audio' });
   const packetizer = new RtpPacketizer();
   const pcm = tone(hz, 1, -12);

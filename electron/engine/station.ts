@@ -8,6 +8,7 @@ import type {
   LineJoin,
   LineState,
   MasterState,
+  Meter,
   DirectState,
   PeerConnection,
   PeerHealth,
@@ -207,7 +208,7 @@ export class Station extends EventEmitter<StationEvents> {
         this.publish('health', { peers: this.health(), ...(e.speaker ? { speaker: e.speaker } : {}) });
         return;
       case 'meters':
-        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: e.peers, lines: e.lines });
+        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: byStation(e.peers), lines: e.lines });
         return;
     }
   }
@@ -726,11 +727,13 @@ export class Station extends EventEmitter<StationEvents> {
 
   health(): PeerHealth[] {
     return this.latestHealth.flatMap((h) => {
-      const r = this.remotes.get(h.id);
-      if (!r) return [];
+      // A member heard through Janus reports as itself, as a mesh peer does.
+      const feed = janusFeedStation(h.id);
+      const r = feed === undefined ? this.remotes.get(h.id) : { presence: this.roster.get(feed) ?? this.remotes.get(feed)?.presence };
+      if (!r?.presence) return [];
       return [
         {
-          stationId: h.id,
+          stationId: r.presence.stationId,
           name: r.presence.name,
           connection: h.connection,
           rttMs: h.rttMs,
@@ -790,6 +793,23 @@ export class Station extends EventEmitter<StationEvents> {
     await this.disconnect();
     await this.media.close();
   }
+}
+
+/** The station a Janus feed id (`janus:<line>:<stationId>`, see janus/feed-ids.ts) is heard from; undefined for a mesh peer. */
+function janusFeedStation(id: string): string | undefined {
+  if (!id.startsWith('janus:')) return undefined;
+  return id.slice(id.lastIndexOf(':') + 1);
+}
+
+/** Per-remote meters keyed by station id, a Janus feed under its station (the louder where a station is heard twice). */
+function byStation(peers: Record<string, Meter>): Record<string, Meter> {
+  const out: Record<string, Meter> = {};
+  for (const [id, m] of Object.entries(peers)) {
+    const station = janusFeedStation(id) ?? id;
+    const seen = out[station];
+    if (!seen || m.peakDb > seen.peakDb) out[station] = m;
+  }
+  return out;
 }
 
 function toPresencePeer(p: Presence): PresencePeer {
