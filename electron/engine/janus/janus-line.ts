@@ -151,6 +151,8 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
     const station = this.feeds.get(id);
     if (station === undefined) return;
     this.feeds.delete(id);
+    // Its m-line may carry it (or another member) again later: that is a new feed.
+    for (const [mid, who] of this.midToStation) if (who === station) this.midToStation.delete(mid);
     this.emit('feed', station, false);
   }
 
