@@ -149,3 +149,35 @@ test('Janus crashing mid-show: the line falls back to the mesh with the reason i
     await own.stop();
   }
 });
+
+test('a station on a mesh line and a Janus line at once: each line travels its own way, each voice is heard once', async (t) => {
+  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
+  const { url } = await server.start();
+  const stations: StationProcess[] = [];
+  const injections: { stop(): void }[] = [];
+  try {
+    const a = station('A', url, ['--line', 'main', '--talk', 'main']);
+    const b = station('B', url, ['--line', 'main', '--talk', 'big']);
+    stations.push(a, b);
+    await b.waitFor(/\[peer A\] first RTP/, 20_000);
+    await a.waitFor(/\[janus big\] first RTP from B/, 20_000);
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 10, -12)));
+    injections.push(pulse.inject(pulse.devices('b').micSink, tone(TONES.B, 10, -12)));
+    await sleep(2000);
+    const recs = { A: pulse.record(pulse.devices('a').speakerMonitor), B: pulse.record(pulse.devices('b').speakerMonitor) };
+    await sleep(4000);
+    const heard = { A: await recs.A.stop(), B: await recs.B.stop() };
+    const bAtA = tonePresenceDb(heard.A, TONES.B, 4800, heard.A.length);
+    const aAtB = tonePresenceDb(heard.B, TONES.A, 4800, heard.B.length);
+    t.diagnostic(`A hears B (Janus line) at ${bAtA.toFixed(1)} dB; B hears A (mesh line) at ${aAtB.toFixed(1)} dB`);
+    // Heard once: a voice arriving both ways would sum up to 6 dB louder.
+    assert.ok(bAtA > -16 && bAtA < -8, `A hears B through Janus, once (${bAtA.toFixed(1)} dB)`);
+    assert.ok(aAtB > -16 && aAtB < -8, `B hears A over the mesh, once (${aAtB.toFixed(1)} dB)`);
+    const state = (await a.invoke('station.getState')) as { lines: LineState[] };
+    assert.deepEqual(Object.fromEntries(state.lines.map((l) => [l.line, l.carrier?.kind])), { big: 'janus', main: 'mesh' });
+  } finally {
+    for (const i of injections) i.stop();
+    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
+    await server.close();
+  }
+});

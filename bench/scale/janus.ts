@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { sleep, type PulseHarness } from '../../test/support/pulse';
 import { StationProcess } from '../../test/support/station-process';
 import { startJanus, type JanusProcess } from '../../test/support/janus';
-import { tonePresenceDb, silentFrames, tone } from '../../test/support/signal';
+import { tonePresenceDb, tone } from '../../test/support/signal';
 import { median, percentile } from '../support/chirp';
 import { RIG_FAR_ID, RIG_MIC_ID, startRig } from '../support/latency-rig';
 import { measureBursts } from '../latency';
@@ -22,6 +22,7 @@ import { JanusLine } from '../../electron/engine/janus/janus-line';
 import { RtpPacketizer } from '../../electron/engine/rtp-packetizer';
 import { frameAudioLevel } from '../../electron/engine/audio-level';
 import { OpusEncoder } from '../../native/opus';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCSessionDescription } from 'werift';
 import type { JanusLineAccess } from '../../electron/common/signalling-protocol';
 
 export interface JanusScaleResult {
@@ -44,8 +45,12 @@ export interface JanusScaleResult {
   station_cpu_pct: Record<string, number>;
   /** Speaker underruns the listening stations logged while measured. */
   underruns: Record<string, number>;
-  /** C's recording: the second talker's tone once it talks, and silent 10 ms frames among A's bursts... */
+  /** C's recording: the second talker's tone once it talks. */
   c_second_talker_db: number;
+  /** Packet transit through Janus at `janus_members` (send to arrival at crowd listeners) and werift peer to peer. */
+  janus_transit_ms: number;
+  janus_transit_p95_ms: number;
+  mesh_transit_ms: number;
   bursts: number;
   [extra: string]: unknown;
 }
@@ -119,6 +124,10 @@ export async function crowd(url: string, count: number, log: (l: string) => void
 }
 
 /** One crowd member talks a tone: Opus frames every 10 ms, and `talk` to signalling so listeners mix it. */
+/** Send times of the packets a synthetic talker sent, by payload (Opus frames of a tone differ from one another). */
+export const sentAt = new Map<string, number>();
+const payloadKey = (payload: Buffer) => payload.subarray(0, 16).toString('base64') + payload.length;
+
 export function talkTone(member: CrowdMember, hz: number): () => void {
   const encoder = new OpusEncoder({ frameMs: 10, bitrate: 32000, fec: false, application: 'audio' });
   const packetizer = new RtpPacketizer();
@@ -131,7 +140,9 @@ export function talkTone(member: CrowdMember, hz: number): () => void {
     while (captured < ((performance.now() - started) / 1000) * 48000) {
       const offset = captured % 48000;
       const frame = pcm.subarray(offset, offset + 480);
-      member.line.send(packetizer.packetize(encoder.encode(frame), captured), frameAudioLevel(frame));
+      const rtp = packetizer.packetize(encoder.encode(frame), captured);
+      sentAt.set(payloadKey(rtp.payload), performance.now());
+      member.line.send(rtp, frameAudioLevel(frame));
       captured += 480;
     }
   }, 10);
@@ -167,6 +178,14 @@ export async function runJanusScaleBench(options: JanusScaleOptions = {}): Promi
       const underrunsBefore = { B: countUnderruns(b), C: countUnderruns(c) };
       const cpu = cpuMeter({ janus: janus.pid, crowd: process.pid, A: a.pid, B: b.pid, C: c.pid });
       const recC = pulse.record(pulse.devices('c').speakerMonitor);
+      // The forwarder alone: each packet of the second talker, from its send to its arrival at a few crowd listeners.
+      const transit: number[] = [];
+      for (const listener of people.slice(1, 9)) {
+        listener.line.on('rtp', (_station, rtp) => {
+          const t = sentAt.get(payloadKey(rtp.payload));
+          if (t !== undefined) transit.push(performance.now() - t);
+        });
+      }
       const half = setTimeout(() => (stopTalker = people[0] ? talkTone(people[0], 700) : () => undefined), (bursts * 1000) / 2);
       let stopTalker = () => undefined as void;
       const full = await measureBursts(pulse, bursts);
@@ -175,7 +194,11 @@ export async function runJanusScaleBench(options: JanusScaleOptions = {}): Promi
       const usage = cpu();
       stopTalker();
       log(`Janus, ${members} members, A -> B per burst ms: ${full.map((l) => l.toFixed(1)).join(' ')}`);
-      const second = heardC.length / 2 + 48000;
+      const transitMs = round(median(transit), 2);
+      const transitP95 = round(percentile(transit, 95), 2);
+      const meshTransit = await meshPacketTransit();
+      log(`packet transit: through Janus at ${members} members ${transitMs} ms median (p95 ${transitP95}, ${transit.length} packets at 8 listeners); werift peer to peer ${meshTransit.median} ms (p95 ${meshTransit.p95})`);
+      const second = Math.floor(heardC.length / 2) + 48000;
       const cTalker = tonePresenceDb(heardC, 700, Math.min(second, heardC.length - 4800), heardC.length - 4800);
       const underruns = { B: countUnderruns(b) - underrunsBefore.B, C: countUnderruns(c) - underrunsBefore.C };
       const mesh2Ms = median(mesh2);
@@ -196,7 +219,9 @@ export async function runJanusScaleBench(options: JanusScaleOptions = {}): Promi
         station_cpu_pct: { A: usage.A as number, B: usage.B as number, C: usage.C as number },
         underruns,
         c_second_talker_db: round(cTalker),
-        c_silent_frames_first_half: silentFrames(heardC, -70, 4800, Math.floor(heardC.length / 2)).length,
+        janus_transit_ms: transitMs,
+        janus_transit_p95_ms: transitP95,
+        mesh_transit_ms: meshTransit.median,
         bursts: Math.min(mesh2.length, janus2.length, full.length),
       };
       log(
@@ -220,6 +245,41 @@ export async function runJanusScaleBench(options: JanusScaleOptions = {}): Promi
     await janus.stop();
     await pulse.stop();
   }
+}
+
+/** The mesh's packet transit, the anchor for the forwarder's: one werift peer straight to another in this process. */
+async function meshPacketTransit(): Promise<{ median: number; p95: number }> {
+  const mk = () => new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })], video: [] } });
+  const a = mk();
+  const b = mk();
+  const track = new MediaStreamTrack({ kind: 'audio' });
+  a.addTransceiver(track, { direction: 'sendonly' });
+  a.onIceCandidate.subscribe((c) => c && void b.addIceCandidate(c));
+  b.onIceCandidate.subscribe((c) => c && void a.addIceCandidate(c));
+  const sent = new Map<number, number>();
+  const lat: number[] = [];
+  b.onTransceiverAdded.subscribe((t) =>
+    t.onTrack.subscribe((tr) =>
+      tr.onReceiveRtp.subscribe((rtp) => {
+        const at = sent.get(rtp.payload.readUInt16BE(3));
+        if (at !== undefined) lat.push(performance.now() - at);
+      }),
+    ),
+  );
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription as RTCSessionDescription);
+  await b.setLocalDescription(await b.createAnswer());
+  await a.setRemoteDescription(b.localDescription as RTCSessionDescription);
+  for (let i = 0; i < 100 && a.connectionState !== 'connected'; i++) await sleep(50);
+  await sleep(500);
+  for (let i = 0; i < 500; i++) {
+    sent.set(i, performance.now());
+    track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: i, timestamp: i * 480, ssrc: 1 }), Buffer.from([0xf8, 0xff, 0xfe, i >> 8, i & 255])));
+    await sleep(10);
+  }
+  await sleep(300);
+  await Promise.all([a.close(), b.close()]);
+  return { median: round(median(lat), 2), p95: round(percentile(lat, 95), 2) };
 }
 
 function countUnderruns(s: StationProcess): number {
