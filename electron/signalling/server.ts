@@ -66,7 +66,7 @@ export interface SignallingServerOptions {
   meshLimit?: number;
 }
 
-/** Up to this many members a mesh line carries well on the stations measured (README, "Large lines"). */
+/** The most members a mesh line is taken to carry well; a Janus line falling back to the mesh beyond it says so. Set it from the scale bench's mesh_max_members. */
 export const DEFAULT_MESH_LIMIT = 16;
 
 export interface SignallingServerEvents {
