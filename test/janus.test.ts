@@ -46,6 +46,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     g = await GuestBrowser.launch({ pulse, station: 'c' });
     await g.join(url.replace('ws://', 'http://'), { name: 'Guest C', line: 'big', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     await g.page.click('#talk'); // a tap latches
+    await a.connectControl(); // health and meters events from here on
     await a.waitFor(/\[janus big\] first RTP from B/, 20_000);
     await b.waitFor(/\[janus big\] first RTP from A/, 20_000);
     await a.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
@@ -76,7 +77,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     assert.deepEqual(new Set(big?.members?.map((m) => m.name)), new Set(['B', 'Guest C']));
     for (const s of stations) assert.ok(!s.lines.some((l) => /\[peer \S+\] connected/.test(l)), `${s.label} made no mesh call`);
     assert.equal(await g.page.evaluate(() => document.body.dataset.carrier), 'janus');
-    // Health and meters name the members heard through Janus as for mesh peers.
+    // Health and meters name the members heard through Janus as for mesh peers (health comes twice a second).
     const healthNames = new Set(a.events.filter((e) => e.event === 'health').flatMap((e) => (e.payload as { peers: { stationId: string }[] }).peers.map((p) => p.stationId)));
     assert.ok(healthNames.has('B'), `A's health reports B (${[...healthNames].join(', ')})`);
     const metered = a.events.filter((e) => e.event === 'meters').flatMap((e) => Object.keys((e.payload as { peers: Record<string, unknown> }).peers));
