@@ -2,6 +2,7 @@
  * Standalone signalling server:
  *   npm run signal -- --port 8080 [--bind 127.0.0.1] [--line main:secret ...] [--require-known-lines] [--static dir]
  *                     [--tls-cert FILE --tls-key FILE]   (wss:// and https://)
+ *                     [--janus ws://HOST:8188 [--janus-admin-key KEY] [--janus-above N]] [--line big:secret:janus ...]
  * Logs joins and departures one line each; SIGINT/SIGTERM close every socket and exit.
  *   npm run signal -- --json-schema
  * prints the protocol's JSON Schemas (the block pasted into docs/signalling.md) and exits.
@@ -10,10 +11,12 @@ import { parseArgs } from 'node:util';
 import { lineNameSchema, signallingJsonSchemas } from '../common/signalling-protocol';
 import { SignallingServer, type SignallingServerOptions } from '../signalling/server';
 import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
+import { checkJanusConfig, JanusConfigError } from '../signalling/janus/janus-rooms';
 
 const USAGE =
   'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]\n' +
   '                         [--tls-cert <file> --tls-key <file>]\n' +
+  '                         [--janus ws://<host>:8188 [--janus-admin-key <key>] [--janus-above <members>]] [--line <name>:<secret>:janus ...]\n' +
   '       npm run signal -- --json-schema';
 
 class UsageError extends Error {}
@@ -29,6 +32,9 @@ function parseOptions(argv: string[]): SignallingServerOptions {
       static: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      janus: { type: 'string' },
+      'janus-admin-key': { type: 'string' },
+      'janus-above': { type: 'string' },
     },
     strict: true,
   });
@@ -36,7 +42,11 @@ function parseOptions(argv: string[]): SignallingServerOptions {
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port must be an integer 0..65535, got ${values.port}`);
   const lines: Record<string, string> = {};
-  for (const spec of values.line) {
+  const janusLines: string[] = [];
+  for (const given of values.line) {
+    // `name:secret:janus`: the line's media goes through Janus.
+    const onJanus = given.endsWith(':janus');
+    const spec = onJanus ? given.slice(0, -':janus'.length) : given;
     const colon = spec.indexOf(':');
     const name = colon < 0 ? spec : spec.slice(0, colon);
     const secret = colon < 0 ? '' : spec.slice(colon + 1);
@@ -45,6 +55,26 @@ function parseOptions(argv: string[]): SignallingServerOptions {
     if (secret === '') throw new UsageError(`--line ${spec}: give the secret as <name>:<secret> (unlisted lines are open)`);
     if (name in lines) throw new UsageError(`--line ${name} is given twice`);
     lines[name] = secret;
+    if (onJanus) janusLines.push(name);
+  }
+  let janusAbove: number | undefined;
+  if (values['janus-above'] !== undefined) {
+    janusAbove = Number(values['janus-above']);
+    if (!/^\d+$/.test(values['janus-above']) || janusAbove < 1) throw new UsageError(`--janus-above must be a whole number of members >= 1, got ${values['janus-above']}`);
+  }
+  if (values.janus === undefined) {
+    if (janusLines.length > 0) throw new UsageError(`--line ${janusLines[0]}:...:janus needs --janus ws://HOST:8188 (the Janus server that carries it)`);
+    if (janusAbove !== undefined) throw new UsageError('--janus-above needs --janus ws://HOST:8188');
+    if (values['janus-admin-key'] !== undefined) throw new UsageError('--janus-admin-key needs --janus ws://HOST:8188');
+  }
+  let janus: SignallingServerOptions['janus'];
+  if (values.janus !== undefined) {
+    try {
+      janus = checkJanusConfig({ url: values.janus, ...(values['janus-admin-key'] !== undefined ? { adminKey: values['janus-admin-key'] } : {}) });
+    } catch (e) {
+      if (e instanceof JanusConfigError) throw new UsageError(`--${e.field === 'janus.url' ? 'janus' : 'janus-admin-key'} ${e.message.slice(e.field.length + 2)}`);
+      throw e;
+    }
   }
   const certFile = values['tls-cert'];
   const keyFile = values['tls-key'];
@@ -65,6 +95,7 @@ function parseOptions(argv: string[]): SignallingServerOptions {
     ...(tls ? { tls } : {}),
     lines,
     requireKnownLines: values['require-known-lines'],
+    ...(janus ? { janus, janusLines, ...(janusAbove !== undefined ? { janusAbove } : {}) } : {}),
     ...(values.static !== undefined ? { staticDir: values.static } : {}),
   };
 }
@@ -87,6 +118,7 @@ async function main(): Promise<void> {
     console.log(`joined ${stationId} "${name}" (${kind}) from ${remote} on ${lines.join(', ') || 'no lines'}`),
   );
   server.on('left', ({ stationId, reason }) => console.log(`left ${stationId} (${reason})`));
+  server.on('carrier', (line) => console.log(line));
   const { url } = await server.start();
   const secured = Object.keys(options.lines ?? {});
   console.log(`signalling on ${url}${secured.length ? `; secret lines: ${secured.join(', ')}` : ''}${options.requireKnownLines ? '; unknown lines refused' : ''}`);

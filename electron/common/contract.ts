@@ -138,6 +138,13 @@ export const LineState = z.object({
   members: z.array(LineMember).optional(),
   /** The call flashing on this line now, if any; a station always sends it (null when none). */
   call: LineCall.nullable().optional(),
+  /**
+   * How the line's media travels: `mesh` (a call per member) or `janus` (through the media server, with the state of
+   * this station's connection to it). `error` says why a line meant for Janus is not on it, or why Janus failed.
+   */
+  carrier: z
+    .object({ kind: z.enum(['mesh', 'janus']), janus: z.enum(['connecting', 'connected', 'failed', 'closed']).optional(), error: z.string().optional() })
+    .optional(),
 });
 export type LineState = z.infer<typeof LineState>;
 

@@ -185,6 +185,24 @@ export const errorMessageSchema = z.object({
   ref: z.string().optional(),
 });
 
+/** Where a Janus-carried line's media goes: the Janus WebSocket API, the VideoRoom room, and its pin. */
+export const janusLineAccessSchema = z.object({
+  url: z.string().regex(/^wss?:\/\/[^\s]+$/, 'a ws:// or wss:// URL'),
+  room: z.number().int().positive(),
+  pin: z.string().max(256).optional(),
+});
+/**
+ * How a line's media travels: over the mesh (a peer per member, the default) or through Janus (`janus` says where).
+ * `janusError` says why a line meant for Janus is on the mesh now (Janus unreachable or gone).
+ */
+export const lineCarrierMessageSchema = z.object({
+  type: z.literal('line-carrier'),
+  line: lineNameSchema,
+  carrier: z.enum(['mesh', 'janus']),
+  janus: janusLineAccessSchema.optional(),
+  janusError: z.string().optional(),
+});
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   joinedMessageSchema,
   presenceMessageSchema,
@@ -197,6 +215,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   errorMessageSchema,
   relayedCallSchema,
   relayedDirectSchema,
+  lineCarrierMessageSchema,
 ]);
 
 export type StationKind = z.infer<typeof stationKindSchema>;
@@ -230,6 +249,8 @@ export type RelayedTalk = z.infer<typeof relayedTalkSchema>;
 export type PongMessage = z.infer<typeof pongMessageSchema>;
 export type ErrorMessage = z.infer<typeof errorMessageSchema>;
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
+export type JanusLineAccess = z.infer<typeof janusLineAccessSchema>;
+export type LineCarrierMessage = z.infer<typeof lineCarrierMessageSchema>;
 
 export interface ProtocolError {
   code: ErrorCode;

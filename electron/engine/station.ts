@@ -8,13 +8,15 @@ import type {
   LineJoin,
   LineState,
   MasterState,
+  Meter,
   DirectState,
   PeerConnection,
   PeerHealth,
   PresencePeer,
   StationState,
 } from '../common/contract';
-import type { Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
+import type { LineCarrierMessage, Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
+import { StationLineCarriers } from './janus/line-carriers';
 import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
 import { KnownHosts } from '../signalling/known-hosts';
 import type { SignallingServer } from '../signalling/server';
@@ -116,6 +118,11 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly direct = new DirectTalk();
   private lineMixSent = '';
   private readonly remotes = new Map<string, Remote>();
+  /** How each line travels (mesh or Janus), and everyone the latest presence names, whether we call them or not. */
+  private readonly carriers = new StationLineCarriers();
+  private roster = new Map<string, Presence>();
+  /** Per Janus line: the state of our connection to its room, and why it is not up. */
+  private readonly janusStates = new Map<string, { state: string; detail: string }>();
   /** Who the latest presence list (or `joined`) named, and whether our signalling is joined now. */
   private present = new Set<string>();
   private joined = false;
@@ -182,6 +189,12 @@ export class Station extends EventEmitter<StationEvents> {
       case 'notice':
         this.publish('notice', { level: e.level, message: e.message });
         return;
+      case 'janus':
+        if (e.state === 'closed' || !this.carriers.onJanus(e.line)) return;
+        this.janusStates.set(e.line, { state: e.state, detail: e.detail });
+        if (e.state === 'failed') this.publish('notice', { level: 'error', message: `line ${e.line}: Janus: ${e.detail}` });
+        this.publishState();
+        return;
       case 'devices':
         this.selection = e.selection;
         this.publish('devices', { selection: e.selection });
@@ -195,7 +208,7 @@ export class Station extends EventEmitter<StationEvents> {
         this.publish('health', { peers: this.health(), ...(e.speaker ? { speaker: e.speaker } : {}) });
         return;
       case 'meters':
-        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: e.peers, lines: e.lines });
+        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: byStation(e.peers), lines: e.lines });
         return;
     }
   }
@@ -250,13 +263,16 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Gains and send targets go to the mixer when they change, not polled at audio rate. */
   private pushRouting(): void {
-    const presences = [...this.remotes.values()].map((r) => r.presence);
-    const lineMix = JSON.stringify(this.keys.lineMix(presences));
+    const presences = [...this.remotes.values()].map((r) => this.carriers.meshView(r.presence));
+    const mix = this.keys.lineMix(presences);
+    const keyed = this.keys.routing(presences);
+    this.carriers.addJanus(keyed, mix, this.keys, this.roster.values());
+    const lineMix = JSON.stringify(mix);
     if (lineMix !== this.lineMixSent) {
       this.lineMixSent = lineMix;
       this.mediaCall({ op: 'setLineMix', lines: JSON.parse(lineMix) as Record<string, Record<string, number>> }, 'line meters');
     }
-    const routing: Routing = this.master.routing(this.direct.routing(this.keys.routing(presences)));
+    const routing: Routing = this.master.routing(this.direct.routing(keyed));
     const text = JSON.stringify(routing);
     if (text === this.routingSent) return;
     this.routingSent = text;
@@ -265,13 +281,11 @@ export class Station extends EventEmitter<StationEvents> {
 
   private lineState(line: string): LineState {
     const k = this.keys.get(line);
-    const talkers = [...this.remotes.values()]
-      .filter((r) => r.presence.talking.includes(line))
-      .map((r) => ({ stationId: r.presence.stationId, name: r.presence.name }));
-    const members = [...this.remotes.values()]
-      .filter((r) => r.presence.lines.includes(line))
-      .map((r) => ({ stationId: r.presence.stationId, name: r.presence.name, kind: r.presence.kind }));
-    return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers, members, call: this.calls.get(line) };
+    const everyone = new Map([...this.remotes].map(([id, r]) => [id, r.presence]));
+    for (const [id, p] of this.roster) everyone.set(id, p);
+    const talkers = [...everyone.values()].filter((p) => p.talking.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name }));
+    const members = [...everyone.values()].filter((p) => p.lines.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name, kind: p.kind }));
+    return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers, members, call: this.calls.get(line), carrier: this.carrierState(line) };
   }
 
   // ---- the operating panel's extras: call signal, all talk off, master section -------------------
@@ -355,6 +369,8 @@ export class Station extends EventEmitter<StationEvents> {
     const names = lines.map((l) => l.line);
     this.keys.setLines(names);
     this.calls.keepOnly(names);
+    for (const line of this.carriers.janusLines()) if (!names.includes(line)) this.leaveJanus(line);
+    this.carriers.forget(names);
     if (this.config) this.config = { ...this.config, lines };
     signalling.send({ type: 'lines', lines });
     signalling.setTalking(this.master.talking(this.keys.talking()));
@@ -384,6 +400,9 @@ export class Station extends EventEmitter<StationEvents> {
     this.keys.reset(config.lines.map((l) => l.line));
     this.calls.reset();
     this.direct.reset();
+    this.carriers.reset();
+    this.roster = new Map();
+    this.janusStates.clear();
     this.untrusted = false;
     let url: string;
     let verifyServer: VerifyServer | undefined;
@@ -437,10 +456,19 @@ export class Station extends EventEmitter<StationEvents> {
     });
     client.on('presence', (msg) => this.updatePresence(msg.peers, false));
     client.on('call', (msg) => this.onCall(msg));
+    client.on('line-carrier', (msg) => this.onLineCarrier(msg));
     client.on('direct', (msg) => this.onDirect(msg));
     client.on('talk', (msg) => {
+      const listed = this.roster.get(msg.from);
+      if (listed) this.roster.set(msg.from, { ...listed, talking: msg.lines });
       const r = this.remotes.get(msg.from);
-      if (!r) return;
+      if (!r) {
+        if (listed) {
+          this.pushRouting();
+          this.publishState();
+        }
+        return;
+      }
       const wasTalkingToUs = r.presence.talking.length > 0;
       r.presence = { ...r.presence, talking: msg.lines };
       if (!wasTalkingToUs && msg.lines.length > 0) r.talkingSince = performance.now();
@@ -475,7 +503,10 @@ export class Station extends EventEmitter<StationEvents> {
     this.signalling = undefined;
     this.joined = false;
     this.present = new Set();
+    this.roster = new Map();
     await client?.close();
+    for (const line of this.carriers.janusLines()) this.leaveJanus(line);
+    this.carriers.reset();
     await Promise.all([...this.remotes.keys()].map((id) => this.dropRemote(id, 'disconnect')));
     await this.server?.close();
     this.server = undefined;
@@ -492,9 +523,15 @@ export class Station extends EventEmitter<StationEvents> {
    */
   private updatePresence(peers: Presence[], newcomer: boolean, linesChange = false): void {
     this.present = new Set(peers.map((p) => p.stationId));
+    this.roster = new Map(peers.map((p) => [p.stationId, p]));
     const ourId = this.stationId ?? '';
     for (const p of peers) {
       const existing = this.remotes.get(p.stationId);
+      // Only the lines the mesh carries need a call; a member we share Janus lines with alone is heard through Janus.
+      if (!this.carriers.needsMesh(p)) {
+        if (existing) void this.dropRemote(p.stationId, 'its lines with us are on Janus');
+        continue;
+      }
       // After a lines change we are new only to the stations we had no call with.
       const action = onListed(ourId, p.stationId, existing, newcomer && !(linesChange && existing));
       if (existing) {
@@ -574,6 +611,11 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   private async onOffer(from: string, sdp: string): Promise<void> {
+    const listed = this.roster.get(from);
+    if (listed && !this.carriers.needsMesh(listed)) {
+      this.log(`[peer ${from}] offer ignored: every line we share with it is on Janus`);
+      return;
+    }
     let remote = this.remotes.get(from);
     const decision = onRemoteOffer(this.stationId ?? '', from, remote);
     if (decision === 'ignore') return;
@@ -583,13 +625,59 @@ export class Station extends EventEmitter<StationEvents> {
       await this.dropRemote(from, why, false);
       remote = this.addRemote(presence);
     }
-    remote ??= this.addRemote({ stationId: from, name: from, kind: 'browser', lines: [], talking: [] });
+    remote ??= this.addRemote(listed ?? { stationId: from, name: from, kind: 'browser', lines: [], talking: [] });
     remote.negotiation = 'stable';
     this.pushRouting();
     await this.media.call({ op: 'acceptOffer', id: from, sdp }).catch((e: Error) => {
       this.log(`[peer ${from}] bad offer: ${e.message}`);
       this.publish('notice', { level: 'warn', message: `${from}: could not accept its offer (${e.message})` });
     });
+  }
+
+  /**
+   * The server moved a line between the mesh and Janus. On Janus: join its room, and drop the calls that carried
+   * nothing else. Back on the mesh: leave the room, and call the members we now need a call with; of each pair the
+   * lower station id offers, as when a call is repaired (control/recovery.ts), and the other answers.
+   */
+  private onLineCarrier(msg: LineCarrierMessage): void {
+    if (!this.keys.lines().includes(msg.line)) return;
+    if (!this.carriers.apply(msg)) return;
+    this.log(`[line ${msg.line}] carried by ${msg.carrier}${msg.janusError ? ` (${msg.janusError})` : ''}`);
+    if (msg.janusError) this.publish('notice', { level: 'warn', message: `line ${msg.line}: ${msg.janusError}; the mesh carries it` });
+    if (msg.carrier === 'janus' && msg.janus && this.stationId) {
+      this.janusStates.set(msg.line, { state: 'connecting', detail: msg.janus.url });
+      this.mediaCall({ op: 'joinJanusLine', line: msg.line, stationId: this.stationId, access: msg.janus }, `line ${msg.line}`, 'Janus join failed');
+    } else {
+      this.leaveJanus(msg.line);
+    }
+    const ourId = this.stationId ?? '';
+    for (const p of this.roster.values()) {
+      const existing = this.remotes.get(p.stationId);
+      if (!this.carriers.needsMesh(p)) {
+        if (existing) void this.dropRemote(p.stationId, `line ${msg.line} moved to Janus`);
+      } else if (!existing && this.joined && ourId < p.stationId) {
+        this.offerTo(this.addRemote(p));
+      }
+    }
+    this.pushRouting();
+    this.publishState();
+  }
+
+  private leaveJanus(line: string): void {
+    if (!this.janusStates.has(line)) return;
+    this.janusStates.delete(line);
+    this.mediaCall({ op: 'leaveJanusLine', line }, `line ${line}`, 'Janus leave failed');
+  }
+
+  /** How a line travels now, for the panel and the control API. */
+  private carrierState(line: string): NonNullable<LineState['carrier']> {
+    const c = this.carriers.get(line);
+    const janus = this.janusStates.get(line);
+    return {
+      kind: c.carrier,
+      ...(c.carrier === 'janus' && janus ? { janus: janus.state as 'connecting' | 'connected' | 'failed' | 'closed' } : {}),
+      ...(c.janusError ? { error: c.janusError } : janus?.state === 'failed' ? { error: janus.detail } : {}),
+    };
   }
 
   private async dropRemote(id: string, why: string, announce = true): Promise<void> {
@@ -639,11 +727,13 @@ export class Station extends EventEmitter<StationEvents> {
 
   health(): PeerHealth[] {
     return this.latestHealth.flatMap((h) => {
-      const r = this.remotes.get(h.id);
-      if (!r) return [];
+      // A member heard through Janus reports as itself, as a mesh peer does.
+      const feed = janusFeedStation(h.id);
+      const r = feed === undefined ? this.remotes.get(h.id) : { presence: this.roster.get(feed) ?? this.remotes.get(feed)?.presence };
+      if (!r?.presence) return [];
       return [
         {
-          stationId: h.id,
+          stationId: r.presence.stationId,
           name: r.presence.name,
           connection: h.connection,
           rttMs: h.rttMs,
@@ -703,6 +793,23 @@ export class Station extends EventEmitter<StationEvents> {
     await this.disconnect();
     await this.media.close();
   }
+}
+
+/** The station a Janus feed id (`janus:<line>:<stationId>`, see janus/feed-ids.ts) is heard from; undefined for a mesh peer. */
+function janusFeedStation(id: string): string | undefined {
+  if (!id.startsWith('janus:')) return undefined;
+  return id.slice(id.lastIndexOf(':') + 1);
+}
+
+/** Per-remote meters keyed by station id, a Janus feed under its station (the louder where a station is heard twice). */
+function byStation(peers: Record<string, Meter>): Record<string, Meter> {
+  const out: Record<string, Meter> = {};
+  for (const [id, m] of Object.entries(peers)) {
+    const station = janusFeedStation(id) ?? id;
+    const seen = out[station];
+    if (!seen || m.peakDb > seen.peakDb) out[station] = m;
+  }
+  return out;
 }
 
 function toPresencePeer(p: Presence): PresencePeer {

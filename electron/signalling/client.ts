@@ -15,6 +15,7 @@ import {
   type ErrorCode,
   type ErrorMessage,
   type JoinedMessage,
+  type LineCarrierMessage,
   type JoinMessage,
   type LineCredential,
   type PresenceMessage,
@@ -75,6 +76,8 @@ export interface SignallingClientEvents {
   call: [msg: RelayedCall];
   /** A station starts or stops talking to us alone. */
   direct: [msg: RelayedDirect];
+  /** A line's media moved between the mesh and Janus. */
+  'line-carrier': [msg: LineCarrierMessage];
   /** Errors the server reported (or a server message that failed validation). */
   error: [msg: ErrorMessage];
   /** The server's certificate was refused by verifyServer; the client has stopped. */
@@ -299,6 +302,9 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
         return;
       case 'direct':
         this.emit('direct', msg);
+        return;
+      case 'line-carrier':
+        this.emit('line-carrier', msg);
         return;
     }
   }

@@ -26,6 +26,8 @@ import {
   type StationKind,
 } from '../common/signalling-protocol';
 import { LineCalls } from './line-calls';
+import { JanusConfigError, JanusRooms, type JanusConfig } from './janus/janus-rooms';
+import { LineCarriers } from './janus/line-carriers';
 import { originAllowed } from './origin';
 import { serveStatic } from './static-files';
 
@@ -54,11 +56,24 @@ export interface SignallingServerOptions {
   abuse?: { maxStrikes: number; windowMs: number };
   /** How long a call signal flashes unanswered. Default CALL_TIMEOUT_MS (10 s). */
   callTimeoutMs?: number;
+  /** The Janus Gateway that carries large lines (see janus/). Without it every line is a mesh. */
+  janus?: JanusConfig;
+  /** Lines Janus always carries. */
+  janusLines?: string[];
+  /** Lines with more members than this move to Janus. */
+  janusAbove?: number;
+  /** The most members the mesh carries well; default DEFAULT_MESH_LIMIT. */
+  meshLimit?: number;
 }
+
+/** The most members a mesh line is taken to carry well; a Janus line falling back to the mesh beyond it says so. Set it from the scale bench's mesh_max_members. */
+export const DEFAULT_MESH_LIMIT = 16;
 
 export interface SignallingServerEvents {
   joined: [station: { stationId: string; name: string; kind: StationKind; lines: string[]; remote: string }];
   left: [station: { stationId: string; reason: LeaveReason }];
+  /** A line moved between the mesh and Janus, or Janus came or went (one log line). */
+  carrier: [line: string];
 }
 
 export type LeaveReason = 'bye' | 'disconnected' | 'replaced' | 'server-closed';
@@ -126,7 +141,7 @@ function urlHost(host: string): string {
 }
 
 export class SignallingServer extends EventEmitter<SignallingServerEvents> {
-  private readonly options: Required<Omit<SignallingServerOptions, 'staticDir' | 'tls'>> & { staticDir: string | undefined; tls: { cert: string; key: string } | undefined };
+  private readonly options: Required<Omit<SignallingServerOptions, 'staticDir' | 'tls' | 'janus' | 'janusLines' | 'janusAbove' | 'meshLimit'>> & { staticDir: string | undefined; tls: { cert: string; key: string } | undefined };
   private readonly secrets: Map<string, Buffer>;
   private readonly connections = new Set<Connection>();
   private readonly stations = new Map<string, Connection>();
@@ -135,6 +150,8 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
   private readonly calls: LineCalls;
+  private readonly janusRooms: JanusRooms | undefined;
+  private readonly carriers: LineCarriers;
 
   constructor(options: SignallingServerOptions) {
     super();
@@ -159,6 +176,36 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
     };
     this.secrets = new Map(Object.entries(this.options.lines).map(([line, secret]) => [line, digest(secret)]));
+    const janusLines = options.janusLines ?? [];
+    if (!options.janus && janusLines.length > 0) throw new JanusConfigError('janus', `lines ${janusLines.join(', ')} are to be carried by Janus, but no Janus server is given (--janus ws://HOST:8188)`);
+    if (!options.janus && options.janusAbove !== undefined) throw new JanusConfigError('janus', 'janusAbove moves large lines to Janus, but no Janus server is given (--janus ws://HOST:8188)');
+    if (options.janusAbove !== undefined && !(Number.isInteger(options.janusAbove) && options.janusAbove >= 1)) throw new JanusConfigError('janusAbove', `must be a whole number of members >= 1, got ${options.janusAbove}`);
+    this.janusRooms = options.janus ? new JanusRooms(options.janus) : undefined;
+    this.carriers = new LineCarriers(
+      this.janusRooms,
+      { janusLines, ...(options.janusAbove !== undefined ? { janusAbove: options.janusAbove } : {}), meshLimit: options.meshLimit ?? DEFAULT_MESH_LIMIT },
+      {
+        members: (line) => {
+          let n = 0;
+          for (const conn of this.stations.values()) if (conn.station?.lines.has(line)) n++;
+          return n;
+        },
+        broadcast: (line, msg) => {
+          for (const conn of this.stations.values()) if (conn.station?.lines.has(line)) this.send(conn, msg);
+        },
+        log: (line) => this.emit('carrier', line),
+      },
+    );
+  }
+
+  /** Which lines Janus carries now, and where Janus is: for logs and tests. */
+  lineCarrier(line: string): 'mesh' | 'janus' {
+    return this.carriers.carrier(line);
+  }
+
+  /** Settles once the carriers of lines whose membership changed are decided. */
+  carriersSettled(): Promise<void> {
+    return this.carriers.settled();
   }
 
   async start(): Promise<{ port: number; url: string }> {
@@ -195,6 +242,8 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     });
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
+    // Janus down at start is not fatal: its lines start on the mesh and move once it answers.
+    await this.janusRooms?.start();
     const { port } = http.address() as AddressInfo;
     return { port, url: `${tls ? 'wss' : 'ws'}://${urlHost(this.options.host)}:${port}/` };
   }
@@ -206,6 +255,8 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     clearInterval(this.heartbeat);
     this.calls.close();
     for (const conn of this.connections) this.leave(conn, 'server-closed', false);
+    await this.carriers.settled();
+    await this.janusRooms?.close();
     const sockets = [...this.connections].map((c) => c.ws);
     await Promise.all(
       sockets.map(
@@ -453,8 +504,11 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     this.stations.set(station.id, conn);
     const peers = this.presenceFor(conn);
     conn.lastPresence = JSON.stringify(peers);
+    // How each line travels comes first: a member must not set up mesh calls for a line Janus carries.
+    for (const carrier of this.carriers.messagesFor(station.lines)) this.send(conn, carrier);
     this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
     for (const call of this.calls.active(station.lines)) this.send(conn, call);
+    for (const line of station.lines) this.carriers.review(line);
     this.updatePresence(this.peersOf(station));
     this.emit('joined', { stationId: station.id, name: station.name, kind: station.kind, lines: [...station.lines], remote: conn.remote });
   }
@@ -495,8 +549,10 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     }
     const peers = this.presenceFor(conn);
     conn.lastPresence = JSON.stringify(peers);
+    for (const carrier of this.carriers.messagesFor([...station.lines].filter((l) => !previous.has(l)))) this.send(conn, carrier);
     this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
     for (const call of this.calls.active([...station.lines].filter((l) => !previous.has(l)))) this.send(conn, call);
+    for (const line of new Set([...previous, ...station.lines])) this.carriers.review(line);
     this.updatePresence([...new Set([...before, ...after])]);
   }
 
@@ -537,6 +593,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     conn.lastPresence = '';
     if (this.stations.get(station.id) === conn) this.stations.delete(station.id);
     this.calls.leave(station.id, station.lines);
+    for (const line of station.lines) this.carriers.review(line);
     if (notifyPeers) {
       // A station that says bye hangs up on each peer (`to` says so); one whose socket went may be back in a moment,
       // and its peers keep calls that still carry audio (see docs/signalling.md).

@@ -4,6 +4,8 @@ import { stationIdSchema, type Presence } from '../../electron/common/signalling
 import { GuestSignalling } from './signalling';
 import { Microphone, type VoiceProcessing } from './microphone';
 import { Remote } from './remote';
+import { GuestJanusRoom } from './janus-room';
+import type { JanusLineAccess } from '../../electron/common/signalling-protocol';
 
 /** A press longer than this is momentary (talk while held); shorter latches. */
 const HOLD_MS = 300;
@@ -21,6 +23,8 @@ interface Session {
   presence: Map<string, Presence>;
   talking: boolean;
   listening: boolean;
+  /** Set while the line's media goes through Janus instead of a call per member. */
+  janus: { access: JanusLineAccess; room?: GuestJanusRoom } | undefined;
 }
 
 let session: Session | undefined;
@@ -61,17 +65,23 @@ async function join(form: HTMLFormElement): Promise<void> {
     mic.close();
     throw e;
   }
-  const { signalling, joined } = admitted;
+  const { signalling, joined, carriers } = admitted;
   if (!joined.lines.includes(line)) {
     signalling.leave();
     mic.close();
     throw new Error(`not admitted to line ${line}`);
   }
-  const s: Session = { selfId, line, mic, signalling, remotes: new Map(), presence: new Map(), talking: false, listening: true };
+  const s: Session = { selfId, line, mic, signalling, remotes: new Map(), presence: new Map(), talking: false, listening: true, janus: undefined };
   session = s;
   document.body.dataset.stationId = selfId;
   wire(s);
-  meet(s, joined.peers);
+  const carrier = carriers.filter((c) => c.line === line).pop();
+  if (carrier?.carrier === 'janus' && carrier.janus) {
+    for (const p of joined.peers) s.presence.set(p.stationId, p);
+    joinJanus(s, carrier.janus);
+  } else {
+    meet(s, joined.peers);
+  }
   $('join').hidden = true;
   $('panel').hidden = false;
   $('line-name').textContent = `${name} on ${line}`;
@@ -96,10 +106,35 @@ function drop(s: Session, id: string): void {
   s.remotes.delete(id);
 }
 
+/** The line moved to Janus: the calls go, the room carries everyone. */
+function joinJanus(s: Session, access: JanusLineAccess): void {
+  for (const id of [...s.remotes.keys()]) drop(s, id);
+  s.janus?.room?.close();
+  const janus: NonNullable<Session['janus']> = { access };
+  s.janus = janus;
+  document.body.dataset.carrier = 'janus';
+  GuestJanusRoom.join(access, s.selfId, s.mic.track, () => !s.listening, (why) => setStatus('joined', `Janus: ${why}`))
+    .then((room) => {
+      if (s.janus === janus && session === s) janus.room = room;
+      else room.close();
+    })
+    .catch((e: Error) => setStatus('joined', `Janus: ${e.message}`));
+}
+
+/** Back on the mesh: the room goes, and we call everyone as a newcomer does. */
+function leaveJanus(s: Session): void {
+  if (!s.janus) return;
+  s.janus.room?.close();
+  s.janus = undefined;
+  document.body.dataset.carrier = 'mesh';
+  meet(s, [...s.presence.values()]);
+}
+
 /** Everyone already on the line waits for the newcomer's offer. */
 function meet(s: Session, peers: Presence[]): void {
   for (const p of peers) {
     s.presence.set(p.stationId, p);
+    if (s.janus) continue;
     if (!s.remotes.has(p.stationId)) void remoteFor(s, p.stationId).offer().catch((e: Error) => console.warn(`offer to ${p.stationId}: ${e.message}`));
   }
 }
@@ -113,7 +148,18 @@ function wire(s: Session): void {
     s.presence = new Map(m.peers.map((p) => [p.stationId, p]));
     for (const id of [...s.remotes.keys()]) if (!seen.has(id)) drop(s, id);
   });
-  signalling.on('offer', (m) => void remoteFor(s, m.from).acceptOffer(m.sdp).catch(warn(`offer from ${m.from}`)));
+  signalling.on('offer', (m) => {
+    if (!s.janus) void remoteFor(s, m.from).acceptOffer(m.sdp).catch(warn(`offer from ${m.from}`));
+  });
+  signalling.on('line-carrier', (m) => {
+    if (m.line !== s.line) return;
+    if (m.carrier === 'janus' && m.janus) {
+      if (s.janus?.access.room !== m.janus.room || s.janus.access.url !== m.janus.url) joinJanus(s, m.janus);
+    } else {
+      leaveJanus(s);
+      if (m.janusError) setStatus('joined', `Joined ${s.line} (${m.janusError})`);
+    }
+  });
   signalling.on('answer', (m) => void s.remotes.get(m.from)?.acceptAnswer(m.sdp).catch(warn(`answer from ${m.from}`)));
   signalling.on('candidate', (m) => void s.remotes.get(m.from)?.addCandidate(m.candidate).catch(warn(`candidate from ${m.from}`)));
   signalling.on('bye', (m) => drop(s, m.from));
@@ -139,11 +185,14 @@ function setListen(s: Session, on: boolean): void {
   s.listening = on;
   $('listen').setAttribute('aria-pressed', String(on));
   for (const a of document.querySelectorAll('audio')) a.muted = !on;
+  s.janus?.room?.setMuted(!on);
 }
 
 function end(s: Session, why: string): void {
   session = undefined;
   for (const id of [...s.remotes.keys()]) drop(s, id);
+  s.janus?.room?.close();
+  s.janus = undefined;
   s.mic.close();
   $('panel').hidden = true;
   $('join').hidden = false;
@@ -225,7 +274,7 @@ document.addEventListener('keyup', (e) => {
 addEventListener('pagehide', leave);
 // Read-only handles for diagnostics (and the tests): the peer connections and the microphone track.
 Object.assign(window, {
-  partylinePeers: () => [...(session?.remotes.values() ?? [])].map((r) => r.pc),
+  partylinePeers: () => [...[...(session?.remotes.values() ?? [])].map((r) => r.pc), ...(session?.janus?.room?.pcs ?? [])],
   partylineMicrophone: () => session?.mic.track,
 });
 requestAnimationFrame(render);

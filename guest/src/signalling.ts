@@ -31,20 +31,27 @@ export class GuestSignalling {
   }
 
   /** Opens the socket to the server that served this page and joins; resolves once the server admitted us. */
-  static async join(stationId: string, name: string, lines: LineCredential[]): Promise<{ signalling: GuestSignalling; joined: ServerMessageOf<'joined'> }> {
+  static async join(
+    stationId: string,
+    name: string,
+    lines: LineCredential[],
+  ): Promise<{ signalling: GuestSignalling; joined: ServerMessageOf<'joined'>; carriers: ServerMessageOf<'line-carrier'>[] }> {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const s = new GuestSignalling(`${scheme}//${location.host}/`);
     await new Promise<void>((resolve, reject) => {
       s.ws.addEventListener('open', () => resolve(), { once: true });
       s.ws.addEventListener('error', () => reject(new Error(`cannot reach the signalling server at ${location.host}`)), { once: true });
     });
+    // How each line travels arrives before `joined`.
+    const carriers: ServerMessageOf<'line-carrier'>[] = [];
+    s.on('line-carrier', (m) => carriers.push(m));
     const joined = new Promise<ServerMessageOf<'joined'>>((resolve, reject) => {
       s.on('joined', resolve);
       s.on('error', (e) => reject(new Error(e.field ? `${e.message} (${e.field})` : e.message)));
       void s.closed.then((c) => reject(new Error(`signalling closed (${c.code})`)));
     });
     s.send({ type: 'join', stationId, name, kind: 'browser', lines, protocol: PROTOCOL_VERSION });
-    return { signalling: s, joined: await joined };
+    return { signalling: s, joined: await joined, carriers };
   }
 
   on<T extends ServerMessage['type']>(type: T, handler: (msg: ServerMessageOf<T>) => void): void {

@@ -41,6 +41,10 @@ export class StationProcess {
     this.exited = new Promise((r) => this.child.on('exit', (code, signal) => r(signal ?? String(code))));
   }
 
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
   /** Its last log lines, for a failure message: how a station that did not exit cleanly got there. */
   tail(n = 8): string {
     return this.lines.slice(-n).join(' | ');

@@ -18,6 +18,7 @@ import { RtpPacketizer } from '../rtp-packetizer';
 import { SenderAdaptation, type EncoderSettings } from '../sender-adaptation';
 import { VoiceEncoder } from '../voice-encoder';
 import { DeviceRetry, type Direction } from './device-retry';
+import { JanusCarriedLines } from '../janus/janus-carried-lines';
 import type {
   DeviceChoice,
   Media,
@@ -80,6 +81,8 @@ export class MediaEngine implements Media {
   private realtimeKit: Promise<RealtimeKit> | undefined;
   /** Device threads already put to rtkit, so each is asked once. */
   private readonly promoted = new Set<number>();
+  /** Lines whose media goes through Janus instead of a peer per member. */
+  private readonly janus: JanusCarriedLines;
 
   constructor(private readonly opts: MediaOptions) {
     // Room for the longest frame the encoder may switch to (see VoiceEncoder).
@@ -87,6 +90,14 @@ export class MediaEngine implements Media {
     this.adaptation = new SenderAdaptation({ baseBitrate: opts.bitrate });
     this.encoderSettings = this.adaptation.settings([], 0);
     this.encoder = new VoiceEncoder({ frameMs: opts.frameMs, application: opts.application, settings: this.encoderSettings });
+    this.janus = new JanusCarriedLines({
+      mixer: this.mixer,
+      gain: (id) => this.routing.gains[id] ?? 0,
+      emit: (e) => this.emit(e),
+      log: (line) => this.log(line),
+      frameMs: opts.frameMs,
+      loopbackCandidates: opts.loopbackCandidates,
+    });
     this.timers.push(setInterval(() => this.publishMeters(), 1000 / opts.metersHz));
     this.timers.push(setInterval(() => this.watch(), 1000 / opts.healthHz));
     if (opts.realtime) {
@@ -165,6 +176,11 @@ export class MediaEngine implements Media {
         else p?.markNoRtp();
         return undefined;
       }
+      case 'joinJanusLine':
+        this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
+        return this.janus.join(c.line, c.stationId, c.access);
+      case 'leaveJanusLine':
+        return this.janus.leave(c.line);
       case 'close':
         return this.close();
     }
@@ -443,7 +459,8 @@ export class MediaEngine implements Media {
       const r = this.remotes.get(id);
       if (r) targets.push(r);
     }
-    if (targets.length === 0) {
+    const rooms = this.janus.targets(this.routing.sendTo);
+    if (targets.length === 0 && rooms.length === 0) {
       if (this.wasTalking) this.packetizer.endSpurt();
       this.wasTalking = false;
       return;
@@ -452,6 +469,7 @@ export class MediaEngine implements Media {
     const rtp = this.packetizer.packetize(this.encoder.encode(frame), capturedSamples);
     const level = frameAudioLevel(frame);
     for (const r of targets) r.peer.send(rtp, level);
+    for (const room of rooms) room.send(rtp, level);
   }
 
   // ---- peers -------------------------------------------------------------------------------------
@@ -511,7 +529,7 @@ export class MediaEngine implements Media {
     this.adaptEncoder(now);
     this.reportXruns();
     this.reportPlayoutModes();
-    this.emit({ type: 'health', peers: this.health(now), speaker: this.speakerHealth(), selection: this.devices() });
+    this.emit({ type: 'health', peers: [...this.health(now), ...this.janus.health(now)], speaker: this.speakerHealth(), selection: this.devices() });
   }
 
   private xrunsReported = { underruns: 0, overruns: 0 };
@@ -596,6 +614,7 @@ export class MediaEngine implements Media {
   private publishMeters(): void {
     const peers: Record<string, { peakDb: number; rmsDb: number }> = {};
     for (const [id, r] of this.remotes) peers[id] = r.meter.read();
+    this.janus.meters(peers);
     const lines: Record<string, { peakDb: number; rmsDb: number }> = {};
     for (const [line, bus] of this.lineBuses) lines[line] = bus.meter.read();
     this.emit({ type: 'meters', t: Date.now(), input: this.micMeter.read(), output: this.mixer.output.read(), peers, lines });
@@ -607,6 +626,7 @@ export class MediaEngine implements Media {
     for (const t of this.timers) clearInterval(t);
     clearInterval(this.retryTimer);
     for (const id of [...this.remotes.keys()]) await this.dropPeer(id, 'disconnect');
+    await this.janus.close();
     const [c, p] = [this.capture, this.playback];
     this.capture = undefined;
     this.playback = undefined;

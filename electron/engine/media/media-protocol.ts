@@ -5,6 +5,7 @@
  */
 import type { DeviceList, DeviceSelection, IceServer, Meter, PeerConnection, SpeakerHealth } from '../../common/contract';
 import type { CandidateInit } from '../remote-peer';
+import type { JanusLineAccess } from '../../common/signalling-protocol';
 
 export type FrameMs = 5 | 10 | 20;
 
@@ -53,6 +54,9 @@ export type MediaCommand =
   | { op: 'setLineMix'; lines: LineMix }
   | { op: 'setMasterVolume'; volume: number }
   | { op: 'markRtp'; id: string; flowing: boolean }
+  /** Carry a line through Janus (see engine/janus): publish to its room, hear every member's feed. */
+  | { op: 'joinJanusLine'; line: string; stationId: string; access: JanusLineAccess }
+  | { op: 'leaveJanusLine'; line: string }
   | { op: 'close' };
 
 export type MediaResult<C extends MediaCommand['op']> = C extends 'selectDevices'
@@ -93,6 +97,7 @@ export type MediaEvent =
   | { type: 'candidate'; id: string; candidate: CandidateInit | null }
   | { type: 'connection'; id: string; state: PeerConnection }
   | { type: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'janus'; line: string; state: 'connecting' | 'connected' | 'failed' | 'closed'; detail: string }
   | { type: 'devices'; selection: DeviceSelection }
   | { type: 'health'; peers: PeerMediaHealth[]; speaker: SpeakerHealth | null; selection: DeviceSelection }
   | { type: 'meters'; t: number; input: Meter; output: Meter; peers: Record<string, Meter>; lines: Record<string, Meter> };

@@ -291,6 +291,16 @@ function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen,
     <li className="strip" data-line={line.line}>
       <div className="strip-head">
         <span className="line-name">{line.line}</span>
+        {line.carrier && (line.carrier.kind === 'janus' || line.carrier.error) ? (
+          <span
+            className={`carrier${line.carrier.error || line.carrier.janus === 'failed' ? ' fault' : ''}`}
+            role="status"
+            data-carrier={line.carrier.kind}
+            title={line.carrier.error ?? (line.carrier.kind === 'janus' ? `Carried by the media server (${line.carrier.janus ?? 'connecting'})` : undefined)}
+          >
+            {line.carrier.kind === 'janus' ? `Media server${line.carrier.janus && line.carrier.janus !== 'connected' ? `: ${line.carrier.janus}` : ''}` : 'Mesh (media server down)'}
+          </span>
+        ) : null}
         <span
           className={`call-light${call ? (outgoing ? ' outgoing' : ' lit') : ''}`}
           role="status"

@@ -1,0 +1,184 @@
+// Large lines on Janus: a line the signalling server puts on a real Janus (VideoRoom, audio only), carrying tones
+// between two stations and a browser guest in every direction, with no mesh call among them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PulseHarness, sleep } from './support/pulse';
+import { StationProcess } from './support/station-process';
+import { GuestBrowser, buildGuest } from './support/chromium';
+import { startJanus, type JanusProcess } from './support/janus';
+import { tone, tonePresenceDb } from './support/signal';
+import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
+import type { LineState } from '../electron/common/contract';
+
+declare const document: any;
+
+let pulse: PulseHarness;
+let janus: JanusProcess;
+before(async () => {
+  await buildGuest();
+  pulse = await PulseHarness.start(['a', 'b', 'c']);
+  janus = await startJanus();
+});
+after(async (t) => {
+  await pulse?.stop();
+  await janus?.stop();
+});
+
+function station(name: string, url: string, extra: string[] = []): StationProcess {
+  const d = pulse.devices(name.toLowerCase());
+  return new StationProcess(['--name', name, '--server', url, '--line', 'big:s3cret', '--input', d.serverInputId, '--output', d.serverOutputId, '--ui', ...extra], pulse.env);
+}
+
+const TONES = { A: 440, B: 1000, guest: 700 } as const;
+
+test('a Janus-carried line: two stations and a browser guest each hear the other two, and no mesh call is made', async (t) => {
+  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, staticDir: builtGuestDir(), janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
+  const { url } = await server.start();
+  const stations: StationProcess[] = [];
+  let g: GuestBrowser | undefined;
+  const injections: { stop(): void }[] = [];
+  try {
+    const a = station('A', url, ['--talk', 'big']);
+    const b = station('B', url, ['--talk', 'big']);
+    stations.push(a, b);
+    await a.waitFor(/\[line big\] carried by janus/);
+    await b.waitFor(/\[line big\] carried by janus/);
+    g = await GuestBrowser.launch({ pulse, station: 'c' });
+    await g.join(url.replace('ws://', 'http://'), { name: 'Guest C', line: 'big', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    await g.page.click('#talk'); // a tap latches
+    await a.connectControl(); // health and meters events from here on
+    await a.waitFor(/\[janus big\] first RTP from B/, 20_000);
+    await b.waitFor(/\[janus big\] first RTP from A/, 20_000);
+    await a.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
+    await b.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
+
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 12, -12)));
+    injections.push(pulse.inject(pulse.devices('b').micSink, tone(TONES.B, 12, -12)));
+    injections.push(pulse.inject(pulse.devices('c').micSink, tone(TONES.guest, 12, -12)));
+    await sleep(2000);
+    const recs = { A: pulse.record(pulse.devices('a').speakerMonitor), B: pulse.record(pulse.devices('b').speakerMonitor), guest: pulse.record(pulse.devices('c').speakerMonitor) };
+    await sleep(4000);
+    const heard = { A: await recs.A.stop(), B: await recs.B.stop(), guest: await recs.guest.stop() };
+    const state = (await a.invoke('station.getState')) as { lines: LineState[] };
+
+    for (const listener of ['A', 'B', 'guest'] as const) {
+      const x = heard[listener];
+      assert.ok(x.length > 48000 * 3, `${listener}'s recording ran`);
+      for (const talker of ['A', 'B', 'guest'] as const) {
+        const db = tonePresenceDb(x, TONES[talker], 4800, x.length);
+        t.diagnostic(`${listener} hears ${talker}'s ${TONES[talker]} Hz at ${db.toFixed(1)} dB`);
+        if (talker === listener) assert.ok(db < -45, `${listener} does not hear itself (${db.toFixed(1)} dB at ${TONES[talker]} Hz)`);
+        // Two -12 dB tones mixed: each arrives near -12 dB.
+        else assert.ok(db > -20 && db < -6, `${listener} hears ${talker} at ${db.toFixed(1)} dB (${TONES[talker]} Hz)`);
+      }
+    }
+    const big = state.lines.find((l) => l.line === 'big');
+    assert.deepEqual(big?.carrier, { kind: 'janus', janus: 'connected' });
+    assert.deepEqual(new Set(big?.members?.map((m) => m.name)), new Set(['B', 'Guest C']));
+    for (const s of stations) assert.ok(!s.lines.some((l) => /\[peer \S+\] connected/.test(l)), `${s.label} made no mesh call`);
+    assert.equal(await g.page.evaluate(() => document.body.dataset.carrier), 'janus');
+    // Health and meters name the members heard through Janus as for mesh peers (health comes twice a second).
+    const healthNames = new Set(a.events.filter((e) => e.event === 'health').flatMap((e) => (e.payload as { peers: { stationId: string }[] }).peers.map((p) => p.stationId)));
+    assert.ok(healthNames.has('B'), `A's health reports B (${[...healthNames].join(', ')})`);
+    const metered = a.events.filter((e) => e.event === 'meters').flatMap((e) => Object.keys((e.payload as { peers: Record<string, unknown> }).peers));
+    assert.ok(metered.includes('B'), `A meters B by its station id (${[...new Set(metered)].join(', ')})`);
+    assert.deepEqual(g.errors, []);
+  } catch (e) {
+    t.diagnostic(`janus log:\n${janus.log().slice(-3000)}`);
+    throw e;
+  } finally {
+    for (const i of injections) i.stop();
+    await g?.close();
+    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
+    await server.close();
+  }
+});
+
+test('Janus crashing mid-show: the line falls back to the mesh with the reason in the control API, and returns to Janus when it is back', async (t) => {
+  let own = await startJanus();
+  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, janus: { url: own.url, adminKey: own.adminKey, retryMs: 500 }, janusLines: ['big'] });
+  const { url } = await server.start();
+  const stations: StationProcess[] = [];
+  const injections: { stop(): void }[] = [];
+  const hears440 = async (who: StationProcess, device: string) => {
+    const rec = pulse.record(pulse.devices(device).speakerMonitor);
+    await sleep(2500);
+    const x = await rec.stop();
+    return tonePresenceDb(x, TONES.A, 4800, x.length);
+  };
+  try {
+    const a = station('A', url, ['--talk', 'big']);
+    const b = station('B', url);
+    stations.push(a, b);
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 40, -12)));
+    await b.waitFor(/\[janus big\] first RTP from A/, 20_000);
+    await sleep(1000);
+    const onJanus = await hears440(b, 'b');
+    t.diagnostic(`B hears A through Janus at ${onJanus.toFixed(1)} dB`);
+    assert.ok(onJanus > -20, `B hears A through Janus (${onJanus.toFixed(1)} dB)`);
+
+    await own.crash();
+    await b.waitFor(/\[line big\] carried by mesh \(Janus unavailable: .*\)/);
+    await b.waitFor(/\[peer A\] first RTP/, 20_000);
+    await sleep(1000);
+    const state = (await b.invoke('station.getState')) as { lines: LineState[] };
+    const carrier = state.lines.find((l) => l.line === 'big')?.carrier;
+    assert.equal(carrier?.kind, 'mesh');
+    assert.match(carrier?.error ?? '', /^Janus unavailable: /, 'the control API says why the line is on the mesh');
+    const onMesh = await hears440(b, 'b');
+    t.diagnostic(`B hears A over the mesh at ${onMesh.toFixed(1)} dB`);
+    assert.ok(onMesh > -20, `B hears A over the mesh after Janus went (${onMesh.toFixed(1)} dB)`);
+
+    own = await startJanus({ port: own.port, adminKey: own.adminKey });
+    const back = () => b.lines.filter((l) => /\[janus big\] first RTP from A/.test(l)).length;
+    for (let i = 0; i < 200 && back() < 2; i++) await sleep(100);
+    assert.equal(back(), 2, 'B hears A through the new Janus room');
+    await b.waitFor(/\[peer A\] closed/);
+    await sleep(1000);
+    const again = await hears440(b, 'b');
+    t.diagnostic(`B hears A through Janus again at ${again.toFixed(1)} dB`);
+    assert.ok(again > -20, `B hears A through Janus again (${again.toFixed(1)} dB)`);
+    const after = (await b.invoke('station.getState')) as { lines: LineState[] };
+    assert.deepEqual(after.lines.find((l) => l.line === 'big')?.carrier, { kind: 'janus', janus: 'connected' });
+  } catch (e) {
+    t.diagnostic(`janus log:\n${own.log().slice(-3000)}`);
+    throw e;
+  } finally {
+    for (const i of injections) i.stop();
+    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
+    await server.close();
+    await own.stop();
+  }
+});
+
+test('a station on a mesh line and a Janus line at once: each line travels its own way, each voice is heard once', async (t) => {
+  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
+  const { url } = await server.start();
+  const stations: StationProcess[] = [];
+  const injections: { stop(): void }[] = [];
+  try {
+    const a = station('A', url, ['--line', 'main', '--talk', 'main']);
+    const b = station('B', url, ['--line', 'main', '--talk', 'big']);
+    stations.push(a, b);
+    await b.waitFor(/\[peer A\] first RTP/, 20_000);
+    await a.waitFor(/\[janus big\] first RTP from B/, 20_000);
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 10, -12)));
+    injections.push(pulse.inject(pulse.devices('b').micSink, tone(TONES.B, 10, -12)));
+    await sleep(2000);
+    const recs = { A: pulse.record(pulse.devices('a').speakerMonitor), B: pulse.record(pulse.devices('b').speakerMonitor) };
+    await sleep(4000);
+    const heard = { A: await recs.A.stop(), B: await recs.B.stop() };
+    const bAtA = tonePresenceDb(heard.A, TONES.B, 4800, heard.A.length);
+    const aAtB = tonePresenceDb(heard.B, TONES.A, 4800, heard.B.length);
+    t.diagnostic(`A hears B (Janus line) at ${bAtA.toFixed(1)} dB; B hears A (mesh line) at ${aAtB.toFixed(1)} dB`);
+    // Heard once: a voice arriving both ways would sum up to 6 dB louder.
+    assert.ok(bAtA > -16 && bAtA < -8, `A hears B through Janus, once (${bAtA.toFixed(1)} dB)`);
+    assert.ok(aAtB > -16 && aAtB < -8, `B hears A over the mesh, once (${aAtB.toFixed(1)} dB)`);
+    const state = (await a.invoke('station.getState')) as { lines: LineState[] };
+    assert.deepEqual(Object.fromEntries(state.lines.map((l) => [l.line, l.carrier?.kind])), { big: 'janus', main: 'mesh' });
+  } finally {
+    for (const i of injections) i.stop();
+    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
+    await server.close();
+  }
+});
