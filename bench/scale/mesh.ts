@@ -14,6 +14,7 @@ import { RIG_FAR_ID, RIG_MIC_ID, startRig } from '../support/latency-rig';
 import { measureBursts } from '../latency';
 import { cpuMeter, rssMb } from './proc-usage';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 export interface MeshPoint {
@@ -24,7 +25,9 @@ export interface MeshPoint {
   talker_cpu_pct: number;
   /** The sound server carrying every station's devices on this one machine (a real crew has one per machine). */
   sound_server_cpu_pct: number;
-  /** Every CPU on the machine, busy %, other work included. */
+  /** The stations and the sound server together, % of one core: the load this bench puts on the machine. */
+  bench_cpu_pct: number;
+  /** Every CPU on the machine, busy %, other work (other users of this machine) included. */
   machine_busy_pct: number;
   rss_mb_per_station: number;
   /** Per recorded listener. */
@@ -44,6 +47,9 @@ export interface MeshOptions {
   log: (line: string) => void;
 }
 
+const CORES = cpus().length;
+/** The share of all cores at which the machine counts as saturated by the bench itself. */
+const SATURATED = 0.85;
 const TONE_A = 440;
 const TONE_B = 660;
 const NOWHERE = ['--input', 'PulseAudio:nowhere.monitor#0', '--output', 'PulseAudio:nowhere#0'];
@@ -168,6 +174,7 @@ async function runPoint(pulse: PulseHarness, url: string, n: number, options: Me
       cpu_pct_per_station: round(stationCpu.reduce((x, y) => x + y, 0) / pids.length),
       talker_cpu_pct: round(talker),
       sound_server_cpu_pct: round(usage[pids.length] as number),
+      bench_cpu_pct: round(usage.reduce((x, y) => x + y, 0)),
       machine_busy_pct: round(busy),
       rss_mb_per_station: round(rss.reduce((x, y) => x + y, 0) / rss.length),
       underruns,
@@ -203,14 +210,15 @@ export async function measureMesh(options: MeshOptions): Promise<MeshResult> {
       const p = await runPoint(pulse, url, n, options);
       points.push(p);
       log(
-        `mesh N=${String(n).padStart(2)}: CPU/station ${p.cpu_pct_per_station}% (talker ${p.talker_cpu_pct}%, sound server ${p.sound_server_cpu_pct}%, machine ${p.machine_busy_pct}% busy), ` +
+        `mesh N=${String(n).padStart(2)}: CPU/station ${p.cpu_pct_per_station}% (talker ${p.talker_cpu_pct}%, sound server ${p.sound_server_cpu_pct}%, all of it ${p.bench_cpu_pct}% of ${CORES * 100}%, machine ${p.machine_busy_pct}% busy), ` +
           `RSS/station ${p.rss_mb_per_station} MiB, listeners: underruns ${p.underruns.join('/')}, gaps ${p.gaps.join('/')} (${p.gap_ms.join('/')} ms), heard ${p.heard_hz.join('/')} Hz; ` +
           `last joiner's join-to-first-audio ${p.join_to_first_audio_ms} ms, one-way latency ${p.one_way_latency_ms} ms`,
       );
       const gapped = p.gaps.some((g) => g !== 0);
-      const saturated = p.machine_busy_pct >= 90;
+      // Saturation is judged on the bench's own load: other users of a shared machine would otherwise end it early.
+      const saturated = p.bench_cpu_pct >= SATURATED * CORES * 100;
       if (gapped || saturated) {
-        stoppedBecause = `at N = ${n} ${[gapped ? 'a listener heard gaps' : '', saturated ? `the machine was ${p.machine_busy_pct}% busy` : ''].filter(Boolean).join(' and ')}`;
+        stoppedBecause = `at N = ${n} ${[gapped ? 'a listener heard gaps' : '', saturated ? `the stations and sound server used ${p.bench_cpu_pct}% of ${CORES * 100}%` : ''].filter(Boolean).join(' and ')}`;
         break;
       }
       meshMaxMembers = n;
