@@ -38,7 +38,7 @@ export async function runScaleBench(options: ScaleOptions = {}): Promise<ScaleRe
   log(`load after: ${loadAverage()} (1/5/15 min)`);
   const at8 = mesh.points.find((p) => p.n === 8);
   const join = (members: number, form: 'delta' | 'full') => cp.joins.find((j) => j.members === members && j.form === form);
-  const extra: Record<string, unknown> = { mesh_stopped_because: mesh.stoppedBecause };
+  const extra: Record<string, unknown> = { mesh_max_members_steady: mesh.meshMaxMembersSteady, mesh_stopped_because: mesh.stoppedBecause };
   for (const members of quick ? [16, 64] : [64, 256]) {
     const delta = join(members, 'delta');
     const full = join(members, 'full');
