@@ -226,7 +226,7 @@ export async function measureMesh(options: MeshOptions): Promise<MeshResult> {
   let meshMaxMembers = 0;
   let meshMaxMembersSteady = 0;
   let clean = true;
-  let stoppedBecause = `no gaps up to N = ${options.sizes.at(-1)}, the largest size this bench tries`;
+  let stoppedBecause = `no gaps away from a join up to N = ${options.sizes.at(-1)}, the largest size this run tries`;
   try {
     for (const n of options.sizes) {
       const p = await runPoint(pulse, url, n, options);
