@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- NAME ...] [--minutes N]`: runs the named benchmarks (all when none is named). Each prints its
+ * `npm run bench [-- NAME ...] [--minutes N] [--quick]`: runs the named benchmarks (all when none is named). Each prints its
  * figures and its own JSON summary line; the last line of the run is a JSON summary of everything that ran. Flags
  * go to the benchmarks that take them.
  */
 export interface BenchOptions {
   /** How long each profile of a long-running benchmark measures (glitches). */
   minutes?: number;
+  /** A short smoke run of a benchmark that supports one (scale). */
+  quick?: boolean;
 }
 
 type Bench = (options: BenchOptions) => Promise<object> | object;
@@ -37,10 +39,14 @@ const benches: Record<string, () => Bench> = {
     const { runGlitchesBench } = require('./glitches') as typeof import('./glitches');
     return (o) => runGlitchesBench(o.minutes === undefined ? {} : { minutes: o.minutes });
   },
+  scale: () => {
+    const { runScaleBench } = require('./scale') as typeof import('./scale');
+    return (o) => runScaleBench({ quick: o.quick === true });
+  },
 };
 
 /** Which benchmarks read each flag: a flag none of the chosen ones reads is a mistake worth stopping for. */
-const flags: Record<keyof BenchOptions, string[]> = { minutes: ['glitches'] };
+const flags: Record<keyof BenchOptions, string[]> = { minutes: ['glitches'], quick: ['scale'] };
 
 function parseBenchArgs(argv: string[]): { names: string[]; options: BenchOptions } {
   const names: string[] = [];
@@ -54,6 +60,11 @@ function parseBenchArgs(argv: string[]): { names: string[]; options: BenchOption
     }
     const eq = arg.indexOf('=');
     const flag = arg.slice(2, eq < 0 ? undefined : eq);
+    if (flag === 'quick') {
+      if (eq >= 0) throw new Error('--quick takes no value');
+      options.quick = true;
+      continue;
+    }
     const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
     if (flag !== 'minutes') throw new Error(`unknown flag "--${flag}" (known: ${Object.keys(flags).map((f) => `--${f}`).join(', ')})`);
     const minutes = Number(value);

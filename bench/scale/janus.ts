@@ -176,7 +176,7 @@ export async function runJanusScaleBench(options: JanusScaleOptions = {}): Promi
       people = await crowd(url, members - 3, log);
       await sleep(2000);
       const underrunsBefore = { B: countUnderruns(b), C: countUnderruns(c) };
-      const cpu = cpuMeter({ janus: janus.pid, crowd: process.pid, A: a.pid, B: b.pid, C: c.pid });
+      const cpu = cpuMeter({ janus: janus.pid, crowd: process.pid, A: a.pid ?? 0, B: b.pid ?? 0, C: c.pid ?? 0 });
       const recC = pulse.record(pulse.devices('c').speakerMonitor);
       // The forwarder alone: each packet of the second talker, from its send to its arrival at a few crowd listeners.
       const transit: number[] = [];

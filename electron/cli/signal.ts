@@ -3,13 +3,14 @@
  *   npm run signal -- --port 8080 [--bind 127.0.0.1] [--line main:secret ...] [--require-known-lines] [--static dir]
  *                     [--tls-cert FILE --tls-key FILE]   (wss:// and https://)
  *                     [--janus ws://HOST:8188 [--janus-admin-key KEY] [--janus-above N]] [--line big:secret:janus ...]
+ *                     [--max-line-members N] [--max-connections-per-address N]
  * Logs joins and departures one line each; SIGINT/SIGTERM close every socket and exit.
  *   npm run signal -- --json-schema
  * prints the protocol's JSON Schemas (the block pasted into docs/signalling.md) and exits.
  */
 import { parseArgs } from 'node:util';
 import { lineNameSchema, signallingJsonSchemas } from '../common/signalling-protocol';
-import { SignallingServer, type SignallingServerOptions } from '../signalling/server';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_LINE_MEMBERS, SignallingServer, type SignallingServerOptions } from '../signalling/server';
 import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
 import { checkJanusConfig, JanusConfigError } from '../signalling/janus/janus-rooms';
 
@@ -17,6 +18,7 @@ const USAGE =
   'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]\n' +
   '                         [--tls-cert <file> --tls-key <file>]\n' +
   '                         [--janus ws://<host>:8188 [--janus-admin-key <key>] [--janus-above <members>]] [--line <name>:<secret>:janus ...]\n' +
+  `                         [--max-line-members <n, default ${DEFAULT_MAX_LINE_MEMBERS}>] [--max-connections-per-address <n, default ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}>]\n` +
   '       npm run signal -- --json-schema';
 
 class UsageError extends Error {}
@@ -35,6 +37,8 @@ function parseOptions(argv: string[]): SignallingServerOptions {
       janus: { type: 'string' },
       'janus-admin-key': { type: 'string' },
       'janus-above': { type: 'string' },
+      'max-line-members': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
     },
     strict: true,
   });
@@ -89,9 +93,18 @@ function parseOptions(argv: string[]): SignallingServerOptions {
       throw e;
     }
   }
+  const limit = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${flag} must be a positive integer, got ${value}`);
+    return Number(value);
+  };
+  const maxLineMembers = limit('max-line-members', values['max-line-members']);
+  const maxConnectionsPerAddress = limit('max-connections-per-address', values['max-connections-per-address']);
   return {
     port,
     host: values.bind,
+    ...(maxLineMembers !== undefined ? { maxLineMembers } : {}),
+    ...(maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress } : {}),
     ...(tls ? { tls } : {}),
     lines,
     requireKnownLines: values['require-known-lines'],
@@ -121,7 +134,8 @@ async function main(): Promise<void> {
   server.on('carrier', (line) => console.log(line));
   const { url } = await server.start();
   const secured = Object.keys(options.lines ?? {});
-  console.log(`signalling on ${url}${secured.length ? `; secret lines: ${secured.join(', ')}` : ''}${options.requireKnownLines ? '; unknown lines refused' : ''}`);
+  const limits = `at most ${options.maxLineMembers ?? DEFAULT_MAX_LINE_MEMBERS} members per line, ${options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS} connections per address`;
+  console.log(`signalling on ${url}${secured.length ? `; secret lines: ${secured.join(', ')}` : ''}${options.requireKnownLines ? '; unknown lines refused' : ''}; ${limits}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

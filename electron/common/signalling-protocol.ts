@@ -88,6 +88,11 @@ export const joinMessageSchema = z.object({
   lines: lineCredentialsSchema,
   // Any integer parses, so that a client speaking another version gets `protocol-version`, not `invalid`.
   protocol: z.number().int(),
+  /**
+   * How the client wants presence: `delta` (a `presence-delta` per change) or `full` (a complete `presence` list
+   * per change, the default). A server that predates deltas ignores the field and sends full lists.
+   */
+  presence: z.enum(['full', 'delta']).optional(),
 });
 
 export const offerMessageSchema = z.object({ type: z.literal('offer'), to: stationIdSchema, sdp: sdpSchema });
@@ -146,6 +151,8 @@ export const errorCodeSchema = z.enum([
   'not-a-peer',
   'rate-limited',
   'protocol-version',
+  'line-full',
+  'too-many-connections',
 ]);
 
 export const joinedMessageSchema = z.object({
@@ -155,6 +162,15 @@ export const joinedMessageSchema = z.object({
   peers: z.array(presenceSchema),
 });
 export const presenceMessageSchema = z.object({ type: z.literal('presence'), peers: z.array(presenceSchema) });
+/**
+ * What changed in the receiver's presence since the last `joined`, `presence` or `presence-delta`: stations to add
+ * or replace (`set`), stations gone from every shared line (`gone`). A station id appears at most once in either.
+ */
+export const presenceDeltaMessageSchema = z.object({
+  type: z.literal('presence-delta'),
+  set: z.array(presenceSchema),
+  gone: z.array(stationIdSchema),
+});
 export const relayedOfferSchema = offerMessageSchema.extend({ from: stationIdSchema });
 export const relayedAnswerSchema = answerMessageSchema.extend({ from: stationIdSchema });
 export const relayedCandidateSchema = candidateMessageSchema.extend({ from: stationIdSchema });
@@ -206,6 +222,7 @@ export const lineCarrierMessageSchema = z.object({
 export const serverMessageSchema = z.discriminatedUnion('type', [
   joinedMessageSchema,
   presenceMessageSchema,
+  presenceDeltaMessageSchema,
   relayedOfferSchema,
   relayedAnswerSchema,
   relayedCandidateSchema,
@@ -241,6 +258,7 @@ export type Presence = z.infer<typeof presenceSchema>;
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 export type JoinedMessage = z.infer<typeof joinedMessageSchema>;
 export type PresenceMessage = z.infer<typeof presenceMessageSchema>;
+export type PresenceDeltaMessage = z.infer<typeof presenceDeltaMessageSchema>;
 export type RelayedOffer = z.infer<typeof relayedOfferSchema>;
 export type RelayedAnswer = z.infer<typeof relayedAnswerSchema>;
 export type RelayedCandidate = z.infer<typeof relayedCandidateSchema>;

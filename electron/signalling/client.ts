@@ -28,6 +28,7 @@ import {
   type RelayedDirect,
   type StationKind,
 } from '../common/signalling-protocol';
+import { PresenceRoster } from '../common/presence-roster';
 
 export interface Backoff {
   initialMs: number;
@@ -66,6 +67,7 @@ export interface SignallingClientEvents {
   state: [state: SignallingClientState];
   /** After every join, and after every accepted `lines` change. */
   joined: [msg: JoinedMessage];
+  /** The complete, sorted list after every change, whether the server sent a list or a delta. */
   presence: [msg: PresenceMessage];
   offer: [msg: RelayedOffer];
   answer: [msg: RelayedAnswer];
@@ -114,6 +116,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
   private stopped = false;
+  private readonly roster = new PresenceRoster();
 
   /** Validates the identity (throws SignallingSendError naming the field) and starts connecting on the next tick. */
   constructor(options: SignallingClientOptions) {
@@ -125,6 +128,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
       kind: options.kind,
       lines: options.lines,
       protocol: PROTOCOL_VERSION,
+      presence: 'delta',
     });
     if (join.type !== 'join') throw new Error('unreachable: join validated as another type');
     const { lines, ...identity } = join;
@@ -260,6 +264,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
     switch (msg.type) {
       case 'joined': {
         const rejoined = this.currentState !== 'joined';
+        this.roster.replace(msg.peers);
         this.attempt = 0;
         this.setState('joined');
         this.emit('joined', msg);
@@ -280,7 +285,12 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
         }
         return;
       case 'presence':
+        this.roster.replace(msg.peers);
         this.emit('presence', msg);
+        return;
+      case 'presence-delta':
+        this.roster.apply(msg);
+        this.emit('presence', { type: 'presence', peers: this.roster.list() });
         return;
       case 'offer':
         this.emit('offer', msg);

@@ -64,6 +64,13 @@ export interface SignallingServerOptions {
   janusAbove?: number;
   /** The most members the mesh carries well; default DEFAULT_MESH_LIMIT. */
   meshLimit?: number;
+  /** Stations on one line at most; one more gets `line-full` for that line. Default DEFAULT_MAX_LINE_MEMBERS. */
+  maxLineMembers?: number;
+  /**
+   * Open WebSockets from one IP address at most; one more gets `too-many-connections` and is closed with 1013.
+   * Default DEFAULT_MAX_CONNECTIONS_PER_ADDRESS.
+   */
+  maxConnectionsPerAddress?: number;
 }
 
 /** The most members a mesh line is taken to carry well; a Janus line falling back to the mesh beyond it says so. Set it from the scale bench's mesh_max_members. */
@@ -89,13 +96,22 @@ interface Station {
 interface Connection {
   ws: WebSocket;
   remote: string;
+  /** The IP address alone, what the per-address limit counts. */
+  address: string;
+  /** How this client wants presence (its join's `presence`). */
+  presenceForm: 'full' | 'delta';
+  /**
+   * Stations whose presence changed for this receiver since its last presence message. Sent, coalesced, before
+   * the next other message to it or at the end of the event-loop turn, so a burst of changes costs one message.
+   */
+  changed: Set<string>;
   station: Station | undefined;
   /** Cleared on every heartbeat ping, set by the pong. */
   alive: boolean;
   tokens: number;
   refilledAt: number;
   strikes: number[];
-  /** The last presence list sent, so unchanged lists are not resent. */
+  /** The last complete presence list sent (form `full`), so unchanged lists are not resent. */
   lastPresence: string;
   /**
    * Set while a join waits for its takeover probe. Messages are handled one at a time and answered in order, so
@@ -128,10 +144,19 @@ const STRIKE_CODES = new Set<ErrorCode>(['malformed', 'invalid', 'too-large', 'u
 export const MAX_BACKLOG_FRAMES = 32;
 export const MAX_BACKLOG_BYTES = 1024 * 1024;
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Well above what a mesh carries (see the scale bench in the README), and what one server handles comfortably. */
+export const DEFAULT_MAX_LINE_MEMBERS = 256;
+/** A crew's stations and guests each come from their own address; many from one is a script or a proxy. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
 const CLOSE_GRACE_MS = 300;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+function positiveLimit(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer; got ${value}`);
+  return value;
 }
 
 function urlHost(host: string): string {
@@ -145,6 +170,12 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   private readonly secrets: Map<string, Buffer>;
   private readonly connections = new Set<Connection>();
   private readonly stations = new Map<string, Connection>();
+  /** Line -> the joined connections on it. */
+  private readonly members = new Map<string, Set<Connection>>();
+  private readonly perAddress = new Map<string, number>();
+  /** Connections with presence changes not sent yet; flushed once per event-loop turn. */
+  private readonly presenceDue = new Set<Connection>();
+  private presenceFlush: NodeJS.Immediate | undefined;
   private http: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -156,7 +187,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   constructor(options: SignallingServerOptions) {
     super();
     this.calls = new LineCalls((line, msg) => {
-      for (const conn of this.stations.values()) if (conn.station?.lines.has(line)) this.send(conn, msg);
+      for (const conn of this.members.get(line) ?? []) this.send(conn, msg);
     }, options.callTimeoutMs ?? CALL_TIMEOUT_MS);
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (!(maxPayload >= MAX_MESSAGE_BYTES)) {
@@ -174,6 +205,8 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       rateLimit: options.rateLimit ?? { burst: 200, perSecond: 100 },
       abuse: options.abuse ?? { maxStrikes: 20, windowMs: 10_000 },
       callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
+      maxLineMembers: positiveLimit('maxLineMembers', options.maxLineMembers ?? DEFAULT_MAX_LINE_MEMBERS),
+      maxConnectionsPerAddress: positiveLimit('maxConnectionsPerAddress', options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
     };
     this.secrets = new Map(Object.entries(this.options.lines).map(([line, secret]) => [line, digest(secret)]));
     const janusLines = options.janusLines ?? [];
@@ -228,7 +261,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       verifyClient: ({ req }: { req: IncomingMessage }, done: (ok: boolean, status?: number, reason?: string) => void) =>
         originAllowed(req.headers.origin, req.headers.host) ? done(true) : done(false, 403, 'Forbidden: a page from another origin'),
     });
-    wss.on('connection', (ws, req) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+    wss.on('connection', (ws, req) => this.accept(ws, req.socket.remoteAddress ?? '?', req.socket.remotePort ?? 0));
     // Errors surface on the http server (listen) and on each socket; the wss re-emits listen errors only.
     wss.on('error', () => {});
     this.http = http;
@@ -253,6 +286,8 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.heartbeat);
+    clearImmediate(this.presenceFlush);
+    this.presenceDue.clear();
     this.calls.close();
     for (const conn of this.connections) this.leave(conn, 'server-closed', false);
     await this.carriers.settled();
@@ -282,14 +317,27 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     }
   }
 
-  private accept(ws: WebSocket, remote: string): void {
+  private accept(ws: WebSocket, address: string, port: number): void {
     if (this.closing) {
       ws.terminate();
       return;
     }
+    const open = this.perAddress.get(address) ?? 0;
+    const limit = this.options.maxConnectionsPerAddress;
+    if (open >= limit) {
+      ws.on('error', () => {});
+      const refusal: ServerMessage = { type: 'error', code: 'too-many-connections', message: `${address} already has ${open} connections open; the limit is ${limit}` };
+      ws.send(JSON.stringify(refusal));
+      ws.close(1013, 'too many connections from this address');
+      return;
+    }
+    this.perAddress.set(address, open + 1);
     const conn: Connection = {
       ws,
-      remote,
+      remote: `${address}:${port}`,
+      address,
+      presenceForm: 'full',
+      changed: new Set(),
       station: undefined,
       alive: true,
       tokens: this.options.rateLimit.burst,
@@ -310,6 +358,9 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     ws.on('error', () => {});
     ws.on('close', () => {
       this.connections.delete(conn);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
       conn.backlog = [];
       if (!this.closing) this.leave(conn, 'disconnected', true);
     });
@@ -501,19 +552,19 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       talking: new Set(),
     };
     conn.station = station;
+    conn.presenceForm = msg.presence ?? 'full';
     this.stations.set(station.id, conn);
-    const peers = this.presenceFor(conn);
-    conn.lastPresence = JSON.stringify(peers);
+    this.enrol(conn, station.lines);
     // How each line travels comes first: a member must not set up mesh calls for a line Janus carries.
     for (const carrier of this.carriers.messagesFor(station.lines)) this.send(conn, carrier);
-    this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
+    this.sendJoined(conn, station);
     for (const call of this.calls.active(station.lines)) this.send(conn, call);
     for (const line of station.lines) this.carriers.review(line);
-    this.updatePresence(this.peersOf(station));
+    this.presenceChanged(this.peersOf(station), station.id);
     this.emit('joined', { stationId: station.id, name: station.name, kind: station.kind, lines: [...station.lines], remote: conn.remote });
   }
 
-  /** The lines whose credentials hold; each refused line gets its own `bad-secret`. */
+  /** The lines whose credentials hold and that have room; each refused line gets its own `bad-secret` or `line-full`. */
   private admit(conn: Connection, credentials: LineCredential[], ref: 'join' | 'lines'): Set<string> {
     const admitted = new Set<string>();
     for (const { line, secret } of credentials) {
@@ -521,22 +572,53 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       if (expected === undefined) {
         if (this.options.requireKnownLines) {
           this.fail(conn, { code: 'bad-secret', message: `line ${line} is not known on this server`, field: line, ref });
-        } else {
-          admitted.add(line);
+          continue;
         }
-      } else if (secret !== undefined && timingSafeEqual(digest(secret), expected)) {
-        admitted.add(line);
-      } else {
+      } else if (secret === undefined || !timingSafeEqual(digest(secret), expected)) {
         this.fail(conn, { code: 'bad-secret', message: `wrong or missing secret for line ${line}`, field: line, ref });
+        continue;
       }
+      const members = this.members.get(line);
+      const max = this.options.maxLineMembers;
+      if (members && !members.has(conn) && members.size >= max) {
+        this.fail(conn, { code: 'line-full', message: `line ${line} has ${members.size} members; the limit is ${max}`, field: line, ref });
+        continue;
+      }
+      admitted.add(line);
     }
     return admitted;
+  }
+
+  private enrol(conn: Connection, lines: Iterable<string>): void {
+    for (const line of lines) {
+      let members = this.members.get(line);
+      if (!members) this.members.set(line, (members = new Set()));
+      members.add(conn);
+    }
+  }
+
+  private unenrol(conn: Connection, lines: Iterable<string>): void {
+    for (const line of lines) {
+      const members = this.members.get(line);
+      members?.delete(conn);
+      if (members?.size === 0) this.members.delete(line);
+    }
+  }
+
+  /** `joined` carries the complete list, so changes noted before it are already in it. */
+  private sendJoined(conn: Connection, station: Station): void {
+    conn.changed.clear();
+    const peers = this.presenceFor(conn);
+    if (conn.presenceForm === 'full') conn.lastPresence = JSON.stringify(peers);
+    this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
   }
 
   private changeLines(conn: Connection, station: Station, credentials: LineCredential[]): void {
     const before = this.peersOf(station);
     const previous = station.lines;
     station.lines = this.admit(conn, credentials, 'lines');
+    this.unenrol(conn, [...previous].filter((l) => !station.lines.has(l)));
+    this.enrol(conn, station.lines);
     this.calls.leave(station.id, [...previous].filter((l) => !station.lines.has(l)));
     station.talking = new Set([...station.talking].filter((l) => station.lines.has(l)));
     const after = new Set(this.peersOf(station));
@@ -547,13 +629,11 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
         this.send(conn, { type: 'bye', from: gone.station.id, to: station.id });
       }
     }
-    const peers = this.presenceFor(conn);
-    conn.lastPresence = JSON.stringify(peers);
     for (const carrier of this.carriers.messagesFor([...station.lines].filter((l) => !previous.has(l)))) this.send(conn, carrier);
-    this.send(conn, { type: 'joined', stationId: station.id, lines: [...station.lines], peers });
+    this.sendJoined(conn, station);
     for (const call of this.calls.active([...station.lines].filter((l) => !previous.has(l)))) this.send(conn, call);
     for (const line of new Set([...previous, ...station.lines])) this.carriers.review(line);
-    this.updatePresence([...new Set([...before, ...after])]);
+    this.presenceChanged(new Set([...before, ...after]), station.id);
   }
 
   private talk(conn: Connection, station: Station, lines: string[]): void {
@@ -568,7 +648,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       const shared = peer.station ? lines.filter((l) => peer.station?.lines.has(l)) : [];
       this.send(peer, { type: 'talk', lines: shared, from: station.id });
     }
-    this.updatePresence(peers);
+    this.presenceChanged(peers, station.id);
   }
 
   private relay(conn: Connection, station: Station, to: string, msg: ServerMessage): void {
@@ -591,6 +671,8 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     const peers = this.peersOf(station);
     conn.station = undefined;
     conn.lastPresence = '';
+    conn.changed.clear();
+    this.unenrol(conn, station.lines);
     if (this.stations.get(station.id) === conn) this.stations.delete(station.id);
     this.calls.leave(station.id, station.lines);
     for (const line of station.lines) this.carriers.review(line);
@@ -598,7 +680,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       // A station that says bye hangs up on each peer (`to` says so); one whose socket went may be back in a moment,
       // and its peers keep calls that still carry audio (see docs/signalling.md).
       for (const peer of peers) this.send(peer, reason === 'bye' && peer.station ? { type: 'bye', from: station.id, to: peer.station.id } : { type: 'bye', from: station.id });
-      this.updatePresence(peers);
+      this.presenceChanged(peers, station.id);
     }
     this.emit('left', { stationId: station.id, reason });
   }
@@ -608,12 +690,24 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     return false;
   }
 
+  /** Cost follows the members of the station's own lines, not everyone on the server. */
   private peersOf(station: Station): Connection[] {
-    const peers: Connection[] = [];
-    for (const conn of this.stations.values()) {
-      if (conn.station && conn.station !== station && this.sharesLine(station, conn.station)) peers.push(conn);
+    const peers = new Set<Connection>();
+    for (const line of station.lines) {
+      for (const conn of this.members.get(line) ?? []) if (conn.station && conn.station !== station) peers.add(conn);
     }
-    return peers;
+    return [...peers];
+  }
+
+  /** How `peer` looks to `self`: only the lines they share. */
+  private view(self: Station, peer: Station): Presence {
+    return {
+      stationId: peer.id,
+      name: peer.name,
+      kind: peer.kind,
+      lines: [...peer.lines].filter((l) => self.lines.has(l)),
+      talking: [...peer.talking].filter((l) => self.lines.has(l)),
+    };
   }
 
   private presenceFor(conn: Connection): Presence[] {
@@ -622,24 +716,51 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     return this.peersOf(self)
       .flatMap((peer) => (peer.station ? [peer.station] : []))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((peer) => ({
-        stationId: peer.id,
-        name: peer.name,
-        kind: peer.kind,
-        lines: [...peer.lines].filter((l) => self.lines.has(l)),
-        talking: [...peer.talking].filter((l) => self.lines.has(l)),
-      }));
+      .map((peer) => this.view(self, peer));
   }
 
-  private updatePresence(conns: Iterable<Connection>): void {
+  /** Notes that `stationId` changed for each of `conns`; the news goes out coalesced (see Connection.changed). */
+  private presenceChanged(conns: Iterable<Connection>, stationId: string): void {
     for (const conn of conns) {
       if (!conn.station) continue;
+      conn.changed.add(stationId);
+      this.presenceDue.add(conn);
+    }
+    if (this.presenceDue.size > 0 && !this.presenceFlush && !this.closing) {
+      this.presenceFlush = setImmediate(() => {
+        this.presenceFlush = undefined;
+        const due = [...this.presenceDue];
+        this.presenceDue.clear();
+        for (const conn of due) this.flushPresence(conn);
+      });
+    }
+  }
+
+  /**
+   * Sends what changed since the receiver's last presence: a delta of just those stations (each looked up now, so
+   * it is their current state), or for `full` clients the complete list when it differs from the last one.
+   */
+  private flushPresence(conn: Connection): void {
+    const self = conn.station;
+    if (!self || conn.changed.size === 0) return;
+    const ids = [...conn.changed];
+    conn.changed.clear();
+    if (conn.presenceForm === 'full') {
       const peers = this.presenceFor(conn);
       const text = JSON.stringify(peers);
-      if (text === conn.lastPresence) continue;
+      if (text === conn.lastPresence) return;
       conn.lastPresence = text;
-      this.send(conn, { type: 'presence', peers });
+      this.write(conn, { type: 'presence', peers });
+      return;
     }
+    const set: Presence[] = [];
+    const gone: string[] = [];
+    for (const id of ids) {
+      const peer = this.stations.get(id)?.station;
+      if (peer && peer !== self && this.sharesLine(self, peer)) set.push(this.view(self, peer));
+      else gone.push(id);
+    }
+    this.write(conn, { type: 'presence-delta', set, gone });
   }
 
   /** Whether a connection's socket answers a ws ping within a short probe window. */
@@ -687,7 +808,13 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     if (conn.strikes.length > maxStrikes) conn.ws.close(1008, 'too many bad messages');
   }
 
+  /** Presence changes still pending for this receiver go first, so every message reads against current presence. */
   private send(conn: Connection, msg: ServerMessage): void {
+    if (conn.changed.size > 0) this.flushPresence(conn);
+    this.write(conn, msg);
+  }
+
+  private write(conn: Connection, msg: ServerMessage): void {
     if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(msg));
   }
 }

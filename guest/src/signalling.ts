@@ -7,6 +7,7 @@ import {
   type LineCredential,
   type ServerMessage,
 } from '../../electron/common/signalling-protocol';
+import { PresenceRoster } from '../../electron/common/presence-roster';
 
 export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 type Handlers = { [T in ServerMessage['type']]?: (msg: ServerMessageOf<T>) => void };
@@ -14,6 +15,8 @@ type Handlers = { [T in ServerMessage['type']]?: (msg: ServerMessageOf<T>) => vo
 export class GuestSignalling {
   private readonly ws: WebSocket;
   private readonly handlers: Handlers = {};
+  /** Deltas are folded in here, so the page always sees complete `presence` lists. */
+  private readonly roster = new PresenceRoster();
   readonly closed: Promise<CloseEvent>;
 
   private constructor(url: string) {
@@ -25,8 +28,14 @@ export class GuestSignalling {
         console.warn(`signalling: ignored a bad server message (${parsed.error.message})`);
         return;
       }
-      const handler = this.handlers[parsed.msg.type] as ((msg: ServerMessage) => void) | undefined;
-      handler?.(parsed.msg);
+      let msg = parsed.msg;
+      if (msg.type === 'joined' || msg.type === 'presence') this.roster.replace(msg.peers);
+      if (msg.type === 'presence-delta') {
+        this.roster.apply(msg);
+        msg = { type: 'presence', peers: this.roster.list() };
+      }
+      const handler = this.handlers[msg.type] as ((msg: ServerMessage) => void) | undefined;
+      handler?.(msg);
     });
   }
 
@@ -50,7 +59,7 @@ export class GuestSignalling {
       s.on('error', (e) => reject(new Error(e.field ? `${e.message} (${e.field})` : e.message)));
       void s.closed.then((c) => reject(new Error(`signalling closed (${c.code})`)));
     });
-    s.send({ type: 'join', stationId, name, kind: 'browser', lines, protocol: PROTOCOL_VERSION });
+    s.send({ type: 'join', stationId, name, kind: 'browser', lines, protocol: PROTOCOL_VERSION, presence: 'delta' });
     return { signalling: s, joined: await joined, carriers };
   }
 

@@ -41,8 +41,9 @@ export class StationProcess {
     this.exited = new Promise((r) => this.child.on('exit', (code, signal) => r(signal ?? String(code))));
   }
 
-  get pid(): number {
-    return this.child.pid ?? 0;
+  /** The station's process id (with a netns, `ip netns exec` execs node in place, so still the station's). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Its last log lines, for a failure message: how a station that did not exit cleanly got there. */
