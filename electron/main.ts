@@ -5,6 +5,7 @@ import './shell/threadpool';
 import path from 'node:path';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
 import { ControlDispatcher } from './control/dispatcher';
+import { startRememberedBridge } from './control/remembered-endpoint';
 import { restoreRememberedDevices, withSettings } from './control/settings-control';
 import { withUpdates } from './control/update-commands';
 import type { StationControl } from './common/contract';
@@ -161,6 +162,18 @@ async function start(): Promise<void> {
   const station = await withGlobalPushToTalk(withUpdates(configured, updates), store.get(), new UiohookKeySource());
   const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
   registerControlIpc(ipcMain, dispatcher);
+  // Hardware panels (Stream Deck, Companion) drive the app over the control WebSocket, on loopback, at the port and
+  // token remembered in the settings (--control-port/--control-token to choose them).
+  const panels = await startRememberedBridge({ control: station, host: '127.0.0.1', staticRoot: RENDERER_ROOT }, controlSwitches(), store, log).then(
+    ({ bridge, address }) => {
+      log(`Control surface: ${address.url}`);
+      return bridge;
+    },
+    (error: unknown) => {
+      log(`[control] no control WebSocket for panels: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    },
+  );
   // On first launch nothing is remembered: the system default microphone and speaker open, as a new user expects.
   await restoreRememberedDevices(engine, store, { openDefaults: true }).catch((error: unknown) => {
     log(`[audio] could not open the devices: ${String(error)}`);
@@ -181,6 +194,7 @@ async function start(): Promise<void> {
       .catch(() => undefined)
       .finally(() => {
         stationLeft = true;
+        void panels?.close();
         void station.close();
         tray?.destroy();
         app.quit();
@@ -188,6 +202,12 @@ async function start(): Promise<void> {
   });
 }
 
+/** --control-port=N and --control-token=TOKEN on the app's command line. */
+function controlSwitches(): { port?: number; token?: string } {
+  const port = app.commandLine.getSwitchValue('control-port');
+  const token = app.commandLine.getSwitchValue('control-token');
+  return { ...(port ? { port: Number(port) } : {}), ...(token ? { token } : {}) };
+}
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();

@@ -269,6 +269,12 @@ const HotkeyBindings = z.array(HotkeyBinding).superRefine((bindings, ctx) => {
   });
 });
 
+export const ControlEndpoint = z.object({
+  port: z.number().int().min(1).max(65535),
+  token: z.string().min(16, 'must be at least 16 characters').max(256),
+});
+export type ControlEndpoint = z.infer<typeof ControlEndpoint>;
+
 export const Settings = z.object({
   /** Bumped when the stored shape changes; the store migrates or resets older files. */
   version: z.literal(1),
@@ -283,6 +289,11 @@ export const Settings = z.object({
   updateChannel: UpdateChannel,
   /** Global push-to-talk keys of the desktop app. */
   hotkeys: HotkeyBindings,
+  /**
+   * The control WebSocket's port and token, kept across restarts so a hardware panel configured once keeps working.
+   * Null until the first start picks them.
+   */
+  control: ControlEndpoint.nullable(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -294,6 +305,7 @@ export const DEFAULT_SETTINGS: Settings = {
   testTone: { frequencyHz: 1000, levelDb: -18 },
   updateChannel: 'stable',
   hotkeys: [],
+  control: null,
 };
 
 export const SettingsPatch = Settings.omit({ version: true }).partial();

@@ -100,6 +100,13 @@ class StandInApp extends EventEmitter {
     super();
     if (!process.env.PARTYLINE_STANDIN_USERDATA) process.on('exit', () => rmSync(this.userData, { recursive: true, force: true }));
   }
+  /** Electron's switches, from this process's arguments: `--name=value`. */
+  readonly commandLine = {
+    getSwitchValue(name: string): string {
+      const prefix = `--${name}=`;
+      return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? '';
+    },
+  };
   enableSandbox(): void {
     record.push('app.enableSandbox');
   }
