@@ -120,7 +120,7 @@ test('a station that joins after the browser offers; the guest defaults to voice
     });
     assert.deepEqual(settings, { echoCancellation: true, noiseSuppression: true, autoGainControl: true });
 
-    a = station('A', ['--server', url], ['--talk', 'main']);
+    a = station('A', ['--server', url, '--insecure'], ['--talk', 'main']);
     await a.waitFor(/joined main with 1 peer/);
     await a.waitFor(new RegExp(`\\[peer ${escape(first)}\\] connected`));
     // The guest answers the station's offer with its microphone on the offered transceiver: RTP flows both ways.

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import {
+  ConnectConfig,
   COMMAND_NAMES,
   type CommandName,
   ControlCommandError,
@@ -328,4 +329,13 @@ describe('control-surface side (what the preload and the renderer use)', () => {
     assert.equal(faults.length, 2);
     assert.match(faults[0] ?? '', /level/);
   });
+});
+
+test('joining a plain ws:// server takes an explicit insecure; the error names server.url and says why', () => {
+  const join = (server: Record<string, unknown>) => ConnectConfig.safeParse({ server: { kind: 'remote', ...server }, name: 'FOH', lines: [{ line: 'Program' }], iceServers: [] });
+  const refused = join({ url: 'ws://10.0.0.5:8420/' });
+  assert.equal(refused.success, false);
+  assert.deepEqual(refused.error?.issues.map((i) => [i.path.join('.'), /in clear/.test(i.message) && /insecure/.test(i.message)]), [['server.url', true]]);
+  assert.equal(join({ url: 'ws://10.0.0.5:8420/', insecure: true }).success, true);
+  assert.equal(join({ url: 'wss://10.0.0.5:8420/' }).success, true, 'wss:// needs nothing');
 });

@@ -97,7 +97,7 @@ test('no display server: a clear notice and no crash; the native module is not e
 
 test('in front of a station: hotkeys saved in settings key their lines, and follow settings.update', async () => {
   const station = new ScriptedStation();
-  await station.invoke('station.connect', { server: { kind: 'remote', url: 'ws://127.0.0.1:9/' }, name: 'FOH', lines: [{ line: 'Program' }, { line: 'Stage' }], iceServers: [] });
+  await station.invoke('station.connect', { server: { kind: 'remote', url: 'ws://127.0.0.1:9/', insecure: true }, name: 'FOH', lines: [{ line: 'Program' }, { line: 'Stage' }], iceServers: [] });
   const keys = new ScriptedKeys();
   const control = await withGlobalPushToTalk(station, { ...DEFAULT_SETTINGS, hotkeys: [{ hotkey: 'F13', line: 'Program' }] }, keys);
   const talkOf = (line: string) => station.state.lines.find((l) => l.line === line)?.talk;

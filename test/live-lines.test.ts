@@ -25,8 +25,8 @@ test('leaving and rejoining a line on air: the other line plays on gap-free thro
   const injections: { stop(): void }[] = [];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(stationArgs('B', ['--server', url], ['main'], ['--talk', 'main']), pulse.env);
-    const c = new StationProcess(stationArgs('C', ['--server', url], ['aux'], ['--talk', 'aux']), pulse.env);
+    const b = new StationProcess(stationArgs('B', ['--server', url, '--insecure'], ['main'], ['--talk', 'main']), pulse.env);
+    const c = new StationProcess(stationArgs('C', ['--server', url, '--insecure'], ['aux'], ['--talk', 'aux']), pulse.env);
     stations.push(b, c);
     await a.waitFor(/\[peer B\] first RTP/, 20_000);
     await a.waitFor(/\[peer C\] first RTP/, 20_000);

@@ -128,7 +128,7 @@ test('Connect: invalid values are shown inline next to each field and nothing is
   await joinProgram(rig);
   const connect = station.calls.find((call) => call.name === 'station.connect');
   assert.deepEqual(connect?.input, {
-    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/' },
+    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/', insecure: true },
     name: 'FOH',
     lines: [{ line: 'Program', secret: 'hunter2' }],
     iceServers: [],

@@ -1,4 +1,4 @@
-// The headless station: `npm run station -- --name A --server ws://127.0.0.1:PORT --line main[:secret] ...`
+// The headless station: `npm run station -- --name A --server wss://HOST:PORT --line main[:secret] ...`
 // Start it through `npm run station` (node --env-file=electron/cli/station.env), which sizes the threadpool first.
 import { readFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
@@ -12,7 +12,8 @@ import { ArgError, parseArgs } from './args';
 import { awaitDevices } from './await-devices';
 import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 
-const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [--fingerprint SHA256] | --host [--port N] [--bind ADDR, default 0.0.0.0])
+const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [--fingerprint SHA256] | --server ws://HOST:PORT --insecure
+                                  | --host [--port N] [--bind ADDR, default 0.0.0.0])
          [--tls-cert FILE --tls-key FILE | --insecure] [--data-dir DIR, default ~/.partyline]
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   if (!joinFromUi) {
     if (!args.name) fail('--name is required');
     if (!args.line?.length) fail('at least one --line is required');
-    if (!args.server && !args.host) fail('give --server ws://HOST:PORT, or --host to host the signalling server here');
+    if (!args.server && !args.host) fail('give --server wss://HOST:PORT, or --host to host the signalling server here');
   }
   if (args.server && args.host) fail('--server and --host exclude each other');
   if (Boolean(args['tls-cert']) !== Boolean(args['tls-key'])) fail('--tls-cert and --tls-key go together');
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
     ...(args.id ? { stationId: args.id } : {}),
     server: args.host
       ? { kind: 'host', port: int('port', args.port) ?? 0, ...(args.bind ? { bind: args.bind } : {}), ...(args.insecure ? { insecure: true } : {}) }
-      : { kind: 'remote', url: args.server as string, ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}) },
+      : { kind: 'remote', url: args.server as string, ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}), ...(args.insecure ? { insecure: true } : {}) },
     lines,
     iceServers,
   };

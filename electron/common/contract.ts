@@ -72,12 +72,20 @@ export const Fingerprint = z
   .transform((value) => value.toUpperCase());
 
 export const ServerConfig = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('remote'),
-    url: WebSocketUrl,
-    /** Trust this certificate for a wss:// server (re-trust after it changed); pinned on first use otherwise. */
-    fingerprint: Fingerprint.optional(),
-  }),
+  z
+    .object({
+      kind: z.literal('remote'),
+      url: WebSocketUrl,
+      /** Trust this certificate for a wss:// server (re-trust after it changed); pinned on first use otherwise. */
+      fingerprint: Fingerprint.optional(),
+      /** Join a plain ws:// server: only on purpose, as line secrets then travel in clear. */
+      insecure: z.boolean().optional(),
+    })
+    .superRefine((server, ctx) => {
+      if (server.url.startsWith('ws:') && server.insecure !== true) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'a plain ws:// server carries line secrets in clear: use wss://, or join it on purpose with insecure (--insecure)' });
+      }
+    }),
   z.object({
     kind: z.literal('host'),
     port: z.number().int().min(0).max(65535),

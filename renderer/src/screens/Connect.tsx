@@ -45,7 +45,7 @@ function formFrom(config: ConnectConfigValue | null): Form {
     fingerprint: '',
     port: config.server.kind === 'host' ? String(config.server.port) : EMPTY_FORM.port,
     bind: config.server.kind === 'host' ? (config.server.bind ?? '') : '',
-    insecure: config.server.kind === 'host' ? (config.server.insecure ?? false) : false,
+    insecure: config.server.insecure ?? false,
     name: config.name,
     lines: config.lines.length > 0 ? config.lines.map(({ line, secret }) => ({ line, secret: secret ?? '' })) : EMPTY_FORM.lines,
     ice: config.iceServers.map(({ urls, username, credential }) => ({
@@ -62,7 +62,7 @@ function configOf(state: StationState): ConnectConfigValue | null {
   const server: ConnectConfigValue['server'] | null = state.hosting
     ? { kind: 'host', port: Number(new URL(state.hosting.url).port), ...(state.hosting.bind ? { bind: state.hosting.bind } : {}), ...(state.hosting.fingerprint ? {} : { insecure: true }) }
     : state.joined
-      ? { kind: 'remote', url: state.joined.url }
+      ? { kind: 'remote', url: state.joined.url, ...(state.joined.url.startsWith('ws:') ? { insecure: true } : {}) }
       : null;
   if (!server) return null;
   return { server, name: state.name, lines: state.lines.map(({ line }) => ({ line })), iceServers: [] };
@@ -75,7 +75,7 @@ export function checkForm(form: Form): { config: ConnectConfigValue | null; erro
   const candidate = {
     server:
       form.mode === 'remote'
-        ? { kind: 'remote', url: form.url.trim(), ...(form.fingerprint.trim() ? { fingerprint: form.fingerprint.trim() } : {}) }
+        ? { kind: 'remote', url: form.url.trim(), ...(form.fingerprint.trim() ? { fingerprint: form.fingerprint.trim() } : {}), ...(form.insecure ? { insecure: true } : {}) }
         : { kind: 'host', port, ...(form.bind.trim() ? { bind: form.bind.trim() } : {}), ...(form.insecure ? { insecure: true } : {}) },
     name: form.name,
     lines: form.lines.map(({ line, secret }) => (secret ? { line: line.trim(), secret } : { line: line.trim() })),
@@ -264,6 +264,10 @@ export function Connect({ model }: { model: StationModel }) {
                 />
                 <FieldError id={errorId('server.fingerprint')} message={errors['server.fingerprint']} />
               </div>
+              <label className="checkbox">
+                <input type="checkbox" checked={form.insecure} onChange={(e) => update({ insecure: e.currentTarget.checked })} />
+                Join an unencrypted ws:// server (line secrets travel in clear)
+              </label>
             </div>
           ) : (
             <div className="field-row">
