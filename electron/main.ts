@@ -197,7 +197,8 @@ async function start(): Promise<void> {
         void panels?.close();
         void station.close();
         tray?.destroy();
-        app.quit();
+        // The log's last lines (the station leaving) reach the file before the process ends.
+        void log.close().finally(() => app.quit());
       });
   });
 }
