@@ -40,7 +40,7 @@ export class ScriptedStation implements StationControl {
     hosting: null,
     lines: [],
     devices: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
-    master: { micMuted: false, volume: 1 },
+    master: { micMuted: false, volume: 1, callTone: false },
     direct: { talkingTo: [], incoming: [], replyTo: null },
   };
   /** Other stations on our lines as far as private talk is concerned, besides the lines' rosters. */
@@ -169,6 +169,8 @@ export class ScriptedStation implements StationControl {
         return this.setMaster({ micMuted: input.muted as boolean });
       case 'master.setVolume':
         return this.setMaster({ volume: input.volume as number });
+      case 'master.setCallTone':
+        return this.setMaster({ callTone: input.on as boolean });
       case 'settings.get':
         return this.settings;
       case 'settings.update':
@@ -201,7 +203,7 @@ export class ScriptedStation implements StationControl {
   }
 
   private setMaster(change: Partial<MasterState>): MasterState {
-    const master = { ...(this.state.master ?? { micMuted: false, volume: 1 }), ...change };
+    const master: MasterState = { ...(this.state.master ?? { micMuted: false, volume: 1, callTone: false }), ...change };
     this.state = { ...this.state, master };
     this.emit('state', this.state);
     return master;

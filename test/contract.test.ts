@@ -45,6 +45,7 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'talk.reply': { valid: { on: false }, invalid: { on: 1 }, field: 'on' },
   'master.setMicMute': { valid: { muted: true }, invalid: { muted: 'yes' }, field: 'muted' },
   'master.setVolume': { valid: { volume: 0.8 }, invalid: { volume: -0.1 }, field: 'volume' },
+  'master.setCallTone': { valid: { on: true }, invalid: { on: 'loud' }, field: 'on' },
   'settings.get': { valid: {}, invalid: { key: 'x' }, field: '' },
   'settings.update': { valid: { talkHoldThresholdMs: 400 }, invalid: { talkHoldThresholdMs: 5 }, field: 'talkHoldThresholdMs' },
   'app.info': { valid: {}, invalid: { x: 1 }, field: '' },
@@ -68,7 +69,7 @@ const eventCases: Record<EventName, { valid: unknown; invalid: unknown; field: s
   },
   state: {
     valid: {
-      connection: 'joined', stationId: 's', name: 'FOH', hosting: null, devices: selection, master: { micMuted: true, volume: 0.5 },
+      connection: 'joined', stationId: 's', name: 'FOH', hosting: null, devices: selection, master: { micMuted: true, volume: 0.5, callTone: false },
       direct: { talkingTo: [], incoming: [{ stationId: 'g', name: 'Guest' }], replyTo: { stationId: 'g', name: 'Guest' } },
       lines: [{ line: 'Program', talk: true, listen: true, volume: 1, talkers: [{ stationId: 's', name: 'FOH' }], members: [{ stationId: 'g', name: 'Guest', kind: 'browser' }], call: { from: 'g', name: 'Guest' } }],
     },

@@ -187,7 +187,7 @@ test('mic mute: nothing leaves the microphone and signalling shows us silent; th
   const routings = () => s.media.calls.flatMap((c) => (c.op === 'setRouting' ? [c.routing] : []));
   s.station.setTalk('main', true);
   assert.deepEqual(routings().at(-1)?.sendTo, ['a']);
-  assert.deepEqual(s.station.setMicMute(true), { micMuted: true, volume: 1 });
+  assert.deepEqual(s.station.setMicMute(true), { micMuted: true, volume: 1, callTone: false });
   assert.deepEqual(routings().at(-1)?.sendTo, [], 'muted: the microphone goes to nobody');
   assert.deepEqual(s.link.sent.at(-1), { type: 'talk', lines: [] }, 'and no panel shows us talking');
   assert.equal(s.station.state().lines[0]?.talk, true, 'the talk key stays latched');
@@ -199,7 +199,7 @@ test('mic mute: nothing leaves the microphone and signalling shows us silent; th
   const state = s.station.allTalkOff();
   assert.deepEqual(state.lines.map((l) => l.talk), [false, false], 'all talk off');
   assert.deepEqual(s.link.sent.at(-1), { type: 'talk', lines: [] });
-  assert.deepEqual(s.station.setMasterVolume(0.25), { micMuted: false, volume: 0.25 });
+  assert.deepEqual(s.station.setMasterVolume(0.25), { micMuted: false, volume: 0.25, callTone: false });
   assert.deepEqual(s.media.calls.at(-1), { op: 'setMasterVolume', volume: 0.25 });
   assert.deepEqual(s.media.calls.filter((c) => c.op === 'setLineMix').at(-1), { op: 'setLineMix', lines: { main: {}, tech: {} } });
   await s.station.close();

@@ -151,6 +151,8 @@ export const MasterState = z.object({
   micMuted: z.boolean(),
   /** Applied after the line volumes, to everything the speaker plays. */
   volume: Volume,
+  /** A call arriving on one of our lines also sounds a short tone on the speaker (off by default). */
+  callTone: z.boolean(),
 });
 export type MasterState = z.infer<typeof MasterState>;
 
@@ -417,6 +419,8 @@ export const Commands = {
   'talk.reply': { input: z.object({ on: z.boolean() }).strict(), output: DirectState },
   'master.setMicMute': { input: z.object({ muted: z.boolean() }).strict(), output: MasterState },
   'master.setVolume': { input: z.object({ volume: Volume }).strict(), output: MasterState },
+  /** Whether a call arriving on one of our lines also sounds a short tone (CALL_TONE_HZ) on the speaker. */
+  'master.setCallTone': { input: z.object({ on: z.boolean() }).strict(), output: MasterState },
   'settings.get': { input: Empty, output: Settings },
   'settings.update': { input: SettingsPatch.strict(), output: Settings },
   'update.getState': { input: Empty, output: UpdateState },

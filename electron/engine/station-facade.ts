@@ -47,6 +47,7 @@ export function createStationControl(options: StationControlOptions): StationCon
     'talk.reply': (input) => station.reply(input.on),
     'master.setMicMute': (input) => station.setMicMute(input.muted),
     'master.setVolume': (input) => station.setMasterVolume(input.volume),
+    'master.setCallTone': (input) => station.setCallTone(input.on),
     'settings.get': () => settings,
     'settings.update': (patch) => (settings = Settings.parse({ ...settings, ...patch })),
     'update.getState': () => updates.state(),

@@ -310,6 +310,12 @@ export class Station extends EventEmitter<StationEvents> {
     return this.master.state();
   }
 
+  setCallTone(on: boolean): MasterState {
+    this.master.callTone = on;
+    this.publishState();
+    return this.master.state();
+  }
+
   setMasterVolume(volume: number): MasterState {
     this.master.volume = volume;
     this.mediaCall({ op: 'setMasterVolume', volume }, 'master volume');
@@ -370,6 +376,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   private onCall(msg: RelayedCall): void {
     if (!this.calls.apply(msg)) return;
+    if (msg.on && this.master.callTone && msg.from !== this.stationId) this.mediaCall({ op: 'ringCallTone' }, 'call tone');
     this.publish('call', { line: msg.line, from: msg.from, name: msg.name, on: msg.on, ...(msg.reason ? { reason: msg.reason } : {}), ...(msg.by ? { by: msg.by } : {}) });
     this.publishState();
   }
