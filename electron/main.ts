@@ -155,7 +155,7 @@ async function start(): Promise<void> {
   await store.load();
   for (const notice of store.notices) log(`[settings] ${notice.message}`);
   // userData holds the generated TLS certificate (when hosting) and the pinned certificates of hosts joined.
-  const engine = createStationControl({ version: app.getVersion(), dataDir: userData, log });
+  const engine = createStationControl({ version: app.getVersion(), dataDir: userData, log, lan: {} });
   const configured = withSettings(engine, store);
   const updates = await createUpdates(store, configured, log);
   // Global push-to-talk: hotkeys held anywhere on the desktop key their lines (uiohook-napi, loaded only if used).

@@ -6,6 +6,7 @@ import {
   type CommandName,
   type CommandOutput,
   type ConnectConfig,
+  type DiscoveredHost,
   DEFAULT_SETTINGS,
   type EventListener,
   type EventName,
@@ -31,6 +32,8 @@ export class ScriptedStation implements StationControl {
   inputs: AudioDevice[] = [device('PulseAudio:Desk mic:0', 'Desk mic', 1, 0), device('PulseAudio:Headset:0', 'Headset', 1, 2)];
   outputs: AudioDevice[] = [device('PulseAudio:Speakers:0', 'Speakers', 0, 2), device('PulseAudio:Headset:0', 'Headset', 1, 2)];
   settings: Settings = structuredClone(DEFAULT_SETTINGS);
+  /** What `lan.hosts` answers: hosts a test puts on the pretend LAN. */
+  lanHosts: DiscoveredHost[] = [];
   toneOn = false;
   update: UpdateState = { phase: 'idle', currentVersion: '0.0.0-test', channel: 'stable', offer: null, progress: null, checkedAt: null };
   state: StationState = {
@@ -125,6 +128,8 @@ export class ScriptedStation implements StationControl {
         delete this.state.joined;
         this.emit('state', this.state);
         return this.state;
+      case 'lan.hosts':
+        return { hosts: this.lanHosts };
       case 'station.getState':
         return this.state;
       case 'station.setLines': {

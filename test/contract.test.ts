@@ -34,6 +34,7 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'devices.select': { valid: { inputId: 'PulseAudio:Desk mic:0', outputId: null }, invalid: { inputId: 7 }, field: 'inputId' },
   'devices.testTone': { valid: { on: true, frequencyHz: 440, levelDb: -20 }, invalid: { on: true, frequencyHz: 5 }, field: 'frequencyHz' },
   'station.getState': { valid: {}, invalid: { verbose: 1 }, field: '' },
+  'lan.hosts': { valid: {}, invalid: { refresh: 'now' }, field: '' },
   'station.setLines': { valid: { lines: [{ line: 'Program' }, { line: 'Stage', secret: 'x' }] }, invalid: { lines: [{ line: 'Program' }, { line: '-bad' }] }, field: 'lines.1.line' },
   'line.setTalk': { valid: { line: 'Program', on: true }, invalid: { line: 'Program', on: 'yes' }, field: 'on' },
   'line.setListen': { valid: { line: 'Program', on: false }, invalid: { line: '', on: false }, field: 'line' },

@@ -76,6 +76,8 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
 async function joinProgram(rig: Rig, lines = ['Program']): Promise<void> {
   const { page } = rig;
   await page.getByLabel('Server URL').fill('ws://127.0.0.1:9000/');
+  // A plain ws:// server is joined on purpose only.
+  await page.getByLabel('Join an unencrypted ws:// server (line secrets travel in clear)').check();
   await page.getByLabel('Station name').fill('FOH');
   for (const [index, line] of lines.entries()) {
     if (index > 0) await page.getByRole('button', { name: 'Add line' }).click();
@@ -193,6 +195,28 @@ test('Connect: a station already on air shows what it joined, not an empty form'
   assert.equal(await page.getByLabel('Station name').inputValue(), 'Stage Left');
   assert.equal(await page.getByLabel('Line 1', { exact: true }).inputValue(), 'Program');
   assert.equal(await page.getByLabel('Line 2', { exact: true }).inputValue(), 'Stage Left');
+});
+
+test('Connect: hosts found on the LAN are listed, and one click joins one, pinning the fingerprint its record carries', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  station.lanHosts = [{ name: 'Stage Left', url: 'wss://10.0.0.7:8420/', lines: ['Program', 'Stage Left'], fingerprint: FIXTURE_FINGERPRINT }];
+  const join = page.getByRole('button', { name: 'Join Stage Left' });
+  await join.waitFor();
+  // Without a station name the join is refused where the name goes, and nothing is sent.
+  await page.getByLabel('Station name').fill('');
+  await join.click();
+  assert.equal(await page.getByLabel('Station name').getAttribute('aria-invalid'), 'true');
+  assert.equal(station.calls.filter((call) => call.name === 'station.connect').length, 0);
+  await page.getByLabel('Station name').fill('FOH');
+  await join.click();
+  await page.getByRole('status', { name: 'Joined' }).waitFor();
+  assert.deepEqual(station.calls.find((call) => call.name === 'station.connect')?.input, {
+    server: { kind: 'remote', url: 'wss://10.0.0.7:8420/', fingerprint: FIXTURE_FINGERPRINT },
+    name: 'FOH',
+    lines: [{ line: 'Program' }, { line: 'Stage Left' }],
+    iceServers: [],
+  });
 });
 
 test('Keypanel: keyboard operable with visible focus; tap latches, hold is momentary, shortcuts work', async () => {

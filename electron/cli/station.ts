@@ -17,6 +17,7 @@ const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [
          [--tls-cert FILE --tls-key FILE | --insecure] [--data-dir DIR, default ~/.partyline]
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
+         [--lan-discovery on|off, default on: advertise a hosted station over mDNS, list others on the Connect screen]
          [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10] [--priority raised|normal]
          [--ui [--control-port N] [--control-token TOKEN] [--ui-bind ADDR --allow-remote] [--ui-root DIR] [--settings FILE]]
            (with --settings, the control port and token are remembered there and kept across restarts)
@@ -28,7 +29,7 @@ const spec = {
   name: 'string', id: 'string', server: 'string', host: 'boolean', port: 'string', bind: 'string', line: 'list',
   input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
   bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'control-port': 'string', 'control-token': 'string', 'ui-bind': 'string', 'ui-root': 'string',
-  'allow-remote': 'boolean', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
+  'allow-remote': 'boolean', 'lan-discovery': 'string', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
   'debug-stall-main': 'string', 'debug-main-garbage': 'string',
   insecure: 'boolean', 'tls-cert': 'string', 'tls-key': 'string', fingerprint: 'string', 'data-dir': 'string',
 } as const;
@@ -151,8 +152,10 @@ async function main(): Promise<void> {
   }
 
   const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const lanDiscovery = (oneOf('lan-discovery', args['lan-discovery'], ['on', 'off'] as const) ?? 'on') === 'on';
   const control = createStationControl({
     version,
+    ...(lanDiscovery ? { lan: {} } : {}),
     frameMs: int('frame-ms', args['frame-ms'], [5, 10, 20]) as 5 | 10 | 20 | undefined,
     bitrate: int('bitrate', args.bitrate),
     application: oneOf('opus-application', args['opus-application'], ['audio', 'voip'] as const),

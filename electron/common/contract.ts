@@ -97,6 +97,17 @@ export const ServerConfig = z.discriminatedUnion('kind', [
 ]);
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
+/** A hosting station (or signalling server) found on the LAN by its mDNS/DNS-SD record. */
+export const DiscoveredHost = z.object({
+  /** The service instance name: the hosting station's name. */
+  name: z.string().min(1).max(63),
+  url: WebSocketUrl,
+  lines: z.array(LineName),
+  /** The certificate's SHA-256 the record carries; null for a plain ws:// host. */
+  fingerprint: Fingerprint.nullable(),
+});
+export type DiscoveredHost = z.infer<typeof DiscoveredHost>;
+
 export const LineJoin = z.object({ line: LineName, secret: z.string().optional() });
 export type LineJoin = z.infer<typeof LineJoin>;
 
@@ -402,6 +413,8 @@ export const Commands = {
   'station.connect': { input: ConnectConfig, output: StationState },
   'station.disconnect': { input: Empty, output: StationState },
   'station.getState': { input: Empty, output: StationState },
+  /** Hosts found on the LAN over mDNS/DNS-SD (browsing starts at the first call and goes on). */
+  'lan.hosts': { input: Empty, output: z.object({ hosts: z.array(DiscoveredHost) }) },
   /** Joins and leaves lines on air (the protocol's `lines`): peers on the lines kept are untouched. */
   'station.setLines': { input: z.object({ lines: ConnectConfig.shape.lines }).strict(), output: StationState },
   'line.setTalk': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },

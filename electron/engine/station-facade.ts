@@ -36,6 +36,7 @@ export function createStationControl(options: StationControlOptions): StationCon
     'station.connect': (input) => station.connect(input as CommandOutput<'station.connect'> & CommandInput<'station.connect'>),
     'station.disconnect': () => station.disconnect(),
     'station.getState': () => station.state(),
+    'lan.hosts': () => station.lanHosts(),
     'station.setLines': (input) => station.setLines(input.lines),
     'line.setTalk': (input) => station.setTalk(input.line, input.on),
     'line.setListen': (input) => station.setListen(input.line, input.on),

@@ -9,6 +9,7 @@ import type {
   LineState,
   MasterState,
   DirectState,
+  DiscoveredHost,
   PeerConnection,
   PeerHealth,
   PresencePeer,
@@ -19,6 +20,7 @@ import { SignallingClient, type SignallingClientOptions } from '../signalling/cl
 import { KnownHosts } from '../signalling/known-hosts';
 import type { SignallingServer } from '../signalling/server';
 import { startHosting, trustFor, type VerifyServer } from './hosting';
+import { advertise, LanBrowser, type LanOptions } from '../signalling/lan-discovery';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
@@ -70,6 +72,11 @@ export interface StationOptions {
   /** Certificate and key files a hosting station serves instead of its generated one. */
   tls?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
+  /**
+   * LAN discovery over mDNS: a hosting station advertises itself, and `lan.hosts` browses for others. Off unless
+   * given (the CLI and the desktop app turn it on), so a station in a test sends no multicast where it should not.
+   */
+  lan?: LanOptions;
 }
 
 /** The station's collaborators, injected where a test or a host wants others than the defaults. */
@@ -125,6 +132,9 @@ export class Station extends EventEmitter<StationEvents> {
   private routingSent = '';
   private signalling: SignallingClient | undefined;
   private server: SignallingServer | undefined;
+  private advertisement: { stop(): Promise<void> } | undefined;
+  private lanBrowser: LanBrowser | undefined;
+  private readonly lan: LanOptions | undefined;
   private config: ConnectConfig | undefined;
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
@@ -141,6 +151,7 @@ export class Station extends EventEmitter<StationEvents> {
     };
     this.log = options.log ?? (() => undefined);
     this.dataDir = options.dataDir;
+    this.lan = options.lan;
     this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
       frameMs: options.frameMs ?? 10,
@@ -310,6 +321,14 @@ export class Station extends EventEmitter<StationEvents> {
     return this.master.state();
   }
 
+  /** Hosts advertised on the LAN; the first call starts browsing, which goes on while the station runs. */
+  lanHosts(): { hosts: DiscoveredHost[] } {
+    if (!this.lan) return { hosts: [] };
+    if (!this.lanBrowser) this.lanBrowser = new LanBrowser({ ...this.lan, log: this.log });
+    else this.lanBrowser.refresh();
+    return { hosts: this.lanBrowser.hosts() };
+  }
+
   setCallTone(on: boolean): MasterState {
     this.master.callTone = on;
     this.publishState();
@@ -399,6 +418,13 @@ export class Station extends EventEmitter<StationEvents> {
         const hosted = await startHosting(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
         this.server = hosted.server;
         this.hosting = hosted.state;
+        // A station hosting on loopback alone has nobody on the LAN to tell.
+        if (this.lan && (hosted.state.joinUrls?.length ?? 0) > 0) {
+          this.advertisement = advertise(
+            { name: config.name, port: Number(new URL(hosted.url).port), lines: config.lines.map((l) => l.line), ...(hosted.state.fingerprint ? { fingerprint: hosted.state.fingerprint } : {}) },
+            { ...this.lan, log: this.log },
+          );
+        }
         url = hosted.url;
         verifyServer = hosted.verifyServer;
       } else {
@@ -484,6 +510,8 @@ export class Station extends EventEmitter<StationEvents> {
     this.present = new Set();
     await client?.close();
     await Promise.all([...this.remotes.keys()].map((id) => this.dropRemote(id, 'disconnect')));
+    await this.advertisement?.stop();
+    this.advertisement = undefined;
     await this.server?.close();
     this.server = undefined;
     this.hosting = null;
@@ -707,6 +735,8 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   async close(): Promise<void> {
+    await this.lanBrowser?.stop();
+    this.lanBrowser = undefined;
     await this.disconnect();
     await this.media.close();
   }

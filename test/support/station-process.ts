@@ -17,7 +17,9 @@ export class StationProcess {
 
   /** `netns`: run inside that network namespace (`ip netns exec`, which execs node in place: signals reach it). */
   constructor(args: string[], env: NodeJS.ProcessEnv, readonly label = args[args.indexOf('--name') + 1] ?? 'station', netns?: string) {
-    const argv = [process.execPath, '--env-file=electron/cli/station.env', '--import', 'tsx', 'electron/cli/station.ts', ...args];
+    // Tests stay on loopback and their own namespaces: no mDNS on the machine's LAN unless a test asks for it.
+    const lan = args.includes('--lan-discovery') ? [] : ['--lan-discovery', 'off'];
+    const argv = [process.execPath, '--env-file=electron/cli/station.env', '--import', 'tsx', 'electron/cli/station.ts', ...lan, ...args];
     const [command, ...rest] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
     this.child = spawn(command as string, rest, {
       cwd: ROOT,
