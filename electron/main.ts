@@ -3,13 +3,14 @@
 // First, before any module can queue work on libuv's threadpool: see shell/threadpool.ts.
 import './shell/threadpool';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, globalShortcut, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
 import { ControlDispatcher } from './control/dispatcher';
 import { startRememberedBridge } from './control/remembered-endpoint';
 import { restoreRememberedDevices, withSettings } from './control/settings-control';
 import { withUpdates } from './control/update-commands';
 import type { StationControl } from './common/contract';
 import { createStationControl } from './engine/station-facade';
+import { toAccelerator } from './hotkeys/accelerator';
 import { UiohookKeySource } from './hotkeys/uiohook-source';
 import { withGlobalPushToTalk } from './hotkeys/with-global-ptt';
 import { SettingsStore } from './settings/store';
@@ -159,7 +160,20 @@ async function start(): Promise<void> {
   const configured = withSettings(engine, store);
   const updates = await createUpdates(store, configured, log);
   // Global push-to-talk: hotkeys held anywhere on the desktop key their lines (uiohook-napi, loaded only if used).
-  const station = await withGlobalPushToTalk(withUpdates(configured, updates), store.get(), new UiohookKeySource());
+  const station = await withGlobalPushToTalk(withUpdates(configured, updates), store.get(), new UiohookKeySource(), {
+    // uiohook only listens; a grab of another application's would keep the key from us. Registering tells (and is
+    // undone at once: grabbing it ourselves would keep it from everyone else).
+    isTaken: (hotkey) => {
+      const accelerator = toAccelerator(hotkey);
+      try {
+        if (!globalShortcut.register(accelerator, () => undefined)) return true;
+        globalShortcut.unregister(accelerator);
+        return false;
+      } catch {
+        return false;
+      }
+    },
+  });
   const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
   registerControlIpc(ipcMain, dispatcher);
   // Hardware panels (Stream Deck, Companion) drive the app over the control WebSocket, on loopback, at the port and

@@ -34,6 +34,8 @@ export class ScriptedStation implements StationControl {
   settings: Settings = structuredClone(DEFAULT_SETTINGS);
   /** What `lan.hosts` answers: hosts a test puts on the pretend LAN. */
   lanHosts: DiscoveredHost[] = [];
+  /** Hotkeys `hotkeys.getState` reports as held by another application. */
+  takenHotkeys: string[] = [];
   toneOn = false;
   update: UpdateState = { phase: 'idle', currentVersion: '0.0.0-test', channel: 'stable', offer: null, progress: null, checkedAt: null };
   state: StationState = {
@@ -178,6 +180,14 @@ export class ScriptedStation implements StationControl {
         return this.setMaster({ callTone: input.on as boolean });
       case 'settings.get':
         return this.settings;
+      case 'hotkeys.getState':
+        return {
+          available: true,
+          reason: null,
+          bindings: this.settings.hotkeys.map((b) =>
+            this.takenHotkeys.includes(b.hotkey) ? { ...b, state: 'taken', message: `${b.hotkey} (line ${b.line}) is held by another application` } : { ...b, state: 'active' },
+          ),
+        };
       case 'settings.update':
         this.settings = { ...this.settings, ...input };
         return this.settings;

@@ -48,6 +48,7 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'master.setVolume': { valid: { volume: 0.8 }, invalid: { volume: -0.1 }, field: 'volume' },
   'master.setCallTone': { valid: { on: true }, invalid: { on: 'loud' }, field: 'on' },
   'settings.get': { valid: {}, invalid: { key: 'x' }, field: '' },
+  'hotkeys.getState': { valid: {}, invalid: { all: true }, field: '' },
   'settings.update': { valid: { talkHoldThresholdMs: 400 }, invalid: { talkHoldThresholdMs: 5 }, field: 'talkHoldThresholdMs' },
   'app.info': { valid: {}, invalid: { x: 1 }, field: '' },
   'station.disconnect': { valid: {}, invalid: { force: 'now' }, field: '' },

@@ -287,6 +287,31 @@ test('Keypanel: keyboard operable with visible focus; tap latches, hold is momen
   await eventually(() => (station.state.lines[0]?.volume ?? 1) < 1, 'volume lowered from the keyboard');
 });
 
+test('Keypanel: global hotkeys edited per line; a key bound twice is named at its row, one another application holds is shown', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await joinProgram(rig, ['Program', 'Stage']);
+  await page.getByRole('tab', { name: 'Keypanel' }).click();
+  await page.getByText('Global hotkeys').click();
+  // Pressed in the field, a key with modifiers is spelled as the hotkey.
+  await page.getByLabel('Hotkey for Program').press('Control+Shift+F12');
+  assert.equal(await page.getByLabel('Hotkey for Program').inputValue(), 'Ctrl+Shift+F12');
+  await page.getByLabel('Hotkey for Stage').fill('ctrl+shift+f12');
+  await page.getByRole('button', { name: 'Save hotkeys' }).click();
+  const stage = page.getByLabel('Hotkey for Stage');
+  await page.waitForFunction(() => document.querySelector('#hotkey-Stage')?.getAttribute('aria-invalid') === 'true');
+  assert.match(await page.locator(`#${await stage.getAttribute('aria-describedby')}`).textContent() ?? '', /already taken by line Program/);
+  assert.equal(station.calls.filter((c) => c.name === 'settings.update').length, 0, 'nothing was saved');
+
+  station.takenHotkeys = ['F14'];
+  await stage.fill('F14');
+  await page.getByRole('button', { name: 'Save hotkeys' }).click();
+  await page.getByText('F14 (line Stage) is held by another application').waitFor();
+  assert.deepEqual(station.settings.hotkeys, [{ hotkey: 'Ctrl+Shift+F12', line: 'Program' }, { hotkey: 'F14', line: 'Stage' }]);
+  assert.equal(await page.locator('li:has(#hotkey-Program) .hotkey-ok').textContent(), 'active');
+  await screenshot(page, 'ui-keypanel-hotkeys');
+});
+
 test('Devices: a remembered device that disappears is clearly reported', async () => {
   const rig = await openRig();
   const { page, station } = rig;

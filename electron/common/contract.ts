@@ -275,6 +275,23 @@ export const HotkeyBinding = z.object({
 });
 export type HotkeyBinding = z.infer<typeof HotkeyBinding>;
 
+/** Each saved hotkey as the desktop sees it: keying its line, held by another application, or off (and why). */
+export const HotkeyState = z.object({
+  /** Whether this desktop gives global keys at all; reason says why not. */
+  available: z.boolean(),
+  reason: z.string().nullable(),
+  bindings: z.array(
+    z.object({
+      hotkey: z.string(),
+      line: LineName,
+      state: z.enum(['active', 'taken', 'off']),
+      /** For 'taken' and 'off': what the operator should do. */
+      message: z.string().optional(),
+    }),
+  ),
+});
+export type HotkeyState = z.infer<typeof HotkeyState>;
+
 const HotkeyBindings = z.array(HotkeyBinding).superRefine((bindings, ctx) => {
   const seen = new Map<string, string>();
   bindings.forEach((b, i) => {
@@ -435,6 +452,8 @@ export const Commands = {
   /** Whether a call arriving on one of our lines also sounds a short tone (CALL_TONE_HZ) on the speaker. */
   'master.setCallTone': { input: z.object({ on: z.boolean() }).strict(), output: MasterState },
   'settings.get': { input: Empty, output: Settings },
+  /** The global hotkeys' state: which key their lines, which another application holds. */
+  'hotkeys.getState': { input: Empty, output: HotkeyState },
   'settings.update': { input: SettingsPatch.strict(), output: Settings },
   'update.getState': { input: Empty, output: UpdateState },
   /** Asks the feed now; resolves with the outcome (a feed that is down is phase 'error', not a failed command). */

@@ -50,6 +50,11 @@ export function createStationControl(options: StationControlOptions): StationCon
     'master.setVolume': (input) => station.setMasterVolume(input.volume),
     'master.setCallTone': (input) => station.setCallTone(input.on),
     'settings.get': () => settings,
+    'hotkeys.getState': () => ({
+      available: false,
+      reason: 'global hotkeys are the desktop app\'s: a headless station has the keypanel\'s own keys',
+      bindings: settings.hotkeys.map((b) => ({ ...b, state: 'off' as const })),
+    }),
     'settings.update': (patch) => (settings = Settings.parse({ ...settings, ...patch })),
     'update.getState': () => updates.state(),
     'update.check': () => updates.check(),

@@ -170,6 +170,8 @@ const electron = {
     },
   },
   shell: { openExternal: (url: string) => (record.push(`shell.openExternal:${url}`), Promise.resolve()) },
+  /** No other application holds any key here. */
+  globalShortcut: { register: () => true, unregister: () => undefined },
   Tray: class extends EventEmitter {
     destroyed = false;
     setToolTip(): void {}

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
 import type { DirectState, LineState, MasterState } from '../../../electron/common/contract';
+import { HotkeyEditor } from '../keypanel/HotkeyEditor';
 import { MeterCanvas } from '../meters/MeterCanvas';
 import { pressTalk, releaseTalk, type TalkGesture } from '../keypanel/talk-key';
 import { type StationModel, useSnapshot } from '../model';
@@ -17,6 +18,7 @@ function isTextEntry(target: EventTarget | null): boolean {
 export function Keypanel({ model }: { model: StationModel }) {
   const { state, settings } = useSnapshot(model);
   const threshold = settings?.talkHoldThresholdMs ?? 300;
+  const hotkeys = useMemo(() => settings?.hotkeys ?? [], [settings]);
   const gestures = useRef(new Map<string, TalkGesture>());
   const lines = state?.connection === 'joined' || state?.connection === 'reconnecting' ? state.lines : [];
 
@@ -164,6 +166,7 @@ export function Keypanel({ model }: { model: StationModel }) {
           ))}
         </ol>
       </div>
+      <HotkeyEditor model={model} lines={lines} saved={hotkeys} />
     </section>
   );
 }
