@@ -65,3 +65,47 @@ test('leaving and rejoining a line on air: the other line plays on gap-free thro
     for (const st of stations.reverse()) assert.equal(await st.stop(), '0', `${st.label} exits cleanly (last lines: ${st.tail()})`);
   }
 });
+
+test('two lines at once, at different volumes: each line is heard on the speaker at its own level', async () => {
+  const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure'], ['main', 'aux']), pulse.env);
+  const stations = [a];
+  const injections: { stop(): void }[] = [];
+  try {
+    const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
+    const b = new StationProcess(stationArgs('B', ['--server', url, '--insecure'], ['main'], ['--talk', 'main']), pulse.env);
+    const c = new StationProcess(stationArgs('C', ['--server', url, '--insecure'], ['aux'], ['--talk', 'aux']), pulse.env);
+    stations.push(b, c);
+    await a.waitFor(/\[peer B\] first RTP/, 20_000);
+    await a.waitFor(/\[peer C\] first RTP/, 20_000);
+    // -12 dBFS peak tones: B's 440 Hz on main, C's 1000 Hz on aux.
+    injections.push(pulse.inject(pulse.devices('b').micSink, tone(440, 30, -12)));
+    injections.push(pulse.inject(pulse.devices('c').micSink, tone(1000, 30, -12)));
+    await a.invoke('line.setVolume', { line: 'main', volume: 1 });
+    await a.invoke('line.setVolume', { line: 'aux', volume: 0.25 });
+    await sleep(1500);
+    const rec = pulse.record(pulse.devices('a').speakerMonitor);
+    await sleep(3000);
+    const x = await rec.stop();
+    const from = 4800;
+    const to = x.length - 2400;
+    const main = tonePresenceDb(x, 440, from, to);
+    const aux = tonePresenceDb(x, 1000, from, to);
+    assert.ok(Math.abs(main + 12) <= 2, `main at volume 1: B's tone at -12 dBFS (${main.toFixed(1)})`);
+    assert.ok(Math.abs(aux + 24) <= 2, `aux at volume 0.25: C's tone 12 dB down, at -24 dBFS (${aux.toFixed(1)})`);
+
+    // Turned the other way round, each line follows its own volume.
+    await a.invoke('line.setVolume', { line: 'main', volume: 0.5 });
+    await a.invoke('line.setVolume', { line: 'aux', volume: 1 });
+    await sleep(500);
+    const rec2 = pulse.record(pulse.devices('a').speakerMonitor);
+    await sleep(3000);
+    const y = await rec2.stop();
+    const main2 = tonePresenceDb(y, 440, from, y.length - 2400);
+    const aux2 = tonePresenceDb(y, 1000, from, y.length - 2400);
+    assert.ok(Math.abs(main2 + 18) <= 2, `main at volume 0.5: -18 dBFS (${main2.toFixed(1)})`);
+    assert.ok(Math.abs(aux2 + 12) <= 2, `aux at volume 1: -12 dBFS (${aux2.toFixed(1)})`);
+  } finally {
+    for (const i of injections) i.stop();
+    for (const st of stations.reverse()) assert.equal(await st.stop(), '0', `${st.label} exits cleanly (last lines: ${st.tail()})`);
+  }
+});
