@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import { serveControlSurface } from '../electron/control/control-surface';
 import { ScriptedStation } from './contract-station.fixture';
 import { StationProcess } from './support/station-process';
+import { sleep } from './support/pulse';
 
 async function answers(port: number, token: string): Promise<boolean> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/control?token=${token}`);
@@ -106,8 +107,10 @@ test('station CLI: --settings keeps the control port and token across restarts; 
     assert.equal(urls[1], urls[0], 'the second start serves the URL of the first');
 
     const short = new StationProcess([...args, '--control-token', 'short'], env, 'short');
-    await short.waitFor(/--control-token: must be at least 16 characters/);
-    assert.equal(await short.stop(), '2', 'exits with the usage error');
+    assert.equal(await short.ended(), '2', 'exits with the usage error');
+    // Its output may still be in the pipe when the exit is seen.
+    for (let i = 0; i < 20 && !short.lines.some((l) => l.includes('--control-token')); i++) await sleep(50);
+    assert.ok(short.lines.some((l) => l.includes('--control-token: must be at least 16 characters')), short.tail());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

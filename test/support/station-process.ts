@@ -42,6 +42,11 @@ export class StationProcess {
     this.exited = new Promise((r) => this.child.on('exit', (code, signal) => r(signal ?? String(code))));
   }
 
+  /** How it ended, once it did by itself (an exit code, or the signal's name). */
+  ended(): Promise<string> {
+    return this.exited;
+  }
+
   /** Its last log lines, for a failure message: how a station that did not exit cleanly got there. */
   tail(n = 8): string {
     return this.lines.slice(-n).join(' | ');
