@@ -15,7 +15,13 @@ import { sleep } from './support/pulse';
 async function answers(port: number, token: string): Promise<boolean> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/control?token=${token}`);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  const reply = new Promise<{ ok: boolean }>((resolve) => socket.once('message', (d) => resolve(JSON.parse(d.toString()))));
+  // Events may flow on the socket too: the answer is the message with our id.
+  const reply = new Promise<{ ok: boolean }>((resolve) =>
+    socket.on('message', (d) => {
+      const msg = JSON.parse(d.toString()) as { id?: number; ok: boolean };
+      if (msg.id === 1) resolve(msg);
+    }),
+  );
   socket.send(JSON.stringify({ id: 1, cmd: 'app.info' }));
   const { ok } = await reply;
   socket.close();

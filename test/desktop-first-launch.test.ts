@@ -125,7 +125,13 @@ test('first launch with an empty userData: the default devices open, a joined li
   assert.ok(log.includes(`Control surface: http://127.0.0.1:${control.port}/#token=${control.token}`), 'the log names the remembered endpoint');
   const panel = new WebSocket(`ws://127.0.0.1:${control.port}/control?token=${control.token}`);
   await new Promise((resolve, reject) => panel.once('open', resolve).once('error', reject));
-  const info = new Promise<{ output: { transport: string } }>((resolve) => panel.once('message', (d) => resolve(JSON.parse(d.toString()))));
+  // Events (state, meters) flow on the socket too: the answer is the message with our id.
+  const info = new Promise<{ output: { transport: string } }>((resolve) =>
+    panel.on('message', (d) => {
+      const msg = JSON.parse(d.toString()) as { id?: number; output: { transport: string } };
+      if (msg.id === 1) resolve(msg);
+    }),
+  );
   panel.send(JSON.stringify({ id: 1, cmd: 'app.info' }));
   assert.equal((await info).output.transport, 'websocket');
   panel.close();
