@@ -181,7 +181,7 @@ async function measureProfile(profile: Profile, priority: Priority, minutes: num
     const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--input', pulse.devices('a').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
     stations.push(a);
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(['--name', 'B', '--server', url, '--input', RIG_MIC_ID, '--output', pulse.devices('b').serverOutputId, ...common], pulse.env);
+    const b = new StationProcess(['--name', 'B', '--server', url, '--insecure', '--input', RIG_MIC_ID, '--output', pulse.devices('b').serverOutputId, ...common], pulse.env);
     stations.push(b);
     await b.waitFor(/\[peer A\] first RTP/, 20000);
     await a.waitFor(/\[peer B\] first RTP/, 20000);

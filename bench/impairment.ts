@@ -187,7 +187,7 @@ async function stationProfiles(pulse: PulseHarness, relay: UdpRelay, reference: 
   const proxy = await SignallingProxy.start(url, relay);
   const args = (name: string, extra: string[]) => {
     const d = pulse.devices(name.toLowerCase());
-    return ['--name', name, '--server', proxy.url, '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
+    return ['--name', name, '--server', proxy.url, '--insecure', '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
   };
   const a = new StationProcess(args('A', ['--talk', 'main']), pulse.env);
   const b = new StationProcess(args('B', []), pulse.env);

@@ -111,7 +111,7 @@ export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Pr
   const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
   const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
   const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-  const b = new StationProcess(['--name', 'B', '--server', url, '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
+  const b = new StationProcess(['--name', 'B', '--server', url, '--insecure', '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
   await b.waitFor(/\[peer A\] first RTP/, 20000);
   return { a, b };
 }

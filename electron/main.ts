@@ -3,12 +3,14 @@
 // First, before any module can queue work on libuv's threadpool: see shell/threadpool.ts.
 import './shell/threadpool';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, globalShortcut, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
 import { ControlDispatcher } from './control/dispatcher';
+import { startRememberedBridge } from './control/remembered-endpoint';
 import { restoreRememberedDevices, withSettings } from './control/settings-control';
 import { withUpdates } from './control/update-commands';
 import type { StationControl } from './common/contract';
 import { createStationControl } from './engine/station-facade';
+import { toAccelerator } from './hotkeys/accelerator';
 import { UiohookKeySource } from './hotkeys/uiohook-source';
 import { withGlobalPushToTalk } from './hotkeys/with-global-ptt';
 import { SettingsStore } from './settings/store';
@@ -154,13 +156,38 @@ async function start(): Promise<void> {
   await store.load();
   for (const notice of store.notices) log(`[settings] ${notice.message}`);
   // userData holds the generated TLS certificate (when hosting) and the pinned certificates of hosts joined.
-  const engine = createStationControl({ version: app.getVersion(), dataDir: userData, log });
+  const engine = createStationControl({ version: app.getVersion(), dataDir: userData, log, lan: {} });
   const configured = withSettings(engine, store);
   const updates = await createUpdates(store, configured, log);
   // Global push-to-talk: hotkeys held anywhere on the desktop key their lines (uiohook-napi, loaded only if used).
-  const station = await withGlobalPushToTalk(withUpdates(configured, updates), store.get(), new UiohookKeySource());
+  const station = await withGlobalPushToTalk(withUpdates(configured, updates), store.get(), new UiohookKeySource(), {
+    // uiohook only listens; a grab of another application's would keep the key from us. Registering tells (and is
+    // undone at once: grabbing it ourselves would keep it from everyone else).
+    isTaken: (hotkey) => {
+      const accelerator = toAccelerator(hotkey);
+      try {
+        if (!globalShortcut.register(accelerator, () => undefined)) return true;
+        globalShortcut.unregister(accelerator);
+        return false;
+      } catch {
+        return false;
+      }
+    },
+  });
   const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
   registerControlIpc(ipcMain, dispatcher);
+  // Hardware panels (Stream Deck, Companion) drive the app over the control WebSocket, on loopback, at the port and
+  // token remembered in the settings (--control-port/--control-token to choose them).
+  const panels = await startRememberedBridge({ control: station, host: '127.0.0.1', staticRoot: RENDERER_ROOT }, controlSwitches(), store, log).then(
+    ({ bridge, address }) => {
+      log(`Control surface: ${address.url}`);
+      return bridge;
+    },
+    (error: unknown) => {
+      log(`[control] no control WebSocket for panels: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    },
+  );
   // On first launch nothing is remembered: the system default microphone and speaker open, as a new user expects.
   await restoreRememberedDevices(engine, store, { openDefaults: true }).catch((error: unknown) => {
     log(`[audio] could not open the devices: ${String(error)}`);
@@ -181,13 +208,21 @@ async function start(): Promise<void> {
       .catch(() => undefined)
       .finally(() => {
         stationLeft = true;
+        void panels?.close();
         void station.close();
         tray?.destroy();
-        app.quit();
+        // The log's last lines (the station leaving) reach the file before the process ends.
+        void log.close().finally(() => app.quit());
       });
   });
 }
 
+/** --control-port=N and --control-token=TOKEN on the app's command line. */
+function controlSwitches(): { port?: number; token?: string } {
+  const port = app.commandLine.getSwitchValue('control-port');
+  const token = app.commandLine.getSwitchValue('control-token');
+  return { ...(port ? { port: Number(port) } : {}), ...(token ? { token } : {}) };
+}
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();

@@ -120,7 +120,7 @@ test('a station that joins after the browser offers; the guest defaults to voice
     });
     assert.deepEqual(settings, { echoCancellation: true, noiseSuppression: true, autoGainControl: true });
 
-    a = station('A', ['--server', url], ['--talk', 'main']);
+    a = station('A', ['--server', url, '--insecure'], ['--talk', 'main']);
     await a.waitFor(/joined main with 1 peer/);
     await a.waitFor(new RegExp(`\\[peer ${escape(first)}\\] connected`));
     // The guest answers the station's offer with its microphone on the offered transceiver: RTP flows both ways.
@@ -172,5 +172,69 @@ test('a negotiated track that never carries RTP is reported as no-rtp', async ()
   } finally {
     await g?.close();
     assert.equal(await a.stop(), '0');
+  }
+});
+
+test('a browser guest sees the call light with the caller, answers it; hears private talk with its listen key off; replies to the caller alone', async () => {
+  const a = station('A', ['--host', '--port', '0', '--insecure']);
+  const stations = [a];
+  let g: GuestBrowser | undefined;
+  const injections: { stop(): void }[] = [];
+  try {
+    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
+    const c = station('C', ['--server', `ws://${http}`, '--insecure']);
+    stations.push(c);
+    await a.connectControl();
+    g = await GuestBrowser.launch({ pulse, station: 'b' });
+    const id = await g.join(`http://${http}`, { name: 'Guest B', line: 'main', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
+    await c.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
+    await c.waitFor(/\[peer A\] connected/);
+
+    // The call light: lit at the guest with the caller's name; the guest answers, and the caller hears who did.
+    await a.invoke('line.call', { line: 'main' });
+    await g.page.waitForFunction(() => document.getElementById('call-light')?.dataset.lit === 'true');
+    assert.equal(await g.page.textContent('#call-light'), 'Call from A: answer');
+    const mark = a.events.length;
+    await g.page.click('#call-light');
+    await g.page.waitForFunction(() => document.getElementById('call-light')?.dataset.lit === 'false');
+    for (let i = 0; i < 50 && !a.events.slice(mark).some((e) => e.event === 'call' && !(e.payload as { on: boolean }).on); i++) await sleep(100);
+    const ended = a.events.slice(mark).find((e) => e.event === 'call') as { payload: { on: boolean; reason?: string; by?: { stationId: string } } } | undefined;
+    assert.deepEqual([ended?.payload.on, ended?.payload.reason, ended?.payload.by?.stationId], [false, 'answered', id], 'the caller sees the guest answered');
+
+    // Private talk: the guest listens to no line, A talks to it alone; the guest hears it and sees who.
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(1000, 30, -12)));
+    injections.push(pulse.inject(pulse.devices('b').micSink, tone(440, 30, -12)));
+    await g.page.click('#listen');
+    await a.invoke('talk.direct', { stationId: id, on: true });
+    await g.page.waitForFunction(() => document.getElementById('direct')?.textContent === 'A talking to you');
+    await sleep(1500);
+    const atGuest = pulse.record(pulse.devices('b').speakerMonitor);
+    await sleep(2000);
+    const heardByGuest = await atGuest.stop();
+    const direct = toneDb(heardByGuest, 1000, 4800, heardByGuest.length - 2400);
+    assert.ok(direct > -30, `the guest hears A's private talk with its listen key off (${direct.toFixed(1)} dB)`);
+
+    // A stops and listens to no line; the guest's reply key talks to A alone: C, on the same line, hears nothing.
+    await a.invoke('talk.direct', { stationId: id, on: false });
+    await a.invoke('line.setListen', { line: 'main', on: false });
+    await g.page.waitForFunction(() => document.getElementById('direct')?.textContent === '');
+    assert.equal(await g.page.textContent('#reply'), 'Reply to A');
+    await g.page.click('#reply'); // a tap latches
+    await a.waitFor(new RegExp(`\\[direct\\] ${escape(id)} talks to us`));
+    await sleep(1500);
+    const atA = pulse.record(pulse.devices('a').speakerMonitor);
+    const atC = pulse.record(pulse.devices('c').speakerMonitor);
+    await sleep(2000);
+    const [heardByA, heardByC] = await Promise.all([atA.stop(), atC.stop()]);
+    const reply = toneDb(heardByA, 440, 4800, heardByA.length - 2400);
+    assert.ok(reply > -30, `A hears the guest's reply (${reply.toFixed(1)} dB)`);
+    const leaked = toneDb(heardByC, 440, 4800, heardByC.length - 2400);
+    assert.ok(leaked < -60, `C hears nothing of it (${leaked.toFixed(1)} dB)`);
+    assert.deepEqual(g.errors, []);
+  } finally {
+    for (const i of injections) i.stop();
+    await g?.close();
+    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
   }
 });

@@ -24,7 +24,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(['--name', 'B', '--server', url, '--line', 'main', '--ui', ...serverDev('b')], pulse.env);
+    const b = new StationProcess(['--name', 'B', '--server', url, '--insecure', '--line', 'main', '--ui', ...serverDev('b')], pulse.env);
     stations.push(b);
     await b.waitFor(/\[peer A\] first RTP/, 20000);
     await b.connectControl();
@@ -87,7 +87,7 @@ test('the main thread blocked for 200 ms at a time, at both ends: not one silent
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(['--name', 'B', '--server', url, '--line', 'main', '--ui', ...stall, ...dev('b')], pulse.env);
+    const b = new StationProcess(['--name', 'B', '--server', url, '--insecure', '--line', 'main', '--ui', ...stall, ...dev('b')], pulse.env);
     stations.push(b);
     await b.waitFor(/\[peer A\] first RTP/, 20000);
     await b.connectControl();

@@ -6,6 +6,7 @@ import {
   type CommandName,
   type CommandOutput,
   type ConnectConfig,
+  type DiscoveredHost,
   DEFAULT_SETTINGS,
   type EventListener,
   type EventName,
@@ -31,6 +32,10 @@ export class ScriptedStation implements StationControl {
   inputs: AudioDevice[] = [device('PulseAudio:Desk mic:0', 'Desk mic', 1, 0), device('PulseAudio:Headset:0', 'Headset', 1, 2)];
   outputs: AudioDevice[] = [device('PulseAudio:Speakers:0', 'Speakers', 0, 2), device('PulseAudio:Headset:0', 'Headset', 1, 2)];
   settings: Settings = structuredClone(DEFAULT_SETTINGS);
+  /** What `lan.hosts` answers: hosts a test puts on the pretend LAN. */
+  lanHosts: DiscoveredHost[] = [];
+  /** Hotkeys `hotkeys.getState` reports as held by another application. */
+  takenHotkeys: string[] = [];
   toneOn = false;
   update: UpdateState = { phase: 'idle', currentVersion: '0.0.0-test', channel: 'stable', offer: null, progress: null, checkedAt: null };
   state: StationState = {
@@ -40,7 +45,7 @@ export class ScriptedStation implements StationControl {
     hosting: null,
     lines: [],
     devices: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
-    master: { micMuted: false, volume: 1 },
+    master: { micMuted: false, volume: 1, callTone: false },
     direct: { talkingTo: [], incoming: [], replyTo: null },
   };
   /** Other stations on our lines as far as private talk is concerned, besides the lines' rosters. */
@@ -126,6 +131,8 @@ export class ScriptedStation implements StationControl {
         delete this.state.joined;
         this.emit('state', this.state);
         return this.state;
+      case 'lan.hosts':
+        return { hosts: this.lanHosts };
       case 'station.getState':
         return this.state;
       case 'station.setLines': {
@@ -170,8 +177,18 @@ export class ScriptedStation implements StationControl {
         return this.setMaster({ micMuted: input.muted as boolean });
       case 'master.setVolume':
         return this.setMaster({ volume: input.volume as number });
+      case 'master.setCallTone':
+        return this.setMaster({ callTone: input.on as boolean });
       case 'settings.get':
         return this.settings;
+      case 'hotkeys.getState':
+        return {
+          available: true,
+          reason: null,
+          bindings: this.settings.hotkeys.map((b) =>
+            this.takenHotkeys.includes(b.hotkey) ? { ...b, state: 'taken', message: `${b.hotkey} (line ${b.line}) is held by another application` } : { ...b, state: 'active' },
+          ),
+        };
       case 'settings.update':
         this.settings = { ...this.settings, ...input };
         return this.settings;
@@ -202,7 +219,7 @@ export class ScriptedStation implements StationControl {
   }
 
   private setMaster(change: Partial<MasterState>): MasterState {
-    const master = { ...(this.state.master ?? { micMuted: false, volume: 1 }), ...change };
+    const master: MasterState = { ...(this.state.master ?? { micMuted: false, volume: 1, callTone: false }), ...change };
     this.state = { ...this.state, master };
     this.emit('state', this.state);
     return master;

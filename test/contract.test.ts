@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import {
+  ConnectConfig,
   COMMAND_NAMES,
   type CommandName,
   ControlCommandError,
@@ -33,6 +34,7 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'devices.select': { valid: { inputId: 'PulseAudio:Desk mic:0', outputId: null }, invalid: { inputId: 7 }, field: 'inputId' },
   'devices.testTone': { valid: { on: true, frequencyHz: 440, levelDb: -20 }, invalid: { on: true, frequencyHz: 5 }, field: 'frequencyHz' },
   'station.getState': { valid: {}, invalid: { verbose: 1 }, field: '' },
+  'lan.hosts': { valid: {}, invalid: { refresh: 'now' }, field: '' },
   'station.setLines': { valid: { lines: [{ line: 'Program' }, { line: 'Stage', secret: 'x' }] }, invalid: { lines: [{ line: 'Program' }, { line: '-bad' }] }, field: 'lines.1.line' },
   'line.setTalk': { valid: { line: 'Program', on: true }, invalid: { line: 'Program', on: 'yes' }, field: 'on' },
   'line.setListen': { valid: { line: 'Program', on: false }, invalid: { line: '', on: false }, field: 'line' },
@@ -44,7 +46,9 @@ const commandCases: Record<CommandName, { valid: unknown; invalid: unknown; fiel
   'talk.reply': { valid: { on: false }, invalid: { on: 1 }, field: 'on' },
   'master.setMicMute': { valid: { muted: true }, invalid: { muted: 'yes' }, field: 'muted' },
   'master.setVolume': { valid: { volume: 0.8 }, invalid: { volume: -0.1 }, field: 'volume' },
+  'master.setCallTone': { valid: { on: true }, invalid: { on: 'loud' }, field: 'on' },
   'settings.get': { valid: {}, invalid: { key: 'x' }, field: '' },
+  'hotkeys.getState': { valid: {}, invalid: { all: true }, field: '' },
   'settings.update': { valid: { talkHoldThresholdMs: 400 }, invalid: { talkHoldThresholdMs: 5 }, field: 'talkHoldThresholdMs' },
   'app.info': { valid: {}, invalid: { x: 1 }, field: '' },
   'station.disconnect': { valid: {}, invalid: { force: 'now' }, field: '' },
@@ -67,7 +71,7 @@ const eventCases: Record<EventName, { valid: unknown; invalid: unknown; field: s
   },
   state: {
     valid: {
-      connection: 'joined', stationId: 's', name: 'FOH', hosting: null, devices: selection, master: { micMuted: true, volume: 0.5 },
+      connection: 'joined', stationId: 's', name: 'FOH', hosting: null, devices: selection, master: { micMuted: true, volume: 0.5, callTone: false },
       direct: { talkingTo: [], incoming: [{ stationId: 'g', name: 'Guest' }], replyTo: { stationId: 'g', name: 'Guest' } },
       lines: [{ line: 'Program', talk: true, listen: true, volume: 1, talkers: [{ stationId: 's', name: 'FOH' }], members: [{ stationId: 'g', name: 'Guest', kind: 'browser' }], call: { from: 'g', name: 'Guest' } }],
     },
@@ -328,4 +332,13 @@ describe('control-surface side (what the preload and the renderer use)', () => {
     assert.equal(faults.length, 2);
     assert.match(faults[0] ?? '', /level/);
   });
+});
+
+test('joining a plain ws:// server takes an explicit insecure; the error names server.url and says why', () => {
+  const join = (server: Record<string, unknown>) => ConnectConfig.safeParse({ server: { kind: 'remote', ...server }, name: 'FOH', lines: [{ line: 'Program' }], iceServers: [] });
+  const refused = join({ url: 'ws://10.0.0.5:8420/' });
+  assert.equal(refused.success, false);
+  assert.deepEqual(refused.error?.issues.map((i) => [i.path.join('.'), /in clear/.test(i.message) && /insecure/.test(i.message)]), [['server.url', true]]);
+  assert.equal(join({ url: 'ws://10.0.0.5:8420/', insecure: true }).success, true);
+  assert.equal(join({ url: 'wss://10.0.0.5:8420/' }).success, true, 'wss:// needs nothing');
 });

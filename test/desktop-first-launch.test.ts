@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
 import { PulseHarness, sleep } from './support/pulse';
 import { StationProcess } from './support/station-process';
 import { dominantFrequency, rmsDb, tone } from './support/signal';
@@ -118,4 +119,20 @@ test('first launch with an empty userData: the default devices open, a joined li
 
   const log = readFileSync(path.join(userData, 'logs', LOG_FILE), 'utf8');
   for (const tag of ['[audio]', '[peer Far]', '[signal]']) assert.ok(log.includes(tag), `the log file has ${tag} lines`);
+
+  // Hardware panels reach the app over the control WebSocket, at the port and token its settings remember.
+  const { control } = JSON.parse(readFileSync(path.join(userData, 'settings.json'), 'utf8')) as { control: { port: number; token: string } };
+  assert.ok(log.includes(`Control surface: http://127.0.0.1:${control.port}/#token=${control.token}`), 'the log names the remembered endpoint');
+  const panel = new WebSocket(`ws://127.0.0.1:${control.port}/control?token=${control.token}`);
+  await new Promise((resolve, reject) => panel.once('open', resolve).once('error', reject));
+  // Events (state, meters) flow on the socket too: the answer is the message with our id.
+  const info = new Promise<{ output: { transport: string } }>((resolve) =>
+    panel.on('message', (d) => {
+      const msg = JSON.parse(d.toString()) as { id?: number; output: { transport: string } };
+      if (msg.id === 1) resolve(msg);
+    }),
+  );
+  panel.send(JSON.stringify({ id: 1, cmd: 'app.info' }));
+  assert.equal((await info).output.transport, 'websocket');
+  panel.close();
 });

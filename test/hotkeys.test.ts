@@ -7,6 +7,7 @@ import { Settings, DEFAULT_SETTINGS, validateCommand } from '../electron/common/
 import { GlobalPushToTalk } from '../electron/hotkeys/global-ptt';
 import { type GlobalKeyEvent, type GlobalKeySource, HotkeysUnavailable } from '../electron/hotkeys/key-source';
 import { UiohookKeySource } from '../electron/hotkeys/uiohook-source';
+import { toAccelerator } from '../electron/hotkeys/accelerator';
 import { withGlobalPushToTalk } from '../electron/hotkeys/with-global-ptt';
 import { ScriptedStation } from './contract-station.fixture';
 
@@ -97,7 +98,7 @@ test('no display server: a clear notice and no crash; the native module is not e
 
 test('in front of a station: hotkeys saved in settings key their lines, and follow settings.update', async () => {
   const station = new ScriptedStation();
-  await station.invoke('station.connect', { server: { kind: 'remote', url: 'ws://127.0.0.1:9/' }, name: 'FOH', lines: [{ line: 'Program' }, { line: 'Stage' }], iceServers: [] });
+  await station.invoke('station.connect', { server: { kind: 'remote', url: 'ws://127.0.0.1:9/', insecure: true }, name: 'FOH', lines: [{ line: 'Program' }, { line: 'Stage' }], iceServers: [] });
   const keys = new ScriptedKeys();
   const control = await withGlobalPushToTalk(station, { ...DEFAULT_SETTINGS, hotkeys: [{ hotkey: 'F13', line: 'Program' }] }, keys);
   const talkOf = (line: string) => station.state.lines.find((l) => l.line === line)?.talk;
@@ -115,4 +116,37 @@ test('in front of a station: hotkeys saved in settings key their lines, and foll
   await control.close();
   await new Promise((r) => setImmediate(r));
   assert.equal(talkOf('Stage'), false, 'closing ends a held key');
+});
+
+test('a hotkey another application holds: an error notice naming it and its field, its state "taken", the rest keep working', async () => {
+  const station = new ScriptedStation();
+  await station.invoke('station.connect', { server: { kind: 'remote', url: 'wss://127.0.0.1:9/' }, name: 'FOH', lines: [{ line: 'Program' }, { line: 'Stage' }], iceServers: [] });
+  const keys = new ScriptedKeys();
+  const held = new Set(['Ctrl+F1']);
+  const control = await withGlobalPushToTalk(
+    station,
+    { ...DEFAULT_SETTINGS, hotkeys: [{ hotkey: 'F13', line: 'Program' }, { hotkey: 'ctrl+f1', line: 'Stage' }] },
+    keys,
+    { isTaken: (hotkey) => held.has(formatHotkey(hotkey)) },
+  );
+  const notices: { level: string; message: string }[] = [];
+  control.subscribe((name, payload) => name === 'notice' && notices.push(payload as { level: string; message: string }));
+  assert.deepEqual(notices.map((n) => n.level), ['error']);
+  assert.match(notices[0]?.message ?? '', /^hotkeys\.1\.hotkey: Ctrl\+F1 \(line Stage\) is held by another application/);
+  const state = await control.invoke('hotkeys.getState', {});
+  assert.deepEqual(state.bindings.map((b) => [b.hotkey, b.line, b.state]), [['F13', 'Program', 'active'], ['Ctrl+F1', 'Stage', 'taken']]);
+  keys.key('F13', true);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(station.state.lines.find((l) => l.line === 'Program')?.talk, true, 'the free hotkey still keys its line');
+  keys.key('F13', false);
+
+  // Moved to a free key, the state clears.
+  await control.invoke('settings.update', { hotkeys: [{ hotkey: 'F13', line: 'Program' }, { hotkey: 'F14', line: 'Stage' }] });
+  assert.deepEqual((await control.invoke('hotkeys.getState', {})).bindings.map((b) => b.state), ['active', 'active']);
+  await control.close();
+});
+
+test('hotkeys as Electron accelerators, for asking who holds them', () => {
+  const cases: [string, string][] = [['Ctrl+Shift+F13', 'Control+Shift+F13'], ['Meta+ArrowUp', 'Super+Up'], ['Alt+Numpad2', 'Alt+num2'], ['Equal', '='], ['Ctrl+Space', 'Control+Space']];
+  for (const [hotkey, accelerator] of cases) assert.equal(toAccelerator(parseHotkey(hotkey)), accelerator, hotkey);
 });

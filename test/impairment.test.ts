@@ -21,7 +21,7 @@ after(async () => {
 
 function stationArgs(name: string, server: string, extra: string[] = []): string[] {
   const d = pulse.devices(name.toLowerCase());
-  return ['--name', name, '--server', server, '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
+  return ['--name', name, '--server', server, '--insecure', '--line', 'main', '--input', d.inputId, '--output', d.outputId, '--ui', ...extra];
 }
 
 function healthOf(station: StationProcess, peer: string, from = 0): PeerHealth[] {

@@ -35,8 +35,8 @@ test('private talk: A to B alone, heard though B listens to no line, not heard b
   const injections: { stop(): void }[] = [];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(stationArgs('B', ['--server', url]), pulse.env);
-    const c = new StationProcess(stationArgs('C', ['--server', url]), pulse.env);
+    const b = new StationProcess(stationArgs('B', ['--server', url, '--insecure']), pulse.env);
+    const c = new StationProcess(stationArgs('C', ['--server', url, '--insecure']), pulse.env);
     stations.push(b, c);
     for (const [s, peers] of [[a, ['B', 'C']], [b, ['A', 'C']], [c, ['A', 'B']]] as const) {
       for (const p of peers) await s.waitFor(new RegExp(`\\[peer ${p}\\] connected`), 20_000);

@@ -99,7 +99,7 @@ test('the settings layer answers settings.*, remembers devices and connect value
   assert.equal(engine.calls.length, 0, 'settings never reach the engine');
   await station.invoke('devices.select', { inputId: 'PulseAudio:Headset:0' });
   await station.invoke('station.connect', {
-    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/' },
+    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/', insecure: true },
     name: 'FOH',
     lines: [{ line: 'Program', secret: 'hunter2' }],
     iceServers: [{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'pw' }],

@@ -183,7 +183,7 @@ test('a client written from the docs: the station sends its description before i
   const early = await DocClient.join(url, 'early', 'main');
   clients.push(early.client);
   assert.deepEqual(early.peers, []);
-  const a = new StationProcess(['--name', 'A', '--server', url, '--line', 'main', '--input', d.inputId, '--output', d.outputId], pulse.env);
+  const a = new StationProcess(['--name', 'A', '--server', url, '--insecure', '--line', 'main', '--input', d.inputId, '--output', d.outputId], pulse.env);
   try {
     const offered = await early.client.settled('A');
     const late = await DocClient.join(url, 'late', 'main');

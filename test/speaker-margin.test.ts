@@ -44,3 +44,13 @@ test('a known busy moment is covered ahead and forgotten after; the margin never
   m.observe(ms(60), 0, true, 3310);
   assert.equal(m.reading().marginMs, 60, 'capped at 60 ms');
 });
+
+test('a rise is filled a chunk at a time, one chunk per 20 ms; a fall at once', () => {
+  const m = margin();
+  assert.equal(m.fillTarget(0), ms(20), 'the first fill goes to the target at once: nothing plays yet');
+  m.expectBusy(40, 3000, 5);
+  const fills = [5, 10, 25, 30, 45, 65, 85].map((t) => m.fillTarget(t) / 48);
+  assert.deepEqual(fills, [30, 30, 40, 40, 50, 52, 52], 'no two early pulls of the mixer within 20 ms');
+  m.observe(ms(52), ms(40), false, 3100);
+  assert.equal(m.fillTarget(3100), ms(20), 'the busy moment over: back down at once');
+});

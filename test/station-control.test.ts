@@ -124,7 +124,7 @@ async function stationOn(id: string, lines: string[], options: ConstructorParame
   const media = new RecordingMedia();
   const link = new ScriptedSignalling();
   const station = new Station(options, { createMedia: () => media, createSignalling: () => link as unknown as SignallingClient });
-  await station.connect({ name: id, stationId: id, server: { kind: 'remote', url: 'ws://127.0.0.1:1' }, lines: lines.map((line) => ({ line })), iceServers: [] });
+  await station.connect({ name: id, stationId: id, server: { kind: 'remote', url: 'ws://127.0.0.1:1', insecure: true }, lines: lines.map((line) => ({ line })), iceServers: [] });
   return { station, media, link };
 }
 
@@ -187,7 +187,7 @@ test('mic mute: nothing leaves the microphone and signalling shows us silent; th
   const routings = () => s.media.calls.flatMap((c) => (c.op === 'setRouting' ? [c.routing] : []));
   s.station.setTalk('main', true);
   assert.deepEqual(routings().at(-1)?.sendTo, ['a']);
-  assert.deepEqual(s.station.setMicMute(true), { micMuted: true, volume: 1 });
+  assert.deepEqual(s.station.setMicMute(true), { micMuted: true, volume: 1, callTone: false });
   assert.deepEqual(routings().at(-1)?.sendTo, [], 'muted: the microphone goes to nobody');
   assert.deepEqual(s.link.sent.at(-1), { type: 'talk', lines: [] }, 'and no panel shows us talking');
   assert.equal(s.station.state().lines[0]?.talk, true, 'the talk key stays latched');
@@ -199,7 +199,7 @@ test('mic mute: nothing leaves the microphone and signalling shows us silent; th
   const state = s.station.allTalkOff();
   assert.deepEqual(state.lines.map((l) => l.talk), [false, false], 'all talk off');
   assert.deepEqual(s.link.sent.at(-1), { type: 'talk', lines: [] });
-  assert.deepEqual(s.station.setMasterVolume(0.25), { micMuted: false, volume: 0.25 });
+  assert.deepEqual(s.station.setMasterVolume(0.25), { micMuted: false, volume: 0.25, callTone: false });
   assert.deepEqual(s.media.calls.at(-1), { op: 'setMasterVolume', volume: 0.25 });
   assert.deepEqual(s.media.calls.filter((c) => c.op === 'setLineMix').at(-1), { op: 'setLineMix', lines: { main: {}, tech: {} } });
   await s.station.close();

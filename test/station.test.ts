@@ -25,7 +25,7 @@ test('two stations, both directions at once: 440 Hz A->B and 1000 Hz B->A, right
   const a = new StationProcess(stationArgs('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']), pulse.env);
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(stationArgs('B', ['--server', url], ['--talk', 'main']), pulse.env);
+    const b = new StationProcess(stationArgs('B', ['--server', url, '--insecure'], ['--talk', 'main']), pulse.env);
     try {
       await a.waitFor(/\[peer B\] connected/);
       await b.waitFor(/\[peer A\] connected/);
@@ -85,8 +85,8 @@ test('three stations on one line: C hears A and B; C stops listening: silence; A
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(stationArgs('B', ['--server', url], ['--talk', 'main']), pulse.env);
-    const c = new StationProcess(stationArgs('C', ['--server', url]), pulse.env);
+    const b = new StationProcess(stationArgs('B', ['--server', url, '--insecure'], ['--talk', 'main']), pulse.env);
+    const c = new StationProcess(stationArgs('C', ['--server', url, '--insecure']), pulse.env);
     stations.push(b, c);
     await c.waitFor(/\[peer A\] first RTP/, 20000);
     await c.waitFor(/\[peer B\] first RTP/, 20000);
@@ -136,12 +136,12 @@ test('bad input gets a clear error and the other stations keep their audio', asy
   const stations = [a];
   try {
     const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
-    const b = new StationProcess(stationArgs('B', ['--server', url]), pulse.env);
+    const b = new StationProcess(stationArgs('B', ['--server', url, '--insecure']), pulse.env);
     stations.push(b);
     await b.waitFor(/\[peer A\] first RTP/, 20000);
     // C takes the unknown device id (it is looked up in a device scan of its own, in a child process). The stations
     // around it must keep their audio.
-    const c = new StationProcess(stationArgs('C', ['--server', url]), pulse.env);
+    const c = new StationProcess(stationArgs('C', ['--server', url, '--insecure']), pulse.env);
     stations.push(c);
     await c.waitFor(/\[peer A\] connected/, 20000);
     const toA = pulse.inject(pulse.devices('a').micSink, tone(440, 20, -12));

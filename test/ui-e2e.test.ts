@@ -99,6 +99,7 @@ test('operator joins a line from the UI: devices, connect, meters, latched talk 
     await openScreen(page, 'Connect');
     await page.getByLabel('Join a server').check();
     await page.getByLabel('Server URL').fill(lineUrl);
+    await page.getByLabel('Join an unencrypted ws:// server (line secrets travel in clear)').check();
     await page.getByLabel('Station name').fill('A');
     await page.getByLabel('Line 1', { exact: true }).fill('main');
     await page.getByRole('button', { name: 'Connect' }).click();

@@ -40,7 +40,7 @@ async function openOnAir(width: number): Promise<{ station: ScriptedStation; pag
   const bridge = new ControlBridgeServer({ control: station, staticRoot: rendererDir });
   const { url } = await bridge.start();
   await station.invoke('station.connect', {
-    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/' },
+    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/', insecure: true },
     stationId: 'foh',
     name: 'FOH',
     lines: LINES.map((line) => ({ line })),

@@ -97,7 +97,7 @@ test('Updates: found on the beta channel, download progress, restart to update a
     assert.deepEqual(readFileSync(path.join(pendingDir, betaFile)), betaBuild, 'the verified download is waiting');
 
     // On air with talk latched: restarting asks first, and "Stay on air" (the focused answer) keeps everything.
-    await station.invoke('station.connect', { server: { kind: 'remote', url: 'ws://127.0.0.1:9/' }, name: 'FOH', lines: [{ line: 'Program' }], iceServers: [] });
+    await station.invoke('station.connect', { server: { kind: 'remote', url: 'ws://127.0.0.1:9/', insecure: true }, name: 'FOH', lines: [{ line: 'Program' }], iceServers: [] });
     await station.invoke('line.setTalk', { line: 'Program', on: true });
     await page.getByRole('button', { name: 'Restart to update' }).click();
     const dialog = page.getByRole('alertdialog', { name: 'Restart now and go off the air?' });

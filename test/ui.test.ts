@@ -76,6 +76,8 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
 async function joinProgram(rig: Rig, lines = ['Program']): Promise<void> {
   const { page } = rig;
   await page.getByLabel('Server URL').fill('ws://127.0.0.1:9000/');
+  // A plain ws:// server is joined on purpose only.
+  await page.getByLabel('Join an unencrypted ws:// server (line secrets travel in clear)').check();
   await page.getByLabel('Station name').fill('FOH');
   for (const [index, line] of lines.entries()) {
     if (index > 0) await page.getByRole('button', { name: 'Add line' }).click();
@@ -128,7 +130,7 @@ test('Connect: invalid values are shown inline next to each field and nothing is
   await joinProgram(rig);
   const connect = station.calls.find((call) => call.name === 'station.connect');
   assert.deepEqual(connect?.input, {
-    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/' },
+    server: { kind: 'remote', url: 'ws://127.0.0.1:9000/', insecure: true },
     name: 'FOH',
     lines: [{ line: 'Program', secret: 'hunter2' }],
     iceServers: [],
@@ -193,6 +195,28 @@ test('Connect: a station already on air shows what it joined, not an empty form'
   assert.equal(await page.getByLabel('Station name').inputValue(), 'Stage Left');
   assert.equal(await page.getByLabel('Line 1', { exact: true }).inputValue(), 'Program');
   assert.equal(await page.getByLabel('Line 2', { exact: true }).inputValue(), 'Stage Left');
+});
+
+test('Connect: hosts found on the LAN are listed, and one click joins one, pinning the fingerprint its record carries', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  station.lanHosts = [{ name: 'Stage Left', url: 'wss://10.0.0.7:8420/', lines: ['Program', 'Stage Left'], fingerprint: FIXTURE_FINGERPRINT }];
+  const join = page.getByRole('button', { name: 'Join Stage Left' });
+  await join.waitFor();
+  // Without a station name the join is refused where the name goes, and nothing is sent.
+  await page.getByLabel('Station name').fill('');
+  await join.click();
+  assert.equal(await page.getByLabel('Station name').getAttribute('aria-invalid'), 'true');
+  assert.equal(station.calls.filter((call) => call.name === 'station.connect').length, 0);
+  await page.getByLabel('Station name').fill('FOH');
+  await join.click();
+  await page.getByRole('status', { name: 'Joined' }).waitFor();
+  assert.deepEqual(station.calls.find((call) => call.name === 'station.connect')?.input, {
+    server: { kind: 'remote', url: 'wss://10.0.0.7:8420/', fingerprint: FIXTURE_FINGERPRINT },
+    name: 'FOH',
+    lines: [{ line: 'Program' }, { line: 'Stage Left' }],
+    iceServers: [],
+  });
 });
 
 test('Keypanel: keyboard operable with visible focus; tap latches, hold is momentary, shortcuts work', async () => {
@@ -261,6 +285,31 @@ test('Keypanel: keyboard operable with visible focus; tap latches, hold is momen
   await page.locator('[data-line="Program"] input[type="range"]').focus();
   await page.keyboard.press('ArrowLeft');
   await eventually(() => (station.state.lines[0]?.volume ?? 1) < 1, 'volume lowered from the keyboard');
+});
+
+test('Keypanel: global hotkeys edited per line; a key bound twice is named at its row, one another application holds is shown', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await joinProgram(rig, ['Program', 'Stage']);
+  await page.getByRole('tab', { name: 'Keypanel' }).click();
+  await page.getByText('Global hotkeys').click();
+  // Pressed in the field, a key with modifiers is spelled as the hotkey.
+  await page.getByLabel('Hotkey for Program').press('Control+Shift+F12');
+  assert.equal(await page.getByLabel('Hotkey for Program').inputValue(), 'Ctrl+Shift+F12');
+  await page.getByLabel('Hotkey for Stage').fill('ctrl+shift+f12');
+  await page.getByRole('button', { name: 'Save hotkeys' }).click();
+  const stage = page.getByLabel('Hotkey for Stage');
+  await page.waitForFunction(() => document.querySelector('#hotkey-Stage')?.getAttribute('aria-invalid') === 'true');
+  assert.match(await page.locator(`#${await stage.getAttribute('aria-describedby')}`).textContent() ?? '', /already taken by line Program/);
+  assert.equal(station.calls.filter((c) => c.name === 'settings.update').length, 0, 'nothing was saved');
+
+  station.takenHotkeys = ['F14'];
+  await stage.fill('F14');
+  await page.getByRole('button', { name: 'Save hotkeys' }).click();
+  await page.getByText('F14 (line Stage) is held by another application').waitFor();
+  assert.deepEqual(station.settings.hotkeys, [{ hotkey: 'Ctrl+Shift+F12', line: 'Program' }, { hotkey: 'F14', line: 'Stage' }]);
+  assert.equal(await page.locator('li:has(#hotkey-Program) .hotkey-ok').textContent(), 'active');
+  await screenshot(page, 'ui-keypanel-hotkeys');
 });
 
 test('Devices: a remembered device that disappears is clearly reported', async () => {

@@ -150,7 +150,7 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
     let joinToAudio: number;
     {
       const { g } = await talkingGuest(pulse, http, 'a', RIG_MIC, true);
-      const b = new StationProcess(['--name', 'B', '--server', http.replace('http://', 'ws://'), '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
+      const b = new StationProcess(['--name', 'B', '--server', http.replace('http://', 'ws://'), '--insecure', '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
       try {
         const joined = await b.waitFor(/^(.*) \[signal\] joined main/);
         const first = await b.waitFor(/^(.*) \[peer \S+\] first RTP/, 20000);

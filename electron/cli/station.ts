@@ -1,4 +1,4 @@
-// The headless station: `npm run station -- --name A --server ws://127.0.0.1:PORT --line main[:secret] ...`
+// The headless station: `npm run station -- --name A --server wss://HOST:PORT --line main[:secret] ...`
 // Start it through `npm run station` (node --env-file=electron/cli/station.env), which sizes the threadpool first.
 import { readFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
@@ -12,12 +12,15 @@ import { ArgError, parseArgs } from './args';
 import { awaitDevices } from './await-devices';
 import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 
-const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [--fingerprint SHA256] | --host [--port N] [--bind ADDR, default 0.0.0.0])
+const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [--fingerprint SHA256] | --server ws://HOST:PORT --insecure
+                                  | --host [--port N] [--bind ADDR, default 0.0.0.0])
          [--tls-cert FILE --tls-key FILE | --insecure] [--data-dir DIR, default ~/.partyline]
          --line LINE[:SECRET] [--line ...] [--input DEVICE_ID] [--output DEVICE_ID]
          [--talk LINE ...] [--mute LINE ...] [--stun URL ...] [--turn URL,USER,PASS ...]
+         [--lan-discovery on|off, default on: advertise a hosted station over mDNS, list others on the Connect screen]
          [--frame-ms 5|10|20] [--bitrate BPS] [--opus-application audio|voip] [--chunk-ms 5|10] [--priority raised|normal]
-         [--ui [--ui-port N] [--ui-bind ADDR --allow-remote] [--ui-root DIR] [--settings FILE]]
+         [--ui [--control-port N] [--control-token TOKEN] [--ui-bind ADDR --allow-remote] [--ui-root DIR] [--settings FILE]]
+           (with --settings, the control port and token are remembered there and kept across restarts)
          [--debug-stall-main MS/EVERY_MS] [--debug-main-garbage MB_PER_S]   (load the main thread on purpose)
        npm run station -- --ui [...]   (no --name/--line/--server: joins from the UI's Connect screen)
        npm run station -- --list-devices`;
@@ -25,8 +28,8 @@ const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [
 const spec = {
   name: 'string', id: 'string', server: 'string', host: 'boolean', port: 'string', bind: 'string', line: 'list',
   input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
-  bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'ui-bind': 'string', 'ui-root': 'string',
-  'allow-remote': 'boolean', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
+  bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'control-port': 'string', 'control-token': 'string', 'ui-bind': 'string', 'ui-root': 'string',
+  'allow-remote': 'boolean', 'lan-discovery': 'string', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
   'debug-stall-main': 'string', 'debug-main-garbage': 'string',
   insecure: 'boolean', 'tls-cert': 'string', 'tls-key': 'string', fingerprint: 'string', 'data-dir': 'string',
 } as const;
@@ -41,6 +44,20 @@ function int(flag: string, value: string | undefined, allowed?: number[]): numbe
   const n = Number(value);
   if (!Number.isInteger(n) || (allowed && !allowed.includes(n))) fail(`--${flag}: "${value}" is not ${allowed ? `one of ${allowed.join(', ')}` : 'a whole number'}`);
   return n;
+}
+
+/** --control-port, or its older name --ui-port; 0 or absent: the remembered port, else a free one. */
+function controlPort(args: { 'control-port'?: string; 'ui-port'?: string }): number {
+  if (args['control-port'] !== undefined && args['ui-port'] !== undefined) fail('--control-port and --ui-port are the same option: give one');
+  const flag = args['control-port'] !== undefined ? 'control-port' : 'ui-port';
+  const port = int(flag, args[flag]) ?? 0;
+  if (port < 0 || port > 65535) fail(`--${flag}: ${port} is not a port (0-65535)`);
+  return port;
+}
+
+function controlToken(token: string): string {
+  if (token.length < 16) fail('--control-token: must be at least 16 characters');
+  return token;
 }
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
@@ -72,7 +89,7 @@ async function main(): Promise<void> {
   if (!joinFromUi) {
     if (!args.name) fail('--name is required');
     if (!args.line?.length) fail('at least one --line is required');
-    if (!args.server && !args.host) fail('give --server ws://HOST:PORT, or --host to host the signalling server here');
+    if (!args.server && !args.host) fail('give --server wss://HOST:PORT, or --host to host the signalling server here');
   }
   if (args.server && args.host) fail('--server and --host exclude each other');
   if (Boolean(args['tls-cert']) !== Boolean(args['tls-key'])) fail('--tls-cert and --tls-key go together');
@@ -85,6 +102,8 @@ async function main(): Promise<void> {
       throw e;
     }
   }
+  const uiPort = controlPort(args);
+  const uiToken = args['control-token'] === undefined ? undefined : controlToken(args['control-token']);
   let stall: { ms: number; everyMs: number } | undefined;
   let garbage: number | undefined;
   try {
@@ -111,7 +130,7 @@ async function main(): Promise<void> {
     ...(args.id ? { stationId: args.id } : {}),
     server: args.host
       ? { kind: 'host', port: int('port', args.port) ?? 0, ...(args.bind ? { bind: args.bind } : {}), ...(args.insecure ? { insecure: true } : {}) }
-      : { kind: 'remote', url: args.server as string, ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}) },
+      : { kind: 'remote', url: args.server as string, ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}), ...(args.insecure ? { insecure: true } : {}) },
     lines,
     iceServers,
   };
@@ -133,8 +152,10 @@ async function main(): Promise<void> {
   }
 
   const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const lanDiscovery = (oneOf('lan-discovery', args['lan-discovery'], ['on', 'off'] as const) ?? 'on') === 'on';
   const control = createStationControl({
     version,
+    ...(lanDiscovery ? { lan: {} } : {}),
     frameMs: int('frame-ms', args['frame-ms'], [5, 10, 20]) as 5 | 10 | 20 | undefined,
     bitrate: int('bitrate', args.bitrate),
     application: oneOf('opus-application', args['opus-application'], ['audio', 'voip'] as const),
@@ -221,7 +242,8 @@ async function main(): Promise<void> {
     ui = await serveControlSurface({
       control,
       host: args['ui-bind'] ?? '127.0.0.1',
-      port: int('ui-port', args['ui-port']) ?? 0,
+      port: uiPort,
+      ...(uiToken === undefined ? {} : { token: uiToken }),
       allowRemote: args['allow-remote'] ?? false,
       ...(args.settings ? { settingsFile: args.settings } : {}),
       ...(args['ui-root'] ? { rendererRoot: args['ui-root'] } : {}),

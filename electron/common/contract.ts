@@ -79,12 +79,20 @@ export const Fingerprint = z
   .transform((value) => value.toUpperCase());
 
 export const ServerConfig = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('remote'),
-    url: WebSocketUrl,
-    /** Trust this certificate for a wss:// server (re-trust after it changed); pinned on first use otherwise. */
-    fingerprint: Fingerprint.optional(),
-  }),
+  z
+    .object({
+      kind: z.literal('remote'),
+      url: WebSocketUrl,
+      /** Trust this certificate for a wss:// server (re-trust after it changed); pinned on first use otherwise. */
+      fingerprint: Fingerprint.optional(),
+      /** Join a plain ws:// server: only on purpose, as line secrets then travel in clear. */
+      insecure: z.boolean().optional(),
+    })
+    .superRefine((server, ctx) => {
+      if (server.url.startsWith('ws:') && server.insecure !== true) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'a plain ws:// server carries line secrets in clear: use wss://, or join it on purpose with insecure (--insecure)' });
+      }
+    }),
   z.object({
     kind: z.literal('host'),
     port: z.number().int().min(0).max(65535),
@@ -95,6 +103,17 @@ export const ServerConfig = z.discriminatedUnion('kind', [
   }),
 ]);
 export type ServerConfig = z.infer<typeof ServerConfig>;
+
+/** A hosting station (or signalling server) found on the LAN by its mDNS/DNS-SD record. */
+export const DiscoveredHost = z.object({
+  /** The service instance name: the hosting station's name. */
+  name: z.string().min(1).max(63),
+  url: WebSocketUrl,
+  lines: z.array(LineName),
+  /** The certificate's SHA-256 the record carries; null for a plain ws:// host. */
+  fingerprint: Fingerprint.nullable(),
+});
+export type DiscoveredHost = z.infer<typeof DiscoveredHost>;
 
 export const LineJoin = z.object({ line: LineName, secret: z.string().optional() });
 export type LineJoin = z.infer<typeof LineJoin>;
@@ -157,6 +176,8 @@ export const MasterState = z.object({
   micMuted: z.boolean(),
   /** Applied after the line volumes, to everything the speaker plays. */
   volume: Volume,
+  /** A call arriving on one of our lines also sounds a short tone on the speaker (off by default). */
+  callTone: z.boolean(),
 });
 export type MasterState = z.infer<typeof MasterState>;
 
@@ -268,6 +289,23 @@ export const HotkeyBinding = z.object({
 });
 export type HotkeyBinding = z.infer<typeof HotkeyBinding>;
 
+/** Each saved hotkey as the desktop sees it: keying its line, held by another application, or off (and why). */
+export const HotkeyState = z.object({
+  /** Whether this desktop gives global keys at all; reason says why not. */
+  available: z.boolean(),
+  reason: z.string().nullable(),
+  bindings: z.array(
+    z.object({
+      hotkey: z.string(),
+      line: LineName,
+      state: z.enum(['active', 'taken', 'off']),
+      /** For 'taken' and 'off': what the operator should do. */
+      message: z.string().optional(),
+    }),
+  ),
+});
+export type HotkeyState = z.infer<typeof HotkeyState>;
+
 const HotkeyBindings = z.array(HotkeyBinding).superRefine((bindings, ctx) => {
   const seen = new Map<string, string>();
   bindings.forEach((b, i) => {
@@ -283,6 +321,12 @@ const HotkeyBindings = z.array(HotkeyBinding).superRefine((bindings, ctx) => {
   });
 });
 
+export const ControlEndpoint = z.object({
+  port: z.number().int().min(1).max(65535),
+  token: z.string().min(16, 'must be at least 16 characters').max(256),
+});
+export type ControlEndpoint = z.infer<typeof ControlEndpoint>;
+
 export const Settings = z.object({
   /** Bumped when the stored shape changes; the store migrates or resets older files. */
   version: z.literal(1),
@@ -297,6 +341,11 @@ export const Settings = z.object({
   updateChannel: UpdateChannel,
   /** Global push-to-talk keys of the desktop app. */
   hotkeys: HotkeyBindings,
+  /**
+   * The control WebSocket's port and token, kept across restarts so a hardware panel configured once keeps working.
+   * Null until the first start picks them.
+   */
+  control: ControlEndpoint.nullable(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -308,6 +357,7 @@ export const DEFAULT_SETTINGS: Settings = {
   testTone: { frequencyHz: 1000, levelDb: -18 },
   updateChannel: 'stable',
   hotkeys: [],
+  control: null,
 };
 
 export const SettingsPatch = Settings.omit({ version: true }).partial();
@@ -396,6 +446,8 @@ export const Commands = {
   'station.connect': { input: ConnectConfig, output: StationState },
   'station.disconnect': { input: Empty, output: StationState },
   'station.getState': { input: Empty, output: StationState },
+  /** Hosts found on the LAN over mDNS/DNS-SD (browsing starts at the first call and goes on). */
+  'lan.hosts': { input: Empty, output: z.object({ hosts: z.array(DiscoveredHost) }) },
   /** Joins and leaves lines on air (the protocol's `lines`): peers on the lines kept are untouched. */
   'station.setLines': { input: z.object({ lines: ConnectConfig.shape.lines }).strict(), output: StationState },
   'line.setTalk': { input: z.object({ line: LineName, on: z.boolean() }).strict(), output: LineState },
@@ -413,7 +465,11 @@ export const Commands = {
   'talk.reply': { input: z.object({ on: z.boolean() }).strict(), output: DirectState },
   'master.setMicMute': { input: z.object({ muted: z.boolean() }).strict(), output: MasterState },
   'master.setVolume': { input: z.object({ volume: Volume }).strict(), output: MasterState },
+  /** Whether a call arriving on one of our lines also sounds a short tone (CALL_TONE_HZ) on the speaker. */
+  'master.setCallTone': { input: z.object({ on: z.boolean() }).strict(), output: MasterState },
   'settings.get': { input: Empty, output: Settings },
+  /** The global hotkeys' state: which key their lines, which another application holds. */
+  'hotkeys.getState': { input: Empty, output: HotkeyState },
   'settings.update': { input: SettingsPatch.strict(), output: Settings },
   'update.getState': { input: Empty, output: UpdateState },
   /** Asks the feed now; resolves with the outcome (a feed that is down is phase 'error', not a failed command). */

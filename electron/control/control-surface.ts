@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { StationControl } from '../common/contract';
 import { SettingsStore } from '../settings/store';
 import { restoreRememberedDevices, withSettings } from './settings-control';
-import { type ControlBridgeAddress, ControlBridgeServer } from './ws-bridge';
+import { startRememberedBridge } from './remembered-endpoint';
+import type { ControlBridgeAddress } from './ws-bridge';
 
 /** Where `npm run build:renderer` puts the renderer. */
 export const DEFAULT_RENDERER_ROOT = path.resolve(__dirname, '..', '..', 'dist', 'renderer');
@@ -15,6 +16,7 @@ export interface ControlSurfaceOptions {
   /** settings.json location; settings commands go to the station itself when absent. */
   settingsFile?: string;
   host?: string;
+  /** Given port and token; otherwise those remembered in the settings file (picked and remembered at first). */
   port?: number;
   allowRemote?: boolean;
   token?: string;
@@ -30,8 +32,9 @@ export async function serveControlSurface(options: ControlSurfaceOptions): Promi
   const log = options.log ?? ((line: string) => console.log(line));
   const rendererRoot = options.rendererRoot ?? DEFAULT_RENDERER_ROOT;
   let control = options.control;
+  let store: SettingsStore | undefined;
   if (options.settingsFile) {
-    const store = new SettingsStore(options.settingsFile);
+    store = new SettingsStore(options.settingsFile);
     await store.load();
     for (const notice of store.notices) log(`[settings] ${notice.message}`);
     control = withSettings(options.control, store);
@@ -39,15 +42,12 @@ export async function serveControlSurface(options: ControlSurfaceOptions): Promi
       log(`[settings] could not restore remembered devices: ${String(error)}`);
     });
   }
-  const bridge = new ControlBridgeServer({
-    control,
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
-    allowRemote: options.allowRemote ?? false,
-    staticRoot: rendererRoot,
-    ...(options.token === undefined ? {} : { token: options.token }),
-  });
-  const address = await bridge.start();
+  const { bridge, address } = await startRememberedBridge(
+    { control, host: options.host ?? '127.0.0.1', allowRemote: options.allowRemote ?? false, staticRoot: rendererRoot },
+    { ...(options.port ? { port: options.port } : {}), ...(options.token === undefined ? {} : { token: options.token }) },
+    store,
+    log,
+  );
   if (!existsSync(path.join(rendererRoot, 'index.html'))) {
     log(`[ui] no renderer at ${rendererRoot}: run npm run build:renderer (the /control WebSocket works regardless)`);
   }

@@ -35,12 +35,20 @@ export class Mixer implements PlaybackSource {
   private toneAmp = 0;
   private tonePhase = 0;
   private acc = new Float32Array(0);
+  /** Samples of the call tone still to play (counting down through its beeps and the gap between them), and its phase. */
+  private ringLeft = 0;
+  private ringPhase = 0;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
   setTestTone(on: boolean, frequencyHz = 1000, levelDb = -18): void {
     this.toneHz = on ? frequencyHz : 0;
     this.toneAmp = on ? 32767 * 10 ** (levelDb / 20) : 0;
+  }
+
+  /** The call signal: two short beeps at CALL_TONE_HZ, over whatever plays, at a fixed level the master volume leaves. */
+  ringCallTone(): void {
+    this.ringLeft = CALL_TONE_SAMPLES;
   }
 
   pull(samples: number): Int16Array {
@@ -67,10 +75,25 @@ export class Mixer implements PlaybackSource {
       }
       this.tonePhase %= 2 * Math.PI;
     }
+    if (this.ringLeft > 0) this.addCallTone(acc, samples);
     const out = new Int16Array(samples);
     for (let i = 0; i < samples; i++) out[i] = limit(acc[i] as number);
     this.output.feed(out);
     return out;
+  }
+
+  private addCallTone(acc: Float32Array, samples: number): void {
+    const step = (2 * Math.PI * CALL_TONE_HZ) / SAMPLE_RATE;
+    for (let i = 0; i < samples && this.ringLeft > 0; i++, this.ringLeft--) {
+      // Played from the end: beep, gap, beep. Each beep ramps in and out over 5 ms so it does not click.
+      const t = CALL_TONE_SAMPLES - this.ringLeft;
+      const inBeep = t < CALL_BEEP_SAMPLES ? t : t - CALL_BEEP_SAMPLES - CALL_GAP_SAMPLES;
+      if (inBeep >= 0 && inBeep < CALL_BEEP_SAMPLES) {
+        const ramp = Math.min(1, inBeep / RAMP_SAMPLES, (CALL_BEEP_SAMPLES - inBeep) / RAMP_SAMPLES);
+        acc[i] = (acc[i] as number) + CALL_TONE_AMP * ramp * Math.sin(this.ringPhase);
+      }
+      this.ringPhase = (this.ringPhase + step) % (2 * Math.PI);
+    }
   }
 
   private meterBuses(samples: number): void {
@@ -98,6 +121,14 @@ export class Mixer implements PlaybackSource {
     this.pulledPcm.length = 0;
   }
 }
+
+/** The call tone: two 150 ms beeps 100 ms apart at 1400 Hz, -18 dBFS: above most voice energy, short enough not to mask talk. */
+export const CALL_TONE_HZ = 1400;
+const CALL_BEEP_SAMPLES = (SAMPLE_RATE * 150) / 1000;
+const CALL_GAP_SAMPLES = (SAMPLE_RATE * 100) / 1000;
+const CALL_TONE_SAMPLES = 2 * CALL_BEEP_SAMPLES + CALL_GAP_SAMPLES;
+const RAMP_SAMPLES = (SAMPLE_RATE * 5) / 1000;
+const CALL_TONE_AMP = 32767 * 10 ** (-18 / 20);
 
 /** Several talkers can exceed full scale: soft-knee above -6 dBFS instead of wrapping or hard clipping. */
 function limit(x: number): number {

@@ -10,6 +10,7 @@ import type {
   MasterState,
   Meter,
   DirectState,
+  DiscoveredHost,
   PeerConnection,
   PeerHealth,
   PresencePeer,
@@ -21,6 +22,7 @@ import { SignallingClient, type SignallingClientOptions } from '../signalling/cl
 import { KnownHosts } from '../signalling/known-hosts';
 import type { SignallingServer } from '../signalling/server';
 import { startHosting, trustFor, type VerifyServer } from './hosting';
+import { advertise, LanBrowser, type LanOptions } from '../signalling/lan-discovery';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
@@ -72,6 +74,11 @@ export interface StationOptions {
   /** Certificate and key files a hosting station serves instead of its generated one. */
   tls?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
+  /**
+   * LAN discovery over mDNS: a hosting station advertises itself, and `lan.hosts` browses for others. Off unless
+   * given (the CLI and the desktop app turn it on), so a station in a test sends no multicast where it should not.
+   */
+  lan?: LanOptions;
 }
 
 /** The station's collaborators, injected where a test or a host wants others than the defaults. */
@@ -132,6 +139,9 @@ export class Station extends EventEmitter<StationEvents> {
   private routingSent = '';
   private signalling: SignallingClient | undefined;
   private server: SignallingServer | undefined;
+  private advertisement: { stop(): Promise<void> } | undefined;
+  private lanBrowser: LanBrowser | undefined;
+  private readonly lan: LanOptions | undefined;
   private config: ConnectConfig | undefined;
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
@@ -148,6 +158,7 @@ export class Station extends EventEmitter<StationEvents> {
     };
     this.log = options.log ?? (() => undefined);
     this.dataDir = options.dataDir;
+    this.lan = options.lan;
     this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
       frameMs: options.frameMs ?? 10,
@@ -324,6 +335,20 @@ export class Station extends EventEmitter<StationEvents> {
     return this.master.state();
   }
 
+  /** Hosts advertised on the LAN; the first call starts browsing, which goes on while the station runs. */
+  lanHosts(): { hosts: DiscoveredHost[] } {
+    if (!this.lan) return { hosts: [] };
+    if (!this.lanBrowser) this.lanBrowser = new LanBrowser({ ...this.lan, log: this.log });
+    else this.lanBrowser.refresh();
+    return { hosts: this.lanBrowser.hosts() };
+  }
+
+  setCallTone(on: boolean): MasterState {
+    this.master.callTone = on;
+    this.publishState();
+    return this.master.state();
+  }
+
   setMasterVolume(volume: number): MasterState {
     this.master.volume = volume;
     this.mediaCall({ op: 'setMasterVolume', volume }, 'master volume');
@@ -386,6 +411,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   private onCall(msg: RelayedCall): void {
     if (!this.calls.apply(msg)) return;
+    if (msg.on && this.master.callTone && msg.from !== this.stationId) this.mediaCall({ op: 'ringCallTone' }, 'call tone');
     this.publish('call', { line: msg.line, from: msg.from, name: msg.name, on: msg.on, ...(msg.reason ? { reason: msg.reason } : {}), ...(msg.by ? { by: msg.by } : {}) });
     this.publishState();
   }
@@ -411,6 +437,13 @@ export class Station extends EventEmitter<StationEvents> {
         const hosted = await startHosting(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
         this.server = hosted.server;
         this.hosting = hosted.state;
+        // A station hosting on loopback alone has nobody on the LAN to tell.
+        if (this.lan && (hosted.state.joinUrls?.length ?? 0) > 0) {
+          this.advertisement = advertise(
+            { name: config.name, port: Number(new URL(hosted.url).port), lines: config.lines.map((l) => l.line), ...(hosted.state.fingerprint ? { fingerprint: hosted.state.fingerprint } : {}) },
+            { ...this.lan, log: this.log },
+          );
+        }
         url = hosted.url;
         verifyServer = hosted.verifyServer;
       } else {
@@ -508,6 +541,8 @@ export class Station extends EventEmitter<StationEvents> {
     for (const line of this.carriers.janusLines()) this.leaveJanus(line);
     this.carriers.reset();
     await Promise.all([...this.remotes.keys()].map((id) => this.dropRemote(id, 'disconnect')));
+    await this.advertisement?.stop();
+    this.advertisement = undefined;
     await this.server?.close();
     this.server = undefined;
     this.hosting = null;
@@ -790,6 +825,8 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   async close(): Promise<void> {
+    await this.lanBrowser?.stop();
+    this.lanBrowser = undefined;
     await this.disconnect();
     await this.media.close();
   }

@@ -1,5 +1,6 @@
 import { formatHotkey, type Hotkey, HotkeyError, parseHotkey } from '../common/hotkey';
-import { type GlobalKeyEvent, type GlobalKeySource, HotkeysUnavailable } from './key-source';
+import type { HotkeyState } from '../common/contract';
+import { type GlobalKeyEvent, type GlobalKeySource, type HotkeyProbe, HotkeysUnavailable } from './key-source';
 
 /** A hotkey and the line it keys while held. */
 export interface HotkeyBinding {
@@ -13,6 +14,8 @@ export interface GlobalPushToTalkOptions {
   setTalk: (line: string, on: boolean) => void;
   /** What the operator should read: a hotkey layer that cannot start says why, and the app carries on. */
   notice: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Tells which hotkeys another application holds; without one, none is taken. */
+  probe?: HotkeyProbe;
 }
 
 /**
@@ -24,6 +27,10 @@ export class GlobalPushToTalk {
   /** Lines keyed by a hotkey now, by the key that keyed them (a modifier let go first must not leave talk on). */
   private readonly held = new Map<string, string>();
   private running = false;
+  /** Why the key source did not start, once it failed. */
+  private unavailable: string | null = null;
+  /** Hotkeys another application held when they were bound, by their index. */
+  private taken = new Map<number, string>();
 
   constructor(private readonly options: GlobalPushToTalkOptions) {}
 
@@ -42,6 +49,28 @@ export class GlobalPushToTalk {
     });
     this.releaseAll();
     this.bindings = parsed;
+    this.taken = new Map();
+    parsed.forEach((b, i) => {
+      if (!this.options.probe?.isTaken(b.hotkey)) return;
+      const message = `hotkeys.${i}.hotkey: ${formatHotkey(b.hotkey)} (line ${b.line}) is held by another application, so it may never reach Partyline: choose another key or free it there`;
+      this.taken.set(i, message);
+      this.options.notice('error', message);
+    });
+  }
+
+  /** Each binding as it stands: keying its line, held by another application, or off because keys are unavailable. */
+  state(): HotkeyState {
+    return {
+      available: this.unavailable === null,
+      reason: this.unavailable,
+      bindings: this.bindings.map((b, i) => {
+        const hotkey = formatHotkey(b.hotkey);
+        const taken = this.taken.get(i);
+        if (taken) return { hotkey, line: b.line, state: 'taken' as const, message: taken };
+        if (this.unavailable !== null || !this.running) return { hotkey, line: b.line, state: 'off' as const, message: this.unavailable ?? 'global hotkeys are not listening' };
+        return { hotkey, line: b.line, state: 'active' as const };
+      }),
+    };
   }
 
   /** Starts the key source; if this desktop cannot give global keys, says so in a notice and returns false. */
@@ -50,9 +79,11 @@ export class GlobalPushToTalk {
     try {
       await this.options.source.start((e) => this.onKey(e));
       this.running = true;
+      this.unavailable = null;
       return true;
     } catch (error) {
       const why = error instanceof HotkeysUnavailable ? error.message : `the global hotkeys failed to start: ${(error as Error).message}`;
+      this.unavailable = why;
       this.options.notice('warn', `Global push-to-talk is off: ${why}. The keypanel's own keys still work while its window has the focus.`);
       return false;
     }

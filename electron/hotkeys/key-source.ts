@@ -1,4 +1,4 @@
-import type { Modifier } from '../common/hotkey';
+import type { Hotkey, Modifier } from '../common/hotkey';
 
 /** One key going down or up anywhere on the desktop, whichever window has the focus. */
 export interface GlobalKeyEvent {
@@ -21,4 +21,12 @@ export class HotkeysUnavailable extends Error {
     super(message);
     this.name = 'HotkeysUnavailable';
   }
+}
+
+/**
+ * Whether another application holds a key combination (a global grab of its own): such a hotkey may never reach us.
+ * The desktop app asks Electron's globalShortcut; tests script it.
+ */
+export interface HotkeyProbe {
+  isTaken(hotkey: Hotkey): boolean;
 }

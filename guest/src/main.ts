@@ -25,6 +25,14 @@ interface Session {
   listening: boolean;
   /** Set while the line's media goes through Janus instead of a call per member. */
   janus: { access: JanusLineAccess; room?: GuestJanusRoom } | undefined;
+  /** Our microphone as each remote gets it: one clone per remote, so the reply key can open it to one alone. */
+  mics: Map<string, MediaStreamTrack>;
+  /** Stations talking to us directly now (heard whatever the listen key says), and the last one: whom reply answers. */
+  incoming: Set<string>;
+  replyTo: { stationId: string; name: string } | null;
+  replying: boolean;
+  /** The call flashing on our line, or null. */
+  call: { from: string; name: string } | null;
 }
 
 let session: Session | undefined;
@@ -71,7 +79,10 @@ async function join(form: HTMLFormElement): Promise<void> {
     mic.close();
     throw new Error(`not admitted to line ${line}`);
   }
-  const s: Session = { selfId, line, mic, signalling, remotes: new Map(), presence: new Map(), talking: false, listening: true, janus: undefined };
+  const s: Session = {
+    selfId, line, mic, signalling, remotes: new Map(), presence: new Map(), talking: false, listening: true, janus: undefined,
+    mics: new Map(), incoming: new Set(), replyTo: null, replying: false, call: null,
+  };
   session = s;
   document.body.dataset.stationId = selfId;
   wire(s);
@@ -93,10 +104,14 @@ function remoteFor(s: Session, id: string): Remote {
   if (!r) {
     const audio = document.createElement('audio');
     audio.autoplay = true;
-    audio.muted = !s.listening;
+    audio.dataset.stationId = id;
     document.body.append(audio);
-    r = new Remote({ selfId: s.selfId, remoteId: id, micTrack: s.mic.track, iceServers: [], send: (m) => s.signalling.send(m), audio });
+    const micTrack = s.mic.track.clone();
+    s.mics.set(id, micTrack);
+    r = new Remote({ selfId: s.selfId, remoteId: id, micTrack, iceServers: [], send: (m) => s.signalling.send(m), audio });
     s.remotes.set(id, r);
+    applyMic(s);
+    applyListen(s);
   }
   return r;
 }
@@ -104,6 +119,21 @@ function remoteFor(s: Session, id: string): Remote {
 function drop(s: Session, id: string): void {
   s.remotes.get(id)?.close();
   s.remotes.delete(id);
+  s.mics.get(id)?.stop();
+  s.mics.delete(id);
+  if (s.incoming.delete(id)) applyListen(s);
+}
+
+/** Each remote's copy of the microphone: open to all while talking on the line, to the replied-to station alone while replying. */
+function applyMic(s: Session): void {
+  for (const [id, track] of s.mics) track.enabled = s.talking || (s.replying && s.replyTo?.stationId === id);
+  // A Janus room publishes the microphone itself, to everyone on the line: it carries the talk key alone.
+  s.mic.track.enabled = s.janus !== undefined && s.talking;
+}
+
+/** The line's voices play while listening; a station talking to us directly plays regardless. */
+function applyListen(s: Session): void {
+  for (const a of document.querySelectorAll('audio')) a.muted = !s.listening && !s.incoming.has(a.dataset.stationId ?? '');
 }
 
 /** The line moved to Janus: the calls go, the room carries everyone. */
@@ -167,6 +197,19 @@ function wire(s: Session): void {
     const p = s.presence.get(m.from);
     if (p) s.presence.set(m.from, { ...p, talking: m.lines });
   });
+  signalling.on('direct', (m) => {
+    const name = s.presence.get(m.from)?.name ?? m.from;
+    if (m.on) {
+      s.incoming.add(m.from);
+      s.replyTo = { stationId: m.from, name };
+    } else s.incoming.delete(m.from);
+    applyListen(s);
+  });
+  signalling.on('call', (m) => {
+    if (m.line !== s.line) return;
+    if (m.on) s.call = { from: m.from, name: m.name };
+    else if (s.call?.from === m.from) s.call = null;
+  });
   signalling.on('error', (e) => setStatus(document.body.dataset.state ?? 'joined', `Server: ${e.message}`));
   void signalling.closed.then(() => {
     if (session === s) end(s, 'The signalling server closed the connection');
@@ -176,7 +219,7 @@ function wire(s: Session): void {
 function setTalk(s: Session, on: boolean): void {
   if (s.talking === on) return;
   s.talking = on;
-  s.mic.track.enabled = on;
+  applyMic(s);
   $('talk').setAttribute('aria-pressed', String(on));
   s.signalling.send({ type: 'talk', lines: on ? [s.line] : [] });
 }
@@ -184,8 +227,23 @@ function setTalk(s: Session, on: boolean): void {
 function setListen(s: Session, on: boolean): void {
   s.listening = on;
   $('listen').setAttribute('aria-pressed', String(on));
-  for (const a of document.querySelectorAll('audio')) a.muted = !on;
+  applyListen(s);
   s.janus?.room?.setMuted(!on);
+}
+
+/** The reply key: talks to the last station that talked to us directly, to it alone. */
+function setReply(s: Session, on: boolean): void {
+  const to = s.replyTo;
+  if (!to || s.replying === on) return;
+  s.replying = on;
+  applyMic(s);
+  $('reply').setAttribute('aria-pressed', String(on));
+  s.signalling.send({ type: 'direct', to: to.stationId, on });
+}
+
+/** Answering the call flashing on our line puts it out at every member. */
+function answerCall(s: Session): void {
+  if (s.call && s.call.from !== s.selfId) s.signalling.send({ type: 'call', line: s.line, on: false });
 }
 
 function end(s: Session, why: string): void {
@@ -207,21 +265,21 @@ function leave(): void {
 }
 
 /** Tap latches (a second tap releases), hold talks only while held. */
-function talkKey(): { down: () => void; up: () => void } {
+function latchingKey(isOn: (s: Session) => boolean, set: (s: Session, on: boolean) => void): { down: () => void; up: () => void } {
   let downAt = 0;
   let wasOn = false;
   return {
     down: () => {
       if (!session || downAt) return;
       downAt = performance.now();
-      wasOn = session.talking;
-      setTalk(session, true);
+      wasOn = isOn(session);
+      set(session, true);
     },
     up: () => {
       if (!session || !downAt) return;
       const held = performance.now() - downAt;
       downAt = 0;
-      if (held >= HOLD_MS || wasOn) setTalk(session, false);
+      if (held >= HOLD_MS || wasOn) set(session, false);
     },
   };
 }
@@ -242,6 +300,16 @@ function render(): void {
       return li;
     });
     list.replaceChildren(...rows);
+    const direct = [...s.incoming].map((id) => s.presence.get(id)?.name ?? id);
+    $('direct').textContent = direct.length > 0 ? `${direct.join(', ')} talking to you` : '';
+    const reply = $<HTMLButtonElement>('reply');
+    reply.disabled = s.replyTo === null;
+    reply.textContent = s.replyTo ? `Reply to ${s.replyTo.name}` : 'Reply (nobody yet)';
+    const light = $<HTMLButtonElement>('call-light');
+    const calling = s.call !== null && s.call.from !== s.selfId;
+    light.dataset.lit = String(calling);
+    light.disabled = !calling;
+    light.textContent = calling ? `Call from ${s.call?.name ?? ''}: answer` : 'No call';
   }
   requestAnimationFrame(render);
 }
@@ -253,23 +321,28 @@ form.addEventListener('submit', (e) => {
   e.preventDefault();
   join(form).catch((err: Error) => setStatus('error', err.message));
 });
-const key = talkKey();
-const talk = $('talk');
-talk.addEventListener('pointerdown', (e) => {
-  talk.setPointerCapture(e.pointerId);
-  key.down();
-});
-talk.addEventListener('pointerup', key.up);
-talk.addEventListener('pointercancel', key.up);
+const key = latchingKey((s) => s.talking, setTalk);
+const replyKey = latchingKey((s) => s.replying, setReply);
+for (const [button, k] of [[$('talk'), key], [$('reply'), replyKey]] as const) {
+  button.addEventListener('pointerdown', (e) => {
+    button.setPointerCapture(e.pointerId);
+    k.down();
+  });
+  button.addEventListener('pointerup', k.up);
+  button.addEventListener('pointercancel', k.up);
+}
+$('call-light').addEventListener('click', () => session && answerCall(session));
 $('listen').addEventListener('click', () => session && setListen(session, !session.listening));
 $('leave').addEventListener('click', leave);
 document.addEventListener('keydown', (e) => {
   if (e.repeat || e.target instanceof HTMLInputElement) return;
   if (e.key === 't' || e.key === 'T') key.down();
+  if (e.key === 'r' || e.key === 'R') replyKey.down();
   if ((e.key === 'l' || e.key === 'L') && session) setListen(session, !session.listening);
 });
 document.addEventListener('keyup', (e) => {
   if (e.key === 't' || e.key === 'T') key.up();
+  if (e.key === 'r' || e.key === 'R') replyKey.up();
 });
 addEventListener('pagehide', leave);
 // Read-only handles for diagnostics (and the tests): the peer connections and the microphone track.

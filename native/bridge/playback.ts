@@ -120,7 +120,7 @@ export class PlaybackStream extends DeviceStream {
   }
 
   private topUp(): void {
-    const target = this.margin.targetSamples;
+    const target = this.margin.fillTarget(performance.now());
     let fill = this.pa.fill(this.handle);
     while (this.running && fill + this.chunkSamples <= target) {
       const pcm = this.options.source.pull(this.chunkSamples);

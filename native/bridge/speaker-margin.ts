@@ -28,6 +28,8 @@ export interface SpeakerMarginOptions {
   holdMs?: number;
   /** How fast the margin shrinks after the hold, in ms per second. Default 2. */
   decayMsPerSecond?: number;
+  /** A rise is filled a chunk at a time, at most one chunk per this many ms. Default 20. */
+  riseSpacingMs?: number;
 }
 
 export interface MarginReading {
@@ -50,6 +52,9 @@ export class SpeakerMargin {
   /** A busy moment the owner announced: until then, the margin covers `busyDrain` and learns nothing lasting. */
   private busyUntil = -Infinity;
   private busyDrain = 0;
+  /** What the queue may be filled to now (samples; -1 before the first fill), and when it last rose. */
+  private fillTo = -1;
+  private roseAt = -Infinity;
 
   constructor(private readonly options: SpeakerMarginOptions) {
     const perMs = options.sampleRate / 1000;
@@ -65,6 +70,22 @@ export class SpeakerMargin {
   get targetSamples(): number {
     const drain = this.lastUpdate < this.busyUntil ? Math.max(this.covered, this.busyDrain) : this.covered;
     return Math.min(this.maxTarget, Math.max(this.chunk, drain + this.chunk + this.safety));
+  }
+
+  /**
+   * What the queue may be filled to at this top-up: the target, but a rise only a chunk at a time. Each chunk of a
+   * rise is one early pull of the mixer; a playout gives one early pull a concealed frame, but several in a row run it
+   * dry, fade it out and restart it: a gap of tens of ms, the very thing the rise is there to prevent.
+   */
+  fillTarget(nowMs: number): number {
+    const target = this.targetSamples;
+    if (this.fillTo < 0 || target <= this.fillTo) {
+      this.fillTo = target;
+    } else if (nowMs - this.roseAt >= (this.options.riseSpacingMs ?? 20)) {
+      this.fillTo = Math.min(target, this.fillTo + this.chunk);
+      this.roseAt = nowMs;
+    }
+    return this.fillTo;
   }
 
   /**

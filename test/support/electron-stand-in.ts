@@ -100,6 +100,13 @@ class StandInApp extends EventEmitter {
     super();
     if (!process.env.PARTYLINE_STANDIN_USERDATA) process.on('exit', () => rmSync(this.userData, { recursive: true, force: true }));
   }
+  /** Electron's switches, from this process's arguments: `--name=value`. */
+  readonly commandLine = {
+    getSwitchValue(name: string): string {
+      const prefix = `--${name}=`;
+      return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? '';
+    },
+  };
   enableSandbox(): void {
     record.push('app.enableSandbox');
   }
@@ -163,6 +170,8 @@ const electron = {
     },
   },
   shell: { openExternal: (url: string) => (record.push(`shell.openExternal:${url}`), Promise.resolve()) },
+  /** No other application holds any key here. */
+  globalShortcut: { register: () => true, unregister: () => undefined },
   Tray: class extends EventEmitter {
     destroyed = false;
     setToolTip(): void {}

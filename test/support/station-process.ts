@@ -18,7 +18,9 @@ export class StationProcess {
 
   /** `netns`: run inside that network namespace (`ip netns exec`, which execs node in place: signals reach it). */
   constructor(args: string[], env: NodeJS.ProcessEnv, readonly label = args[args.indexOf('--name') + 1] ?? 'station', netns?: string) {
-    const argv = [process.execPath, '--env-file=electron/cli/station.env', '--import', 'tsx', 'electron/cli/station.ts', ...args];
+    // Tests stay on loopback and their own namespaces: no mDNS on the machine's LAN unless a test asks for it.
+    const lan = args.includes('--lan-discovery') ? [] : ['--lan-discovery', 'off'];
+    const argv = [process.execPath, '--env-file=electron/cli/station.env', '--import', 'tsx', 'electron/cli/station.ts', ...lan, ...args];
     const [command, ...rest] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
     this.child = spawn(command as string, rest, {
       cwd: ROOT,
@@ -44,6 +46,11 @@ export class StationProcess {
   /** The station's process id (with a netns, `ip netns exec` execs node in place, so still the station's). */
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** How it ended, once it did by itself (an exit code, or the signal's name). */
+  ended(): Promise<string> {
+    return this.exited;
   }
 
   /** Its last log lines, for a failure message: how a station that did not exit cleanly got there. */

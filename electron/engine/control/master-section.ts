@@ -5,9 +5,10 @@ import type { Routing } from '../media/media-protocol';
 export class MasterSection {
   micMuted = false;
   volume = 1;
+  callTone = false;
 
   state(): MasterState {
-    return { micMuted: this.micMuted, volume: this.volume };
+    return { micMuted: this.micMuted, volume: this.volume, callTone: this.callTone };
   }
 
   /** The lines we tell signalling we talk on: none while muted, so no panel shows a muted station as a talker. */

@@ -148,6 +148,9 @@ export class MediaEngine implements Media {
       case 'setTestTone':
         this.mixer.setTestTone(c.on, c.frequencyHz, c.levelDb);
         return { on: c.on };
+      case 'ringCallTone':
+        this.mixer.ringCallTone();
+        return undefined;
       case 'addPeer':
         this.addPeer(c.id, c.iceServers);
         return undefined;

@@ -44,6 +44,7 @@ export type MediaCommand =
   | { op: 'selectDevices'; choice: DeviceChoice }
   | { op: 'onAirDevices' }
   | { op: 'setTestTone'; on: boolean; frequencyHz?: number; levelDb?: number }
+  | { op: 'ringCallTone' }
   | { op: 'addPeer'; id: string; iceServers: IceServer[] }
   | { op: 'dropPeer'; id: string; why: string }
   | { op: 'offer'; id: string }

@@ -147,6 +147,9 @@ export class PlayoutBuffer {
   private frameSamples = DEFAULT_FRAME_SAMPLES;
   /** The size of the latest pull: how finely the device takes audio. */
   private pullSamples = DEFAULT_FRAME_SAMPLES;
+  /** When the previous pull came, and whether this one came early: in a burst right after it (see pull). */
+  private lastPullMs = -Infinity;
+  private earlyPull = false;
   private concealedRunMs = 0;
   /** The last decoded frame was DTX or near-silent: a following gap is intended silence, reported as 'dtx'. */
   private lastDecodedWasDtx = false;
@@ -235,6 +238,10 @@ export class PlayoutBuffer {
     if (!Number.isFinite(nowMs)) throw new PlayoutInputError('nowMs', `must be a finite number (got ${String(nowMs)})`);
 
     this.pullSamples = samples;
+    // A pull within half its own length of the previous one is the speaker queueing further ahead (its margin rose, or
+    // it refills after an underrun), not time passing: the audio it finds missing is late, not lost.
+    this.earlyPull = nowMs - this.lastPullMs < samples / SAMPLES_PER_MS / 2;
+    this.lastPullMs = nowMs;
     const startedSilent = this.mode === 'silent';
     while (this.sync.available < samples) this.produce(samples - this.sync.available, nowMs);
     const out = new Int16Array(samples);
@@ -289,6 +296,7 @@ export class PlayoutBuffer {
     this.slack.reset();
     this.counters = emptyCounters();
     this.lostBeforeThisStream = 0;
+    this.lastPullMs = -Infinity;
   }
 
   private targetMs(): number {
@@ -345,6 +353,10 @@ export class PlayoutBuffer {
           // so it plays (merged in) when it lands and playout slips back to holding a frame, instead of dropping it
           // and concealing every packet after it that lands just as late.
           this.slack.missedPull(nowMs);
+          this.conceal(operation.samples, false);
+        } else if (head === undefined && this.earlyPull) {
+          // Likewise for a pull that came early: concealing in the next packet's place would leave every packet after
+          // it late by as much, concealed in turn until playout fades out and restarts, a gap of tens of ms.
           this.conceal(operation.samples, false);
         } else this.conceal(operation.samples);
         return;

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
-import { ConnectConfig, type ConnectConfig as ConnectConfigValue, type StationState } from '../../../electron/common/contract';
+import { ConnectConfig, type ConnectConfig as ConnectConfigValue, type DiscoveredHost, type StationState } from '../../../electron/common/contract';
 import { type StationModel, useSnapshot } from '../model';
 
 interface LineRow {
@@ -45,7 +45,7 @@ function formFrom(config: ConnectConfigValue | null): Form {
     fingerprint: '',
     port: config.server.kind === 'host' ? String(config.server.port) : EMPTY_FORM.port,
     bind: config.server.kind === 'host' ? (config.server.bind ?? '') : '',
-    insecure: config.server.kind === 'host' ? (config.server.insecure ?? false) : false,
+    insecure: config.server.insecure ?? false,
     name: config.name,
     lines: config.lines.length > 0 ? config.lines.map(({ line, secret }) => ({ line, secret: secret ?? '' })) : EMPTY_FORM.lines,
     ice: config.iceServers.map(({ urls, username, credential }) => ({
@@ -62,7 +62,7 @@ function configOf(state: StationState): ConnectConfigValue | null {
   const server: ConnectConfigValue['server'] | null = state.hosting
     ? { kind: 'host', port: Number(new URL(state.hosting.url).port), ...(state.hosting.bind ? { bind: state.hosting.bind } : {}), ...(state.hosting.fingerprint ? {} : { insecure: true }) }
     : state.joined
-      ? { kind: 'remote', url: state.joined.url }
+      ? { kind: 'remote', url: state.joined.url, ...(state.joined.url.startsWith('ws:') ? { insecure: true } : {}) }
       : null;
   if (!server) return null;
   return { server, name: state.name, lines: state.lines.map(({ line }) => ({ line })), iceServers: [] };
@@ -75,7 +75,7 @@ export function checkForm(form: Form): { config: ConnectConfigValue | null; erro
   const candidate = {
     server:
       form.mode === 'remote'
-        ? { kind: 'remote', url: form.url.trim(), ...(form.fingerprint.trim() ? { fingerprint: form.fingerprint.trim() } : {}) }
+        ? { kind: 'remote', url: form.url.trim(), ...(form.fingerprint.trim() ? { fingerprint: form.fingerprint.trim() } : {}), ...(form.insecure ? { insecure: true } : {}) }
         : { kind: 'host', port, ...(form.bind.trim() ? { bind: form.bind.trim() } : {}), ...(form.insecure ? { insecure: true } : {}) },
     name: form.name,
     lines: form.lines.map(({ line, secret }) => (secret ? { line: line.trim(), secret } : { line: line.trim() })),
@@ -136,6 +136,48 @@ function Hosting({ hosting }: { hosting: NonNullable<StationState['hosting']> })
   );
 }
 
+/** How often the Connect screen asks for the hosts found on the LAN while it is shown and off air. */
+const LAN_POLL_MS = 2000;
+
+/** Hosts advertised on the LAN (mDNS/DNS-SD), each joined with one click. */
+function LanHosts({ model, onJoin, disabled }: { model: StationModel; onJoin: (host: DiscoveredHost) => void; disabled: boolean }) {
+  const [hosts, setHosts] = useState<DiscoveredHost[]>([]);
+  useEffect(() => {
+    let live = true;
+    const ask = () =>
+      // Quietly: a station without discovery answers an empty list, and a failed poll is retried, not shown.
+      void model.link.api.invoke('lan.hosts', {}).then(
+        (found) => live && setHosts(found.hosts),
+        () => undefined,
+      );
+    ask();
+    const timer = setInterval(ask, LAN_POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [model]);
+  if (hosts.length === 0) return null;
+  return (
+    <section className="lan-hosts" aria-label="Hosts on this network">
+      <h3>On this network</h3>
+      <ul>
+        {hosts.map((host) => (
+          <li key={host.url}>
+            <button type="button" disabled={disabled} onClick={() => onJoin(host)}>
+              Join {host.name}
+            </button>{' '}
+            <span>
+              {host.lines.join(', ')} · <code>{host.url}</code>
+              {host.fingerprint ? null : ' (unencrypted)'}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 function FieldError({ id, message }: { id: string; message: string | undefined }) {
   return message ? (
     <p id={id} className="field-error" role="alert">
@@ -175,10 +217,9 @@ export function Connect({ model }: { model: StationModel }) {
 
   const connected = state !== null && state.connection !== 'idle' && state.connection !== 'error';
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const connectWith = async (values: Form) => {
     setSubmitted(true);
-    const { config, errors: found } = checkForm(form);
+    const { config, errors: found } = checkForm(values);
     setErrors(found);
     if (!config) {
       setFocusFirstError((count) => count + 1);
@@ -192,6 +233,27 @@ export function Connect({ model }: { model: StationModel }) {
     } finally {
       setBusy(false);
     }
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    await connectWith(form);
+  };
+
+  // One click on a host found on the LAN: its URL, the fingerprint its record carries (pinned), and its lines
+  // unless the form names some already; the station name must be there.
+  const joinHost = (host: DiscoveredHost) => {
+    const named = form.lines.some((row) => row.line.trim() !== '');
+    const next: Form = {
+      ...form,
+      mode: 'remote',
+      url: host.url,
+      fingerprint: host.fingerprint ?? '',
+      insecure: host.fingerprint === null,
+      lines: named ? form.lines : host.lines.map((line) => ({ line, secret: '' })),
+    };
+    setForm(next);
+    void connectWith(next);
   };
 
   const disconnect = async () => {
@@ -233,6 +295,7 @@ export function Connect({ model }: { model: StationModel }) {
           ) : null}
         </p>
       ) : null}
+      {connected ? null : <LanHosts model={model} onJoin={joinHost} disabled={busy} />}
       <form onSubmit={submit} noValidate>
         <fieldset disabled={connected || busy}>
           <legend>Server</legend>
@@ -264,6 +327,10 @@ export function Connect({ model }: { model: StationModel }) {
                 />
                 <FieldError id={errorId('server.fingerprint')} message={errors['server.fingerprint']} />
               </div>
+              <label className="checkbox">
+                <input type="checkbox" checked={form.insecure} onChange={(e) => update({ insecure: e.currentTarget.checked })} />
+                Join an unencrypted ws:// server (line secrets travel in clear)
+              </label>
             </div>
           ) : (
             <div className="field-row">

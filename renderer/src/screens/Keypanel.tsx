@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
 import type { DirectState, LineState, MasterState } from '../../../electron/common/contract';
+import { HotkeyEditor } from '../keypanel/HotkeyEditor';
 import { MeterCanvas } from '../meters/MeterCanvas';
 import { pressTalk, releaseTalk, type TalkGesture } from '../keypanel/talk-key';
 import { type StationModel, useSnapshot } from '../model';
@@ -17,6 +18,7 @@ function isTextEntry(target: EventTarget | null): boolean {
 export function Keypanel({ model }: { model: StationModel }) {
   const { state, settings } = useSnapshot(model);
   const threshold = settings?.talkHoldThresholdMs ?? 300;
+  const hotkeys = useMemo(() => settings?.hotkeys ?? [], [settings]);
   const gestures = useRef(new Map<string, TalkGesture>());
   const lines = state?.connection === 'joined' || state?.connection === 'reconnecting' ? state.lines : [];
 
@@ -97,7 +99,7 @@ export function Keypanel({ model }: { model: StationModel }) {
   };
 
   const runLine = (promise: Promise<LineState>) => void promise.then((next) => model.applyLine(next), () => undefined);
-  const master = state?.master ?? { micMuted: false, volume: 1 };
+  const master = state?.master ?? { micMuted: false, volume: 1, callTone: false };
 
   if (lines.length === 0) {
     return (
@@ -141,6 +143,7 @@ export function Keypanel({ model }: { model: StationModel }) {
           anyTalk={lines.some((line) => line.talk) || direct.talkingTo.length > 0}
           onMute={(muted) => void model.run('master.setMicMute', { muted }).then((next) => model.patchMaster(next), () => undefined)}
           onVolume={(volume) => void model.run('master.setVolume', { volume }).then((next) => model.patchMaster(next), () => undefined)}
+          onCallTone={(on) => void model.run('master.setCallTone', { on }).then((next) => model.patchMaster(next), () => undefined)}
           onAllOff={() => void model.run('talk.allOff', {}).then((next) => model.patch({ state: next }), () => undefined)}
         />
         <ol className="strips" aria-label="Lines">
@@ -163,6 +166,7 @@ export function Keypanel({ model }: { model: StationModel }) {
           ))}
         </ol>
       </div>
+      <HotkeyEditor model={model} lines={lines} saved={hotkeys} />
     </section>
   );
 }
@@ -204,6 +208,7 @@ interface MasterProps {
   anyTalk: boolean;
   onMute: (muted: boolean) => void;
   onVolume: (volume: number) => void;
+  onCallTone: (on: boolean) => void;
   onAllOff: () => void;
 }
 
@@ -212,7 +217,7 @@ const MASTER_METERS = [
   { key: 'output', label: 'Speaker' },
 ];
 
-function MasterSection({ model, master, direct, replying, onReplyPress, onReplyRelease, anyTalk, onMute, onVolume, onAllOff }: MasterProps) {
+function MasterSection({ model, master, direct, replying, onReplyPress, onReplyRelease, anyTalk, onMute, onVolume, onCallTone, onAllOff }: MasterProps) {
   const reply = pressable(onReplyPress, onReplyRelease);
   return (
     <section className="master" aria-labelledby="master-title">
@@ -246,6 +251,10 @@ function MasterSection({ model, master, direct, replying, onReplyPress, onReplyR
           onChange={(event) => onVolume(Number(event.currentTarget.value))}
         />
         <output>{Math.round(master.volume * 100)}%</output>
+      </label>
+      <label className="checkbox">
+        <input type="checkbox" checked={master.callTone} onChange={(event) => onCallTone(event.currentTarget.checked)} />
+        Call tone (a short beep when a line calls)
       </label>
     </section>
   );

@@ -1,0 +1,83 @@
+// The browser guest in Firefox too (Debian's firefox-esr), driven by puppeteer-core over WebDriver BiDi, with
+// Firefox's fake microphone (its prefs): Firefox's 1 kHz tone reaches the station, and the station's tone plays on the
+// PulseAudio speaker Firefox was given.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { PulseHarness, sleep } from './support/pulse';
+import { StationProcess } from './support/station-process';
+import { buildGuest } from './support/chromium';
+import { dominantFrequency, tone, toneDb } from './support/signal';
+
+declare const document: any;
+
+const FIREFOX = '/usr/bin/firefox-esr';
+/** What Firefox's fake microphone plays. */
+const FAKE_MIC_HZ = 1000;
+
+let pulse: PulseHarness;
+before(async () => {
+  await buildGuest();
+  pulse = await PulseHarness.start(['a', 'b']);
+});
+after(async () => {
+  await pulse?.stop();
+});
+
+async function launchFirefox(sink: string): Promise<Browser> {
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    env: { ...pulse.env, PULSE_SINK: sink },
+    extraPrefsFirefox: {
+      // A fake microphone, granted without asking; the remote's voice may play without a click first.
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+    },
+  });
+}
+
+test('firefox-esr guest: tones both ways with a station', async () => {
+  const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--line', 'main:s3cret', '--input', pulse.devices('a').inputId, '--output', pulse.devices('a').outputId, '--talk', 'main'], pulse.env);
+  let browser: Browser | undefined;
+  const errors: string[] = [];
+  try {
+    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
+    browser = await launchFirefox(pulse.devices('b').speakerMonitor.replace(/\.monitor$/, ''));
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => errors.push(`pageerror: ${String(e)}`));
+    await page.goto(`http://${http}`);
+    await page.type('input[name=name]', 'Fox');
+    await page.$eval('input[name=line]', (el: any) => (el.value = 'main'));
+    await page.type('input[name=secret]', 's3cret');
+    for (const box of ['echoCancellation', 'noiseSuppression', 'autoGainControl']) await page.$eval(`input[name=${box}]`, (el: any) => (el.checked = false));
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => document.body.dataset.state === 'joined' || document.body.dataset.state === 'error', { timeout: 15_000 });
+    const joined = await page.evaluate(() => ({ state: document.body.dataset.state, status: document.getElementById('status')?.textContent, id: document.body.dataset.stationId }));
+    assert.equal(joined.state, 'joined', `the guest joined (${joined.status})`);
+    await a.waitFor(new RegExp(`\\[peer ${joined.id}\\] connected`), 20_000);
+    await page.click('#talk'); // a tap latches
+
+    const toBrowser = pulse.inject(pulse.devices('a').micSink, tone(440, 8, -12));
+    await sleep(2000);
+    const atStation = pulse.record(pulse.devices('a').speakerMonitor);
+    const atBrowser = pulse.record(pulse.devices('b').speakerMonitor);
+    await sleep(3000);
+    const [heardByStation, heardByBrowser] = await Promise.all([atStation.stop(), atBrowser.stop()]);
+    toBrowser.stop();
+
+    const fStation = dominantFrequency(heardByStation, 100, 4000);
+    const fBrowser = dominantFrequency(heardByBrowser, 100, 4000);
+    assert.ok(Math.abs(fStation - FAKE_MIC_HZ) <= 5, `the station hears Firefox's ${FAKE_MIC_HZ} Hz (${fStation} Hz)`);
+    assert.ok(toneDb(heardByStation, FAKE_MIC_HZ) > -40, `loud enough (${toneDb(heardByStation, FAKE_MIC_HZ).toFixed(1)} dB)`);
+    assert.ok(Math.abs(fBrowser - 440) <= 3, `Firefox plays the station's 440 Hz (${fBrowser} Hz)`);
+    assert.ok(toneDb(heardByBrowser, 440) > -30, `loud (${toneDb(heardByBrowser, 440).toFixed(1)} dB)`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    assert.equal(await a.stop(), '0', `A exits cleanly (${a.tail()})`);
+  }
+});
