@@ -395,7 +395,7 @@ test('a headset plugged in while the station is on air: listed with its stable i
     return reply.value;
   };
   const x = pulse.devices('x');
-  let samples: Int16Array = new Int16Array(0);
+  let samples: Int16Array;
   try {
     await station.selectDevices({ inputId: x.inputId, outputId: x.outputId });
     station.setTestTone(true, 1000, -12);

@@ -34,8 +34,8 @@ test('a call over wss: pinned on first use, audio heard; a changed certificate i
   const hostData = path.join(scratch, 'host');
   const joinerData = path.join(scratch, 'joiner');
   const a = host(hostData);
-  let port = '';
-  let original = '';
+  let port: string;
+  let original: string;
   try {
     const url = (await a.waitFor(/hosting (wss:\/\/\S+)/))[1] as string;
     port = new URL(url).port;

@@ -35,7 +35,10 @@ function codecDelayMs(input: Int16Array, output: Int16Array): number {
   for (let lag = 0; lag <= 600; lag++) {
     let s = 0;
     for (let i = from; i < to; i++) s += (input[i] as number) * (output[i + lag] as number);
-    if (s > bestScore) (bestScore = s), (best = lag);
+    if (s > bestScore) {
+      bestScore = s;
+      best = lag;
+    }
   }
   return best / 48;
 }

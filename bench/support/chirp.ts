@@ -83,11 +83,17 @@ export function burstLag(ref: Float32Array, far: Float32Array, onset: number, ma
   };
   for (let lag = 0; lag <= maxLag; lag += 4) {
     const s = score(lag);
-    if (s > best) (best = s), (bestLag = lag);
+    if (s > best) {
+      best = s;
+      bestLag = lag;
+    }
   }
   for (let lag = Math.max(0, bestLag - 4); lag <= bestLag + 4; lag++) {
     const s = score(lag);
-    if (s > best) (best = s), (bestLag = lag);
+    if (s > best) {
+      best = s;
+      bestLag = lag;
+    }
   }
   return best >= 0.5 ? { lagMs: (bestLag * 1000) / RATE, score: best } : null;
 }

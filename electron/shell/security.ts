@@ -39,7 +39,7 @@ export function decideNavigation(targetUrl: string): 'allow' | 'deny' {
 
 /** New windows are never opened in-app; https links (documentation) go to the system browser. */
 export function decideWindowOpen(targetUrl: string): { action: 'deny'; openExternally: boolean } {
-  let external = false;
+  let external: boolean;
   try {
     external = new URL(targetUrl).protocol === 'https:';
   } catch {

@@ -56,11 +56,17 @@ export function dominantFrequency(x: Int16Array, lo: number, hi: number, from = 
   let bestDb = -Infinity;
   for (let f = lo; f <= hi; f += 5) {
     const db = toneDb(x, f, from, to);
-    if (db > bestDb) (bestDb = db), (best = f);
+    if (db > bestDb) {
+      bestDb = db;
+      best = f;
+    }
   }
   for (let f = best - 5; f <= best + 5; f += 0.1) {
     const db = toneDb(x, f, from, to);
-    if (db > bestDb) (bestDb = db), (best = f);
+    if (db > bestDb) {
+      bestDb = db;
+      best = f;
+    }
   }
   return Math.round(best * 10) / 10;
 }
