@@ -8,7 +8,7 @@ import { ControlDispatcher } from './control/dispatcher';
 import { restoreRememberedDevices, withSettings } from './control/settings-control';
 import { withUpdates } from './control/update-commands';
 import type { StationControl } from './common/contract';
-import { createStationControl } from './engine/station-facade';
+import { composeStationControl } from './compose/station';
 import { UiohookKeySource } from './hotkeys/uiohook-source';
 import { withGlobalPushToTalk } from './hotkeys/with-global-ptt';
 import { SettingsStore } from './settings/store';
@@ -154,7 +154,7 @@ async function start(): Promise<void> {
   await store.load();
   for (const notice of store.notices) log(`[settings] ${notice.message}`);
   // userData holds the generated TLS certificate (when hosting) and the pinned certificates of hosts joined.
-  const engine = createStationControl({ version: app.getVersion(), dataDir: userData, log });
+  const engine = composeStationControl({ version: app.getVersion(), dataDir: userData, log });
   const configured = withSettings(engine, store);
   const updates = await createUpdates(store, configured, log);
   // Global push-to-talk: hotkeys held anywhere on the desktop key their lines (uiohook-napi, loaded only if used).

@@ -13,7 +13,7 @@ import {
   validateCommand,
   validateEvent,
 } from '../electron/common/contract';
-import { createPartylineApi, type DispatchResult, EventHub } from '../electron/control/client';
+import { createPartylineApi, type DispatchResult, EventHub } from '../electron/common/control-client';
 import { ControlDispatcher } from '../electron/control/dispatcher';
 import { ControlBridgeServer } from '../electron/control/ws-bridge';
 import { EVENT_CHANNEL, INVOKE_CHANNEL, type IpcInvokeEventLike, forwardEvents, registerControlIpc } from '../electron/shell/ipc';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConnectConfig, type IceServer } from '../common/contract';
 import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
 import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../../native/bridge';
-import { createStationControl } from '../engine/station-facade';
+import { composeStationControl } from '../compose/station';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
 import { ArgError, parseArgs } from './args';
 import { awaitDevices } from './await-devices';
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   }
 
   const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  const control = createStationControl({
+  const control = composeStationControl({
     version,
     frameMs: int('frame-ms', args['frame-ms'], [5, 10, 20]) as 5 | 10 | 20 | undefined,
     bitrate: int('bitrate', args.bitrate),

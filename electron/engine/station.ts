@@ -14,11 +14,8 @@ import type {
   PresencePeer,
   StationState,
 } from '../common/contract';
-import type { Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
-import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
-import { KnownHosts } from '../signalling/known-hosts';
-import type { SignallingServer } from '../signalling/server';
-import { startHosting, trustFor, type VerifyServer } from './hosting';
+import type { ClientMessage, Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
+import type { Hosted, SignallingLink, StationNetwork, VerifyServer } from '../common/signalling-link';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
@@ -31,7 +28,6 @@ import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaH
 import { WorkerMedia } from './media/worker-media';
 
 export type { DeviceChoice, FrameMs } from './media/media-protocol';
-export { DEFAULT_HOST_BIND } from './hosting';
 
 export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
@@ -76,7 +72,8 @@ export interface StationOptions {
 export interface StationParts {
   /** The media side; by default a MediaEngine in a worker thread of its own. */
   createMedia?: (options: MediaOptions) => Media;
-  createSignalling?: (options: SignallingClientOptions) => SignallingClient;
+  /** Signalling: joining, hosting and trust; the composition root passes the signalling folder's. */
+  network: StationNetwork;
 }
 
 interface Remote {
@@ -104,10 +101,9 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly opts: { noRtpMs: number; browserGoneMs: number; staleRtpMs: number; reofferWaitMs: number };
   private readonly log: (line: string) => void;
   private readonly media: Media;
-  private readonly createSignalling: (options: SignallingClientOptions) => SignallingClient;
+  private readonly network: StationNetwork;
   private readonly dataDir: string | undefined;
   private readonly tlsFiles: StationOptions['tls'];
-  private knownHosts: KnownHosts | undefined;
   /** Set when the server's certificate was refused: the connection stays in error instead of going idle. */
   private untrusted = false;
   private readonly keys = new LineKeys();
@@ -123,15 +119,15 @@ export class Station extends EventEmitter<StationEvents> {
   private latestHealth: PeerMediaHealth[] = [];
   private speaker: SpeakerHealth | null = null;
   private routingSent = '';
-  private signalling: SignallingClient | undefined;
-  private server: SignallingServer | undefined;
+  private signalling: SignallingLink | undefined;
+  private server: Hosted['server'] | undefined;
   private config: ConnectConfig | undefined;
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
   private error: string | undefined;
   private hosting: StationState['hosting'] = null;
 
-  constructor(options: StationOptions = {}, parts: StationParts = {}) {
+  constructor(options: StationOptions, parts: StationParts) {
     super();
     this.opts = {
       noRtpMs: options.noRtpMs ?? 2000,
@@ -155,7 +151,7 @@ export class Station extends EventEmitter<StationEvents> {
       realtime: options.realtime ?? true,
     };
     this.media = (parts.createMedia ?? ((o) => new WorkerMedia(o)))(mediaOptions);
-    this.createSignalling = parts.createSignalling ?? ((o) => new SignallingClient(o));
+    this.network = parts.network;
     this.media.onEvent((e) => this.onMedia(e));
   }
 
@@ -363,7 +359,7 @@ export class Station extends EventEmitter<StationEvents> {
     return this.state();
   }
 
-  private requireSignalling(): SignallingClient {
+  private requireSignalling(): SignallingLink {
     if (!this.signalling || this.connection !== 'joined') throw Object.assign(new Error('not on air: connect first'), { code: 'failed' });
     return this.signalling;
   }
@@ -389,23 +385,23 @@ export class Station extends EventEmitter<StationEvents> {
     let verifyServer: VerifyServer | undefined;
     try {
       if (config.server.kind === 'host') {
-        const hosted = await startHosting(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
+        const hosted = await this.network.host(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
         this.server = hosted.server;
         this.hosting = hosted.state;
         url = hosted.url;
         verifyServer = hosted.verifyServer;
       } else {
         url = config.server.url;
-        verifyServer = trustFor(url, config.server.fingerprint, () => (this.knownHosts ??= new KnownHosts(this.dataDir)), this.log);
+        verifyServer = this.network.trust(url, config.server.fingerprint, this.log);
       }
     } catch (error) {
       // A certificate or trust store that cannot be used: nothing is left running.
       await this.disconnect();
       throw error;
     }
-    let client: SignallingClient;
+    let client: SignallingLink;
     try {
-      client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
+      client = this.network.join({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
     } catch (error) {
       // A join the protocol refuses must not leave a server running that nobody joined.
       await this.disconnect();
@@ -604,7 +600,7 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   /** To signalling, which refuses while it is not joined: what is lost then is set up anew after the rejoin. */
-  private sendSignal(msg: Parameters<SignallingClient['send']>[0]): void {
+  private sendSignal(msg: ClientMessage): void {
     try {
       this.signalling?.send(msg);
     } catch (e) {
@@ -687,7 +683,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** The server joined, with the certificate pinned for it when it is a wss:// one. */
   private joinedServer(url: string): NonNullable<StationState['joined']> {
-    const fingerprint = url.startsWith('wss:') ? this.knownHosts?.fingerprintOf(new URL(url).host) : undefined;
+    const fingerprint = url.startsWith('wss:') ? this.network.pinned(new URL(url).host) : undefined;
     return { url, ...(fingerprint ? { fingerprint } : {}) };
   }
 

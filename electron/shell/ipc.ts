@@ -1,12 +1,12 @@
 // Electron IPC transport: the main-process half. Every message is checked against the sender frame's
 // origin first, then against the contract (in the dispatcher). Typed against small structural
 // interfaces so tests can pass a fake ipcMain and fake webContents.
-import type { DispatchResult } from '../control/client';
+import type { DispatchResult } from '../common/control-client';
+import { EVENT_CHANNEL, INVOKE_CHANNEL } from '../common/ipc-channels';
 import type { ControlDispatcher } from '../control/dispatcher';
 import { isTrustedSender } from './security';
 
-export const INVOKE_CHANNEL = 'partyline:invoke';
-export const EVENT_CHANNEL = 'partyline:event';
+export { EVENT_CHANNEL, INVOKE_CHANNEL } from '../common/ipc-channels';
 
 export interface IpcInvokeEventLike {
   readonly senderFrame: { readonly url: string } | null;

@@ -1,35 +1,18 @@
 // How a station hosts a line for its crew and whom it trusts when it joins one: the embedded signalling server on
 // the LAN, over TLS unless asked not to, and the certificate checks its own signalling client makes.
-import type { ConnectConfig, StationState } from '../common/contract';
-import type { SignallingClientOptions } from '../signalling/client';
-import { KnownHosts } from '../signalling/known-hosts';
-import { joinUrls } from '../signalling/lan-addresses';
-import { SignallingServer, builtGuestDir } from '../signalling/server';
-import { loadTlsFiles, stationIdentity, type TlsIdentity } from '../signalling/tls-identity';
+import type { ConnectConfig } from '../common/contract';
+import type { Hosted, HostingOptions, HostServer, VerifyServer } from '../common/signalling-link';
+import { KnownHosts } from './known-hosts';
+import { joinUrls } from './lan-addresses';
+import { SignallingServer, builtGuestDir } from './server';
+import { loadTlsFiles, stationIdentity, type TlsIdentity } from './tls-identity';
+
+export type { Hosted, HostingOptions, VerifyServer } from '../common/signalling-link';
 
 /** Where a hosting station listens unless told otherwise: every interface, so the crew's other machines reach it. */
 export const DEFAULT_HOST_BIND = '0.0.0.0';
 
-export type VerifyServer = NonNullable<SignallingClientOptions['verifyServer']>;
-
-export interface HostingOptions {
-  /** The station's data folder: where the generated certificate is kept. */
-  dataDir: string | undefined;
-  /** The operator's certificate and key, served instead of the generated one. */
-  tls: { certFile: string; keyFile: string } | undefined;
-  log: (line: string) => void;
-}
-
-export interface Hosted {
-  server: SignallingServer;
-  /** What this station's own client joins. */
-  url: string;
-  state: NonNullable<StationState['hosting']>;
-  /** Our own client pins our own certificate, not a trust-store entry. */
-  verifyServer: VerifyServer | undefined;
-}
-
-export async function startHosting(server: Extract<ConnectConfig['server'], { kind: 'host' }>, lines: ConnectConfig['lines'], options: HostingOptions): Promise<Hosted> {
+export async function startHosting(server: HostServer, lines: ConnectConfig['lines'], options: HostingOptions): Promise<Hosted> {
   const { log } = options;
   const secrets = Object.fromEntries(lines.filter((l) => l.secret).map((l) => [l.line, l.secret as string]));
   const bind = server.bind ?? DEFAULT_HOST_BIND;

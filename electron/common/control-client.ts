@@ -13,7 +13,7 @@ import {
   validateCommand,
   validateCommandOutput,
   validateEvent,
-} from '../common/contract';
+} from './contract';
 
 export type DispatchResult = { ok: true; output: unknown } | { ok: false; error: ControlError };
 
