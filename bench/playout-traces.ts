@@ -8,8 +8,9 @@
 import { seededRandom } from '../test/support/seeded-random';
 import { OpusDecoder, OpusEncoder, type OpusFrameMs } from '../native/opus/index';
 import type { PlayoutBuffer, PlayoutStats, RtpAudioPacket } from '../electron/engine/playout/playout-buffer';
+import { SAMPLE_RATE } from '../native/audio-format';
 
-export const SAMPLE_RATE = 48000;
+export { SAMPLE_RATE };
 export const PULL_SAMPLES = 480;
 export const PULL_MS = 10;
 export const TONE_AMPLITUDE = 8000;

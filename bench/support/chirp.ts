@@ -1,5 +1,6 @@
+import { SAMPLE_RATE as RATE } from '../../native/audio-format';
 /** Chirp bursts and their lag by cross-correlation: how the latency benches measure mouth-to-ear delay. */
-export const RATE = 48000;
+export { RATE };
 
 /** A Hann-windowed linear sweep: a sharp, unambiguous correlation peak that survives Opus. */
 export function chirp(ms = 60, f0 = 400, f1 = 3500, levelDb = -9): Float32Array {

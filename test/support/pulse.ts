@@ -9,9 +9,10 @@ import { setPriority, tmpdir } from 'node:os';
 import { AUDIO_NICE } from '../../native/bridge/priority';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SAMPLE_RATE as RATE } from '../../native/audio-format';
 
 const run = promisify(execFile);
-export const RATE = 48000;
+export { RATE };
 
 export interface StationDevices {
   /** Stable bridge ids, as listDevices() reports them: through PortAudio and ALSA's pulse plugin. */

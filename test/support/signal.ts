@@ -1,5 +1,6 @@
+import { SAMPLE_RATE as RATE } from '../../native/audio-format';
 /** Test signals and their measurement: what a technician would check with a scope and an analyser. */
-export const RATE = 48000;
+export { RATE };
 
 export function tone(freq: number, seconds: number, levelDb: number, rate = RATE): Int16Array {
   const n = Math.round(seconds * rate);
