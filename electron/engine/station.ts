@@ -16,6 +16,7 @@ import type {
 } from '../common/contract';
 import type { ClientMessage, Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
 import type { Hosted, SignallingLink, StationNetwork, VerifyServer } from '../common/signalling-link';
+import { randomIdSuffix, slugStationId } from '../common/station-id';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
@@ -707,6 +708,5 @@ function toPresencePeer(p: Presence): PresencePeer {
 
 /** A station id that survives reconnects: derived from the name, restricted to the protocol's alphabet. */
 export function stationIdFrom(name: string): string {
-  const slug = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
-  return slug || `station-${Math.random().toString(36).slice(2, 8)}`;
+  return slugStationId(name) || `station-${randomIdSuffix()}`;
 }
