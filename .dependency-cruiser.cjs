@@ -30,7 +30,7 @@ module.exports = {
       from: { path: '^electron/engine/' },
       to: {
         path: [
-          '^electron/(signalling|update|control|settings|shell|hotkeys|compose|cli)/',
+          '^electron/(signalling|update|control|settings|shell|hotkeys|compose|cli|http)/',
           '^electron/(main|preload)\\.ts$',
         ],
       },
@@ -49,10 +49,18 @@ module.exports = {
       },
     },
     {
+      name: 'http-imports-only-common',
+      comment:
+        'electron/http is plain HTTP plumbing shared by the control bridge and signalling: Node, its packages, common.',
+      severity: 'error',
+      from: { path: '^electron/http/' },
+      to: { path: '^electron/', pathNot: '^electron/(common|http)/' },
+    },
+    {
       name: 'services-not-entry-points',
       comment: 'Only entry points and composition roots (cli/, compose/, main.ts) may import those.',
       severity: 'error',
-      from: { path: '^electron/(engine|signalling|hotkeys|settings|control|update|shell)/' },
+      from: { path: '^electron/(engine|signalling|hotkeys|settings|control|update|shell|http)/' },
       to: { path: ['^electron/(compose|cli)/', '^electron/main\\.ts$'] },
     },
     {
