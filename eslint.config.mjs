@@ -21,7 +21,7 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
   },
   {
-    files: ['build/**/*.mjs', 'eslint.config.mjs', '.dependency-cruiser.cjs'],
+    files: ['build/**/*.mjs', 'test/**/*.mjs', 'eslint.config.mjs', '.dependency-cruiser.cjs'],
     languageOptions: { globals: globals.node },
   },
   {
