@@ -110,6 +110,27 @@ module.exports = {
       to: { path: ['^test/', '^bench/', '^testkit/'] },
     },
     {
+      name: 'tests-and-benches-share-only-testkit',
+      comment: 'Benches and tests share what both need through testkit/; neither imports the other.',
+      severity: 'error',
+      from: { path: '^bench/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'tests-do-not-import-benches',
+      comment: 'Benches and tests share what both need through testkit/; neither imports the other.',
+      severity: 'error',
+      from: { path: '^(test|testkit)/' },
+      to: { path: '^bench/' },
+    },
+    {
+      name: 'testkit-does-not-import-tests',
+      comment: 'testkit/ is what tests and benches share: it needs neither.',
+      severity: 'error',
+      from: { path: '^testkit/' },
+      to: { path: '^test/' },
+    },
+    {
       name: 'no-circular',
       comment: 'A cycle makes two modules one; break it with a third that both import (types included).',
       severity: 'error',

@@ -5,7 +5,7 @@
  *
  * Run: npx tsx bench/codec.ts [seconds]
  */
-import { syllables } from '../test/support/signal';
+import { syllables } from '../testkit/signal';
 import { performance } from 'node:perf_hooks';
 import { OpusDecoder, OpusEncoder, type OpusApplication } from '../native/opus/index';
 import { segmentalSnr, speechLike } from './support/voice-quality';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- faults`: the faults a show meets, across network namespaces (test/support/fault-rig.ts), with
+ * `npm run bench -- faults`: the faults a show meets, across network namespaces (testkit/fault-rig.ts), with
  * stations A and B talking tones to each other and both speakers recorded:
  * - the signalling server killed, away 5 s, and restarted on the same port: how long each station takes to rejoin,
  *   and the silence at the speakers while it is away and in the 30 s after it returns;
@@ -7,10 +7,10 @@
  * Device loss, a slow-starting device and a sound server restart are not measured yet: their fields are null.
  * Needs root (network namespaces); run it under `flock /tmp/pl-audio.lock`.
  */
-import { sleep } from '../test/support/pulse';
-import { RATE } from '../test/support/signal';
-import { NetnsUnavailable } from '../test/support/netns';
-import { callEvents, serverUrl, silentRuns, startRig, startServer, startStations, stopRig, talkAndRecord, watchRejoins, type FaultRig } from '../test/support/fault-rig';
+import { sleep } from '../testkit/pulse';
+import { RATE } from '../testkit/signal';
+import { NetnsUnavailable } from '../testkit/netns';
+import { callEvents, serverUrl, silentRuns, startRig, startServer, startStations, stopRig, talkAndRecord, watchRejoins, type FaultRig } from '../testkit/fault-rig';
 
 const SERVER_AWAY_MS = 5000;
 const AFTER_RETURN_MS = 30000;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LevelMeter } from '../electron/engine/meter';
-import { tone } from './support/signal';
+import { tone } from '../testkit/signal';
 
 test('meter: a -12 dBFS sine reads -12 dBFS peak and -15 dBFS RMS; silence reads the floor; read() resets', () => {
   const m = new LevelMeter();

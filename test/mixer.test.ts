@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LevelMeter } from '../electron/engine/meter';
 import { Mixer, type MixerInput } from '../electron/engine/mixer';
-import { tone, toneDb, rmsDb } from './support/signal';
+import { tone, toneDb, rmsDb } from '../testkit/signal';
 
 function input(pcm: Int16Array, gain: number): MixerInput & { pulls: number } {
   let at = 0;

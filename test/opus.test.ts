@@ -1,4 +1,4 @@
-import { syllables } from './support/signal';
+import { syllables } from '../testkit/signal';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OpusDecoder, OpusEncoder, OpusError, type OpusEncoderOptions, type OpusFrameMs } from '../native/opus/index';

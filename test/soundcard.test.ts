@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PulseHarness, sleep } from './support/pulse';
-import { tone, dominantFrequency, rmsDb, onset, silentFrames } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { tone, dominantFrequency, rmsDb, onset, silentFrames } from '../testkit/signal';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { dominantFrequency, rmsDb, tone } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { dominantFrequency, rmsDb, tone } from '../testkit/signal';
 
 let pulse: PulseHarness;
 const scratch = mkdtempSync(path.join(tmpdir(), 'partyline-tls-station-'));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { OpusDecoder } from '../native/opus';
 import { VoiceEncoder, type VoiceApplication } from '../electron/engine/voice-encoder';
 import type { EncoderSettings } from '../electron/engine/sender-adaptation';
-import { rmsDb, syllables } from './support/signal';
+import { rmsDb, syllables } from '../testkit/signal';
 
 const FRAME = 480;
 const CLEAN: EncoderSettings = { bitrate: 32000, fec: false, packetLossPercent: 1 };

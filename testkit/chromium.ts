@@ -196,5 +196,5 @@ function syntheticMicrophone(hz: number): void {
 /** Builds the guest into dist/guest, where a hosting station serves it from. */
 export async function buildGuest(): Promise<void> {
   const { build } = await import('vite');
-  await build({ configFile: path.join(__dirname, '..', '..', 'guest', 'vite.config.ts'), logLevel: 'error', build: { sourcemap: false } });
+  await build({ configFile: path.join(__dirname, '..', 'guest', 'vite.config.ts'), logLevel: 'error', build: { sourcemap: false } });
 }

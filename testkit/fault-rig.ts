@@ -11,7 +11,7 @@ import { StationProcess } from './station-process';
 import { NetLab } from './netns';
 import { tone, dominantFrequency, silentFrames, tonePresenceDb, RATE } from './signal';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..');
 export const SERVER_PORT = 7000;
 export const FRAME = RATE / 100;
 export const TONES = { A: 440, B: 660 } as const;
@@ -84,7 +84,7 @@ export interface Relay extends Service {
 
 /** The UDP relay and its signalling proxy in the switch's namespace, in front of the server: stations given `url` talk through it. */
 export async function startRelay(rig: FaultRig): Promise<Relay> {
-  const child = rig.lab.spawnIn('mid', process.execPath, ['--import', 'tsx', 'test/support/relay-process.ts', rig.lab.mid.address, serverUrl(rig), '20261206'], {
+  const child = rig.lab.spawnIn('mid', process.execPath, ['--import', 'tsx', 'testkit/relay-process.ts', rig.lab.mid.address, serverUrl(rig), '20261206'], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

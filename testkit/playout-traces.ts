@@ -5,7 +5,7 @@
  * receiver pulls 10 ms periods on its own clock. Everything is driven by a
  * seeded PRNG, so a trace replays identically.
  */
-import { seededRandom } from '../test/support/seeded-random';
+import { seededRandom } from './seeded-random';
 import { OpusDecoder, OpusEncoder, type OpusFrameMs } from '../native/opus/index';
 import type { PlayoutBuffer, PlayoutStats, RtpAudioPacket } from '../electron/engine/playout/playout-buffer';
 import { SAMPLE_RATE } from '../native/audio-format';

@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, appendFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
-import { AUDIO_NICE } from '../../native/bridge/priority';
+import { AUDIO_NICE } from '../native/bridge/priority';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SAMPLE_RATE as RATE } from '../../native/audio-format';
+import { SAMPLE_RATE as RATE } from '../native/audio-format';
 
 const run = promisify(execFile);
 export { RATE };

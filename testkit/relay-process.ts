@@ -1,6 +1,6 @@
 /**
  * A UdpRelay and its SignallingProxy as a process of their own, so they can sit in a middle network namespace (see
- * netns.ts): `node --import tsx test/support/relay-process.ts BIND_ADDRESS UPSTREAM_URL SEED`. It prints
+ * netns.ts): `node --import tsx testkit/relay-process.ts BIND_ADDRESS UPSTREAM_URL SEED`. It prints
  * `proxy <url>` once listening, then takes one JSON command per line on stdin and answers one JSON line each:
  *   {"op":"impair","key":"A->B","impairment":{"loss":0.03,"jitterMs":30}}  ->  {"ok":true}
  *   {"op":"stats","key":"A->B"}                                          ->  {"ok":true,"stats":{...}}

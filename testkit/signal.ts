@@ -1,4 +1,4 @@
-import { SAMPLE_RATE as RATE } from '../../native/audio-format';
+import { SAMPLE_RATE as RATE } from '../native/audio-format';
 /** Test signals and their measurement: what a technician would check with a scope and an analyser. */
 export { RATE };
 

@@ -4,7 +4,7 @@
  * by block, so that a playout buffer stretching time (and so moving the delay) is followed rather than punished as
  * noise. The same computation serves every system compared.
  */
-import { seededRandom } from '../../test/support/seeded-random';
+import { seededRandom } from '../../testkit/seeded-random';
 import { SAMPLE_RATE as RATE } from '../../native/audio-format';
 
 export { RATE };
