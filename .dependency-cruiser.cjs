@@ -1,7 +1,8 @@
 // The layer rules of electron/README.md, enforced: `npm run lint` fails naming the rule a change breaks.
-// Each folder's environment decides what it may import: anywhere-code (common) no Node and no Electron, Node code no
-// Electron, and the engine and signalling only what they are given by a composition root (electron/compose, cli,
-// main.ts).
+// The folder says where code runs, and that decides what it may import: electron/common/ runs anywhere (no Node, no
+// Electron), electron/electron-main/ and electron/electron-sandbox/ are the only Electron code, every other folder
+// of electron/ is plain Node; renderer/ and guest/ are browser code. The engine and signalling get what they need
+// from a composition root (electron/compose, cli, electron-main).
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -14,24 +15,23 @@ module.exports = {
       to: { pathNot: ['^electron/common/', '^node_modules/zod/'] },
     },
     {
-      name: 'electron-only-in-shell',
+      name: 'electron-only-in-electron-folders',
       comment:
-        'Only the Electron entry points (main.ts, preload.ts, shell/) import electron; the rest runs in plain Node.',
+        'Only electron-main/ and electron-sandbox/ import electron; everything else under electron/ runs in plain Node (common/ anywhere).',
       severity: 'error',
-      from: { pathNot: ['^electron/(main|preload)\\.ts$', '^electron/shell/', '^test/', '^build/'] },
+      from: { pathNot: ['^electron/electron-(main|sandbox)/', '^test/', '^build/'] },
       to: { path: '^node_modules/electron/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'engine-not-signalling-or-app',
       comment:
         'The engine is given signalling (StationNetwork) and updates by the composition root; it never imports them, ' +
-        'nor control, settings, shell, hotkeys or the entry points.',
+        'nor control, settings, hotkeys, http or the entry points.',
       severity: 'error',
       from: { path: '^electron/engine/' },
       to: {
         path: [
-          '^electron/(signalling|update|control|settings|shell|hotkeys|compose|cli|http)/',
-          '^electron/(main|preload)\\.ts$',
+          '^electron/(signalling|update|control|settings|hotkeys|compose|cli|http|electron-main|electron-sandbox)/',
         ],
       },
     },
@@ -42,10 +42,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^electron/signalling/' },
       to: {
-        path: [
-          '^electron/(engine|update|control|settings|shell|hotkeys|compose|cli)/',
-          '^electron/(main|preload)\\.ts$',
-        ],
+        path: '^electron/(engine|update|control|settings|hotkeys|compose|cli|electron-main|electron-sandbox)/',
       },
     },
     {
@@ -58,18 +55,18 @@ module.exports = {
     },
     {
       name: 'services-not-entry-points',
-      comment: 'Only entry points and composition roots (cli/, compose/, main.ts) may import those.',
+      comment: 'Only entry points and composition roots (cli/, compose/, electron-main/) may import those.',
       severity: 'error',
-      from: { path: '^electron/(engine|signalling|hotkeys|settings|control|update|shell|http)/' },
-      to: { path: ['^electron/(compose|cli)/', '^electron/main\\.ts$'] },
+      from: { path: '^electron/(engine|signalling|hotkeys|settings|control|update|http)/' },
+      to: { path: '^electron/(compose|cli|electron-main|electron-sandbox)/' },
     },
     {
       name: 'preload-imports-only-common',
       comment:
         'The preload runs sandboxed beside the page: the shared layer (contract, control client, IPC channels) and electron.',
       severity: 'error',
-      from: { path: '^electron/preload\\.ts$' },
-      to: { pathNot: ['^electron/common/', '^node_modules/(electron|zod)/'] },
+      from: { path: '^electron/electron-sandbox/' },
+      to: { pathNot: ['^electron/(common|electron-sandbox)/', '^node_modules/(electron|zod)/'] },
     },
     {
       name: 'browser-imports-only-browser-and-common',
@@ -85,7 +82,7 @@ module.exports = {
       name: 'browser-no-node-builtins',
       comment: 'Code that runs anywhere or in a browser cannot use Node built-ins.',
       severity: 'error',
-      from: { path: ['^(renderer|guest)/src/', '^electron/common/', '^electron/preload\\.ts$'] },
+      from: { path: ['^(renderer|guest)/src/', '^electron/common/', '^electron/electron-sandbox/'] },
       to: { dependencyTypes: ['core'] },
     },
     {

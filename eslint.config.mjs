@@ -16,6 +16,26 @@ export default tseslint.config(
     },
   },
   {
+    // electron/common runs anywhere (the renderer, the guest, the sandboxed preload): no Node globals either.
+    files: [
+      'electron/common/**/*.ts',
+      'electron/electron-sandbox/**/*.ts',
+      'renderer/src/**/*.{ts,tsx}',
+      'guest/src/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', '__dirname', '__filename', 'require', 'module', 'global', 'setImmediate'].map(
+          (name) => ({
+            name,
+            message: `${name} is Node's; this folder runs in a browser or anywhere (see electron/README.md)`,
+          }),
+        ),
+      ],
+    },
+  },
+  {
     // Build hooks run in Node as CommonJS (electron-builder loads them with require).
     files: ['build/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: globals.node },

@@ -1,25 +1,25 @@
 // The Electron main process: one window, a tray, the IPC transport and the engine. The decisions
-// (who may talk to us, where the page may go) live in shell/ so they are tested without Electron.
-// First, before any module can queue work on libuv's threadpool: see shell/threadpool.ts.
-import './shell/threadpool';
+// (who may talk to us, where the page may go) live in the modules beside this one, so they are tested without Electron.
+// First, before any module can queue work on libuv's threadpool: see threadpool.ts.
+import './threadpool';
 import path from 'node:path';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
-import { ControlDispatcher } from './control/dispatcher';
-import { restoreRememberedDevices, withSettings } from './control/settings-control';
-import { withUpdates } from './control/update-commands';
-import type { StationControl } from './common/contract';
-import { composeStationControl } from './compose/station';
-import { UiohookKeySource } from './hotkeys/uiohook-source';
-import { withGlobalPushToTalk } from './hotkeys/with-global-ptt';
-import { SettingsStore } from './settings/store';
-import { createAppLog, type LogLine } from './shell/app-log';
-import { serveAppRequest } from './shell/app-protocol';
-import { forwardEvents, registerControlIpc } from './shell/ipc';
-import { APP_ENTRY_URL, APP_SCHEME, decideNavigation, decidePermission, decideWindowOpen } from './shell/security';
-import { trayIconBitmap } from './shell/tray-icon';
-import { readPackagedFeedUrl } from './update/app-update-config';
-import { activityOf, UnmanagedUpdates, type UpdateCommands, UpdateControl } from './update/update-control';
-import { createAppUpdateService } from './update/update-factory';
+import { ControlDispatcher } from '../control/dispatcher';
+import { restoreRememberedDevices, withSettings } from '../control/settings-control';
+import { withUpdates } from '../control/update-commands';
+import type { StationControl } from '../common/contract';
+import { composeStationControl } from '../compose/station';
+import { UiohookKeySource } from '../hotkeys/uiohook-source';
+import { withGlobalPushToTalk } from '../hotkeys/with-global-ptt';
+import { SettingsStore } from '../settings/store';
+import { createAppLog, type LogLine } from './app-log';
+import { serveAppRequest } from './app-protocol';
+import { forwardEvents, registerControlIpc } from './ipc';
+import { APP_ENTRY_URL, APP_SCHEME, decideNavigation, decidePermission, decideWindowOpen } from './security';
+import { trayIconBitmap } from './tray-icon';
+import { readPackagedFeedUrl } from '../update/app-update-config';
+import { activityOf, UnmanagedUpdates, type UpdateCommands, UpdateControl } from '../update/update-control';
+import { createAppUpdateService } from '../update/update-factory';
 
 // Bundled by build/bundle-main.mjs: dist/main/{main,preload}.js next to dist/renderer/.
 const RENDERER_ROOT = path.join(__dirname, '..', 'renderer');
