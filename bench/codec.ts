@@ -5,10 +5,11 @@
  *
  * Run: npx tsx bench/codec.ts [seconds]
  */
-import { syllables } from '../test/support/signal';
+import { syllables } from '../testkit/signal';
 import { performance } from 'node:perf_hooks';
 import { OpusDecoder, OpusEncoder, type OpusApplication } from '../native/opus/index';
 import { segmentalSnr, speechLike } from './support/voice-quality';
+import { SAMPLE_RATE as RATE } from '../native/audio-format';
 
 interface AnchorCodec {
   encode(pcm: Buffer): Buffer;
@@ -17,7 +18,6 @@ interface AnchorCodec {
 }
 const Anchor = (require('@discordjs/opus') as { OpusEncoder: new (rate: number, channels: number) => AnchorCodec }).OpusEncoder;
 
-const RATE = 48000;
 const FRAME_SAMPLES = 480;
 const BITRATE = 32000;
 

@@ -8,7 +8,7 @@
  */
 import { BufferLevelFilter } from '../electron/engine/playout/decision';
 import { PlayoutBuffer, type PlayoutDecoder } from '../electron/engine/playout/playout-buffer';
-import { makeTrace, opusDecoder, PULL_MS, PULL_SAMPLES, type PacketEvent } from './playout-traces';
+import { makeTrace, opusDecoder, PULL_MS, PULL_SAMPLES, type PacketEvent } from '../testkit/playout-traces';
 
 const DURATION_MS = 600_000;
 const CONVERGED_MS = 30_000;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- faults`: the faults a show meets, with stations A and B talking tones to each other and both
- * speakers recorded, across network namespaces (test/support/fault-rig.ts):
+ * speakers recorded, across network namespaces (testkit/fault-rig.ts):
  * - the signalling server killed, away 5 s, and restarted on the same port: how long each station takes to rejoin,
  *   and the silence at the speakers while it is away and in the 30 s after it returns;
  * - station B's link cut at the switch for 10 s, then for 30 s: how long after the link's return the audio is back;
@@ -16,11 +16,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DeviceSelection } from '../electron/common/contract';
-import { StationProcess } from '../test/support/station-process';
-import { PulseHarness, sleep } from '../test/support/pulse';
-import { RATE } from '../test/support/signal';
-import { NetnsUnavailable } from '../test/support/netns';
-import { FRAME, callEvents, speakerEvents, serverUrl, silentRuns, startRig, startServer, startStations, stopRig, talkAndRecord, watchRejoins, type FaultRig } from '../test/support/fault-rig';
+import { StationProcess } from '../testkit/station-process';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { RATE } from '../testkit/signal';
+import { NetnsUnavailable } from '../testkit/netns';
+import { FRAME, callEvents, speakerEvents, serverUrl, silentRuns, startRig, startServer, startStations, stopRig, talkAndRecord, watchRejoins, type FaultRig } from '../testkit/fault-rig';
 
 const SERVER_AWAY_MS = 5000;
 const AFTER_RETURN_MS = 30000;

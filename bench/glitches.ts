@@ -10,9 +10,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { sleep } from '../test/support/pulse';
-import { StationProcess } from '../test/support/station-process';
-import { silentFrames, tone } from '../test/support/signal';
+import { sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { silentFrames, tone } from '../testkit/signal';
 import { deinterleave, median, percentile, RATE } from './support/chirp';
 import { RIG_FAR_ID, RIG_MIC_ID, startRig } from './support/latency-rig';
 import { loopedSpeech, windowLags } from './support/speech';

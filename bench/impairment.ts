@@ -13,10 +13,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerHealth } from '../electron/common/contract';
 import { SignallingServer } from '../electron/signalling/server';
-import { PulseHarness, sleep } from '../test/support/pulse';
-import { SignallingProxy } from '../test/support/signalling-proxy';
-import { StationProcess } from '../test/support/station-process';
-import { UdpRelay, type Impairment } from '../test/support/udp-relay';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { SignallingProxy } from '../testkit/signalling-proxy';
+import { StationProcess } from '../testkit/station-process';
+import { UdpRelay, type Impairment } from '../testkit/udp-relay';
 import { BrowserPair, type BrowserReceiveStats } from './support/browser-pair';
 import { RATE, segmentalSnr, speechLike } from './support/voice-quality';
 

@@ -4,8 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { sleep, type PulseHarness } from '../test/support/pulse';
-import { StationProcess } from '../test/support/station-process';
+import { sleep, type PulseHarness } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
 import { burstLag, burstTrain, deinterleave, findBursts, median } from './support/chirp';
 import { recordRig, RIG_FAR_ALSA_ID, RIG_FAR_ID, RIG_MIC_ALSA_ID, RIG_MIC_ID, startRig } from './support/latency-rig';
 import { measureBrowserLatency } from './support/browser-latency';

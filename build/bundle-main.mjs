@@ -14,8 +14,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // A sandboxed preload can require nothing but `electron`: it is bundled whole, zod included.
 const entries = [
-  { name: 'main', source: 'electron/main.ts', selfContained: false },
-  { name: 'preload', source: 'electron/preload.ts', selfContained: true },
+  { name: 'main', source: 'electron/electron-main/main.ts', selfContained: false },
+  { name: 'preload', source: 'electron/electron-sandbox/preload.ts', selfContained: true },
   // The media thread's entry: WorkerMedia starts it from beside main.js. werift is bundled into it: its DTLS needs
   // @shinyoshiaki/binary-data, which requires its own modules from a nested src/node_modules that electron-builder
   // leaves out of the app, so the packaged app could not load werift from node_modules.

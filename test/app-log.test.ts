@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createAppLog, LOG_FILE } from '../electron/shell/app-log';
+import { createAppLog, LOG_FILE } from '../electron/electron-main/app-log';
 
 test('each line is a record with its component; the file rotates at its size, keeping one previous file', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'partyline-app-log-'));

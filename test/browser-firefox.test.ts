@@ -4,10 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { buildGuest } from './support/chromium';
-import { dominantFrequency, tone, toneDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { buildGuest } from '../testkit/chromium';
+import { dominantFrequency, tone, toneDb } from '../testkit/signal';
 
 declare const document: any;
 

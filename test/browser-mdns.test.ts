@@ -10,10 +10,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { splitMdnsCandidates } from '../electron/engine/mdns-candidates';
 import { MdnsResolver } from '../electron/engine/mdns-resolver';
 import { RemotePeer } from '../electron/engine/remote-peer';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { GuestBrowser, buildGuest } from './support/chromium';
-import { dominantFrequency, toneDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { GuestBrowser, buildGuest } from '../testkit/chromium';
+import { dominantFrequency, toneDb } from '../testkit/signal';
 
 const PRIVATE_NETWORK = 'PARTYLINE_PRIVATE_NETWORK';
 const ADDRESS = '10.99.0.1';

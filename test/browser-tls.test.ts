@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { GuestBrowser, buildGuest, CHROMIUM_ARGS } from './support/chromium';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { GuestBrowser, buildGuest, CHROMIUM_ARGS } from '../testkit/chromium';
 import { createLan, type Lan } from './support/lan-link';
-import { dominantFrequency, tone, toneDb } from './support/signal';
+import { dominantFrequency, tone, toneDb } from '../testkit/signal';
 
 let pulse: PulseHarness;
 let lan: Lan;

@@ -2,10 +2,10 @@
 // leaving and vanishing, and the no-RTP health state. Each browser has its own PulseAudio microphone and speaker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { GuestBrowser, buildGuest } from './support/chromium';
-import { tone, dominantFrequency, toneDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { GuestBrowser, buildGuest } from '../testkit/chromium';
+import { tone, dominantFrequency, toneDb } from '../testkit/signal';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { PeerHealth } from '../electron/common/contract';
 

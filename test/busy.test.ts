@@ -2,9 +2,9 @@
 // because audio is busy: the devices are served from the media thread.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { tone, dominantFrequency, silentFrames } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { tone, dominantFrequency, silentFrames } from '../testkit/signal';
 
 let pulse: PulseHarness;
 before(async () => {

@@ -2,9 +2,9 @@
 // call arrives on one of its lines; with it off (the default) a call is silent; the caller hears no tone of its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { onset, toneDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { onset, toneDb } from '../testkit/signal';
 import { CALL_TONE_HZ } from '../electron/engine/mixer';
 
 let pulse: PulseHarness;

@@ -14,10 +14,10 @@ import {
   validateCommand,
   validateEvent,
 } from '../electron/common/contract';
-import { createPartylineApi, type DispatchResult, EventHub } from '../electron/control/client';
+import { createPartylineApi, type DispatchResult, EventHub } from '../electron/common/control-client';
 import { ControlDispatcher } from '../electron/control/dispatcher';
 import { ControlBridgeServer } from '../electron/control/ws-bridge';
-import { EVENT_CHANNEL, INVOKE_CHANNEL, type IpcInvokeEventLike, forwardEvents, registerControlIpc } from '../electron/shell/ipc';
+import { EVENT_CHANNEL, INVOKE_CHANNEL, type IpcInvokeEventLike, forwardEvents, registerControlIpc } from '../electron/electron-main/ipc';
 import { ScriptedStation } from './contract-station.fixture';
 
 const connectConfig = {

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { WebSocket } from 'ws';
 import { serveControlSurface } from '../electron/control/control-surface';
 import { ScriptedStation } from './contract-station.fixture';
-import { StationProcess } from './support/station-process';
-import { sleep } from './support/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { sleep } from '../testkit/pulse';
 
 async function answers(port: number, token: string): Promise<boolean> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/control?token=${token}`);

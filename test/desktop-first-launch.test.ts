@@ -1,5 +1,5 @@
 /**
- * The desktop app as a new user meets it: the real electron/main.ts (under the stand-in for `electron`) started with
+ * The desktop app as a new user meets it: the real electron/electron-main/main.ts (under the stand-in for `electron`) started with
  * an empty userData opens the system default microphone and speaker by itself, joins a line through IPC where another
  * station talks, and the tone is heard on the default speaker. Its log file in userData gets the engine's lines.
  */
@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { dominantFrequency, rmsDb, tone } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { dominantFrequency, rmsDb, tone } from '../testkit/signal';
 import type { StationState } from '../electron/common/contract';
-import { LOG_FILE } from '../electron/shell/app-log';
+import { LOG_FILE } from '../electron/electron-main/app-log';
 import { KNOWN_HOSTS_FILE } from '../electron/signalling/known-hosts';
 
 const run = promisify(execFile);

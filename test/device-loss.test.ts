@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DeviceSelection, StationState } from '../electron/common/contract';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { tone, tonePresenceDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { tone, tonePresenceDb } from '../testkit/signal';
 
 const TONE_HZ = 1000;
 const MIC_HZ = 700;

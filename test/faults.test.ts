@@ -1,11 +1,11 @@
-// Faults a show survives, across real network namespaces (test/support/netns.ts): stations A and B, each in a host of
+// Faults a show survives, across real network namespaces (testkit/netns.ts): stations A and B, each in a host of
 // its own, the signalling server in a third, all joined by a switch. Each station talks a tone to the other; what
-// each speaker played is recorded and judged frame by frame (test/support/fault-rig.ts).
+// each speaker played is recorded and judged frame by frame (testkit/fault-rig.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from './support/pulse';
-import { NetnsUnavailable } from './support/netns';
-import { RATE } from './support/signal';
+import { sleep } from '../testkit/pulse';
+import { NetnsUnavailable } from '../testkit/netns';
+import { RATE } from '../testkit/signal';
 import {
   FRAME,
   TONES,
@@ -22,8 +22,8 @@ import {
   talkAndRecord,
   watchRejoins,
   type FaultRig,
-} from './support/fault-rig';
-import type { StationProcess } from './support/station-process';
+} from '../testkit/fault-rig';
+import type { StationProcess } from '../testkit/station-process';
 
 let rig: FaultRig | undefined;
 let skip: string | undefined;

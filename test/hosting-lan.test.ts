@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StationState } from '../electron/common/contract';
 import { createLan } from './support/lan-link';
-import { StationProcess } from './support/station-process';
+import { StationProcess } from '../testkit/station-process';
 
 const ROOT = path.join(__dirname, '..');
 

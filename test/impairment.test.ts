@@ -5,11 +5,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerHealth } from '../electron/common/contract';
 import { SignallingServer } from '../electron/signalling/server';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { SignallingProxy } from './support/signalling-proxy';
-import { UdpRelay } from './support/udp-relay';
-import { tone, dominantFrequency, silentFrames } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { SignallingProxy } from '../testkit/signalling-proxy';
+import { UdpRelay } from '../testkit/udp-relay';
+import { tone, dominantFrequency, silentFrames } from '../testkit/signal';
 
 let pulse: PulseHarness;
 before(async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { startJanus, freePort, type JanusProcess } from './support/janus';
+import { startJanus, freePort, type JanusProcess } from '../testkit/janus';
 import { SignallingServer } from '../electron/signalling/server';
 import { SignallingClient } from '../electron/signalling/client';
 import { JanusConfigError } from '../electron/signalling/janus/janus-rooms';

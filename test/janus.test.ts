@@ -2,11 +2,11 @@
 // between two stations and a browser guest in every direction, with no mesh call among them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { GuestBrowser, buildGuest } from './support/chromium';
-import { startJanus, type JanusProcess } from './support/janus';
-import { tone, tonePresenceDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { GuestBrowser, buildGuest } from '../testkit/chromium';
+import { startJanus, type JanusProcess } from '../testkit/janus';
+import { tone, tonePresenceDb } from '../testkit/signal';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { LineState } from '../electron/common/contract';
 
@@ -19,7 +19,7 @@ before(async () => {
   pulse = await PulseHarness.start(['a', 'b', 'c']);
   janus = await startJanus();
 });
-after(async (t) => {
+after(async () => {
   await pulse?.stop();
   await janus?.stop();
 });

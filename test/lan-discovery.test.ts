@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { NetLab, NetnsUnavailable } from './support/netns';
-import { StationProcess } from './support/station-process';
-import { sleep } from './support/pulse';
+import { NetLab, NetnsUnavailable } from '../testkit/netns';
+import { StationProcess } from '../testkit/station-process';
+import { sleep } from '../testkit/pulse';
 import { readRecord } from '../electron/signalling/lan-discovery';
 import type { DiscoveredHost } from '../electron/common/contract';
 

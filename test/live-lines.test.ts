@@ -2,9 +2,9 @@
 // line that stays is untouched, so its audio plays on without a gap, and the other line's audio goes and comes back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { silentFrames, tone, toneDb, tonePresenceDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { silentFrames, tone, toneDb, tonePresenceDb } from '../testkit/signal';
 
 let pulse: PulseHarness;
 before(async () => {

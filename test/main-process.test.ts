@@ -1,5 +1,5 @@
 /**
- * The real electron/main.ts, run under Node against a stand-in for the `electron` module (the binary cannot be
+ * The real electron/electron-main/main.ts, run under Node against a stand-in for the `electron` module (the binary cannot be
  * downloaded here): its window, lockdown, IPC wiring and lifecycle are driven as Electron would drive them.
  */
 import { test, after, before } from 'node:test';

@@ -3,9 +3,9 @@
 // meter shows what that line plays at its volume; mic mute silences the talker and takes it off the talker list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { tone } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { tone } from '../testkit/signal';
 
 let pulse: PulseHarness;
 before(async () => {

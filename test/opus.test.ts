@@ -1,9 +1,9 @@
-import { syllables } from './support/signal';
+import { syllables } from '../testkit/signal';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OpusDecoder, OpusEncoder, OpusError, type OpusEncoderOptions, type OpusFrameMs } from '../native/opus/index';
+import { SAMPLE_RATE as RATE } from '../native/audio-format';
 
-const RATE = 48000;
 /** -12 dBFS peak. */
 const TONE_AMPLITUDE = 32767 * 10 ** (-12 / 20);
 

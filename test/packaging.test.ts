@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -195,13 +195,16 @@ describe('runpath rewrite', () => {
     readRunpath(file: string): string | null;
   };
 
-  test('refuses a runpath longer than the one it replaces, and a file that is not ELF, naming the file', () => {
-    const copy = path.join(work, 'naudiodon-copy.node');
-    writeFileSync(copy, readFileSync(path.join(naudiodonBuild, 'Release', 'naudiodon.node')));
-    const original = readRunpath(copy);
-    assert.ok(original);
-    assert.throws(() => setRunpath(copy, `${original}/longer`), (err: Error) => err.message.startsWith(copy) && /longer than the old/.test(err.message));
-    assert.equal(readRunpath(copy), original, 'a refused rewrite leaves the file as it was');
+  test('rewrites a copy and renames it over the file (a hard link to the build tree keeps its runpath); refuses a non-ELF file, naming it', () => {
+    const original = path.join(work, 'naudiodon-original.node');
+    writeFileSync(original, readFileSync(path.join(naudiodonBuild, 'Release', 'naudiodon.node')));
+    const linked = path.join(work, 'naudiodon-linked.node');
+    linkSync(original, linked);
+    const before = readRunpath(original);
+    assert.ok(before);
+    assert.equal(setRunpath(linked, `$ORIGIN:${before}/longer`), before);
+    assert.equal(readRunpath(linked), `$ORIGIN:${before}/longer`, 'a longer runpath fits too');
+    assert.equal(readRunpath(original), before, 'the hard-linked original is untouched');
     const text = path.join(work, 'not-elf.node');
     writeFileSync(text, 'not a shared object');
     assert.throws(() => setRunpath(text, '$ORIGIN'), (err: Error) => err.message === `${text}: not an ELF file`);

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accelerate, findPeriod, preemptiveExpand } from '../electron/engine/playout/dsp';
+import { SAMPLE_RATE as RATE } from '../native/audio-format';
 
-const RATE = 48000;
 const AMPLITUDE = 8000;
 /** Largest sample step of a 440 Hz tone at this amplitude: 2*pi*f/fs*A, about 461. */
 const NATURAL_STEP = (2 * Math.PI * 440 * AMPLITUDE) / RATE;

@@ -18,7 +18,7 @@ import {
   type NetworkModel,
   type SenderModel,
   type TraceRun,
-} from '../bench/playout-traces';
+} from '../testkit/playout-traces';
 
 const CLEAN_LAN: NetworkModel = { baseDelayMs: 20, jitterMs: 2 };
 

@@ -3,9 +3,9 @@
 // target's reply key talks back to the talker alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { rmsDb, tone, toneDb, tonePresenceDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { rmsDb, tone, toneDb, tonePresenceDb } from '../testkit/signal';
 
 let pulse: PulseHarness;
 before(async () => {

@@ -7,8 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PulseHarness, sleep } from './support/pulse';
-import { tone } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { tone } from '../testkit/signal';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');

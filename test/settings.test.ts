@@ -1,4 +1,4 @@
-// Settings persistence: round trip, atomic writes, and a corrupt file kept aside with a notice.
+// Settings persistence: round trip, atomic writes, migration of older files, and a corrupt file kept aside with a notice.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,34 @@ test('a file missing newer fields takes their defaults', async () => {
   assert.equal(loaded.talkHoldThresholdMs, 500);
   assert.deepEqual(loaded.testTone, DEFAULT_SETTINGS.testTone);
   assert.deepEqual(store.notices, []);
+});
+
+test('a file from an older version is migrated, not discarded: values kept, the original kept beside it', async () => {
+  // Written before settings had a version: the same fields, unversioned.
+  const { version: _unversioned, ...older } = {
+    ...DEFAULT_SETTINGS,
+    talkHoldThresholdMs: 650,
+    devices: { inputId: 'PulseAudio:Desk mic#0', outputId: null },
+  };
+  const content = JSON.stringify(older);
+  await writeFile(file, content);
+  const store = new SettingsStore(file);
+  const loaded = await store.load();
+  assert.equal(loaded.talkHoldThresholdMs, 650);
+  assert.equal(loaded.devices.inputId, 'PulseAudio:Desk mic#0');
+  assert.deepEqual((await readdir(dir)).sort(), ['settings.json', 'settings.json.v0']);
+  assert.equal(await readFile(path.join(dir, 'settings.json.v0'), 'utf8'), content);
+  const onDisk = JSON.parse(await readFile(file, 'utf8'));
+  assert.equal(onDisk.version, DEFAULT_SETTINGS.version);
+  assert.equal(onDisk.talkHoldThresholdMs, 650);
+  assert.equal(store.notices.length, 1);
+  assert.equal(store.notices[0]?.level, 'info');
+  assert.match(store.notices[0]?.message ?? '', /version 0; migrated to version 1 .*settings\.json\.v0/);
+
+  // Loaded again, it is current: no second migration, no notice.
+  const again = new SettingsStore(file);
+  assert.equal((await again.load()).talkHoldThresholdMs, 650);
+  assert.deepEqual(again.notices, []);
 });
 
 test('the settings layer answers settings.*, remembers devices and connect values without secrets', async () => {

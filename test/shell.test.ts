@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ControlDispatcher } from '../electron/control/dispatcher';
-import { serveAppRequest } from '../electron/shell/app-protocol';
-import { forwardEvents, handleInvoke } from '../electron/shell/ipc';
-import { decideNavigation, decidePermission, decideWindowOpen, isTrustedSender } from '../electron/shell/security';
+import { serveAppRequest } from '../electron/electron-main/app-protocol';
+import { forwardEvents, handleInvoke } from '../electron/electron-main/ipc';
+import { decideNavigation, decidePermission, decideWindowOpen, isTrustedSender } from '../electron/electron-main/security';
 import { ScriptedStation } from './contract-station.fixture';
 
 test('only frames of the app origin are trusted senders', () => {

@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test';
 import { RTCPeerConnection, type RTCIceCandidate } from 'werift';
 import { WebSocket } from 'ws';
 import { SignallingServer } from '../electron/signalling/server';
-import { PulseHarness } from './support/pulse';
-import { StationProcess } from './support/station-process';
+import { PulseHarness } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
 
 type Relayed = { type: string; from?: string; sdp?: string; candidate?: Candidate | null; peers?: { stationId: string }[] };
 type Candidate = { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null };

@@ -2,7 +2,7 @@
 // client asks for low latency), as Bluetooth and USB headsets are slow to deliver their first period. Own daemon.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PulseHarness, sleep } from './support/pulse';
+import { PulseHarness, sleep } from '../testkit/pulse';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');

@@ -2,7 +2,7 @@
 // server does not survive this file.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { PulseHarness, sleep } from './support/pulse';
+import { PulseHarness, sleep } from '../testkit/pulse';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PulseHarness, sleep } from './support/pulse';
-import { tone, dominantFrequency, rmsDb, onset, silentFrames } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { tone, dominantFrequency, rmsDb, onset, silentFrames } from '../testkit/signal';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');
@@ -225,8 +225,8 @@ test('a device unplugged mid-stream: stop still returns and the process exits', 
 });
 
 test('a station applies device changes sent together one after the other, so neither undoes the other', async () => {
-  const { Station } = require('../electron/engine/station') as typeof import('../electron/engine/station');
-  const station = new Station();
+  const { composeStation } = require('../electron/compose/station') as typeof import('../electron/compose/station');
+  const station = composeStation();
   try {
     // (y's speaker was unplugged by the test before.)
     const x = pulse.devices('x');
@@ -443,9 +443,9 @@ test('a pull delay beyond half the playback queue is refused, naming the option,
 });
 
 test('a headset plugged in while the station is on air: listed with its stable ids, and choosing it moves the sound there', async () => {
-  const { createStationControl } = require('../electron/engine/station-facade') as typeof import('../electron/engine/station-facade');
+  const { composeStationControl } = require('../electron/compose/station') as typeof import('../electron/compose/station');
   const { validateCommandOutput } = require('../electron/common/contract') as typeof import('../electron/common/contract');
-  const control = createStationControl({ version: 'test' });
+  const control = composeStationControl({ version: 'test' });
   const { station } = control;
   const listDevices = async () => {
     const reply = validateCommandOutput('devices.list', await control.invoke('devices.list', {}));
@@ -453,7 +453,7 @@ test('a headset plugged in while the station is on air: listed with its stable i
     return reply.value;
   };
   const x = pulse.devices('x');
-  let samples: Int16Array = new Int16Array(0);
+  let samples: Int16Array;
   try {
     await station.selectDevices({ inputId: x.inputId, outputId: x.outputId });
     station.setTestTone(true, 1000, -12);

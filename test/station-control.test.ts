@@ -9,7 +9,8 @@ import { watchRtp } from '../electron/engine/control/rtp-watch';
 import { onAbsent, onBroken, onListed } from '../electron/engine/control/recovery';
 import { Station } from '../electron/engine/station';
 import type { Media, MediaCommand, MediaEvent, PeerMediaHealth } from '../electron/engine/media/media-protocol';
-import type { SignallingClient } from '../electron/signalling/client';
+import type { SignallingLink } from '../electron/common/signalling-link';
+import { signallingNetwork } from '../electron/signalling/station-network';
 import type { Presence } from '../electron/common/signalling-protocol';
 
 const presence = (stationId: string, lines: string[], talking: string[] = [], kind: 'station' | 'browser' = 'station'): Presence => ({ stationId, name: stationId.toUpperCase(), kind, lines, talking });
@@ -123,7 +124,7 @@ class ScriptedSignalling extends EventEmitter {
 async function stationOn(id: string, lines: string[], options: ConstructorParameters<typeof Station>[0] = {}) {
   const media = new RecordingMedia();
   const link = new ScriptedSignalling();
-  const station = new Station(options, { createMedia: () => media, createSignalling: () => link as unknown as SignallingClient });
+  const station = new Station(options, { createMedia: () => media, network: { ...signallingNetwork(undefined), join: () => link as unknown as SignallingLink } });
   await station.connect({ name: id, stationId: id, server: { kind: 'remote', url: 'ws://127.0.0.1:1', insecure: true }, lines: lines.map((line) => ({ line })), iceServers: [] });
   return { station, media, link };
 }

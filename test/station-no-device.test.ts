@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { PROTOCOL_VERSION } from '../electron/common/signalling-protocol';
 import type { StationState } from '../electron/common/contract';
-import { PulseHarness } from './support/pulse';
-import { StationProcess } from './support/station-process';
+import { PulseHarness } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
 
 test('a --ui station with no sound device serves its UI and signalling and reports the device problem', async () => {
   // No sound server and no card: PortAudio finds no device at all.

@@ -1,9 +1,9 @@
 // Stations in separate processes, real PortAudio on PulseAudio virtual devices, real werift peers over loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { tone, dominantFrequency, rmsDb, silentFrames, toneDb, tonePresenceDb } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { tone, dominantFrequency, rmsDb, silentFrames, toneDb, tonePresenceDb } from '../testkit/signal';
 
 let pulse: PulseHarness;
 before(async () => {

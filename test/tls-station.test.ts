@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
-import { dominantFrequency, rmsDb, tone } from './support/signal';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { StationProcess } from '../testkit/station-process';
+import { dominantFrequency, rmsDb, tone } from '../testkit/signal';
 
 let pulse: PulseHarness;
 const scratch = mkdtempSync(path.join(tmpdir(), 'partyline-tls-station-'));
@@ -34,8 +34,8 @@ test('a call over wss: pinned on first use, audio heard; a changed certificate i
   const hostData = path.join(scratch, 'host');
   const joinerData = path.join(scratch, 'joiner');
   const a = host(hostData);
-  let port = '';
-  let original = '';
+  let port: string;
+  let original: string;
   try {
     const url = (await a.waitFor(/hosting (wss:\/\/\S+)/))[1] as string;
     port = new URL(url).port;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { UdpRelay, type Impairment } from './support/udp-relay';
+import { UdpRelay, type Impairment } from '../testkit/udp-relay';
 
 function rtp(seq: number): Buffer {
   const b = Buffer.alloc(40);

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { PulseHarness, sleep } from './support/pulse';
-import { dominantFrequency, rmsDb, tone } from './support/signal';
-import { StationProcess } from './support/station-process';
+import { PulseHarness, sleep } from '../testkit/pulse';
+import { dominantFrequency, rmsDb, tone } from '../testkit/signal';
+import { StationProcess } from '../testkit/station-process';
 import { buildRenderer, collectPageErrors, launchChromium, screenshot } from './ui-harness.fixture';
 
 declare const document: any;

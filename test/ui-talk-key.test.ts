@@ -1,7 +1,7 @@
 // The talk-key gesture rule on its own: tap latches, hold past the threshold is momentary, a press unlatches.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pressTalk, releaseTalk } from '../renderer/src/keypanel/talk-key';
+import { pressTalk, releaseTalk } from '../electron/common/talk-key';
 
 test('a tap shorter than the threshold latches talk on', () => {
   const { talk, gesture } = pressTalk(false, 1000);

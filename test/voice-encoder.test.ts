@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { OpusDecoder } from '../native/opus';
 import { VoiceEncoder, type VoiceApplication } from '../electron/engine/voice-encoder';
 import type { EncoderSettings } from '../electron/engine/sender-adaptation';
-import { rmsDb, syllables } from './support/signal';
+import { rmsDb, syllables } from '../testkit/signal';
 
 const FRAME = 480;
 const CLEAN: EncoderSettings = { bitrate: 32000, fec: false, packetLossPercent: 1 };
@@ -35,7 +35,10 @@ function codecDelayMs(input: Int16Array, output: Int16Array): number {
   for (let lag = 0; lag <= 600; lag++) {
     let s = 0;
     for (let i = from; i < to; i++) s += (input[i] as number) * (output[i + lag] as number);
-    if (s > bestScore) (bestScore = s), (best = lag);
+    if (s > bestScore) {
+      bestScore = s;
+      best = lag;
+    }
   }
   return best / 48;
 }

@@ -1,12 +1,12 @@
 /**
- * One line carried by two Janus servers in two network namespaces (two sites on a switch, test/support/netns.ts),
+ * One line carried by two Janus servers in two network namespaces (two sites on a switch, testkit/netns.ts),
  * joined by VideoRoom remote publishers (RTP forwarded from site 1 to site 2): what the second hop adds, measured by
  * janus-cascade-probe.ts from the switch's namespace, which reaches both. See docs/janus-cascade.md.
  */
 import { once } from 'node:events';
 import path from 'node:path';
-import { NetLab } from '../../test/support/netns';
-import { startJanus } from '../../test/support/janus';
+import { NetLab } from '../../testkit/netns';
+import { startJanus } from '../../testkit/janus';
 
 export interface JanusCascadeResult {
   sent: number;

@@ -9,10 +9,10 @@
  *   node --env-file=electron/cli/station.env --import tsx bench/scale/janus.ts
  */
 import { readFileSync } from 'node:fs';
-import { sleep, type PulseHarness } from '../../test/support/pulse';
-import { StationProcess } from '../../test/support/station-process';
-import { startJanus, type JanusProcess } from '../../test/support/janus';
-import { tonePresenceDb, tone } from '../../test/support/signal';
+import { sleep, type PulseHarness } from '../../testkit/pulse';
+import { StationProcess } from '../../testkit/station-process';
+import { startJanus, type JanusProcess } from '../../testkit/janus';
+import { tonePresenceDb, tone } from '../../testkit/signal';
 import { median, percentile } from '../support/chirp';
 import { RIG_FAR_ID, RIG_MIC_ID, startRig } from '../support/latency-rig';
 import { measureBursts } from '../latency';

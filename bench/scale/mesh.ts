@@ -5,10 +5,10 @@
  * Two listeners are recorded and checked for gaps; CPU and memory are read per process from /proc.
  */
 import { SignallingServer } from '../../electron/signalling/server';
-import { silentRuns } from '../../test/support/fault-rig';
-import { sleep, type PulseHarness } from '../../test/support/pulse';
-import { dominantFrequency, onset, tone, RATE } from '../../test/support/signal';
-import { StationProcess } from '../../test/support/station-process';
+import { silentRuns } from '../../testkit/fault-rig';
+import { sleep, type PulseHarness } from '../../testkit/pulse';
+import { dominantFrequency, onset, tone, RATE } from '../../testkit/signal';
+import { StationProcess } from '../../testkit/station-process';
 import { median } from '../support/chirp';
 import { RIG_FAR_ID, RIG_MIC_ID, startRig } from '../support/latency-rig';
 import { measureBursts } from '../latency';

@@ -3,9 +3,9 @@
  * guests on one line, the anchor a crew would otherwise hack together), measured on the same rig with the same
  * chirp bursts as station -> station. Also how long a newcomer waits from joining to hearing the line.
  */
-import { sleep, type PulseHarness } from '../../test/support/pulse';
-import { StationProcess } from '../../test/support/station-process';
-import { GuestBrowser, buildGuest } from '../../test/support/chromium';
+import { sleep, type PulseHarness } from '../../testkit/pulse';
+import { StationProcess } from '../../testkit/station-process';
+import { GuestBrowser, buildGuest } from '../../testkit/chromium';
 import { SignallingServer, builtGuestDir } from '../../electron/signalling/server';
 import { RIG_FAR_ID, RIG_MIC_ID } from './latency-rig';
 import { median } from './chirp';

@@ -4,7 +4,7 @@
  * devices (PULSE_SOURCE / PULSE_SINK); SDP goes from page to page through Node, with every candidate rewritten to the
  * relay. The page is served from http://127.0.0.1 (a secure context for getUserMedia).
  */
-import { CHROMIUM_ARGS } from '../../test/support/chromium';
+import { CHROMIUM_ARGS } from '../../testkit/chromium';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { PulseHarness } from '../../test/support/pulse';
-import type { UdpRelay } from '../../test/support/udp-relay';
+import type { PulseHarness } from '../../testkit/pulse';
+import type { UdpRelay } from '../../testkit/udp-relay';
 
 const run = promisify(execFile);
 

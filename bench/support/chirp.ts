@@ -1,5 +1,6 @@
+import { SAMPLE_RATE as RATE } from '../../native/audio-format';
 /** Chirp bursts and their lag by cross-correlation: how the latency benches measure mouth-to-ear delay. */
-export const RATE = 48000;
+export { RATE };
 
 /** A Hann-windowed linear sweep: a sharp, unambiguous correlation peak that survives Opus. */
 export function chirp(ms = 60, f0 = 400, f1 = 3500, levelDb = -9): Float32Array {
@@ -83,11 +84,17 @@ export function burstLag(ref: Float32Array, far: Float32Array, onset: number, ma
   };
   for (let lag = 0; lag <= maxLag; lag += 4) {
     const s = score(lag);
-    if (s > best) (best = s), (bestLag = lag);
+    if (s > best) {
+      best = s;
+      bestLag = lag;
+    }
   }
   for (let lag = Math.max(0, bestLag - 4); lag <= bestLag + 4; lag++) {
     const s = score(lag);
-    if (s > best) (best = s), (bestLag = lag);
+    if (s > best) {
+      best = s;
+      bestLag = lag;
+    }
   }
   return best >= 0.5 ? { lagMs: (bestLag * 1000) / RATE, score: best } : null;
 }

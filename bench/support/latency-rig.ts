@@ -1,4 +1,4 @@
-import { PulseHarness, type PulseExtras } from '../../test/support/pulse';
+import { PulseHarness, type PulseExtras } from '../../testkit/pulse';
 
 /**
  * The latency rig: one stereo null sink `rig` whose LEFT channel is the talker's microphone (we inject into it) and

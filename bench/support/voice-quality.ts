@@ -4,9 +4,10 @@
  * by block, so that a playout buffer stretching time (and so moving the delay) is followed rather than punished as
  * noise. The same computation serves every system compared.
  */
-import { seededRandom } from '../../test/support/seeded-random';
+import { seededRandom } from '../../testkit/seeded-random';
+import { SAMPLE_RATE as RATE } from '../../native/audio-format';
 
-export const RATE = 48000;
+export { RATE };
 
 /**
  * Voiced speech in caricature: a harmonic series on a wandering pitch (110..220 Hz), a syllable-rate envelope and a

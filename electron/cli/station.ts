@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { ConnectConfig, type IceServer } from '../common/contract';
 import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
 import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../../native/bridge';
-import { createStationControl } from '../engine/station-facade';
+import { composeStationControl } from '../compose/station';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
-import { ArgError, parseArgs } from './args';
+import { ArgError, parseStationArgs, type StationArgs } from './station-args';
 import { awaitDevices } from './await-devices';
 import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 
@@ -25,53 +25,17 @@ const USAGE = `usage: npm run station -- --name NAME (--server wss://HOST:PORT [
        npm run station -- --ui [...]   (no --name/--line/--server: joins from the UI's Connect screen)
        npm run station -- --list-devices`;
 
-const spec = {
-  name: 'string', id: 'string', server: 'string', host: 'boolean', port: 'string', bind: 'string', line: 'list',
-  input: 'string', output: 'string', talk: 'list', mute: 'list', stun: 'list', turn: 'list', 'frame-ms': 'string',
-  bitrate: 'string', 'opus-application': 'string', 'chunk-ms': 'string', ui: 'boolean', 'ui-port': 'string', 'control-port': 'string', 'control-token': 'string', 'ui-bind': 'string', 'ui-root': 'string',
-  'allow-remote': 'boolean', 'lan-discovery': 'string', priority: 'string', settings: 'string', 'list-devices': 'boolean', 'meters-every': 'string', help: 'boolean',
-  'debug-stall-main': 'string', 'debug-main-garbage': 'string',
-  insecure: 'boolean', 'tls-cert': 'string', 'tls-key': 'string', fingerprint: 'string', 'data-dir': 'string',
-} as const;
-
 function fail(message: string): never {
   process.stderr.write(`station: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function int(flag: string, value: string | undefined, allowed?: number[]): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || (allowed && !allowed.includes(n))) fail(`--${flag}: "${value}" is not ${allowed ? `one of ${allowed.join(', ')}` : 'a whole number'}`);
-  return n;
-}
-
-/** --control-port, or its older name --ui-port; 0 or absent: the remembered port, else a free one. */
-function controlPort(args: { 'control-port'?: string; 'ui-port'?: string }): number {
-  if (args['control-port'] !== undefined && args['ui-port'] !== undefined) fail('--control-port and --ui-port are the same option: give one');
-  const flag = args['control-port'] !== undefined ? 'control-port' : 'ui-port';
-  const port = int(flag, args[flag]) ?? 0;
-  if (port < 0 || port > 65535) fail(`--${flag}: ${port} is not a port (0-65535)`);
-  return port;
-}
-
-function controlToken(token: string): string {
-  if (token.length < 16) fail('--control-token: must be at least 16 characters');
-  return token;
-}
-
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) fail(`--${flag}: "${value}" is not one of ${allowed.join(', ')}`);
-  return value as T;
-}
-
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
 
 async function main(): Promise<void> {
-  let args;
+  let args: StationArgs;
   try {
-    args = parseArgs(process.argv.slice(2), spec);
+    args = parseStationArgs(process.argv.slice(2));
   } catch (e) {
     fail(e instanceof ArgError ? e.message : String(e));
   }
@@ -102,8 +66,8 @@ async function main(): Promise<void> {
       throw e;
     }
   }
-  const uiPort = controlPort(args);
-  const uiToken = args['control-token'] === undefined ? undefined : controlToken(args['control-token']);
+  const uiPort = args['control-port'] ?? args['ui-port'] ?? 0;
+  const uiToken = args['control-token'];
   let stall: { ms: number; everyMs: number } | undefined;
   let garbage: number | undefined;
   try {
@@ -115,21 +79,14 @@ async function main(): Promise<void> {
 
   const iceServers: IceServer[] = [
     ...(args.stun ?? []).map((urls) => ({ urls })),
-    ...(args.turn ?? []).map((t) => {
-      const [urls, username, credential] = t.split(',');
-      if (!urls || !username || !credential) fail(`--turn: "${t}" must be URL,USER,PASS`);
-      return { urls, username, credential };
-    }),
+    ...(args.turn ?? []),
   ];
-  const lines = (args.line ?? []).map((l) => {
-    const at = l.indexOf(':');
-    return at < 0 ? { line: l } : { line: l.slice(0, at), secret: l.slice(at + 1) };
-  });
+  const lines = args.line ?? [];
   const config: ConnectConfig = {
     name: args.name ?? '',
     ...(args.id ? { stationId: args.id } : {}),
     server: args.host
-      ? { kind: 'host', port: int('port', args.port) ?? 0, ...(args.bind ? { bind: args.bind } : {}), ...(args.insecure ? { insecure: true } : {}) }
+      ? { kind: 'host', port: args.port ?? 0, ...(args.bind ? { bind: args.bind } : {}), ...(args.insecure ? { insecure: true } : {}) }
       : { kind: 'remote', url: args.server as string, ...(args.fingerprint ? { fingerprint: args.fingerprint } : {}), ...(args.insecure ? { insecure: true } : {}) },
     lines,
     iceServers,
@@ -143,7 +100,7 @@ async function main(): Promise<void> {
   if (checked.success) config.server = checked.data.server;
 
   // Before any device opens, so PortAudio's callback thread and the threadpool inherit it.
-  const raised = (oneOf('priority', args.priority, ['raised', 'normal'] as const) ?? 'raised') === 'raised';
+  const raised = (args.priority ?? 'raised') === 'raised';
   let priorityRaised = false;
   if (raised) {
     const p = raiseAudioPriority();
@@ -152,14 +109,14 @@ async function main(): Promise<void> {
   }
 
   const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  const lanDiscovery = (oneOf('lan-discovery', args['lan-discovery'], ['on', 'off'] as const) ?? 'on') === 'on';
-  const control = createStationControl({
+  const lanDiscovery = (args['lan-discovery'] ?? 'on') === 'on';
+  const control = composeStationControl({
     version,
     ...(lanDiscovery ? { lan: {} } : {}),
-    frameMs: int('frame-ms', args['frame-ms'], [5, 10, 20]) as 5 | 10 | 20 | undefined,
-    bitrate: int('bitrate', args.bitrate),
-    application: oneOf('opus-application', args['opus-application'], ['audio', 'voip'] as const),
-    chunkMs: int('chunk-ms', args['chunk-ms'], [5, 10]) as 5 | 10 | undefined,
+    frameMs: args['frame-ms'],
+    bitrate: args.bitrate,
+    application: args['opus-application'],
+    chunkMs: args['chunk-ms'],
     realtime: raised,
     dataDir: args['data-dir'] ?? join(homedir(), '.partyline'),
     ...(args['tls-cert'] && args['tls-key'] ? { tls: { certFile: args['tls-cert'], keyFile: args['tls-key'] } } : {}),
@@ -206,7 +163,7 @@ async function main(): Promise<void> {
   }
 
   let lastState = '';
-  const metersEvery = int('meters-every', args['meters-every']) ?? 1000;
+  const metersEvery = args['meters-every'] ?? 1000;
   let lastMeters = 0;
   let lastHealth = 0;
   station.on('event', (name, payload) => {

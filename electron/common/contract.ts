@@ -7,6 +7,7 @@ import { CALL_TIMEOUT_MS } from './signalling-protocol';
 
 export { CALL_TIMEOUT_MS };
 import { lineName } from './line-name';
+import { DEFAULT_TALK_HOLD_MS } from './talk-key';
 
 /** dBFS floor: -Infinity is not representable in JSON, so silence is reported as this value. */
 export const METER_FLOOR_DB = -120;
@@ -353,7 +354,7 @@ export const DEFAULT_SETTINGS: Settings = {
   version: 1,
   connect: null,
   devices: { inputId: null, outputId: null },
-  talkHoldThresholdMs: 300,
+  talkHoldThresholdMs: DEFAULT_TALK_HOLD_MS,
   testTone: { frequencyHz: 1000, levelDb: -18 },
   updateChannel: 'stable',
   hotkeys: [],

@@ -44,7 +44,10 @@ export async function serveControlSurface(options: ControlSurfaceOptions): Promi
   }
   const { bridge, address } = await startRememberedBridge(
     { control, host: options.host ?? '127.0.0.1', allowRemote: options.allowRemote ?? false, staticRoot: rendererRoot },
-    { ...(options.port ? { port: options.port } : {}), ...(options.token === undefined ? {} : { token: options.token }) },
+    {
+      ...(options.port ? { port: options.port } : {}),
+      ...(options.token === undefined ? {} : { token: options.token }),
+    },
     store,
     log,
   );

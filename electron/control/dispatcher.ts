@@ -1,6 +1,6 @@
 // Transport-neutral command dispatch: every transport (Electron IPC, the WebSocket bridge) hands raw,
 // untrusted messages here; nothing reaches the station unvalidated and nothing leaves it unvalidated.
-import type { DispatchResult } from './client';
+import type { DispatchResult } from '../common/control-client';
 import {
   type CommandName,
   type ControlError,
@@ -14,7 +14,7 @@ import {
 
 export type Transport = 'ipc' | 'websocket';
 
-export type { DispatchResult } from './client';
+export type { DispatchResult } from '../common/control-client';
 
 export type ValidEventListener = <E extends EventName>(name: E, payload: EventPayload<E>) => void;
 

@@ -2,7 +2,6 @@
 // contract over a WebSocket at /control. Loopback-only and token-guarded unless explicitly opened up,
 // because whoever holds this socket can key talk on every line.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,7 +15,8 @@ import {
   WS_CLOSE_UNAUTHORIZED,
 } from '../common/contract';
 import { originAllowed } from '../signalling/origin';
-import { appAssetHeaders, resolveAppAsset } from './app-assets';
+import { staticHandler, type StaticHandler } from '../http/static-handler';
+import { appAssetHeaders } from './app-assets';
 import { ControlDispatcher } from './dispatcher';
 
 export interface ControlBridgeOptions {
@@ -58,6 +58,8 @@ export class ControlBridgeServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private address: ControlBridgeAddress | null = null;
+  /** The built renderer, with the app's CSP on every file; null without one. */
+  private readonly assets: StaticHandler | null;
 
   constructor(private readonly options: ControlBridgeOptions) {
     this.host = options.host ?? '127.0.0.1';
@@ -76,6 +78,15 @@ export class ControlBridgeServer {
       options.reportFault ? { transport: 'websocket', reportFault: options.reportFault } : { transport: 'websocket' },
     );
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+    this.assets = options.staticRoot
+      ? staticHandler(options.staticRoot, {
+          headers: appAssetHeaders,
+          refuse: (res, status) => {
+            res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+            res.end(status === 405 ? 'method not allowed\n' : 'not found\n');
+          },
+        })
+      : null;
     this.http = createServer((req, res) => void this.serveHttp(req, res));
     this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
@@ -147,15 +158,8 @@ export class ControlBridgeServer {
       return plain(426, 'this endpoint speaks WebSocket');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'method not allowed');
-    const root = this.options.staticRoot;
-    if (!root) return plain(404, 'no renderer here (build it with npm run build:renderer)');
-    const file = await resolveAppAsset(root, url.pathname);
-    if (file === null) return plain(404, 'not found');
-    res.writeHead(200, appAssetHeaders(file));
-    if (req.method === 'HEAD') return void res.end();
-    const stream = createReadStream(file);
-    stream.on('error', () => res.destroy());
-    stream.pipe(res);
+    if (!this.assets) return plain(404, 'no renderer here (build it with npm run build:renderer)');
+    await this.assets(req, res);
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -1,3 +1,2 @@
-/** The engine's one internal format: mono, signed 16-bit, 48 kHz. Opus and the bridge both run at this rate. */
-export const SAMPLE_RATE = 48000;
-export const samplesFor = (ms: number): number => (SAMPLE_RATE * ms) / 1000;
+// The engine's one internal format is the bridge's and Opus's: defined once, in native/audio-format.ts.
+export { BYTES_PER_SAMPLE, CHANNELS, SAMPLE_RATE, samplesFor } from '../../native/audio-format';

@@ -8,11 +8,10 @@
  */
 import dgram from 'node:dgram';
 import os from 'node:os';
+import * as dnsPacket from 'dns-packet';
 
 const GROUP = '224.0.0.251';
 const PORT = 5353;
-const TYPE_A = 1;
-const CLASS_IN = 1;
 
 export class MdnsResolutionError extends Error {
   constructor(
@@ -166,48 +165,15 @@ async function sendQuery(socket: dgram.Socket, name: string, failed: (why: strin
 }
 
 function encodeQuery(name: string): Buffer {
-  const labels = name.split('.').map((l) => Buffer.from(l, 'utf8'));
-  const question = Buffer.concat([...labels.flatMap((l) => [Buffer.from([l.length]), l]), Buffer.from([0, 0, TYPE_A, 0, CLASS_IN])]);
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(1, 4); // one question, no flags: a standard query
-  return Buffer.concat([header, question]);
+  // A standard query (id 0, no flags, as RFC 6762 asks of one-shot queries) for the name's A record.
+  return dnsPacket.encode({ type: 'query', id: 0, flags: 0, questions: [{ type: 'A', class: 'IN', name }] });
 }
 
-/** The A records of a response, names lower-cased. Throws on a malformed packet. */
+/** The A records of a response (answers and additional records alike), names lower-cased. Throws on a malformed packet. */
 function parseAnswers(msg: Buffer): { name: string; address: string }[] {
-  if (msg.length < 12 || !(msg.readUInt8(2) & 0x80)) return [];
-  const questions = msg.readUInt16BE(4);
-  const records = msg.readUInt16BE(6) + msg.readUInt16BE(8) + msg.readUInt16BE(10);
-  let at = 12;
-  for (let q = 0; q < questions; q++) at = readName(msg, at).next + 4;
-  const out: { name: string; address: string }[] = [];
-  for (let r = 0; r < records; r++) {
-    const { name, next } = readName(msg, at);
-    const type = msg.readUInt16BE(next);
-    const length = msg.readUInt16BE(next + 8);
-    const data = next + 10;
-    if (data + length > msg.length) throw new RangeError('record runs past the packet');
-    if (type === TYPE_A && length === 4) out.push({ name, address: [...msg.subarray(data, data + 4)].join('.') });
-    at = data + length;
-  }
-  return out;
-}
-
-/** A possibly compressed domain name at `at`: the name and the offset just past it. */
-function readName(msg: Buffer, at: number): { name: string; next: number } {
-  const labels: string[] = [];
-  let next = -1;
-  for (let hops = 0; hops < 64; hops++) {
-    const len = msg.readUInt8(at);
-    if ((len & 0xc0) === 0xc0) {
-      if (next < 0) next = at + 2;
-      at = msg.readUInt16BE(at) & 0x3fff;
-      continue;
-    }
-    if (len === 0) return { name: labels.join('.').toLowerCase(), next: next < 0 ? at + 1 : next };
-    if (at + 1 + len > msg.length) throw new RangeError('label runs past the packet');
-    labels.push(msg.toString('utf8', at + 1, at + 1 + len));
-    at += 1 + len;
-  }
-  throw new RangeError('name compression loops');
+  const packet = dnsPacket.decode(msg);
+  if (packet.type !== 'response') return [];
+  return [...(packet.answers ?? []), ...(packet.authorities ?? []), ...(packet.additionals ?? [])]
+    .filter((r): r is dnsPacket.StringAnswer => r.type === 'A' && typeof r.data === 'string')
+    .map((r) => ({ name: r.name.toLowerCase(), address: r.data }));
 }

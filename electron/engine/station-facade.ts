@@ -7,15 +7,29 @@ import {
   type EventPayload,
   Settings,
   type StationControl,
+  type UpdateRestartResult,
+  type UpdateState,
 } from '../common/contract';
-import { HEADLESS_UPDATES_REASON, UnmanagedUpdates } from '../update/update-control';
-import { Station, type StationOptions } from './station';
+import type { Station } from './station';
 
-export interface StationControlOptions extends StationOptions {
+/**
+ * Who answers update.*: the composition root passes the desktop app's updater (electron/control/update-commands.ts
+ * puts it in front) or, for a bare station, one that says who updates it.
+ */
+export interface StationUpdates {
+  state(): UpdateState;
+  check(): Promise<UpdateState>;
+  setChannel(): Promise<UpdateState>;
+  download(): Promise<UpdateState>;
+  restart(): Promise<UpdateRestartResult>;
+}
+
+export interface StationControlOptions {
   /** The app's version, reported by app.info. */
   version: string;
-  /** An existing station to drive; one is created from the options otherwise. */
-  station?: Station;
+  /** The station to drive. */
+  station: Station;
+  updates: StationUpdates;
 }
 
 export interface StationControlHandle extends StationControl {
@@ -24,11 +38,9 @@ export interface StationControlHandle extends StationControl {
 
 /** The contract's commands and events over one Station: what both transports (IPC, WebSocket) drive. */
 export function createStationControl(options: StationControlOptions): StationControlHandle {
-  const station = options.station ?? new Station(options);
+  const { station, updates } = options;
   // Without a settings store in front (electron/control/settings-control.ts), settings last as long as the process.
   let settings: Settings = structuredClone(DEFAULT_SETTINGS);
-  // The desktop app puts its updater in front (electron/control/update-commands.ts); a bare station says who updates it.
-  const updates = new UnmanagedUpdates(options.version, HEADLESS_UPDATES_REASON);
   const handlers: { [C in CommandName]: (input: CommandInput<C>) => Promise<CommandOutput<C>> | CommandOutput<C> } = {
     'devices.list': () => station.listDevices(),
     'devices.select': (input) => station.selectDevices(input),

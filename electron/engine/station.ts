@@ -16,13 +16,10 @@ import type {
   PresencePeer,
   StationState,
 } from '../common/contract';
-import type { LineCarrierMessage, Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
+import type { ClientMessage, LineCarrierMessage, Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
+import type { Hosted, LanAdvertising, SignallingLink, StationNetwork, VerifyServer } from '../common/signalling-link';
+import { randomIdSuffix, slugStationId } from '../common/station-id';
 import { StationLineCarriers } from './janus/line-carriers';
-import { SignallingClient, type SignallingClientOptions } from '../signalling/client';
-import { KnownHosts } from '../signalling/known-hosts';
-import type { SignallingServer } from '../signalling/server';
-import { startHosting, trustFor, type VerifyServer } from './hosting';
-import { advertise, LanBrowser, type LanOptions } from '../signalling/lan-discovery';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
@@ -35,7 +32,6 @@ import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaH
 import { WorkerMedia } from './media/worker-media';
 
 export type { DeviceChoice, FrameMs } from './media/media-protocol';
-export { DEFAULT_HOST_BIND } from './hosting';
 
 export interface StationOptions {
   /** Opus frame (and RTP packet) duration. */
@@ -74,18 +70,14 @@ export interface StationOptions {
   /** Certificate and key files a hosting station serves instead of its generated one. */
   tls?: { certFile: string; keyFile: string };
   log?: (line: string) => void;
-  /**
-   * LAN discovery over mDNS: a hosting station advertises itself, and `lan.hosts` browses for others. Off unless
-   * given (the CLI and the desktop app turn it on), so a station in a test sends no multicast where it should not.
-   */
-  lan?: LanOptions;
 }
 
 /** The station's collaborators, injected where a test or a host wants others than the defaults. */
 export interface StationParts {
   /** The media side; by default a MediaEngine in a worker thread of its own. */
   createMedia?: (options: MediaOptions) => Media;
-  createSignalling?: (options: SignallingClientOptions) => SignallingClient;
+  /** Signalling: joining, hosting and trust; the composition root passes the signalling folder's. */
+  network: StationNetwork;
 }
 
 interface Remote {
@@ -113,10 +105,9 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly opts: { noRtpMs: number; browserGoneMs: number; staleRtpMs: number; reofferWaitMs: number };
   private readonly log: (line: string) => void;
   private readonly media: Media;
-  private readonly createSignalling: (options: SignallingClientOptions) => SignallingClient;
+  private readonly network: StationNetwork;
   private readonly dataDir: string | undefined;
   private readonly tlsFiles: StationOptions['tls'];
-  private knownHosts: KnownHosts | undefined;
   /** Set when the server's certificate was refused: the connection stays in error instead of going idle. */
   private untrusted = false;
   private readonly keys = new LineKeys();
@@ -137,18 +128,16 @@ export class Station extends EventEmitter<StationEvents> {
   private latestHealth: PeerMediaHealth[] = [];
   private speaker: SpeakerHealth | null = null;
   private routingSent = '';
-  private signalling: SignallingClient | undefined;
-  private server: SignallingServer | undefined;
-  private advertisement: { stop(): Promise<void> } | undefined;
-  private lanBrowser: LanBrowser | undefined;
-  private readonly lan: LanOptions | undefined;
+  private signalling: SignallingLink | undefined;
+  private server: Hosted['server'] | undefined;
+  private advertisement: LanAdvertising | undefined;
   private config: ConnectConfig | undefined;
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
   private error: string | undefined;
   private hosting: StationState['hosting'] = null;
 
-  constructor(options: StationOptions = {}, parts: StationParts = {}) {
+  constructor(options: StationOptions, parts: StationParts) {
     super();
     this.opts = {
       noRtpMs: options.noRtpMs ?? 2000,
@@ -158,7 +147,6 @@ export class Station extends EventEmitter<StationEvents> {
     };
     this.log = options.log ?? (() => undefined);
     this.dataDir = options.dataDir;
-    this.lan = options.lan;
     this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
       frameMs: options.frameMs ?? 10,
@@ -173,7 +161,7 @@ export class Station extends EventEmitter<StationEvents> {
       realtime: options.realtime ?? true,
     };
     this.media = (parts.createMedia ?? ((o) => new WorkerMedia(o)))(mediaOptions);
-    this.createSignalling = parts.createSignalling ?? ((o) => new SignallingClient(o));
+    this.network = parts.network;
     this.media.onEvent((e) => this.onMedia(e));
   }
 
@@ -337,10 +325,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Hosts advertised on the LAN; the first call starts browsing, which goes on while the station runs. */
   lanHosts(): { hosts: DiscoveredHost[] } {
-    if (!this.lan) return { hosts: [] };
-    if (!this.lanBrowser) this.lanBrowser = new LanBrowser({ ...this.lan, log: this.log });
-    else this.lanBrowser.refresh();
-    return { hosts: this.lanBrowser.hosts() };
+    return { hosts: this.network.lan?.hosts() ?? [] };
   }
 
   setCallTone(on: boolean): MasterState {
@@ -404,7 +389,7 @@ export class Station extends EventEmitter<StationEvents> {
     return this.state();
   }
 
-  private requireSignalling(): SignallingClient {
+  private requireSignalling(): SignallingLink {
     if (!this.signalling || this.connection !== 'joined') throw Object.assign(new Error('not on air: connect first'), { code: 'failed' });
     return this.signalling;
   }
@@ -434,30 +419,32 @@ export class Station extends EventEmitter<StationEvents> {
     let verifyServer: VerifyServer | undefined;
     try {
       if (config.server.kind === 'host') {
-        const hosted = await startHosting(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
+        const hosted = await this.network.host(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
         this.server = hosted.server;
         this.hosting = hosted.state;
         // A station hosting on loopback alone has nobody on the LAN to tell.
-        if (this.lan && (hosted.state.joinUrls?.length ?? 0) > 0) {
-          this.advertisement = advertise(
-            { name: config.name, port: Number(new URL(hosted.url).port), lines: config.lines.map((l) => l.line), ...(hosted.state.fingerprint ? { fingerprint: hosted.state.fingerprint } : {}) },
-            { ...this.lan, log: this.log },
-          );
+        if (this.network.lan && (hosted.state.joinUrls?.length ?? 0) > 0) {
+          this.advertisement = this.network.lan.advertise({
+            name: config.name,
+            port: Number(new URL(hosted.url).port),
+            lines: config.lines.map((l) => l.line),
+            ...(hosted.state.fingerprint ? { fingerprint: hosted.state.fingerprint } : {}),
+          });
         }
         url = hosted.url;
         verifyServer = hosted.verifyServer;
       } else {
         url = config.server.url;
-        verifyServer = trustFor(url, config.server.fingerprint, () => (this.knownHosts ??= new KnownHosts(this.dataDir)), this.log);
+        verifyServer = this.network.trust(url, config.server.fingerprint, this.log);
       }
     } catch (error) {
       // A certificate or trust store that cannot be used: nothing is left running.
       await this.disconnect();
       throw error;
     }
-    let client: SignallingClient;
+    let client: SignallingLink;
     try {
-      client = this.createSignalling({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
+      client = this.network.join({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
     } catch (error) {
       // A join the protocol refuses must not leave a server running that nobody joined.
       await this.disconnect();
@@ -727,7 +714,7 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   /** To signalling, which refuses while it is not joined: what is lost then is set up anew after the rejoin. */
-  private sendSignal(msg: Parameters<SignallingClient['send']>[0]): void {
+  private sendSignal(msg: ClientMessage): void {
     try {
       this.signalling?.send(msg);
     } catch (e) {
@@ -812,7 +799,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** The server joined, with the certificate pinned for it when it is a wss:// one. */
   private joinedServer(url: string): NonNullable<StationState['joined']> {
-    const fingerprint = url.startsWith('wss:') ? this.knownHosts?.fingerprintOf(new URL(url).host) : undefined;
+    const fingerprint = url.startsWith('wss:') ? this.network.pinned(new URL(url).host) : undefined;
     return { url, ...(fingerprint ? { fingerprint } : {}) };
   }
 
@@ -825,8 +812,7 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   async close(): Promise<void> {
-    await this.lanBrowser?.stop();
-    this.lanBrowser = undefined;
+    await this.network.lan?.stopBrowsing();
     await this.disconnect();
     await this.media.close();
   }
@@ -855,6 +841,5 @@ function toPresencePeer(p: Presence): PresencePeer {
 
 /** A station id that survives reconnects: derived from the name, restricted to the protocol's alphabet. */
 export function stationIdFrom(name: string): string {
-  const slug = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
-  return slug || `station-${Math.random().toString(36).slice(2, 8)}`;
+  return slugStationId(name) || `station-${randomIdSuffix()}`;
 }

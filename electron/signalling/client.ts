@@ -14,77 +14,19 @@ import {
   type ClientMessage,
   type ErrorCode,
   type ErrorMessage,
-  type JoinedMessage,
-  type LineCarrierMessage,
   type JoinMessage,
   type LineCredential,
-  type PresenceMessage,
-  type RelayedAnswer,
-  type RelayedBye,
-  type RelayedCandidate,
-  type RelayedOffer,
-  type RelayedTalk,
-  type RelayedCall,
-  type RelayedDirect,
-  type StationKind,
 } from '../common/signalling-protocol';
 import { PresenceRoster } from '../common/presence-roster';
 
-export interface Backoff {
-  initialMs: number;
-  maxMs: number;
-  factor: number;
-  /** 0..1: each delay is scaled by a random factor in [1 - jitter, 1 + jitter]. */
-  jitter: number;
-}
+import { SIGNALLING_BACKOFF, backoffDelay, type Backoff } from '../common/backoff';
+import type { SignallingClientEvents, SignallingClientOptions, SignallingClientState, SignallingLink } from '../common/signalling-link';
 
-/** Capped low so that a station is back within 3 s of its server's return, however long the server was away. */
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 1600, factor: 2, jitter: 0.25 };
+export type { Backoff } from '../common/backoff';
+export type { SignallingClientEvents, SignallingClientOptions, SignallingClientState } from '../common/signalling-link';
 
 /** A connection attempt whose handshake has not completed by then is given up and retried (a SYN into a dead link). */
 const HANDSHAKE_TIMEOUT_MS = 3000;
-
-export interface SignallingClientOptions {
-  url: string;
-  stationId: string;
-  name: string;
-  kind: StationKind;
-  lines: LineCredential[];
-  backoff?: Partial<Backoff>;
-  /** Protocol ping interval; an unanswered ping by the next one drops the socket and reconnects. Default 10000 ms, 0 disables. */
-  keepaliveMs?: number;
-  /**
-   * For wss:// URLs: decides on the server's certificate (pinning replaces CA validation, since a station's
-   * certificate is self-signed). Returns why it is refused, or undefined to go on. It runs before anything is sent;
-   * a refusal stops the client (no reconnects) and is reported as `untrusted`.
-   */
-  verifyServer?: (server: { host: string; fingerprint: string }) => string | undefined;
-}
-
-export type SignallingClientState = 'connecting' | 'joined' | 'reconnecting' | 'closed';
-
-export interface SignallingClientEvents {
-  state: [state: SignallingClientState];
-  /** After every join, and after every accepted `lines` change. */
-  joined: [msg: JoinedMessage];
-  /** The complete, sorted list after every change, whether the server sent a list or a delta. */
-  presence: [msg: PresenceMessage];
-  offer: [msg: RelayedOffer];
-  answer: [msg: RelayedAnswer];
-  candidate: [msg: RelayedCandidate];
-  bye: [msg: RelayedBye];
-  talk: [msg: RelayedTalk];
-  /** A call on one of our lines started or ended (ours too). */
-  call: [msg: RelayedCall];
-  /** A station starts or stops talking to us alone. */
-  direct: [msg: RelayedDirect];
-  /** A line's media moved between the mesh and Janus. */
-  'line-carrier': [msg: LineCarrierMessage];
-  /** Errors the server reported (or a server message that failed validation). */
-  error: [msg: ErrorMessage];
-  /** The server's certificate was refused by verifyServer; the client has stopped. */
-  untrusted: [reason: string];
-}
 
 /** Thrown by send(), setLines() and setTalking() for a message that must not go out. */
 export class SignallingSendError extends Error {
@@ -101,7 +43,7 @@ export class SignallingSendError extends Error {
 /** Error codes after which re-joining with the same identity cannot succeed. */
 const FATAL_CODES = new Set<ErrorCode>(['protocol-version']);
 
-export class SignallingClient extends EventEmitter<SignallingClientEvents> {
+export class SignallingClient extends EventEmitter<SignallingClientEvents> implements SignallingLink {
   private readonly join: Omit<JoinMessage, 'lines'>;
   private readonly url: string;
   private readonly backoff: Backoff;
@@ -135,7 +77,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
     this.join = identity;
     this.lines = lines;
     this.url = options.url;
-    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.backoff = { ...SIGNALLING_BACKOFF, ...options.backoff };
     this.keepaliveMs = options.keepaliveMs ?? 10_000;
     this.verifyServer = options.verifyServer;
     // Deferred so that listeners attached right after construction see 'connecting' and everything after.
@@ -326,9 +268,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> {
 
   private scheduleReconnect(): void {
     this.setState('reconnecting');
-    const { initialMs, maxMs, factor, jitter } = this.backoff;
-    const base = Math.min(maxMs, initialMs * factor ** this.attempt);
-    const delay = Math.min(maxMs, base * (1 - jitter + 2 * jitter * Math.random()));
+    const delay = backoffDelay(this.backoff, this.attempt);
     this.attempt += 1;
     this.reconnectTimer = setTimeout(() => this.open(), delay);
   }

@@ -72,7 +72,7 @@ function readStore(file: string): Record<string, string> {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`${file}: cannot read the trusted certificates (${(e as Error).message})`);
+    throw new Error(`${file}: cannot read the trusted certificates (${(e as Error).message})`, { cause: e });
   }
   let parsed: unknown;
   try {

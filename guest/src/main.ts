@@ -1,14 +1,14 @@
 /** The guest page: join form, talk/listen keys, microphone meter and who is on (and talking on) the line. */
 import { LINE_NAME_PATTERN, lineName } from '../../electron/common/line-name';
 import { stationIdSchema, type Presence } from '../../electron/common/signalling-protocol';
+import { DEFAULT_TALK_HOLD_MS, pressTalk, releaseTalk, type TalkGesture } from '../../electron/common/talk-key';
+import { randomIdSuffix, slugStationId } from '../../electron/common/station-id';
 import { GuestSignalling } from './signalling';
 import { Microphone, type VoiceProcessing } from './microphone';
 import { Remote } from './remote';
 import { GuestJanusRoom } from './janus-room';
 import type { JanusLineAccess } from '../../electron/common/signalling-protocol';
 
-/** A press longer than this is momentary (talk while held); shorter latches. */
-const HOLD_MS = 300;
 /** RTP audio level (0..1 linear) above which a remote counts as speaking: about -50 dBov. */
 const SPEAKING_LEVEL = 0.003;
 
@@ -43,8 +43,8 @@ function setStatus(state: string, text: string): void {
 }
 
 function guestId(name: string): string {
-  const slug = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'guest';
-  const id = `${slug}-${Math.random().toString(36).slice(2, 8)}`;
+  const slug = slugStationId(name, 40) || 'guest';
+  const id = `${slug}-${randomIdSuffix()}`;
   return stationIdSchema.parse(id);
 }
 
@@ -264,22 +264,21 @@ function leave(): void {
   end(s, `Left ${s.line}`);
 }
 
-/** Tap latches (a second tap releases), hold talks only while held. */
+/** Tap latches (a second tap releases), hold talks only while held: the keypanel's gesture (common/talk-key.ts). */
 function latchingKey(isOn: (s: Session) => boolean, set: (s: Session, on: boolean) => void): { down: () => void; up: () => void } {
-  let downAt = 0;
-  let wasOn = false;
+  let gesture: TalkGesture | null = null;
   return {
     down: () => {
-      if (!session || downAt) return;
-      downAt = performance.now();
-      wasOn = isOn(session);
-      set(session, true);
+      if (!session || gesture) return;
+      const pressed = pressTalk(isOn(session), performance.now());
+      gesture = pressed.gesture;
+      set(session, pressed.talk);
     },
     up: () => {
-      if (!session || !downAt) return;
-      const held = performance.now() - downAt;
-      downAt = 0;
-      if (held >= HOLD_MS || wasOn) set(session, false);
+      if (!session || !gesture) return;
+      const on = releaseTalk(gesture, performance.now(), DEFAULT_TALK_HOLD_MS);
+      gesture = null;
+      if (on !== null) set(session, on);
     },
   };
 }

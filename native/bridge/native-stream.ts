@@ -1,8 +1,9 @@
 import { loadPortAudio, type PortAudioBinding, type RingHandle } from './binding';
 import { resolveDevice, type AudioDevice, type Direction } from './devices';
 import { BridgeError } from './errors';
+import { SAMPLE_RATE } from '../audio-format';
 
-export const SAMPLE_RATE = 48000;
+export { SAMPLE_RATE } from '../audio-format';
 export type ChunkMs = 5 | 10;
 
 /**

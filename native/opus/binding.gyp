@@ -11,7 +11,7 @@
       "target_name": "partyline_opus",
       "dependencies": ["libopus"],
       "sources": ["src/partyline_opus.c"],
-      "include_dirs": ["../../node_modules/@discordjs/opus/deps/opus/include"],
+      "include_dirs": ["../include", "../../node_modules/@discordjs/opus/deps/opus/include"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],
       "conditions": [

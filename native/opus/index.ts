@@ -7,6 +7,7 @@
  * the field; the native layer maps libopus failures to the same error codes.
  */
 import path from 'node:path';
+import { SAMPLE_RATE } from '../audio-format';
 
 export type OpusFrameMs = 2.5 | 5 | 10 | 20 | 40 | 60;
 export type OpusApplication = 'voip' | 'audio' | 'lowdelay';
@@ -67,7 +68,6 @@ const native = require(path.join(__dirname, 'build', 'Release', 'partyline_opus.
 
 export const libopusVersion: string = native.libopusVersion;
 
-const SAMPLE_RATE = 48000;
 /** 2.5 ms at 48 kHz: Opus frame durations are multiples of this. */
 const GRANULE_SAMPLES = 120;
 /** 120 ms: the longest audio one Opus packet can carry. */

@@ -9,7 +9,7 @@
     {
       "target_name": "partyline_portaudio",
       "sources": ["src/partyline_portaudio.c"],
-      "include_dirs": ["../../node_modules/naudiodon/portaudio/include"],
+      "include_dirs": ["../include", "../../node_modules/naudiodon/portaudio/include"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden", "-std=c11"],
       "conditions": [

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the `electron` module, so that the real electron/main.ts runs under Node (the Electron binary
+ * A stand-in for the `electron` module, so that the real electron/electron-main/main.ts runs under Node (the Electron binary
  * cannot be downloaded here). It implements only what main.ts touches, records what main.ts does with it, and
  * takes orders from the test over the child-process IPC channel: emit an app, window or web-contents event, call
  * a registered handler, invoke the IPC channel as some frame, and report back.

@@ -1,3 +1,3 @@
 // Entry point for a child process: the stand-in takes `electron`'s place, then the real main process starts.
 require('./electron-stand-in');
-require('../../electron/main');
+require('../../electron/electron-main/main');

@@ -54,7 +54,7 @@ export class LineKeys {
   /** What each line plays: the remotes talking there, at the line's volume while we listen to it (its meter's feed). */
   lineMix(remotes: Iterable<Presence>): LineMix {
     const mix: LineMix = {};
-    for (const [line, k] of this.keys) mix[line] = {};
+    for (const line of this.keys.keys()) mix[line] = {};
     for (const p of remotes) {
       for (const line of p.talking) {
         const k = this.keys.get(line);

@@ -24,6 +24,7 @@ import { accelerate, applyGainRamp, crossFadeFrom, findPeriod, isQuiet, preempti
 import { PacketBuffer } from './packet-buffer';
 import { RtpUnwrapper } from './rtp-unwrap';
 import { SyncBuffer } from './sync-buffer';
+import { SAMPLE_RATE } from '../audio-format';
 
 export interface PlayoutDecoder {
   /** A packet's samples (mono, 48 kHz). */
@@ -97,7 +98,6 @@ export class PlayoutInputError extends TypeError {
   }
 }
 
-const SAMPLE_RATE = 48000;
 const SAMPLES_PER_MS = SAMPLE_RATE / 1000;
 const DEFAULT_MIN_DELAY_MS = 0;
 const DEFAULT_MAX_DELAY_MS = 500;

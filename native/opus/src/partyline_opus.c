@@ -10,7 +10,8 @@
  * layer only guards memory safety and maps libopus errors to error codes.
  * No static state: the module is context-aware (worker_threads, Electron).
  */
-#include <node_api.h>
+#define PL_BAD_ARG_CODE "bad-arg"
+#include "partyline_napi.h"
 #include <opus.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,20 +41,6 @@ typedef struct {
 static const napi_type_tag ENCODER_TAG = {0x5f1c0a3e9b2d4c71ULL, 0x8e6a1f0b3c2d4e5fULL};
 static const napi_type_tag DECODER_TAG = {0x2b7d9e4f1a3c5e60ULL, 0x9d8c7b6a5f4e3d2cULL};
 
-#define CHECK_NAPI(call)                                                      \
-  do {                                                                        \
-    if ((call) != napi_ok) {                                                  \
-      throw_pending_or(env, "internal", "N-API call failed: " #call);         \
-      return NULL;                                                            \
-    }                                                                         \
-  } while (0)
-
-static void throw_pending_or(napi_env env, const char *code, const char *message) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, code, message);
-}
-
 static napi_value throw_code(napi_env env, const char *code, const char *message) {
   napi_throw_error(env, code, message);
   return NULL;
@@ -75,57 +62,6 @@ static napi_value throw_opus(napi_env env, const char *what, int err) {
   char message[160];
   snprintf(message, sizeof message, "%s: %s (libopus %d)", what, opus_strerror(err), err);
   return throw_code(env, code_for_opus_error(err), message);
-}
-
-static bool get_args(napi_env env, napi_callback_info info, size_t expected, napi_value *argv) {
-  size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return false;
-  if (argc < expected) {
-    napi_throw_error(env, "bad-arg", "too few arguments");
-    return false;
-  }
-  return true;
-}
-
-static bool get_int(napi_env env, napi_value value, const char *name, int32_t *out) {
-  napi_valuetype type;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number ||
-      napi_get_value_int32(env, value, out) != napi_ok) {
-    char message[96];
-    snprintf(message, sizeof message, "%s must be a number", name);
-    napi_throw_error(env, "bad-arg", message);
-    return false;
-  }
-  return true;
-}
-
-static void *unwrap(napi_env env, napi_value handle, const napi_type_tag *tag, const char *kind) {
-  bool matches = false;
-  void *data = NULL;
-  if (napi_check_object_type_tag(env, handle, tag, &matches) != napi_ok || !matches ||
-      napi_get_value_external(env, handle, &data) != napi_ok || data == NULL) {
-    char message[96];
-    snprintf(message, sizeof message, "not a live %s handle", kind);
-    napi_throw_error(env, "bad-arg", message);
-    return NULL;
-  }
-  return data;
-}
-
-static bool get_typed(napi_env env, napi_value value, napi_typedarray_type want, const char *name,
-                      void **data, size_t *length) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok ||
-      type != want) {
-    char message[96];
-    snprintf(message, sizeof message, "%s must be a%s", name,
-             want == napi_int16_array ? "n Int16Array" : " Uint8Array");
-    napi_throw_error(env, "bad-arg", message);
-    return false;
-  }
-  return true;
 }
 
 static napi_value make_handle(napi_env env, void *data, napi_finalize finalize,
@@ -160,8 +96,8 @@ static napi_value create_encoder(napi_env env, napi_callback_info info) {
                                      OPUS_APPLICATION_RESTRICTED_LOWDELAY};
   napi_value argv[2];
   int32_t channels, application;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], "channels", &channels) ||
-      !get_int(env, argv[1], "application", &application))
+  if (!get_args(env, info, 2, argv) || !get_int32(env, argv[0], "channels", &channels) ||
+      !get_int32(env, argv[1], "application", &application))
     return NULL;
   if (channels < 1 || channels > MAX_CHANNELS) return throw_code(env, "bad-arg", "channels must be 1 or 2");
   if (application < 0 || application > 2) return throw_code(env, "bad-arg", "unknown application");
@@ -184,9 +120,9 @@ static napi_value encoder_set(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t setting, value;
   if (!get_args(env, info, 3, argv)) return NULL;
-  Encoder *self = unwrap(env, argv[0], &ENCODER_TAG, "encoder");
-  if (self == NULL || !get_int(env, argv[1], "setting", &setting) ||
-      !get_int(env, argv[2], "value", &value))
+  Encoder *self = unwrap_tagged(env, argv[0], &ENCODER_TAG, "bad-arg", "not a live encoder handle");
+  if (self == NULL || !get_int32(env, argv[1], "setting", &setting) ||
+      !get_int32(env, argv[2], "value", &value))
     return NULL;
   int err;
   switch (setting) {
@@ -205,7 +141,7 @@ static napi_value encoder_set(napi_env env, napi_callback_info info) {
 static napi_value encode(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   if (!get_args(env, info, 2, argv)) return NULL;
-  Encoder *self = unwrap(env, argv[0], &ENCODER_TAG, "encoder");
+  Encoder *self = unwrap_tagged(env, argv[0], &ENCODER_TAG, "bad-arg", "not a live encoder handle");
   void *pcm;
   size_t length;
   if (self == NULL || !get_typed(env, argv[1], napi_int16_array, "pcm", &pcm, &length)) return NULL;
@@ -238,7 +174,7 @@ static void finalize_decoder(napi_env env, void *data, void *hint) {
 static napi_value create_decoder(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t channels;
-  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], "channels", &channels)) return NULL;
+  if (!get_args(env, info, 1, argv) || !get_int32(env, argv[0], "channels", &channels)) return NULL;
   if (channels < 1 || channels > MAX_CHANNELS) return throw_code(env, "bad-arg", "channels must be 1 or 2");
 
   Decoder *self = malloc(sizeof *self);
@@ -272,7 +208,7 @@ static napi_value samples_to_int16array(napi_env env, const opus_int16 *samples,
 static napi_value decode(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   if (!get_args(env, info, 4, argv)) return NULL;
-  Decoder *self = unwrap(env, argv[0], &DECODER_TAG, "decoder");
+  Decoder *self = unwrap_tagged(env, argv[0], &DECODER_TAG, "bad-arg", "not a live decoder handle");
   if (self == NULL) return NULL;
 
   napi_valuetype payload_type;
@@ -287,7 +223,7 @@ static napi_value decode(napi_env env, napi_callback_info info) {
 
   int32_t frame_samples;
   bool fec = false;
-  if (!get_int(env, argv[2], "frameSamples", &frame_samples)) return NULL;
+  if (!get_int32(env, argv[2], "frameSamples", &frame_samples)) return NULL;
   CHECK_NAPI(napi_get_value_bool(env, argv[3], &fec));
   if (frame_samples < 0 || frame_samples > MAX_FRAME_SAMPLES ||
       ((payload == NULL || fec) && frame_samples == 0))
@@ -304,7 +240,7 @@ static napi_value decode(napi_env env, napi_callback_info info) {
 static napi_value last_packet_duration(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  Decoder *self = unwrap(env, argv[0], &DECODER_TAG, "decoder");
+  Decoder *self = unwrap_tagged(env, argv[0], &DECODER_TAG, "bad-arg", "not a live decoder handle");
   if (self == NULL) return NULL;
   opus_int32 duration = 0;
   int err = opus_decoder_ctl(self->decoder, OPUS_GET_LAST_PACKET_DURATION(&duration));

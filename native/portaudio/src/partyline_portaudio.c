@@ -23,7 +23,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
-#include <node_api.h>
+#define PL_BAD_ARG_CODE "bad-arguments"
+#include "partyline_napi.h"
 #include <portaudio.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -85,20 +86,6 @@ typedef struct {
 } Ring;
 
 static const napi_type_tag RING_TAG = {0x7a41c3e2d95b0f18ULL, 0x4c2e9a7b6d5f3e21ULL};
-
-static void throw_pending_or(napi_env env, const char *code, const char *message) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, code, message);
-}
-
-#define CHECK_NAPI(call)                                              \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      throw_pending_or(env, "internal", "N-API call failed: " #call); \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
 
 static void copy_in(Ring *r, uint64_t at, const int16_t *src, uint32_t frames) {
   uint32_t start = (uint32_t)(at % r->capacity);
@@ -266,51 +253,6 @@ static void finalize_ring(napi_env env, void *data, void *hint) {
   free_ring(r);
 }
 
-static Ring *unwrap(napi_env env, napi_value handle) {
-  bool matches = false;
-  void *data = NULL;
-  if (napi_check_object_type_tag(env, handle, &RING_TAG, &matches) != napi_ok || !matches ||
-      napi_get_value_external(env, handle, &data) != napi_ok) {
-    throw_pending_or(env, "bad-handle", "not a sound device stream handle");
-    return NULL;
-  }
-  return data;
-}
-
-static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    throw_pending_or(env, "bad-arguments", "missing arguments");
-    return false;
-  }
-  return true;
-}
-
-static bool get_u32(napi_env env, napi_value v, const char *name, uint32_t *out) {
-  if (napi_get_value_uint32(env, v, out) != napi_ok) {
-    char message[96];
-    snprintf(message, sizeof message, "%s must be a number", name);
-    throw_pending_or(env, "bad-arguments", message);
-    return false;
-  }
-  return true;
-}
-
-static bool get_samples(napi_env env, napi_value v, int16_t **data, size_t *length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void *raw;
-  bool is_typed = false;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_int16_array) {
-    throw_pending_or(env, "bad-arguments", "samples must be an Int16Array");
-    return false;
-  }
-  *data = raw;
-  return true;
-}
-
 /*
  * A ring of `ring_chunks` chunks for one direction, with the thread-safe function that ticks `on_tick`, or NULL with
  * an exception pending. Whichever host it serves, it starts out OPENED.
@@ -364,7 +306,7 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
   napi_value argv[8];
   if (!get_args(env, info, 8, argv)) return NULL;
   uint32_t period;
-  if (!get_u32(env, argv[7], "periodFrames", &period)) return NULL;
+  if (!get_uint32(env, argv[7], "periodFrames", &period)) return NULL;
   double suggested = 0;
   if (napi_get_value_double(env, argv[6], &suggested) != napi_ok || suggested < 0 || suggested > 1) {
     throw_pending_or(env, "bad-arguments", "suggestedLatencySeconds must be a number from 0 to 1");
@@ -376,8 +318,8 @@ static napi_value open_stream(napi_env env, napi_callback_info info) {
     throw_pending_or(env, "bad-arguments", "input must be a boolean");
     return NULL;
   }
-  if (!get_u32(env, argv[1], "deviceIndex", &device) || !get_u32(env, argv[2], "sampleRate", &rate) ||
-      !get_u32(env, argv[3], "chunkFrames", &chunk) || !get_u32(env, argv[4], "ringChunks", &ring_chunks))
+  if (!get_uint32(env, argv[1], "deviceIndex", &device) || !get_uint32(env, argv[2], "sampleRate", &rate) ||
+      !get_uint32(env, argv[3], "chunkFrames", &chunk) || !get_uint32(env, argv[4], "ringChunks", &ring_chunks))
     return NULL;
   if (period == 0) period = chunk;
   if (chunk == 0 || chunk > 48000 || ring_chunks < 2 || ring_chunks > 64 || period > chunk) {
@@ -450,9 +392,9 @@ static napi_value open_pulse(napi_env env, napi_callback_info info) {
     throw_pending_or(env, "bad-arguments", "deviceName must be a non-empty string under 255 bytes, or null");
     return NULL;
   }
-  if (!get_u32(env, argv[2], "sampleRate", &rate) || !get_u32(env, argv[3], "chunkFrames", &chunk) ||
-      !get_u32(env, argv[4], "ringChunks", &ring_chunks) || !get_u32(env, argv[6], "latencyFrames", &latency) ||
-      !get_u32(env, argv[7], "periodFrames", &period))
+  if (!get_uint32(env, argv[2], "sampleRate", &rate) || !get_uint32(env, argv[3], "chunkFrames", &chunk) ||
+      !get_uint32(env, argv[4], "ringChunks", &ring_chunks) || !get_uint32(env, argv[6], "latencyFrames", &latency) ||
+      !get_uint32(env, argv[7], "periodFrames", &period))
     return NULL;
   if (period == 0) period = chunk;
   if (rate < 8000 || rate > 192000 || chunk == 0 || chunk > 48000 || ring_chunks < 2 || ring_chunks > 64 || period > chunk || latency < period) {
@@ -483,7 +425,7 @@ static napi_value open_pulse(napi_env env, napi_callback_info info) {
 static napi_value start_stream(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  Ring *r = unwrap(env, argv[0]);
+  Ring *r = unwrap_tagged(env, argv[0], &RING_TAG, "bad-handle", "not a sound device stream handle");
   if (r == NULL) return NULL;
   if (r->state != OPENED) {
     napi_throw_error(env, "bad-state", "the stream was already started or closed");
@@ -509,10 +451,10 @@ static napi_value start_stream(napi_env env, napi_callback_info info) {
 static napi_value transfer(napi_env env, napi_callback_info info, int into_ring) {
   napi_value argv[2];
   if (!get_args(env, info, 2, argv)) return NULL;
-  Ring *r = unwrap(env, argv[0]);
+  Ring *r = unwrap_tagged(env, argv[0], &RING_TAG, "bad-handle", "not a sound device stream handle");
   int16_t *samples;
   size_t length;
-  if (r == NULL || !get_samples(env, argv[1], &samples, &length)) return NULL;
+  if (r == NULL || !get_typed(env, argv[1], napi_int16_array, "samples", (void **)&samples, &length)) return NULL;
   uint32_t n = 0;
   /* JavaScript produces into a speaker's ring and consumes from a microphone's. */
   if (r->input != into_ring && r->state < CLOSING) {
@@ -543,7 +485,7 @@ static napi_value read_samples(napi_env env, napi_callback_info info) { return t
 static napi_value fill(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  Ring *r = unwrap(env, argv[0]);
+  Ring *r = unwrap_tagged(env, argv[0], &RING_TAG, "bad-handle", "not a sound device stream handle");
   if (r == NULL) return NULL;
   napi_value result;
   CHECK_NAPI(napi_create_uint32(env, (uint32_t)(atomic_load(&r->wpos) - atomic_load(&r->rpos)), &result));
@@ -560,7 +502,7 @@ static bool set_number(napi_env env, napi_value obj, const char *key, double val
 static napi_value stats(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  Ring *r = unwrap(env, argv[0]);
+  Ring *r = unwrap_tagged(env, argv[0], &RING_TAG, "bad-handle", "not a sound device stream handle");
   if (r == NULL) return NULL;
   napi_value obj, finished;
   CHECK_NAPI(napi_create_object(env, &obj));
@@ -638,7 +580,7 @@ static void close_complete(napi_env env, napi_status status, void *data) {
 static napi_value close_stream(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
-  Ring *r = unwrap(env, argv[0]);
+  Ring *r = unwrap_tagged(env, argv[0], &RING_TAG, "bad-handle", "not a sound device stream handle");
   if (r == NULL) return NULL;
   napi_value promise;
   if (r->state >= CLOSING) {
@@ -670,7 +612,7 @@ static napi_value limit_realtime(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
   uint32_t usec;
-  if (!get_u32(env, argv[0], "usec", &usec)) return NULL;
+  if (!get_uint32(env, argv[0], "usec", &usec)) return NULL;
   struct rlimit rl = {usec, usec};
   if (setrlimit(RLIMIT_RTTIME, &rl) != 0) {
     char message[128];

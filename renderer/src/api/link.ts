@@ -1,16 +1,10 @@
 // How the renderer reaches its station: Electron IPC (window.partyline from the preload) when inside the
 // app, otherwise the headless station's WebSocket bridge with the token from the URL fragment.
 import type { PartylineApi } from '../../../electron/common/contract';
+import type { ControlLink } from './control-link';
 import { connectWebSocketLink, tokenFromFragment } from './ws-api';
 
-export type LinkStatus = 'connecting' | 'open' | 'unauthorized';
-
-export interface ControlLink {
-  api: PartylineApi;
-  transport: 'ipc' | 'websocket';
-  status(): LinkStatus;
-  onStatus(listener: (status: LinkStatus) => void): () => void;
-}
+export type { ControlLink, LinkStatus } from './control-link';
 
 declare global {
   interface Window {

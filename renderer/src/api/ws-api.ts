@@ -1,10 +1,9 @@
 // The control contract over the headless station's WebSocket bridge, for the renderer in a plain browser.
 // Reconnects after drops; a refused token is final (the operator needs the right URL).
 import { CONTROL_PATH, WS_CLOSE_UNAUTHORIZED, WireServerMessage } from '../../../electron/common/contract';
-import { type DispatchResult, EventHub, createPartylineApi } from '../../../electron/control/client';
-import type { ControlLink, LinkStatus } from './link';
-
-const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000];
+import { type DispatchResult, EventHub, createPartylineApi } from '../../../electron/common/control-client';
+import { CONTROL_LINK_BACKOFF, backoffDelay } from '../../../electron/common/backoff';
+import type { ControlLink, LinkStatus } from './control-link';
 
 export function tokenFromFragment(hash: string): string | null {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -68,7 +67,7 @@ export function connectWebSocketLink(pageUrl: URL, token: string): ControlLink {
       }
       failPending('connection to the station was lost');
       setStatus('connecting');
-      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] ?? 4000;
+      const delay = backoffDelay(CONTROL_LINK_BACKOFF, attempt);
       attempt += 1;
       setTimeout(open, delay);
     };

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, type KeyboardEvent, type PointerEvent } fro
 import type { DirectState, LineState, MasterState } from '../../../electron/common/contract';
 import { HotkeyEditor } from '../keypanel/HotkeyEditor';
 import { MeterCanvas } from '../meters/MeterCanvas';
-import { pressTalk, releaseTalk, type TalkGesture } from '../keypanel/talk-key';
+import { pressTalk, releaseTalk, type TalkGesture } from '../../../electron/common/talk-key';
 import { type StationModel, useSnapshot } from '../model';
 
 /** Keys 1–9 are the talk keys of strips 1–9; with Shift they toggle listen. */
