@@ -81,10 +81,39 @@ test('a bad value is refused naming the flag, the value and what it takes', () =
     [['--opus-application', 'music'], 'opus-application', /--opus-application: "music" is not one of audio, voip/],
     [['--priority', 'high'], 'priority', /--priority: "high" is not one of raised, normal/],
     [['--turn', 'turn:x,crew,pw', '--turn', 'turn:y,crew'], 'turn', /--turn: "turn:y,crew" must be URL,USER,PASS/],
+    [['--control-port', '70000'], 'control-port', /--control-port: "70000" is not a port \(0-65535\)/],
+    [['--ui-port', '65536'], 'ui-port', /--ui-port: "65536" is not a port \(0-65535\)/],
+    [['--control-port', '0', '--ui-port', '0'], 'control-port', /--control-port and --ui-port are the same option/],
+    [['--lan-discovery', 'yes'], 'lan-discovery', /--lan-discovery: "yes" is not one of on, off/],
   ];
   for (const [argv, flag, message] of cases) {
     const e = refusal(argv);
     assert.equal(e.flag, flag, argv.join(' '));
     assert.match(e.message, message);
   }
+});
+
+test('the control endpoint, LAN discovery and --insecure read as given', () => {
+  const args = parseStationArgs([
+    '--server',
+    'ws://10.0.0.2:8420',
+    '--insecure',
+    '--control-port',
+    '9000',
+    '--control-token',
+    'a-token-of-16-chars',
+    '--lan-discovery',
+    'off',
+  ]);
+  assert.equal(args.insecure, true);
+  assert.equal(args['control-port'], 9000);
+  assert.equal(args['control-token'], 'a-token-of-16-chars');
+  assert.equal(args['lan-discovery'], 'off');
+  assert.equal(parseStationArgs(['--ui-port', '9001'])['ui-port'], 9001);
+});
+
+test('a short --control-token is refused naming the flag, without repeating the secret', () => {
+  const e = refusal(['--control-token', 'short-secret']);
+  assert.equal(e.flag, 'control-token');
+  assert.equal(e.message, '--control-token: must be at least 16 characters');
 });
