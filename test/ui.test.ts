@@ -397,7 +397,7 @@ test('Health: per-station rows, degraded links flagged in words and colour', asy
   await page.locator('tr[data-station="c"]').waitFor();
   assert.equal(
     ((await page.getByTestId('speaker-margin').textContent()) ?? '').replace(/\s+/g, ' '),
-    'Speaker margin 18 ms (covers 6 ms of device requests and scheduling jitter), 2 underruns (1 in the device)',
+    'Speaker margin 18 ms (covers 6 ms of device requests and scheduling jitter), 2 underruns (1 in the device); the device buffers 10 ms more',
     'the speaker margin the machine needs, and what it covers',
   );
   assert.equal(await page.locator('tr[data-station="a"]').getAttribute('class'), 'healthy');
