@@ -108,7 +108,8 @@ async function nativeFloor(pulse: PulseHarness, bursts: number): Promise<number[
 
 /** Starts A (hosting, talking on `main`) and B (listening); resolves when B has heard A's first RTP. */
 export async function startStationPair(pulse: PulseHarness, chunkMs: 5 | 10): Promise<{ a: StationProcess; b: StationProcess }> {
-  const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
+  // Frames as long as the chunks: a frame longer than the pull keeps the playout out of low latency.
+  const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--frame-ms', String(chunkMs), '--meters-every', '0'];
   const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
   const url = (await a.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
   const b = new StationProcess(['--name', 'B', '--server', url, '--insecure', '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);

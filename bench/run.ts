@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME ...] [--minutes N] [--quick]`: runs the named benchmarks (all when none is named). Each prints its
+ * `npm run bench [-- NAME ...] [--minutes N] [--quick] [--chunk-ms 5|10]`: runs the named benchmarks (all when none is named). Each prints its
  * figures and its own JSON summary line; the last line of the run is a JSON summary of everything that ran. Flags
  * go to the benchmarks that take them.
  */
@@ -8,6 +8,8 @@ export interface BenchOptions {
   minutes?: number;
   /** A short smoke run of a benchmark that supports one (scale). */
   quick?: boolean;
+  /** Device chunks and Opus frames of the stations, ms (latency): 10 by default, 5 to measure the opt-in. */
+  chunkMs?: 5 | 10;
 }
 
 type Bench = (options: BenchOptions) => Promise<object> | object;
@@ -17,7 +19,7 @@ type Bench = (options: BenchOptions) => Promise<object> | object;
 const benches: Record<string, () => Bench> = {
   latency: () => {
     const { runLatencyBench } = require('./latency') as typeof import('./latency');
-    return () => runLatencyBench();
+    return (o) => runLatencyBench(o.chunkMs === undefined ? {} : { chunkMs: o.chunkMs });
   },
   codec: () => {
     const { runCodecBench } = require('./codec') as typeof import('./codec');
@@ -46,7 +48,8 @@ const benches: Record<string, () => Bench> = {
 };
 
 /** Which benchmarks read each flag: a flag none of the chosen ones reads is a mistake worth stopping for. */
-const flags: Record<keyof BenchOptions, string[]> = { minutes: ['glitches'], quick: ['scale'] };
+const flags: Record<keyof BenchOptions, string[]> = { minutes: ['glitches'], quick: ['scale'], chunkMs: ['latency'] };
+const flagNames: Record<keyof BenchOptions, string> = { minutes: 'minutes', quick: 'quick', chunkMs: 'chunk-ms' };
 
 function parseBenchArgs(argv: string[]): { names: string[]; options: BenchOptions } {
   const names: string[] = [];
@@ -66,14 +69,19 @@ function parseBenchArgs(argv: string[]): { names: string[]; options: BenchOption
       continue;
     }
     const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (flag !== 'minutes') throw new Error(`unknown flag "--${flag}" (known: ${Object.keys(flags).map((f) => `--${f}`).join(', ')})`);
+    if (flag === 'chunk-ms') {
+      if (value !== '5' && value !== '10') throw new Error(`--chunk-ms: "${value ?? ''}" must be 5 or 10`);
+      options.chunkMs = Number(value) as 5 | 10;
+      continue;
+    }
+    if (flag !== 'minutes') throw new Error(`unknown flag "--${flag}" (known: ${Object.values(flagNames).map((f) => `--${f}`).join(', ')})`);
     const minutes = Number(value);
     if (value === undefined || value === '' || !Number.isFinite(minutes) || minutes <= 0) throw new Error(`--minutes: "${value ?? ''}" must be a positive number`);
     options.minutes = minutes;
   }
   const chosen = names.length ? names : Object.keys(benches);
   for (const flag of Object.keys(options) as (keyof BenchOptions)[]) {
-    if (!chosen.some((n) => flags[flag].includes(n))) throw new Error(`--${flag} applies to ${flags[flag].join(', ')}, which is not among the chosen benchmarks`);
+    if (!chosen.some((n) => flags[flag].includes(n))) throw new Error(`--${flagNames[flag]} applies to ${flags[flag].join(', ')}, which is not among the chosen benchmarks`);
   }
   return { names: chosen, options };
 }

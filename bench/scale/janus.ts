@@ -76,7 +76,7 @@ export function cpuMeter(pids: Record<string, number>): () => Record<string, num
 }
 
 function stationArgs(name: string, url: string, input: string, output: string, extra: string[] = []): string[] {
-  return ['--name', name, '--server', url, '--line', 'main', '--input', input, '--output', output, '--meters-every', '0', ...extra];
+  return ['--name', name, '--server', url, '--insecure', '--line', 'main', '--input', input, '--output', output, '--meters-every', '0', ...extra];
 }
 
 async function pairLatency(pulse: PulseHarness, janus: JanusProcess | undefined, bursts: number): Promise<number[]> {
