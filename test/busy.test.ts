@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from './support/pulse';
-import { StationProcess } from './support/station-process';
+import { StationProcess, stopStations } from './support/station-process';
 import { tone, dominantFrequency, silentFrames } from './support/signal';
 
 let pulse: PulseHarness;
@@ -75,7 +75,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
       talk.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });
 
@@ -128,6 +128,6 @@ test('the main thread blocked for 200 ms at a time, at both ends: not one silent
       talk.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });
