@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
-import { StationProcess } from '../testkit/station-process';
+import { StationProcess, stopStations } from '../testkit/station-process';
 import { GuestBrowser, buildGuest } from '../testkit/chromium';
 import { tone, dominantFrequency, toneDb } from '../testkit/signal';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
@@ -235,6 +235,6 @@ test('a browser guest sees the call light with the caller, answers it; hears pri
   } finally {
     for (const i of injections) i.stop();
     await g?.close();
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });

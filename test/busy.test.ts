@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
-import { StationProcess } from '../testkit/station-process';
+import { StationProcess, stopStations } from '../testkit/station-process';
 import { tone, dominantFrequency, silentFrames } from '../testkit/signal';
 
 let pulse: PulseHarness;
@@ -75,7 +75,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
       talk.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });
 
@@ -114,6 +114,17 @@ test('the main thread blocked for 200 ms at a time, at both ends: not one silent
       t.diagnostic(`main-thread stalls during the recording: A ${stalls[0]}, B ${stalls[1]}; concealed ${concealedBefore} -> ${concealedAfter}; silent frames ${gaps.length}`);
       assert.ok(stalls.every((n) => n >= 4), `both main threads stalled again and again (${stalls.join(', ')})`);
       t.diagnostic(`B: ${b.lines.filter((l) => /\[(audio|playout)\]/.test(l)).slice(-6).join(' | ')}`);
+      // Each health report where B's count of concealed frames moved, with the speaker's margin and tick wait then.
+      let seen = concealedBefore;
+      const moves = b.events.flatMap((e) => {
+        if (e.event !== 'health') return [];
+        const h = e.payload as { peers: { stationId: string; concealedFrames: number }[]; speaker?: { marginMs: number; tickWaitMs: number } };
+        const now = h.peers.find((p) => p.stationId === 'A')?.concealedFrames;
+        if (now === undefined || now === seen) return [];
+        seen = now;
+        return [`${new Date(e.at).toISOString().slice(11, 23)} concealed ${now} margin ${h.speaker?.marginMs} wait ${h.speaker?.tickWaitMs}`];
+      });
+      t.diagnostic(`B's concealment: ${moves.join(' | ') || 'none'}; stalls: ${b.lines.filter((l) => /main thread was blocked/.test(l)).map((l) => l.slice(0, 12)).join(', ')}`);
       assert.ok(Math.abs(dominantFrequency(x, 100, 4000, from, to) - 440) <= 2, 'B heard A throughout');
       assert.ok(Number.isFinite(concealedBefore), 'B reported the health of its link to A');
       assert.deepEqual(gaps, [], 'no 10 ms dropout at the speaker while the main threads stalled');
@@ -128,6 +139,6 @@ test('the main thread blocked for 200 ms at a time, at both ends: not one silent
       talk.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });

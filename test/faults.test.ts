@@ -23,7 +23,7 @@ import {
   watchRejoins,
   type FaultRig,
 } from '../testkit/fault-rig';
-import type { StationProcess } from '../testkit/station-process';
+import { stopStations, type StationProcess } from '../testkit/station-process';
 
 let rig: FaultRig | undefined;
 let skip: string | undefined;
@@ -50,10 +50,6 @@ function assertHeard(x: Int16Array, hz: number, from: number, to: number, who: s
 /** Calls closed so far (before the stations are stopped, which closes them all). */
 function closedCalls(stations: StationProcess[]): string[] {
   return stations.flatMap((s) => s.lines.filter((x) => /\[peer [AB]\] closed/.test(x)).map((x) => `${s.label}: ${x}`));
-}
-
-async function stopAll(stations: StationProcess[]): Promise<void> {
-  for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
 }
 
 test('signalling server killed and restarted on the same port: not one silent frame while it is down or after, every station back within 3 s', async (t) => {
@@ -88,7 +84,7 @@ test('signalling server killed and restarted on the same port: not one silent fr
     }
   } finally {
     call.abort();
-    await stopAll(stations);
+    await stopStations(stations);
     await server.stop();
   }
 });
@@ -132,7 +128,7 @@ test("a station's link down for 10 s: its audio resumes within 2 s of the link's
   } finally {
     call.abort();
     await r.lab.restore('b');
-    await stopAll(stations);
+    await stopStations(stations);
     await server.stop();
   }
 });
@@ -166,7 +162,7 @@ test('3 % loss with 30 ms jitter both ways for 25 s through a relay: the call ne
     }
   } finally {
     call.abort();
-    await stopAll(stations);
+    await stopStations(stations);
     await relay.stop();
     await server.stop();
   }

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
-import { StationProcess } from '../testkit/station-process';
+import { StationProcess, stopStations } from '../testkit/station-process';
 import { GuestBrowser, buildGuest } from '../testkit/chromium';
 import { startJanus, type JanusProcess } from '../testkit/janus';
 import { tone, tonePresenceDb } from '../testkit/signal';
@@ -88,9 +88,12 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     throw e;
   } finally {
     for (const i of injections) i.stop();
-    await g?.close();
-    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
-    await server.close();
+    try {
+      await g?.close();
+      await stopStations(stations);
+    } finally {
+      await server.close();
+    }
   }
 });
 
@@ -145,9 +148,12 @@ test('Janus crashing mid-show: the line falls back to the mesh with the reason i
     throw e;
   } finally {
     for (const i of injections) i.stop();
-    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
-    await server.close();
-    await own.stop();
+    try {
+      await stopStations(stations);
+    } finally {
+      await server.close();
+      await own.stop();
+    }
   }
 });
 
@@ -178,7 +184,10 @@ test('a station on a mesh line and a Janus line at once: each line travels its o
     assert.deepEqual(Object.fromEntries(state.lines.map((l) => [l.line, l.carrier?.kind])), { big: 'janus', main: 'mesh' });
   } finally {
     for (const i of injections) i.stop();
-    for (const s of stations) assert.equal(await s.stop(), '0', `${s.label} exits cleanly: ${s.tail()}`);
-    await server.close();
+    try {
+      await stopStations(stations);
+    } finally {
+      await server.close();
+    }
   }
 });

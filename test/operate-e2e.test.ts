@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
-import { StationProcess } from '../testkit/station-process';
+import { StationProcess, stopStations } from '../testkit/station-process';
 import { tone } from '../testkit/signal';
 
 let pulse: PulseHarness;
@@ -114,6 +114,6 @@ test('call with answer-back between two stations, line meters at their volumes, 
     await nextEvent<{ lines: LineView[] }>(a, 'state', markA, (s) => s.lines.find((l) => l.line === 'main')?.talkers.length === 1);
   } finally {
     for (const i of injections) i.stop();
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
-import { StationProcess } from '../testkit/station-process';
+import { StationProcess, stopStations } from '../testkit/station-process';
 import { rmsDb, tone, toneDb, tonePresenceDb } from '../testkit/signal';
 
 let pulse: PulseHarness;
@@ -81,6 +81,6 @@ test('private talk: A to B alone, heard though B listens to no line, not heard b
     assert.deepEqual(after.direct.talkingTo, []);
   } finally {
     for (const i of injections) i.stop();
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
-import { StationProcess } from '../testkit/station-process';
+import { StationProcess, stopStations } from '../testkit/station-process';
 import { tone, dominantFrequency, rmsDb, silentFrames, toneDb, tonePresenceDb } from '../testkit/signal';
 
 let pulse: PulseHarness;
@@ -127,7 +127,7 @@ test('three stations on one line: C hears A and B; C stops listening: silence; A
       toB.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });
 
@@ -187,7 +187,7 @@ test('bad input gets a clear error and the other stations keep their audio', asy
       toA.stop();
     }
   } finally {
-    for (const s of stations.reverse()) assert.equal(await s.stop(), '0', `${s.label} exits cleanly (last lines: ${s.tail()})`);
+    await stopStations(stations.reverse());
   }
 });
 

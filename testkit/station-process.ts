@@ -1,10 +1,21 @@
 /** A headless station in its own process, started exactly as `npm run station` starts it, driven over its control API. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { WebSocket } from 'ws';
 import { sleep } from './pulse';
 
 const ROOT = join(__dirname, '..');
+
+// A station a failed test left running keeps the test file's process alive, and the runner waits for it forever.
+// Benches use this class too, outside the runner, where a hook would start a test report of its own.
+const running = new Set<ChildProcess>();
+if (process.env.NODE_TEST_CONTEXT) {
+  after(() => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
 
 export class StationProcess {
   readonly lines: string[] = [];
@@ -40,7 +51,13 @@ export class StationProcess {
     };
     this.child.stdout?.on('data', onData);
     this.child.stderr?.on('data', onData);
-    this.exited = new Promise((r) => this.child.on('exit', (code, signal) => r(signal ?? String(code))));
+    running.add(this.child);
+    this.exited = new Promise((r) =>
+      this.child.on('exit', (code, signal) => {
+        running.delete(this.child);
+        r(signal ?? String(code));
+      }),
+    );
   }
 
   /** The station's process id (with a netns, `ip netns exec` execs node in place, so still the station's). */
@@ -92,7 +109,9 @@ export class StationProcess {
     const id = this.nextId++;
     const reply = new Promise<{ ok: boolean; output?: unknown; error?: { code: string; message: string; field?: string } }>((r) => this.pending.set(id, r));
     this.control?.send(JSON.stringify({ id, cmd, input }));
-    const msg = await reply;
+    const msg = await Promise.race([reply, sleep(20_000).then(() => undefined)]);
+    this.pending.delete(id);
+    if (!msg) throw new Error(`${this.label}: no reply to ${cmd} within 20 s:\n${this.tail(30)}`);
     if (!msg.ok) throw Object.assign(new Error(msg.error?.message), msg.error);
     return msg.output;
   }
@@ -104,4 +123,10 @@ export class StationProcess {
     if (how === 'hung') this.child.kill('SIGKILL');
     return how;
   }
+}
+
+/** Stops every station, a hung or failed one included, and only then asserts that each exited cleanly. */
+export async function stopStations(stations: StationProcess[]): Promise<void> {
+  const ends = await Promise.all(stations.map((s) => s.stop()));
+  stations.forEach((s, i) => assert.equal(ends[i], '0', `${s.label} exits cleanly (last lines: ${s.tail()})`));
 }

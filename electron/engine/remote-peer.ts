@@ -18,6 +18,9 @@ import { withAudioPreferences, extensionId } from './sdp-audio';
 import { AUDIO_LEVEL_URI, SpeakingDetector, decodeAudioLevel, encodeAudioLevel } from './audio-level';
 import { mdnsHost, splitMdnsCandidates, withAddress } from './mdns-candidates';
 import { MdnsResolutionError } from './mdns-resolver';
+import { installSrtpIndexEstimation } from './srtp/werift-rollover';
+
+installSrtpIndexEstimation();
 
 export interface CandidateInit {
   candidate: string;

@@ -11,6 +11,9 @@ import { JanusSession, type JanusEvent, type JanusHandle, type JanusSocket } fro
 import type { JanusLineAccess } from '../../common/signalling-protocol';
 import { AUDIO_LEVEL_URI, decodeAudioLevel, encodeAudioLevel } from '../audio-level';
 import { extensionId, withAudioPreferences } from '../sdp-audio';
+import { installSrtpIndexEstimation } from '../srtp/werift-rollover';
+
+installSrtpIndexEstimation();
 
 export type JanusLineState = 'connecting' | 'connected' | 'failed' | 'closed';
 
