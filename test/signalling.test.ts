@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../electron/common/signalling-protocol';
-import { SignallingClient, SignallingSendError, type SignallingClientState } from '../electron/signalling/client';
+import { SignallingClient, SignallingSendError, handshakeTimeoutMs, type SignallingClientState } from '../electron/signalling/client';
 import { MAX_BACKLOG_FRAMES, SignallingServer, type SignallingServerOptions } from '../electron/signalling/server';
 
 type Received = ServerMessage & Record<string, unknown>;
@@ -566,6 +568,48 @@ describe('signalling client', () => {
       await Promise.all([talker.close(), listener.close()]);
     }
     assert.equal(talker.state, 'closed');
+  });
+
+  test('a server gone silent (its link down) is tried again every second, not after a 3 s timeout and a backoff', async () => {
+    const first = await startServer();
+    // The default backoff: what a station runs with.
+    const client = new SignallingClient({ url: first.url, stationId: 'T', name: 'Talker', kind: 'station', lines: [{ line: 'main' }] });
+    const attempts: number[] = [];
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      attempts.push(performance.now());
+      sockets.push(socket);
+      socket.on('error', () => {});
+    });
+    try {
+      await waitForState(client, 'joined');
+      const dropped = waitForState(client, 'reconnecting');
+      await first.server.close();
+      await dropped;
+      // The port answers TCP but never the WebSocket upgrade: as a SYN into a dead link, the attempt just waits.
+      await new Promise<void>((resolve) => silent.listen(first.port, '127.0.0.1', resolve));
+      await sleep(4500);
+      const gaps = attempts.slice(1).map((at, i) => Math.round(at - (attempts[i] as number)));
+      assert.ok(attempts.length >= 3, `attempts in 4.5 s: ${attempts.length} (gaps ${gaps.join(', ')} ms)`);
+      // 1 s for a handshake four times slower than the last one on loopback, then straight to the next attempt.
+      assert.ok(gaps.every((g) => g >= 900 && g < 1500), `an attempt a second: gaps ${gaps.join(', ')} ms`);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      const rejoined = waitForState(client, 'joined');
+      await startServer({ port: first.port });
+      await rejoined;
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      if (silent.listening) silent.close();
+      await client.close();
+    }
+  });
+
+  test('handshake timeout: 3 s before any handshake, then four times the last one, within 1 to 3 s', () => {
+    assert.equal(handshakeTimeoutMs(undefined), 3000);
+    assert.equal(handshakeTimeoutMs(2), 1000);
+    assert.equal(handshakeTimeoutMs(400), 1600);
+    assert.equal(handshakeTimeoutMs(2000), 3000);
   });
 
   test('close() says bye to peers; relayed messages surface as typed events', async () => {

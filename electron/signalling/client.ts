@@ -25,8 +25,15 @@ import type { SignallingClientEvents, SignallingClientOptions, SignallingClientS
 export type { Backoff } from '../common/backoff';
 export type { SignallingClientEvents, SignallingClientOptions, SignallingClientState } from '../common/signalling-link';
 
-/** A connection attempt whose handshake has not completed by then is given up and retried (a SYN into a dead link). */
-const HANDSHAKE_TIMEOUT_MS = 3000;
+/**
+ * How long a connection attempt may take before it is given up and tried again at once (a SYN into a link that is
+ * down is not sent again by TCP for seconds). Until a handshake has been seen, 3 s; after, four times the last one,
+ * at least 1 s: a LAN station is back within about a second of its link, a slow link keeps the time it needs.
+ */
+export function handshakeTimeoutMs(lastHandshakeMs: number | undefined): number {
+  if (lastHandshakeMs === undefined) return 3000;
+  return Math.min(3000, Math.max(1000, 4 * lastHandshakeMs));
+}
 
 /** Thrown by send(), setLines() and setTalking() for a message that must not go out. */
 export class SignallingSendError extends Error {
@@ -54,6 +61,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
   private ws: WebSocket | undefined;
   private currentState: SignallingClientState = 'connecting';
   private attempt = 0;
+  private lastHandshakeMs: number | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
@@ -162,10 +170,15 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
   private open(): void {
     if (this.stopped) return;
     const verify = this.url.startsWith('wss:') ? this.verifyServer : undefined;
-    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ...(verify ? { rejectUnauthorized: false } : {}) });
+    const timeoutMs = handshakeTimeoutMs(this.lastHandshakeMs);
+    const startedAt = performance.now();
+    let opened = false;
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...(verify ? { rejectUnauthorized: false } : {}) });
     this.ws = ws;
     if (verify) ws.on('upgrade', (res) => this.checkServer(ws, res.socket as TLSSocket, verify));
     ws.on('open', () => {
+      opened = true;
+      this.lastHandshakeMs = performance.now() - startedAt;
       this.transmit({ ...this.join, lines: this.lines });
       this.startKeepalive(ws);
     });
@@ -181,7 +194,8 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
         this.setState('closed');
         return;
       }
-      this.scheduleReconnect();
+      // An attempt that timed out has waited already: the next goes out at once.
+      this.scheduleReconnect(!opened && performance.now() - startedAt >= timeoutMs);
     });
   }
 
@@ -266,9 +280,9 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
     if (this.listenerCount('error') > 0) this.emit('error', msg);
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(timedOut = false): void {
     this.setState('reconnecting');
-    const delay = backoffDelay(this.backoff, this.attempt);
+    const delay = timedOut ? 0 : backoffDelay(this.backoff, this.attempt);
     this.attempt += 1;
     this.reconnectTimer = setTimeout(() => this.open(), delay);
   }
