@@ -2,20 +2,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { after } from 'node:test';
 import { WebSocket } from 'ws';
 import { sleep } from './pulse';
 
 const ROOT = join(__dirname, '..', '..');
 
-// A station a failed test left running keeps the test file's process alive, and the runner waits for it forever.
-// Benches use this class too, outside the runner, where a hook would start a test report of its own.
+// A station a test left running must not outlive the test file's process: killed as that process exits. (A root
+// `after` hook would run before the file's own hooks and kill stations they are about to stop cleanly.)
 const running = new Set<ChildProcess>();
-if (process.env.NODE_TEST_CONTEXT) {
-  after(() => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 export class StationProcess {
   readonly lines: string[] = [];
