@@ -74,6 +74,8 @@ async function linkCut(rig: FaultRig, log: Log, cutMs: number): Promise<number> 
     const restoredAt = Date.now();
     await sleep(5000);
     const { atB, atA } = await call.stop();
+    const clock = (t: number) => new Date(t).toISOString().slice(11, 23);
+    log(`  link cut at ${clock(cutAt)}, back at ${clock(restoredAt)}`);
     for (const s of stations) log(`  ${s.label}: ${callEvents(s).slice(-6).join(' | ')}`);
     // The cut is each recording's longest silent run; its length less the cut's is the recovery.
     const recoveries = [atB, atA].map((x) => Math.max(...silentRuns(x, RATE / 2, x.length - RATE / 5).map((run) => run[1] * 10)) - (restoredAt - cutAt));

@@ -281,6 +281,32 @@ describe('signalling server', () => {
     assert.deepEqual(departures, ['Z:replaced']);
   });
 
+  test("a join with the holder's resume token is that client back: it takes over without a probe; another token is refused", async () => {
+    const { url } = await startServer();
+    const peer = await join(url, 'P', [{ line: 'main' }]);
+    const token = 'a'.repeat(32);
+    const first = await Probe.connect(url);
+    probes.push(first);
+    first.send({ type: 'join', stationId: 'R', name: 'Roamer', kind: 'station', lines: [{ line: 'main' }], protocol: 1, resume: token });
+    await first.take('joined');
+    // The old socket still answers pings (half-open sockets can, for a while): a probe would refuse the newcomer.
+    const stranger = await Probe.connect(url);
+    probes.push(stranger);
+    stranger.send({ type: 'join', stationId: 'R', name: 'Stranger', kind: 'station', lines: [{ line: 'main' }], protocol: 1, resume: 'b'.repeat(32) });
+    assert.equal((await stranger.take('error')).code, 'duplicate-station');
+    const back = await Probe.connect(url);
+    probes.push(back);
+    back.send({ type: 'join', stationId: 'R', name: 'Roamer', kind: 'station', lines: [{ line: 'main' }], protocol: 1, resume: token });
+    assert.equal((await back.take('joined')).stationId, 'R');
+    assert.deepEqual(await peer.take('bye'), { type: 'bye', from: 'R' });
+    await first.closed;
+    const short = await Probe.connect(url);
+    probes.push(short);
+    short.send({ type: 'join', stationId: 'S', name: 'Short', kind: 'station', lines: [{ line: 'main' }], protocol: 1, resume: 'abc' });
+    const invalid = await short.take('error');
+    assert.equal(invalid.field, 'resume');
+  });
+
   test('a text frame that is not valid UTF-8 is answered with malformed and the sender stays connected', async () => {
     const { url } = await startServer();
     const sender = await join(url, 'S', [{ line: 'main' }]);

@@ -93,6 +93,12 @@ export const joinMessageSchema = z.object({
    * per change, the default). A server that predates deltas ignores the field and sends full lists.
    */
   presence: z.enum(['full', 'delta']).optional(),
+  /**
+   * A secret the client draws once and sends with every join. A join whose token matches the one the current holder
+   * of its station id joined with is that same client back after a network cut: it takes over at once, where any
+   * other join waits for the holder's socket to prove dead (up to 2 s).
+   */
+  resume: z.string().min(16).max(128).optional(),
 });
 
 export const offerMessageSchema = z.object({ type: z.literal('offer'), to: stationIdSchema, sdp: sdpSchema });

@@ -629,6 +629,8 @@ export class Station extends EventEmitter<StationEvents> {
     const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new', silentSince: 0, absent: false };
     this.remotes.set(presence.stationId, remote);
     this.mediaCall({ op: 'addPeer', id: presence.stationId, iceServers: this.config?.iceServers ?? [] }, `peer ${presence.stationId}`);
+    // A call set up anew (restartCall) comes after the routing its presence list pushed: without this it stays unrouted.
+    this.pushRouting();
     return remote;
   }
 

@@ -106,6 +106,8 @@ interface Connection {
    */
   changed: Set<string>;
   station: Station | undefined;
+  /** Its join's `resume` token: a later join presenting it is this client back, and takes over without a probe. */
+  resume: string | undefined;
   /** Cleared on every heartbeat ping, set by the pong. */
   alive: boolean;
   tokens: number;
@@ -339,6 +341,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       presenceForm: 'full',
       changed: new Set(),
       station: undefined,
+      resume: undefined,
       alive: true,
       tokens: this.options.rateLimit.burst,
       refilledAt: Date.now(),
@@ -522,9 +525,10 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
     return undefined;
   }
 
-  /** The holder may be a dead socket of this very station reconnecting: ask it. */
+  /** The holder may be a dead socket of this very station reconnecting: its token says so, or else ask it. */
   private async takeOver(conn: Connection, holder: Connection, msg: JoinMessage): Promise<void> {
-    if (await this.answersPing(holder)) {
+    const sameClient = msg.resume !== undefined && holder.resume !== undefined && timingSafeEqual(digest(msg.resume), digest(holder.resume));
+    if (!sameClient && (await this.answersPing(holder))) {
       this.fail(conn, {
         code: 'duplicate-station',
         message: `station id ${msg.stationId} is in use by a live connection`,
@@ -552,6 +556,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       talking: new Set(),
     };
     conn.station = station;
+    conn.resume = msg.resume;
     conn.presenceForm = msg.presence ?? 'full';
     this.stations.set(station.id, conn);
     this.enrol(conn, station.lines);
