@@ -42,6 +42,27 @@ test("a description's mDNS candidates are taken out with their m-line, its addre
   assert.equal(addressed, ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:0', 'a=candidate:2 1 udp 2122260223 192.0.2.7 40000 typ host generation 0', ''].join('\r\n'));
 });
 
+test('an m-line whose mDNS candidates are taken out loses its end-of-candidates marker; one that keeps all keeps it', () => {
+  const sdp = [
+    'v=0',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+    'a=mid:0',
+    'a=candidate:1 1 udp 2113937151 0dd51b02-60e8-4d46-bdc7-4580cc324715.local 48494 typ host generation 0',
+    'a=end-of-candidates',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+    'a=mid:1',
+    'a=candidate:2 1 udp 2122260223 192.0.2.7 40000 typ host generation 0',
+    'a=end-of-candidates',
+    '',
+  ].join('\r\n');
+  const { sdp: addressed, candidates } = splitMdnsCandidates(sdp);
+  assert.equal(candidates.length, 1);
+  assert.equal(
+    addressed,
+    ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:1', 'a=candidate:2 1 udp 2122260223 192.0.2.7 40000 typ host generation 0', 'a=end-of-candidates', ''].join('\r\n'),
+  );
+});
+
 if (process.env[PRIVATE_NETWORK] !== '1') {
   test('(the browser tests run in a private network namespace)', async (t) => {
     const probe = spawnSync('unshare', ['-n', 'sh', '-c', NETNS_SETUP], { encoding: 'utf8' });

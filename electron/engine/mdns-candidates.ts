@@ -24,10 +24,23 @@ export function withAddress(candidate: string, address: string): string {
 
 /**
  * Takes the mDNS candidates out of a description, to be resolved and added like trickled ones: left in, werift
- * would resolve them itself, and drop them silently when that fails.
+ * would resolve them itself, and drop them silently when that fails. An m-line that loses candidates also loses its
+ * `a=end-of-candidates`: more are still to come, and werift, told there are none, fails the call at once (Firefox
+ * sends the marker when it has gathered before its offer is written, as on a loaded machine).
  */
 export function splitMdnsCandidates(sdp: string): { sdp: string; candidates: CandidateLine[] } {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const split = splitLines(sdp);
+  const stillComing = new Set(split.candidates.map((c) => c.sdpMLineIndex));
+  let mLineIndex = -1;
+  const kept = split.kept.filter((line) => {
+    if (line.startsWith('m=')) mLineIndex++;
+    return !(line.startsWith('a=end-of-candidates') && stillComing.has(mLineIndex));
+  });
+  return { sdp: kept.join(eol), candidates: split.candidates };
+}
+
+function splitLines(sdp: string): { kept: string[]; candidates: CandidateLine[] } {
   const kept: string[] = [];
   const candidates: CandidateLine[] = [];
   let mLineIndex = -1;
@@ -46,5 +59,5 @@ export function splitMdnsCandidates(sdp: string): { sdp: string; candidates: Can
     }
     kept.push(line);
   }
-  return { sdp: kept.join(eol), candidates };
+  return { kept, candidates };
 }

@@ -69,6 +69,8 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
   rttMs: number | null = null;
   private readonly pc: RTCPeerConnection;
   private readonly pendingCandidates: CandidateInit[] = [];
+  /** Candidates on their way to werift (an mDNS name being resolved): an end-of-candidates marker waits for them. */
+  private readonly arriving = new Set<Promise<void>>();
   private remoteDescriptionSet = false;
   /**
    * Our own candidates wait here until the description they belong to has been emitted. werift gathers (and emits)
@@ -225,6 +227,19 @@ export class RemotePeer extends EventEmitter<RemotePeerEvents> {
    */
   async addCandidate(candidate: CandidateInit | null): Promise<void> {
     if (!candidate) return;
+    // An empty candidate ends the remote's candidates (Firefox sends one per m-line). Passed on at once, it would
+    // tell werift that there are none while an mDNS name is still being resolved, and werift fails the call.
+    if (candidate.candidate.trim() === '') await Promise.allSettled([...this.arriving]);
+    const arriving = this.addResolved(candidate);
+    this.arriving.add(arriving);
+    try {
+      await arriving;
+    } finally {
+      this.arriving.delete(arriving);
+    }
+  }
+
+  private async addResolved(candidate: CandidateInit): Promise<void> {
     const host = mdnsHost(candidate.candidate);
     if (host) {
       const address = await this.resolveMdns(host);
