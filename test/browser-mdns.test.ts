@@ -83,7 +83,8 @@ if (process.env[PRIVATE_NETWORK] !== '1') {
     const [code] = (await once(child, 'exit')) as [number | null];
     const report = output.split('\n').filter((l) => !/^ALSA lib|Jack|jack|^Cannot connect/.test(l)).join('\n');
     assert.equal(code, 0, report);
-    assert.match(report, /# pass 3\b/, report);
+    assert.match(report, /# pass 4\b/, report);
+    assert.match(report, /# fail 0\b/, report);
     t.diagnostic(report.split('\n').filter((l) => /^(not )?ok |^# (pass|fail)/.test(l.trim())).join('; '));
   });
 } else {
