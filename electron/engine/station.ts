@@ -614,10 +614,14 @@ export class Station extends EventEmitter<StationEvents> {
     // An offer from the remote may have set up a fresh call while the old one closed.
     if (this.remotes.has(id) || !this.signalling) return;
     const fresh = this.addRemote(r.presence);
+    // The presence list that led here pushed its routing before this peer existed: without this it stays unrouted.
+    // After the offer, as updatePresence orders it (routing first made the rejoin test's speaker gap-prone).
     if (offer) {
       this.offerTo(fresh);
+      this.pushRouting();
       return;
     }
+    this.pushRouting();
     fresh.reofferTimer = setTimeout(() => {
       if (this.remotes.get(id) !== fresh || fresh.negotiation !== 'new' || !this.joined || !this.present.has(id)) return;
       this.log(`[peer ${id}] no offer came in ${this.opts.reofferWaitMs} ms; offering`);
@@ -629,8 +633,6 @@ export class Station extends EventEmitter<StationEvents> {
     const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new', silentSince: 0, absent: false };
     this.remotes.set(presence.stationId, remote);
     this.mediaCall({ op: 'addPeer', id: presence.stationId, iceServers: this.config?.iceServers ?? [] }, `peer ${presence.stationId}`);
-    // A call set up anew (restartCall) comes after the routing its presence list pushed: without this it stays unrouted.
-    this.pushRouting();
     return remote;
   }
 
