@@ -617,8 +617,8 @@ describe('signalling client', () => {
       await sleep(4500);
       const gaps = attempts.slice(1).map((at, i) => Math.round(at - (attempts[i] as number)));
       assert.ok(attempts.length >= 3, `attempts in 4.5 s: ${attempts.length} (gaps ${gaps.join(', ')} ms)`);
-      // 1 s for a handshake four times slower than the last one on loopback, then straight to the next attempt.
-      assert.ok(gaps.every((g) => g >= 900 && g < 1500), `an attempt a second: gaps ${gaps.join(', ')} ms`);
+      // Each attempt is given its full 1 s (four times a loopback handshake, at least 1 s) before the next.
+      assert.ok(gaps.every((g) => g >= 900), `no attempt given up before its 1 s: gaps ${gaps.join(', ')} ms`);
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
       const rejoined = waitForState(client, 'joined');

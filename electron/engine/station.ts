@@ -615,7 +615,7 @@ export class Station extends EventEmitter<StationEvents> {
     if (this.remotes.has(id) || !this.signalling) return;
     const fresh = this.addRemote(r.presence);
     // The presence list that led here pushed its routing before this peer existed: without this it stays unrouted.
-    // After the offer, as updatePresence orders it (routing first made the rejoin test's speaker gap-prone).
+    // After the offer, in the order updatePresence uses.
     if (offer) {
       this.offerTo(fresh);
       this.pushRouting();

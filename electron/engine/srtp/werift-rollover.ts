@@ -39,7 +39,14 @@ export function installSrtpIndexEstimation(): void {
     const state: IndexState | undefined = known?.rolloverHasProcessed ? { roc: known.rolloverCounter, lastSeq: known.lastSequenceNumber } : undefined;
     const { roc, next } = packetIndex(state, seq);
     const decrypted = this.cipher.decryptRtp(cipherText, roc); // throws on a failed authentication: state unchanged
-    this.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: next.roc, lastSequenceNumber: next.lastSeq, rolloverHasProcessed: true };
+    // Updated in place: this runs for every packet on the media thread.
+    if (known) {
+      known.rolloverCounter = next.roc;
+      known.lastSequenceNumber = next.lastSeq;
+      known.rolloverHasProcessed = true;
+    } else {
+      this.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: next.roc, lastSequenceNumber: next.lastSeq, rolloverHasProcessed: true };
+    }
     return decrypted;
   };
   installed = true;
