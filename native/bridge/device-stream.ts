@@ -42,7 +42,7 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
     ringChunks: number,
   ) {
     super();
-    const opened = openNative(direction, deviceId, sampleRate ?? SAMPLE_RATE, chunkMs ?? 10, ringChunks, () => this.tick());
+    const opened = openNative(direction, deviceId, sampleRate ?? SAMPLE_RATE, chunkMs ?? 10, ringChunks, direction === 'output' ? () => this.tickAfterIo() : () => this.tick());
     this.pa = opened.pa;
     this.handle = opened.handle;
     this.device = opened.device;
@@ -79,6 +79,23 @@ export abstract class DeviceStream extends EventEmitter<DeviceStreamEvents> {
 
   /** Fill or drain the ring; `stats` are the native counters as of this tick. */
   protected abstract service(stats: RingStats): void;
+
+  /**
+   * A speaker's top-up runs after the I/O that became ready with its tick. When the thread was held (a peer's
+   * handshake, a long task), the device's ticks and the network's packets wait together; served first, the tick would
+   * pull the playouts before the packets it needs were read, and conceal audio that had in fact arrived. Ticks that
+   * queued meanwhile are one top-up: it fills the ring to its margin whatever the count.
+   */
+  private tickAfterIo(): void {
+    if (this.tickQueued) return;
+    this.tickQueued = true;
+    setImmediate(() => {
+      this.tickQueued = false;
+      this.tick();
+    });
+  }
+
+  private tickQueued = false;
 
   private tick(): void {
     if (!this.running) return;
