@@ -15,6 +15,7 @@ import {
   PULL_SAMPLES,
   runTrace,
   SAMPLE_RATE,
+  TONE_AMPLITUDE,
   type NetworkModel,
   type SenderModel,
   type TraceRun,
@@ -205,6 +206,44 @@ test('the speaker catching up after its own underrun (two pulls at once) costs a
   for (const b of bursts) {
     const back = lowAt.find((p) => p.nowMs > b && p.low)?.nowMs;
     assert.ok(back !== undefined && back - b <= 2000, `low latency back ${back === undefined ? 'never' : `${back - b} ms`} after the burst at ${b} ms`);
+  }
+});
+
+test('the speaker queueing a chunk further ahead (its margin rose) asks first: the playout stretches real audio for it, nothing is concealed', () => {
+  const durationMs = 25000;
+  const events = makeTrace({ signal: 'tone', frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);
+  const buffer = new PlayoutBuffer({ createDecoder: opusDecoder });
+  const rises = [6000, 11000, 16000];
+  const waitedMs: number[] = [];
+  const output: Int16Array[] = [];
+  let asking: number | undefined;
+  let next = 0;
+  for (let nowMs = 0; nowMs < durationMs; nowMs += PULL_MS) {
+    while (next < events.length && events[next]!.arrivalMs <= nowMs) buffer.insert(events[next]!.packet, events[next++]!.arrivalMs);
+    output.push(buffer.pull(PULL_SAMPLES, nowMs));
+    if (rises.includes(nowMs)) {
+      assert.equal(buffer.stats().lowLatency, true, `in low latency at ${nowMs} ms, with nothing held beyond the pull`);
+      asking = nowMs;
+    }
+    if (asking !== undefined && buffer.prepareAhead(PULL_SAMPLES, nowMs + 0.1)) {
+      waitedMs.push(nowMs - asking);
+      asking = undefined;
+      output.push(buffer.pull(PULL_SAMPLES, nowMs + 0.2));
+    }
+  }
+  const s = buffer.stats();
+  assert.equal(waitedMs.length, 3, 'every rise was served');
+  assert.ok(waitedMs.every((ms) => ms > 0 && ms <= 100), `each rise waited a few frames while real audio was stretched for it (${waitedMs.join(', ')} ms)`);
+  assert.equal(s.concealedFrames, 0, 'concealed frames');
+  assert.equal(s.latePackets, 0, 'late packets');
+  assert.ok(s.preemptiveSamples >= 3 * PULL_SAMPLES, `stretched ${s.preemptiveSamples} samples for three chunks`);
+  const pcm = Int16Array.from(output.flatMap((o) => [...o]));
+  assert.ok(Math.abs(frequencyHz(pcm, 3000, 24000) - 440) <= 1, 'tone at 440 Hz');
+  // No 10 ms of the output lost its level: the rises were stretched, not concealed.
+  for (let f = 300; f < pcm.length / PULL_SAMPLES - 10; f++) {
+    let peak = 0;
+    for (let i = f * PULL_SAMPLES; i < (f + 1) * PULL_SAMPLES; i++) peak = Math.max(peak, Math.abs(pcm[i]!));
+    assert.ok(peak > 0.5 * TONE_AMPLITUDE, `frame ${f} peaks at ${peak}`);
   }
 });
 

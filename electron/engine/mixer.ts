@@ -5,6 +5,8 @@ import { SAMPLE_RATE } from './audio-format';
 /** One remote station as the mixer sees it: its playout, and the gain the station's line keys give it now. */
 export interface MixerInput {
   pull(samples: number, nowMs: number): Int16Array;
+  /** See PlaybackSource.prepareAhead; an input without it never invents audio for an early pull. */
+  prepareAhead?(samples: number, nowMs: number): boolean;
   gain(): number;
   readonly meter: LevelMeter;
 }
@@ -49,6 +51,15 @@ export class Mixer implements PlaybackSource {
   /** The call signal: two short beeps at CALL_TONE_HZ, over whatever plays, at a fixed level the master volume leaves. */
   ringCallTone(): void {
     this.ringLeft = CALL_TONE_SAMPLES;
+  }
+
+  /** Every input is asked, so that each one that cannot yet starts building the audio. */
+  prepareAhead(samples: number): boolean {
+    const now = this.now();
+    let ready = true;
+    for (const input of this.inputs)
+      if (input.prepareAhead !== undefined && !input.prepareAhead(samples, now)) ready = false;
+    return ready;
   }
 
   pull(samples: number): Int16Array {

@@ -7,6 +7,11 @@ import { SpeakerMargin, type MarginReading } from './speaker-margin';
 /** What the speaker plays. Called on the device clock; it must answer at once (concealment or silence if it has nothing). */
 export interface PlaybackSource {
   pull(samples: number): Int16Array;
+  /**
+   * Whether `samples` more than real time can be pulled now without inventing audio. A source that says no starts
+   * building that much (a playout stretches what it holds) and is asked again at the next top-up.
+   */
+  prepareAhead?(samples: number): boolean;
 }
 
 export interface PlaybackOptions {
@@ -49,6 +54,8 @@ const RING_CHUNKS = 16;
 /** A stream's start-up, covered as a known busy moment: how long, and the drain the margin holds meanwhile. */
 const STARTUP_MS = 1500;
 const STARTUP_DRAIN_MS = 20;
+/** A rise waits this long at most for its source to hold the audio; then the source conceals it. */
+const RISE_WAIT_MS = 250;
 
 
 /**
@@ -65,6 +72,10 @@ export class PlaybackStream extends DeviceStream {
   private readonly pullDelayMs: number;
   private delayed: NodeJS.Timeout | undefined;
   private longestTickWaitMs = 0;
+  /** What the queue may be filled to: the margin's fill target, reached on a rise only as the source holds audio. */
+  private allowedTo = -1;
+  /** Since when a rise of the queue has waited for its source (NaN: none waits). */
+  private riseWaitingSince = NaN;
 
   constructor(private readonly options: PlaybackOptions) {
     // Checked before super() opens the device, so a bad option leaves nothing open.
@@ -119,10 +130,25 @@ export class PlaybackStream extends DeviceStream {
     else this.delayed ??= setTimeout(() => ((this.delayed = undefined), this.topUp()), this.pullDelayMs);
   }
 
+  /**
+   * Fills the queue to the margin, and on a rise only with audio the source holds: a rise adds delay, and the audio for it must come from somewhere. Pulled at once it is concealment
+   * in every playout that holds no frame beyond the pull; a playout asked ahead stretches real audio instead.
+   */
   private topUp(): void {
-    const target = this.margin.fillTarget(performance.now());
+    const now = performance.now();
+    const target = this.margin.fillTarget(now);
+    if (this.allowedTo < 0 || target <= this.allowedTo) this.allowedTo = target;
+    this.fillTo(this.allowedTo);
+    // Asked after the regular pulls: what the source holds beyond them is what a rise may take.
+    if (target > this.allowedTo && this.mayRise(now)) {
+      this.allowedTo = Math.min(target, this.allowedTo + this.chunkSamples);
+      this.fillTo(this.allowedTo);
+    }
+  }
+
+  private fillTo(level: number): void {
     let fill = this.pa.fill(this.handle);
-    while (this.running && fill + this.chunkSamples <= target) {
+    while (this.running && fill + this.chunkSamples <= level) {
       const pcm = this.options.source.pull(this.chunkSamples);
       this.chunk.set(pcm.length > this.chunkSamples ? pcm.subarray(0, this.chunkSamples) : pcm);
       if (pcm.length < this.chunkSamples) this.chunk.fill(0, pcm.length);
@@ -131,6 +157,18 @@ export class PlaybackStream extends DeviceStream {
       fill = this.pa.fill(this.handle);
     }
     this.filledTo = fill;
+  }
+
+  private mayRise(now: number): boolean {
+    const prepare = this.options.source.prepareAhead;
+    if (prepare === undefined || prepare.call(this.options.source, this.chunkSamples)) {
+      this.riseWaitingSince = NaN;
+      return true;
+    }
+    if (Number.isNaN(this.riseWaitingSince)) this.riseWaitingSince = now;
+    if (now - this.riseWaitingSince < RISE_WAIT_MS) return false;
+    this.riseWaitingSince = NaN;
+    return true;
   }
 
   override async stop(): Promise<'stopped' | 'abandoned'> {

@@ -74,8 +74,8 @@ export class SpeakerMargin {
 
   /**
    * What the queue may be filled to at this top-up: the target, but a rise only a chunk at a time. Each chunk of a
-   * rise is one early pull of the mixer; a playout gives one early pull a concealed frame, but several in a row run it
-   * dry, fade it out and restart it: a gap of tens of ms, the very thing the rise is there to prevent.
+   * rise is one early pull of the mixer, for audio the playouts must first build by stretching (PlaybackStream asks
+   * them ahead); several at once would outrun them.
    */
   fillTarget(nowMs: number): number {
     const target = this.targetSamples;
@@ -113,8 +113,8 @@ export class SpeakerMargin {
       this.lastUpdate = nowMs;
       return;
     }
-    // Every rise pulls the mixer early once (the queue must be filled up to it), and a playout in low latency pays for
-    // an early pull with a concealed frame: so the margin rises only when the queue came near running short.
+    // Every rise is delay the playouts must build by stretching before the queue can take it: so the margin rises
+    // only when the queue came near running short.
     const nearMiss = underran || lowWater < this.safety;
     if (drain >= this.covered && nearMiss) {
       this.covered = drain;

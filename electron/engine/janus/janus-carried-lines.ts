@@ -72,6 +72,7 @@ export class JanusCarriedLines {
       meter: new LevelMeter(),
       lastRtpAt: 0,
       pull: (samples, now) => playout.pull(samples, now),
+      prepareAhead: (samples, now) => playout.prepareAhead(samples, now),
       gain: () => this.deps.gain(id),
     };
     carried.feeds.set(station, feed);

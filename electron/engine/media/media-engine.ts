@@ -18,6 +18,7 @@ import { RtpPacketizer } from '../rtp-packetizer';
 import { SenderAdaptation, type EncoderSettings } from '../sender-adaptation';
 import { VoiceEncoder } from '../voice-encoder';
 import { DeviceRetry, type Direction } from './device-retry';
+import { ConcealTrace } from './conceal-trace';
 import { JanusCarriedLines } from '../janus/janus-carried-lines';
 import type {
   DeviceChoice,
@@ -33,7 +34,10 @@ import type {
   SpeakerHealth,
 } from './media-protocol';
 
-/** A peer's ICE and DTLS set-up, a known busy moment of this thread: how long it lasts, and how long it holds the thread. */
+/**
+ * A peer's ICE and DTLS set-up or tear-down, a known busy moment of this thread: how long it lasts, and how long it
+ * holds the thread.
+ */
 const PEER_SETUP_MS = 3000;
 const PEER_SETUP_DRAIN_MS = 40;
 
@@ -191,6 +195,10 @@ export class MediaEngine implements Media {
 
   /** Lines keep their meter across changes of who talks there; a line left goes. */
   private setLineMix(lines: LineMix): void {
+    // Joining or leaving a line sets peers up or tears them down, here and at every station on it, on a machine
+    // that may be carrying several: cover the moment ahead, as for a peer's own set-up.
+    const names = Object.keys(lines);
+    if (names.length !== this.lineBuses.size || names.some((line) => !this.lineBuses.has(line))) this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
     for (const [line, bus] of this.lineBuses) {
       if (lines[line]) continue;
       this.lineBuses.delete(line);
@@ -502,12 +510,14 @@ export class MediaEngine implements Media {
       this.emit({ type: 'notice', level: 'warn', message: `${id}: its browser hides its address behind ${host}, which did not resolve (${reason}); without another way through, it cannot connect` });
     });
     peer.on('receiverReport', (fractionLost) => this.adaptation.report(id, fractionLost, performance.now()));
+    const trace = process.env.PARTYLINE_TRACE_PLAYOUT ? new ConcealTrace(id, peer.playout, (line) => this.log(line)) : undefined;
     const remote: Remote = {
       id,
       peer,
       lowLatency: false,
       meter: peer.meter,
-      pull: (samples, now) => peer.playout.pull(samples, now),
+      pull: trace ? (samples, now) => trace.pull(samples, now) : (samples, now) => peer.playout.pull(samples, now),
+      prepareAhead: (samples, now) => peer.playout.prepareAhead(samples, now),
       gain: () => this.routing.gains[id] ?? 0,
     };
     this.remotes.set(id, remote);
@@ -517,6 +527,7 @@ export class MediaEngine implements Media {
   private async dropPeer(id: string, why: string): Promise<void> {
     const r = this.remotes.get(id);
     if (!r) return;
+    this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
     this.remotes.delete(id);
     this.mixer.inputs.delete(r);
     this.adaptation.forget(id);

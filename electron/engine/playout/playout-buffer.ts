@@ -108,6 +108,8 @@ const MERGE_SAMPLES = 240;
 /** Buffered audio this far above the target (or twice the target, if more) is a backlog to drop, not to stretch. */
 const CATCH_UP_MARGIN_MS = 60;
 const LEVEL_TIME_CONSTANT_MS = 300;
+/** How long a speaker's ask for audio ahead (prepareAhead) raises the target; each top-up that still waits renews it. */
+const AHEAD_ASK_MS = 100;
 /** A packet this much older than playout is a sender restart, not a late packet. */
 const RESTART_LATENESS_MS = 2000;
 /** Sequence numbers remembered for duplicate detection and the recent loss rate. */
@@ -153,6 +155,9 @@ export class PlayoutBuffer {
   private concealedRunMs = 0;
   /** The last decoded frame was DTX or near-silent: a following gap is intended silence, reported as 'dtx'. */
   private lastDecodedWasDtx = false;
+  /** Audio the speaker asked to take ahead of real time (prepareAhead), held on top of the target until then. */
+  private aheadSamples = 0;
+  private aheadUntilMs = -Infinity;
 
   // Sequence history: which extended sequence numbers arrived.
   private readonly seenSeq = new Float64Array(SEQ_HISTORY).fill(-1);
@@ -254,9 +259,30 @@ export class PlayoutBuffer {
       this.slack.pulled(nowMs, this.delay.allowsLowLatency(this.frameSamples / SAMPLES_PER_MS, this.lossRate, samples / SAMPLES_PER_MS));
       // A fresh start re-primes the filter with the level it actually starts from.
       if (startedSilent) this.level.reset();
+      // An early pull takes its audio ahead of time at once: the smoothed level drops with it, or it would go on
+      // counting that audio as buffered and accelerate away the little that is left.
+      else if (this.earlyPull) this.level.shift(-samples / SAMPLES_PER_MS);
       this.level.update(this.bufferedMs(), samples / SAMPLES_PER_MS);
     }
     return out;
+  }
+
+  /**
+   * The speaker wants to queue `samples` more than real time (its margin rose): whether that much is buffered beyond
+   * the target's floor now. If not, the target rises by it for a while, and time-stretching builds it from real audio
+   * (a pitch period per frame) rather than the early pull concealing it. Silent playout has nothing to invent.
+   */
+  prepareAhead(samples: number, nowMs: number): boolean {
+    if (this.mode === 'silent') return true;
+    // What stays after the early pull is what the target holds now (to within its floor band): the rise takes none of
+    // the playout's own protection against jitter.
+    if (this.bufferedMs() >= samples / SAMPLES_PER_MS + this.baseTargetMs() - TARGET_MARGIN_MS) {
+      this.aheadSamples = 0;
+      return true;
+    }
+    this.aheadSamples = samples;
+    this.aheadUntilMs = nowMs + AHEAD_ASK_MS;
+    return false;
   }
 
   stats(): PlayoutStats {
@@ -300,6 +326,12 @@ export class PlayoutBuffer {
   }
 
   private targetMs(): number {
+    const target = this.baseTargetMs();
+    return this.aheadSamples > 0 && this.lastPullMs <= this.aheadUntilMs ? target + this.aheadSamples / SAMPLES_PER_MS : target;
+  }
+
+  /** The target for the path alone, without audio the speaker asked for ahead. */
+  private baseTargetMs(): number {
     return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate, this.pullSamples / SAMPLES_PER_MS, this.slack.lowLatency);
   }
 
