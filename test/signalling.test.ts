@@ -557,6 +557,24 @@ describe('signalling client', () => {
     }
   });
 
+  test('a probe asks the server for a sign of life at once: its answer is heard after the probe, not before', async () => {
+    const { url } = await startServer();
+    const client = new SignallingClient({ url, stationId: 'A', name: 'A', kind: 'station', lines: [{ line: 'main' }], keepaliveMs: 60_000 });
+    try {
+      await waitForState(client, 'joined');
+      await new Promise((r) => setTimeout(r, 20));
+      const before = performance.now();
+      assert.equal(client.heardSince(before), false, 'nothing heard since');
+      client.probe();
+      const deadline = performance.now() + 2000;
+      while (!client.heardSince(before) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(client.heardSince(before), true, 'the server answered the probe long before the next keepalive');
+    } finally {
+      await client.close();
+    }
+    assert.equal(client.heardSince(0), false, 'a closed client has heard nothing it can vouch for');
+  });
+
   test('reconnects after the server restarts on the same port and rejoins its lines and talk state', async () => {
     const first = await startServer();
     const backoff = { initialMs: 20, maxMs: 100, factor: 2, jitter: 0.2 };

@@ -80,13 +80,15 @@ test('recovery: a live call outlasts presence; a call that is not live is set up
   assert.equal(onListed('b', 'a', { negotiation: 'offering', connection: 'new' }, true), 'restart-offer');
   assert.equal(onListed('b', 'a', { negotiation: 'stable', connection: 'connecting' }, true), 'keep');
   // Broken while both stay joined: the lower id re-offers, the higher waits.
-  const reach = { joined: true, present: true };
+  const reach = { joined: true, present: true, confirmed: true };
   assert.equal(onBroken('a', 'b', 'failed', reach), 'restart-offer');
   assert.equal(onBroken('b', 'a', 'failed', reach), 'restart-wait');
   assert.equal(onBroken('a', 'b', 'silent', reach), 'restart-offer');
-  assert.equal(onBroken('a', 'b', 'failed', { joined: false, present: true }), 'hold', 'nothing to offer through while our signalling is down');
-  assert.equal(onBroken('a', 'b', 'failed', { joined: true, present: false }), 'drop');
-  assert.equal(onBroken('a', 'b', 'silent', { joined: true, present: false }), 'hold', 'a peer cut off the network comes back with its call');
+  assert.equal(onBroken('a', 'b', 'failed', { joined: false, present: true, confirmed: false }), 'hold', 'nothing to offer through while our signalling is down');
+  assert.equal(onBroken('a', 'b', 'failed', { joined: true, present: false, confirmed: true }), 'drop');
+  assert.equal(onBroken('a', 'b', 'silent', { joined: true, present: false, confirmed: true }), 'hold', 'a peer cut off the network comes back with its call');
+  assert.equal(onBroken('a', 'b', 'silent', { joined: true, present: true, confirmed: false }), 'hold', 'silence is not judged before the server answered us since');
+  assert.equal(onBroken('a', 'b', 'failed', { joined: true, present: true, confirmed: false }), 'restart-offer', 'a failed call is dead whatever our link');
 });
 
 /** A media side that records what the control side asks of it, and reports what the test tells it to. */
@@ -112,6 +114,17 @@ class RecordingMedia implements Media {
 /** A signalling link the test scripts: what the server would say, and what the station sent. */
 class ScriptedSignalling extends EventEmitter {
   readonly sent: unknown[] = [];
+  private lastHeard = 0;
+  override emit(event: string, ...args: unknown[]): boolean {
+    this.lastHeard = performance.now();
+    return super.emit(event, ...args);
+  }
+  heardSince(sinceMs: number): boolean {
+    return this.lastHeard > sinceMs;
+  }
+  probe(): void {
+    this.sent.push({ type: 'ping' });
+  }
   send(msg: unknown): void {
     this.sent.push(msg);
   }
@@ -389,6 +402,45 @@ test('a station that talks but has sent no RTP for a long while gets a fresh cal
   s.media.report({ type: 'connection', id: 'b', state: 'no-rtp' });
   report('no-rtp');
   assert.ok(!s.media.calls.some((c) => c.op === 'dropPeer'), 'silent for a moment: marked, not replaced');
+  await new Promise((r) => setTimeout(r, 60));
+  report('no-rtp');
+  await tick();
+  assert.deepEqual(s.media.ops('dropPeer', 'addPeer', 'offer').slice(-3), ['dropPeer b', 'addPeer b', 'offer b']);
+  await s.station.close();
+});
+
+test('a call gone silent while our own link may be down is held and the server probed; once it answers, the call is repaired', async () => {
+  const s = await stationOn('a', ['main'], { noRtpMs: 10, staleRtpMs: 40 });
+  s.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [] });
+  s.link.emit('presence', { type: 'presence', peers: [presence('b', ['main'], ['main'])] });
+  s.link.emit('offer', { type: 'offer', from: 'b', sdp: 'v=0 b' });
+  await tick();
+  connected(s, 'b');
+  await new Promise((r) => setTimeout(r, 30));
+  // RTP stops now, after the server was last heard: our own link may be what went down.
+  const stoppedAt = performance.now();
+  const report = (connection: 'connected' | 'no-rtp') =>
+    s.media.report({
+      type: 'health',
+      peers: [
+        {
+          id: 'b', connection, rttMs: 1, rtpAgoMs: performance.now() - stoppedAt + 15, connectedForMs: 60_000, jitterMs: 0, lossRate: 0, playoutDelayMs: 0,
+          targetDelayMs: 0, lowLatency: false, concealedFrames: 0, stretchedFrames: 0, fecRecoveredFrames: 0, remoteLossRate: null,
+        },
+      ],
+      speaker: null,
+      selection: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
+    });
+  report('connected');
+  s.media.report({ type: 'connection', id: 'b', state: 'no-rtp' });
+  report('no-rtp');
+  await new Promise((r) => setTimeout(r, 60));
+  report('no-rtp');
+  await tick();
+  assert.deepEqual(s.media.ops('dropPeer', 'addPeer', 'offer'), ['addPeer b'], 'the call is held, not torn down');
+  assert.ok(s.link.sent.some((m) => (m as { type: string }).type === 'ping'), 'the server was asked for a sign of life');
+  // The server answers: our link works, so the silence is the call's, and it is repaired.
+  s.link.emit('pong', { type: 'pong', t: Date.now() });
   await new Promise((r) => setTimeout(r, 60));
   report('no-rtp');
   await tick();

@@ -69,6 +69,10 @@ export interface SignallingLink {
   send(msg: ClientMessage): void;
   setLines(lines: LineCredential[]): void;
   setTalking(lines: string[]): void;
+  /** Whether the server was heard from after `sinceMs` (performance.now() time) and we are joined. */
+  heardSince(sinceMs: number): boolean;
+  /** Asks the server for a sign of life now (a ping), rather than at the next keepalive. */
+  probe(): void;
   close(): Promise<void>;
 }
 

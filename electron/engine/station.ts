@@ -598,9 +598,11 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   /** A call that failed or went silent: repaired, dropped or held, as control/recovery.ts decides. */
-  private async repair(id: string, why: 'failed' | 'silent'): Promise<void> {
+  private async repair(id: string, why: 'failed' | 'silent', quietSinceMs = 0): Promise<void> {
     if (!this.remotes.has(id)) return;
-    const action = onBroken(this.stationId ?? '', id, why, { joined: this.joined, present: this.present.has(id) });
+    const confirmed = this.signalling?.heardSince(quietSinceMs) ?? false;
+    const action = onBroken(this.stationId ?? '', id, why, { joined: this.joined, present: this.present.has(id), confirmed });
+    if (why === 'silent' && action === 'hold' && !confirmed) this.signalling?.probe();
     this.log(`[peer ${id}] ${why}: ${action}`);
     if (action === 'drop') await this.dropRemote(id, why);
     else if (action !== 'hold') await this.restartCall(id, action === 'restart-offer', why);
@@ -746,7 +748,7 @@ export class Station extends EventEmitter<StationEvents> {
         this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, `peer ${h.id}`);
       } else if (r.silentSince > 0 && h.connection === 'no-rtp' && r.presence.talking.length > 0 && now - r.silentSince > this.opts.staleRtpMs) {
         r.silentSince = now; // held calls are looked at again after as long
-        void this.repair(h.id, 'silent');
+        void this.repair(h.id, 'silent', now - (h.rtpAgoMs ?? 0));
       }
     }
   }

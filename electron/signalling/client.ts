@@ -66,6 +66,8 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
+  /** When the server last sent anything (performance.now()), 0 before. */
+  private lastHeard = 0;
   private stopped = false;
   private readonly roster = new PresenceRoster();
 
@@ -104,6 +106,21 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
 
   get stationId(): string {
     return this.join.stationId;
+  }
+
+  /** Whether the server was heard from after `sinceMs` (performance.now() time): our link to it worked then. */
+  heardSince(sinceMs: number): boolean {
+    return this.currentState === 'joined' && this.lastHeard > sinceMs;
+  }
+
+  /**
+   * Asks the server for a sign of life now, rather than at the next keepalive: the answer (or the keepalive's timeout
+   * on its absence) settles whether our own link is up.
+   */
+  probe(): void {
+    if (this.currentState !== 'joined' || this.awaitingPong || this.keepaliveTimer === undefined) return;
+    this.awaitingPong = true;
+    this.transmit({ type: 'ping', t: Date.now() });
   }
 
   /**
@@ -186,6 +203,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
       this.startKeepalive(ws);
     });
     ws.on('message', (data, isBinary) => {
+      this.lastHeard = performance.now();
       if (!isBinary) this.receive(data.toString());
     });
     // A refused or broken connection reports here and then closes; the close schedules the retry.

@@ -72,10 +72,18 @@ export function offersOnRecovery(ourId: string, theirId: string): boolean {
  * says it talks has sent no RTP for a long while). Repaired when the peer is reachable through signalling; nothing
  * while our own signalling is down (the peer is re-listed once we rejoin). A failed call with a peer gone from
  * presence is dropped (it is set up anew when the peer is back); a silent one is kept, since a network cut that also
- * cost the peer its signalling comes back by itself when the link does.
+ * cost the peer its signalling comes back by itself when the link does. Silence is not judged either until the
+ * server has answered us since the remote went quiet (`confirmed`): until then the cut may be our own link, which
+ * signalling notices only at its next keepalive, and the call comes back by itself when the link does.
  */
-export function onBroken(ourId: string, theirId: string, why: 'failed' | 'silent', reach: { joined: boolean; present: boolean }): 'restart-offer' | 'restart-wait' | 'drop' | 'hold' {
+export function onBroken(
+  ourId: string,
+  theirId: string,
+  why: 'failed' | 'silent',
+  reach: { joined: boolean; present: boolean; confirmed: boolean },
+): 'restart-offer' | 'restart-wait' | 'drop' | 'hold' {
   if (!reach.present) return why === 'failed' ? 'drop' : 'hold';
   if (!reach.joined) return 'hold';
+  if (why === 'silent' && !reach.confirmed) return 'hold';
   return offersOnRecovery(ourId, theirId) ? 'restart-offer' : 'restart-wait';
 }
