@@ -45,6 +45,26 @@ test('a known busy moment is covered ahead and forgotten after; the margin never
   assert.equal(m.reading().marginMs, 60, 'capped at 60 ms');
 });
 
+test('a start-up keeps the drains it saw, as far as it covered them, and lets them come down like any other', () => {
+  const m = margin();
+  m.expectBusy(20, 1500, 0, 20);
+  assert.equal(m.reading().marginMs, 32, 'the start-up covers 20 ms');
+  m.observe(ms(32), ms(15), false, 100);
+  m.observe(ms(32), ms(5), false, 200);
+  m.observe(ms(32), 0, true, 300);
+  m.observe(ms(32), ms(22), false, 1600);
+  assert.deepEqual(m.reading(), { marginMs: 32, drainMs: 20 }, 'the 27 ms drain seen at start-up, kept to the 20 ms covered');
+  for (let t = 1610; t <= 16500; t += 10) m.observe(ms(32), ms(24), false, t);
+  assert.equal(m.reading().drainMs, 20, 'held through the calm');
+  for (let t = 16510; t <= 40000; t += 10) m.observe(ms(32), ms(24), false, t);
+  assert.ok(Math.abs(m.reading().drainMs - 10) < 0.01, `then down to the 8 ms drain it still sees and the safety: ${m.reading().drainMs}`);
+
+  const calm = margin();
+  calm.expectBusy(20, 1500, 0, 20);
+  for (let t = 10; t <= 1600; t += 10) calm.observe(ms(32), ms(26), false, t);
+  assert.deepEqual(calm.reading(), { marginMs: 20, drainMs: 8 }, 'a calm start-up keeps nothing beyond the start');
+});
+
 test('a rise is filled a chunk at a time, one chunk per 20 ms; a fall at once', () => {
   const m = margin();
   assert.equal(m.fillTarget(0), ms(20), 'the first fill goes to the target at once: nothing plays yet');

@@ -51,7 +51,10 @@ export interface PlaybackCounters {
 
 /** Ring size: room for the deepest margin the speaker may grow to. */
 const RING_CHUNKS = 16;
-/** A stream's start-up, covered as a known busy moment: how long, and the drain the margin holds meanwhile. */
+/**
+ * A stream's start-up, covered as a known busy moment: how long, and the drain the margin holds meanwhile, and keeps
+ * after as far as it was seen (a tick that came late while the stream started comes late again later).
+ */
 const STARTUP_MS = 1500;
 const STARTUP_DRAIN_MS = 20;
 /** A rise waits this long at most for its source to hold the audio; then the source conceals it. */
@@ -92,7 +95,7 @@ export class PlaybackStream extends DeviceStream {
       initialSamples: queueChunks * this.chunkSamples,
     });
     // Its first moments are the device's start-up, not what the machine does in steady state.
-    this.margin.expectBusy(STARTUP_DRAIN_MS, STARTUP_MS, performance.now());
+    this.margin.expectBusy(STARTUP_DRAIN_MS, STARTUP_MS, performance.now(), STARTUP_DRAIN_MS);
     this.topUp();
     this.begin();
   }

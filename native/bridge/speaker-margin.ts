@@ -52,6 +52,9 @@ export class SpeakerMargin {
   /** A busy moment the owner announced: until then, the margin covers `busyDrain` and learns nothing lasting. */
   private busyUntil = -Infinity;
   private busyDrain = 0;
+  /** Drains seen during the busy moment up to this are kept when it ends (expectBusy's `keepUpToMs`), samples. */
+  private busyKeep = 0;
+  private busySeen = 0;
   /** What the queue may be filled to now (samples; -1 before the first fill), and when it last rose. */
   private fillTo = -1;
   private roseAt = -Infinity;
@@ -91,10 +94,14 @@ export class SpeakerMargin {
   /**
    * The thread that tops the queue up is about to be busy for a known reason (opening the device, a peer's DTLS
    * handshake): cover a drain of `drainMs` until `forMs` from now, or a deeper one seen meanwhile. What happens
-   * meanwhile is not taken as what the machine does.
+   * meanwhile is not taken as what the machine does, except up to `keepUpToMs`: a stream's start-up is the machine
+   * at its usual work too, and a late tick seen then is kept (and held, and comes down) like one seen after.
    */
-  expectBusy(drainMs: number, forMs: number, nowMs: number): void {
-    this.busyDrain = Math.max(this.lastUpdate < this.busyUntil ? this.busyDrain : 0, Math.round((drainMs * this.options.sampleRate) / 1000));
+  expectBusy(drainMs: number, forMs: number, nowMs: number, keepUpToMs = 0): void {
+    const ongoing = this.lastUpdate < this.busyUntil;
+    this.busyDrain = Math.max(ongoing ? this.busyDrain : 0, Math.round((drainMs * this.options.sampleRate) / 1000));
+    this.busyKeep = Math.max(ongoing ? this.busyKeep : 0, Math.round((keepUpToMs * this.options.sampleRate) / 1000));
+    if (!ongoing) this.busySeen = 0;
     this.busyUntil = Math.max(this.busyUntil, nowMs + forMs);
     this.lastUpdate = Math.max(this.lastUpdate, nowMs);
   }
@@ -108,10 +115,19 @@ export class SpeakerMargin {
     // The margin it started with holds like one that was measured.
     if (this.coveredAt === -Infinity) this.coveredAt = nowMs;
     if (nowMs < this.busyUntil) {
-      // A known busy moment: the margin meanwhile covers what it does, and forgets it after.
+      // A known busy moment: the margin meanwhile covers what it does, and forgets it after (but what it keeps).
       this.busyDrain = Math.max(this.busyDrain, drain);
+      this.busySeen = Math.max(this.busySeen, drain);
       this.lastUpdate = nowMs;
       return;
+    }
+    if (this.busySeen > 0) {
+      const kept = Math.min(this.busySeen, this.busyKeep);
+      if (kept > this.covered) {
+        this.covered = kept;
+        this.coveredAt = nowMs;
+      }
+      this.busySeen = 0;
     }
     // Every rise is delay the playouts must build by stretching before the queue can take it: so the margin rises
     // only when the queue came near running short.
