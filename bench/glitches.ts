@@ -322,7 +322,7 @@ function timeline(silentAt: number[], concealedAt: number[], stations: StationPr
   for (const s of stations) {
     for (const l of s.lines) {
       const t = lineTime(l);
-      if (t === undefined || t < start - 1000 || t > end + 1000 || !/\[(audio|playout|peer|send|state|station)\]/.test(l)) continue;
+      if (t === undefined || t < start - 1000 || t > end + 1000 || !/\[(audio|playout|peer|send|state|station|trace)\]/.test(l)) continue;
       events.push({ t, text: `${s.label}: ${l.replace(/^\S+ /, '')}` });
     }
   }

@@ -199,6 +199,8 @@ test('the speaker catching up after its own underrun (two pulls at once) costs a
     buffer.pull(PULL_SAMPLES, nowMs);
     if (bursts.includes(nowMs)) buffer.pull(PULL_SAMPLES, nowMs + 0.2);
     lowAt.push({ nowMs, low: buffer.stats().lowLatency });
+    // The early pull found nothing to take: what it concealed was never buffered, and the level does not go under 0.
+    assert.ok(buffer.stats().currentDelayMs >= 0, `buffered ${buffer.stats().currentDelayMs} ms at ${nowMs}`);
   }
   const s = buffer.stats();
   assert.equal(s.latePackets, 0, 'late packets dropped');

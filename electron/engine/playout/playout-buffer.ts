@@ -248,6 +248,8 @@ export class PlayoutBuffer {
     this.earlyPull = nowMs - this.lastPullMs < samples / SAMPLES_PER_MS / 2;
     this.lastPullMs = nowMs;
     const startedSilent = this.mode === 'silent';
+    // What an early pull takes from what was buffered (the rest it conceals).
+    const takenMs = this.earlyPull ? Math.min(samples / SAMPLES_PER_MS, Math.max(0, this.bufferedMs())) : 0;
     while (this.sync.available < samples) this.produce(samples - this.sync.available, nowMs);
     const out = new Int16Array(samples);
     this.sync.read(out, 0, samples);
@@ -261,7 +263,7 @@ export class PlayoutBuffer {
       if (startedSilent) this.level.reset();
       // An early pull takes its audio ahead of time at once: the smoothed level drops with it, or it would go on
       // counting that audio as buffered and accelerate away the little that is left.
-      else if (this.earlyPull) this.level.shift(-samples / SAMPLES_PER_MS);
+      else if (this.earlyPull) this.level.shift(-Math.min(takenMs, Math.max(0, this.level.levelMs)));
       this.level.update(this.bufferedMs(), samples / SAMPLES_PER_MS);
     }
     return out;
