@@ -384,7 +384,8 @@ test('bye: a hang-up ends the call; the server seeing a peer go does not end a l
   assert.ok(s.link.sent.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'bye', to: 'a' })), 'a hang-up to each peer on leaving');
 });
 
-test('a station that talks but has sent no RTP for a long while gets a fresh call from the agreed side', async () => {
+/** Station a with a live call to b, which talks to it on main; `report` sends a's health line for b. */
+async function callWithTalkingB() {
   const s = await stationOn('a', ['main'], { noRtpMs: 10, staleRtpMs: 40 });
   s.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [] });
   s.link.emit('presence', { type: 'presence', peers: [presence('b', ['main'], ['main'])] });
@@ -392,57 +393,45 @@ test('a station that talks but has sent no RTP for a long while gets a fresh cal
   await tick();
   connected(s, 'b');
   await new Promise((r) => setTimeout(r, 30));
-  const health = (connection: 'connected' | 'no-rtp'): PeerMediaHealth => ({
-    id: 'b', connection, rttMs: 1, rtpAgoMs: 5000, connectedForMs: 6000, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 0,
+  const health = (connection: 'connected' | 'no-rtp', rtpAgoMs: number): PeerMediaHealth => ({
+    id: 'b', connection, rttMs: 1, rtpAgoMs, connectedForMs: 60_000, jitterMs: 0, lossRate: 0, playoutDelayMs: 0, targetDelayMs: 0,
     lowLatency: false, concealedFrames: 0, stretchedFrames: 0, fecRecoveredFrames: 0, remoteLossRate: null,
   });
-  const report = (connection: 'connected' | 'no-rtp') =>
-    s.media.report({ type: 'health', peers: [health(connection)], speaker: null, selection: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' } });
-  report('connected');
+  const report = (connection: 'connected' | 'no-rtp', rtpAgoMs: number) =>
+    s.media.report({ type: 'health', peers: [health(connection, rtpAgoMs)], speaker: null, selection: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' } });
+  return { s, report };
+}
+
+test('a station that talks but has sent no RTP for a long while gets a fresh call from the agreed side', async () => {
+  const { s, report } = await callWithTalkingB();
+  report('connected', 5000);
   s.media.report({ type: 'connection', id: 'b', state: 'no-rtp' });
-  report('no-rtp');
+  report('no-rtp', 5000);
   assert.ok(!s.media.calls.some((c) => c.op === 'dropPeer'), 'silent for a moment: marked, not replaced');
   await new Promise((r) => setTimeout(r, 60));
-  report('no-rtp');
+  report('no-rtp', 5000);
   await tick();
   assert.deepEqual(s.media.ops('dropPeer', 'addPeer', 'offer').slice(-3), ['dropPeer b', 'addPeer b', 'offer b']);
   await s.station.close();
 });
 
 test('a call gone silent while our own link may be down is held and the server probed; once it answers, the call is repaired', async () => {
-  const s = await stationOn('a', ['main'], { noRtpMs: 10, staleRtpMs: 40 });
-  s.link.emit('joined', { type: 'joined', stationId: 'a', lines: ['main'], peers: [] });
-  s.link.emit('presence', { type: 'presence', peers: [presence('b', ['main'], ['main'])] });
-  s.link.emit('offer', { type: 'offer', from: 'b', sdp: 'v=0 b' });
-  await tick();
-  connected(s, 'b');
-  await new Promise((r) => setTimeout(r, 30));
+  const { s, report } = await callWithTalkingB();
   // RTP stops now, after the server was last heard: our own link may be what went down.
   const stoppedAt = performance.now();
-  const report = (connection: 'connected' | 'no-rtp') =>
-    s.media.report({
-      type: 'health',
-      peers: [
-        {
-          id: 'b', connection, rttMs: 1, rtpAgoMs: performance.now() - stoppedAt + 15, connectedForMs: 60_000, jitterMs: 0, lossRate: 0, playoutDelayMs: 0,
-          targetDelayMs: 0, lowLatency: false, concealedFrames: 0, stretchedFrames: 0, fecRecoveredFrames: 0, remoteLossRate: null,
-        },
-      ],
-      speaker: null,
-      selection: { inputId: null, outputId: null, inputState: 'ok', outputState: 'ok' },
-    });
-  report('connected');
+  const rtpAgo = () => performance.now() - stoppedAt + 15;
+  report('connected', rtpAgo());
   s.media.report({ type: 'connection', id: 'b', state: 'no-rtp' });
-  report('no-rtp');
+  report('no-rtp', rtpAgo());
   await new Promise((r) => setTimeout(r, 60));
-  report('no-rtp');
+  report('no-rtp', rtpAgo());
   await tick();
   assert.deepEqual(s.media.ops('dropPeer', 'addPeer', 'offer'), ['addPeer b'], 'the call is held, not torn down');
   assert.ok(s.link.sent.some((m) => (m as { type: string }).type === 'ping'), 'the server was asked for a sign of life');
   // The server answers: our link works, so the silence is the call's, and it is repaired.
   s.link.emit('pong', { type: 'pong', t: Date.now() });
   await new Promise((r) => setTimeout(r, 60));
-  report('no-rtp');
+  report('no-rtp', rtpAgo());
   await tick();
   assert.deepEqual(s.media.ops('dropPeer', 'addPeer', 'offer').slice(-3), ['dropPeer b', 'addPeer b', 'offer b']);
   await s.station.close();
