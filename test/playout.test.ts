@@ -187,6 +187,29 @@ test('a packet that misses its pull in low latency costs one concealed frame and
   assertContinuous(run, 'misses');
 });
 
+test('packets 25 ms late every 4 s: from the second, the target covers them and nothing more is concealed; 30 s after the last, it comes down', () => {
+  const durationMs = 70000;
+  const events = makeTrace({ signal: 'tone', frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);
+  // A sender whose thread is late for 25 ms every 4 s, six times: too rare for the 95th percentile, too often to
+  // conceal each.
+  const spikes = [5000, 9000, 13000, 17000, 21000, 25000];
+  for (const e of events) if (spikes.some((t) => Math.abs(e.sentMs - t) < 1)) e.arrivalMs += 25;
+  events.sort((a, b) => a.arrivalMs - b.arrivalMs);
+  const run = runTrace(new PlayoutBuffer({ createDecoder: opusDecoder }), events, durationMs, true);
+  const at = (ms: number) => run.pulls.find((p) => p.nowMs === ms)!.stats;
+  assert.ok(at(4000).lowLatency, 'low latency before the first spike');
+  const concealedBy = (ms: number) => at(ms).concealedFrames;
+  assert.ok(concealedBy(9500) <= 2, `the first two spikes cost a frame each at most (${concealedBy(9500)})`);
+  assert.equal(run.final.concealedFrames, concealedBy(9500), 'the four after them cost nothing');
+  for (const t of [12000, 20000, 26000, 40000]) {
+    assert.equal(at(t).targetDelayMs, 32, `the target covers the 25 ms at ${t} ms`);
+    assert.equal(at(t).lowLatency, false);
+  }
+  assert.equal(at(60000).targetDelayMs, 2, 'back to low latency once none came for 30 s');
+  assert.ok(Math.abs(frequencyHz(run.output!, 3000, 69000) - 440) <= 1, 'tone at 440 Hz');
+  assertContinuous(run, 'peaks');
+});
+
 test('the speaker catching up after its own underrun (two pulls at once) costs a concealed frame but not the path its low latency', () => {
   const durationMs = 25000;
   const events = makeTrace({ signal: 'tone', frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);

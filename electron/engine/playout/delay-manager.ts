@@ -10,6 +10,8 @@
  * delay is one packet frame (the floor on a clean network) plus its 95th
  * percentile.
  */
+import { DelayPeaks } from './delay-peaks';
+
 const WINDOW_MS = 2000;
 /** Ring capacity: two seconds of 2.5 ms packets. */
 const WINDOW_CAPACITY = 1024;
@@ -37,6 +39,7 @@ export class DelayManager {
   private lastTransitMs: number | undefined;
   private interarrivalJitterMs = 0;
   private spreadMs = 0;
+  private readonly peaks = new DelayPeaks();
 
   constructor(
     private readonly minDelayMs: number,
@@ -74,6 +77,7 @@ export class DelayManager {
       if (t < fastest) fastest = t;
     }
     this.addToHistogram(transit - fastest);
+    this.peaks.observe(transit - fastest, this.spreadMs, arrivalMs);
   }
 
   /**
@@ -84,7 +88,7 @@ export class DelayManager {
    * pulls) plus the rest of the current pull late. Buffering that does not reach the next whole pull is latency
    * that buys no safety. So the target is one frame while the jitter spread fits in it (a frame beyond every pull
    * covers any arrival phase), and the spread rounded up to whole pulls beyond that, plus a small margin that keeps
-   * the level from dipping under the step.
+   * the level from dipping under the step. Delay peaks that recur (DelayPeaks) count as spread while they do.
    *
    * In low latency (ArrivalSlack: every packet lately landed well before its pull) nothing is held beyond the pull
    * but the margin: the slack is the safety.
@@ -95,19 +99,20 @@ export class DelayManager {
   targetMs(frameMs: number, recentLossRate: number, pullMs = frameMs, lowLatency = false): number {
     const fecHeadroomMs = recentLossRate >= FEC_LOSS_RATE ? frameMs : 0;
     if (lowLatency && this.allowsLowLatency(frameMs, recentLossRate, pullMs)) return Math.max(this.minDelayMs, TARGET_MARGIN_MS);
-    const jitterMs = (this.spreadMs <= frameMs ? frameMs : pullMs * Math.ceil(this.spreadMs / pullMs)) + TARGET_MARGIN_MS;
+    const covered = Math.max(this.spreadMs, this.peaks.coverMs);
+    const jitterMs = (covered <= frameMs ? frameMs : pullMs * Math.ceil(covered / pullMs)) + TARGET_MARGIN_MS;
     return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, jitterMs + fecHeadroomMs));
   }
 
   /**
    * Whether the path permits playing each packet at the first pull after it lands (see ArrivalSlack): frames the
-   * size of the pull, and no loss worth waiting for FEC on. The jitter spread is not asked: it is measured against
+   * size of the pull, no loss worth waiting for FEC on, and no recurring delay peaks. The jitter spread is not asked: it is measured against
    * the sender's timestamps, and a sender and a listener whose sound cards tick together (two streams of one sound
    * server) see a spread of 3 to 4 ms while every packet lands within half a ms of the same slack. The slack itself
    * is what decides.
    */
   allowsLowLatency(frameMs: number, recentLossRate: number, pullMs: number): boolean {
-    return frameMs === pullMs && recentLossRate < FEC_LOSS_RATE;
+    return frameMs === pullMs && recentLossRate < FEC_LOSS_RATE && this.peaks.coverMs === 0;
   }
 
   /** The 95th percentile of relative arrival delay: how much of the target is jitter. */
@@ -128,6 +133,7 @@ export class DelayManager {
 
   reset(): void {
     this.restartStream();
+    this.peaks.reset();
     this.histogram.fill(0);
     this.histogramWeight = 0;
     this.packetsSeen = 0;
