@@ -262,6 +262,10 @@ test('the speaker queueing a chunk further ahead (its margin rose) asks first: t
   assert.equal(s.concealedFrames, 0, 'concealed frames');
   assert.equal(s.latePackets, 0, 'late packets');
   assert.ok(s.preemptiveSamples >= 3 * PULL_SAMPLES, `stretched ${s.preemptiveSamples} samples for three chunks`);
+  // An ask still pending when the stream resets does not raise the fresh stream's target.
+  assert.equal(buffer.prepareAhead(PULL_SAMPLES, durationMs), false, 'asked with nothing held beyond the target');
+  buffer.reset();
+  assert.equal(buffer.stats().targetDelayMs, new PlayoutBuffer({ createDecoder: opusDecoder }).stats().targetDelayMs, 'the target of a fresh buffer');
   const pcm = Int16Array.from(output.flatMap((o) => [...o]));
   assert.ok(Math.abs(frequencyHz(pcm, 3000, 24000) - 440) <= 1, 'tone at 440 Hz');
   // No 10 ms of the output lost its level: the rises were stretched, not concealed.

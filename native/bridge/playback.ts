@@ -134,8 +134,9 @@ export class PlaybackStream extends DeviceStream {
   }
 
   /**
-   * Fills the queue to the margin, and on a rise only with audio the source holds: a rise adds delay, and the audio for it must come from somewhere. Pulled at once it is concealment
-   * in every playout that holds no frame beyond the pull; a playout asked ahead stretches real audio instead.
+   * Fills the queue to the margin, and on a rise only with audio the source holds: a rise adds delay, and the audio
+   * for it must come from somewhere. Pulled at once it is concealment in every playout that holds no frame beyond the
+   * pull; a playout asked ahead stretches real audio instead.
    */
   private topUp(): void {
     const now = performance.now();

@@ -106,10 +106,10 @@ export class DelayManager {
 
   /**
    * Whether the path permits playing each packet at the first pull after it lands (see ArrivalSlack): frames the
-   * size of the pull, no loss worth waiting for FEC on, and no recurring delay peaks. The jitter spread is not asked: it is measured against
-   * the sender's timestamps, and a sender and a listener whose sound cards tick together (two streams of one sound
-   * server) see a spread of 3 to 4 ms while every packet lands within half a ms of the same slack. The slack itself
-   * is what decides.
+   * size of the pull, no loss worth waiting for FEC on, and no recurring delay peaks. The jitter spread is not asked:
+   * it is measured against the sender's timestamps, and a sender and a listener whose sound cards tick together (two
+   * streams of one sound server) see a spread of 3 to 4 ms while every packet lands within half a ms of the same
+   * slack. The slack itself is what decides.
    */
   allowsLowLatency(frameMs: number, recentLossRate: number, pullMs: number): boolean {
     return frameMs === pullMs && recentLossRate < FEC_LOSS_RATE && this.peaks.coverMs === 0;

@@ -569,6 +569,8 @@ export class PlayoutBuffer {
     applyGainRamp(this.sync.samples, this.sync.start, Math.min(unplayed, MERGE_SAMPLES), 1, 0);
     if (unplayed > MERGE_SAMPLES) this.sync.setEnd(this.sync.start + MERGE_SAMPLES);
     if (newDecoder) this.decoder = this.createDecoder();
+    // An ask for audio ahead was about the stream that ended.
+    this.aheadSamples = 0;
     this.lostBeforeThisStream += this.streamLost();
     this.packets.clear();
     this.seqUnwrap.reset();
