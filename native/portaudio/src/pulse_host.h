@@ -286,7 +286,7 @@ static void pulse_on_xrun(pa_stream *s, void *user) {
 static void pulse_on_underflow(pa_stream *s, void *user) {
   Ring *r = user;
   atomic_fetch_add(&r->xruns, 1);
-  if (r->pulse != NULL) set_server_latency(r, s, server_latency_underflow(&r->pulse->latency, monotonic_us()));
+  if (r->pulse != NULL) set_server_latency(r, s, server_latency_underflow(&r->pulse->latency, monotonic_us(), atomic_load(&r->server_frames)));
 }
 
 /* The server went away, or took the device: JavaScript learns it from the next tick, as from PortAudio. */
