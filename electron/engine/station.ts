@@ -11,7 +11,6 @@ import type {
   Meter,
   DirectState,
   DiscoveredHost,
-  PeerConnection,
   PeerHealth,
   PresencePeer,
   StationState,
@@ -25,9 +24,7 @@ import { LineKeys } from './control/line-keys';
 import { CallLights } from './control/call-lights';
 import { MasterSection } from './control/master-section';
 import { DirectTalk } from './control/direct-talk';
-import { onRemoteOffer, type Negotiation } from './control/glare';
-import { watchRtp } from './control/rtp-watch';
-import { onAbsent, onBroken, onListed } from './control/recovery';
+import { PeerCalls } from './control/peer-calls';
 import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
 import { WorkerMedia } from './media/worker-media';
 
@@ -80,20 +77,6 @@ export interface StationParts {
   network: StationNetwork;
 }
 
-interface Remote {
-  presence: Presence;
-  /** When the remote last started talking to a line we share (for no-RTP detection). */
-  talkingSince: number;
-  negotiation: Negotiation;
-  connection: PeerConnection;
-  /** When the media side was told this remote's RTP stopped (performance.now()), 0 while it flows. */
-  silentSince: number;
-  /** While we wait for the remote to re-offer a call that broke (see control/recovery.ts). */
-  reofferTimer?: NodeJS.Timeout;
-  /** Missing from the latest presence list while its call stays up (logged once). */
-  absent: boolean;
-}
-
 export type StationEvents = { event: [name: EventName, payload: EventPayload<EventName>] };
 
 /**
@@ -102,7 +85,6 @@ export type StationEvents = { event: [name: EventName, payload: EventPayload<Eve
  * which this side drives by messages and which never waits on it.
  */
 export class Station extends EventEmitter<StationEvents> {
-  private readonly opts: { noRtpMs: number; browserGoneMs: number; staleRtpMs: number; reofferWaitMs: number };
   private readonly log: (line: string) => void;
   private readonly media: Media;
   private readonly network: StationNetwork;
@@ -115,14 +97,12 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly master = new MasterSection();
   private readonly direct = new DirectTalk();
   private lineMixSent = '';
-  private readonly remotes = new Map<string, Remote>();
-  /** How each line travels (mesh or Janus), and everyone the latest presence names, whether we call them or not. */
+  private readonly peers: PeerCalls;
+  /** How each line travels (mesh or Janus). */
   private readonly carriers = new StationLineCarriers();
-  private roster = new Map<string, Presence>();
   /** Per Janus line: the state of our connection to its room, and why it is not up. */
   private readonly janusStates = new Map<string, { state: string; detail: string }>();
-  /** Who the latest presence list (or `joined`) named, and whether our signalling is joined now. */
-  private present = new Set<string>();
+  /** Whether our signalling is joined now. */
   private joined = false;
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private latestHealth: PeerMediaHealth[] = [];
@@ -139,12 +119,6 @@ export class Station extends EventEmitter<StationEvents> {
 
   constructor(options: StationOptions, parts: StationParts) {
     super();
-    this.opts = {
-      noRtpMs: options.noRtpMs ?? 2000,
-      browserGoneMs: options.browserGoneMs ?? 3000,
-      staleRtpMs: options.staleRtpMs ?? 10_000,
-      reofferWaitMs: options.reofferWaitMs ?? 3000,
-    };
     this.log = options.log ?? (() => undefined);
     this.dataDir = options.dataDir;
     this.tlsFiles = options.tls;
@@ -163,6 +137,31 @@ export class Station extends EventEmitter<StationEvents> {
     this.media = (parts.createMedia ?? ((o) => new WorkerMedia(o)))(mediaOptions);
     this.network = parts.network;
     this.media.onEvent((e) => this.onMedia(e));
+    const timings = {
+      noRtpMs: options.noRtpMs ?? 2000,
+      browserGoneMs: options.browserGoneMs ?? 3000,
+      staleRtpMs: options.staleRtpMs ?? 10_000,
+      reofferWaitMs: options.reofferWaitMs ?? 3000,
+    };
+    this.peers = new PeerCalls(
+      {
+        media: this.media,
+        log: this.log,
+        send: (msg) => this.sendSignal(msg),
+        ourId: () => this.stationId ?? '',
+        signalling: () => this.signalling,
+        joined: () => this.joined,
+        iceServers: () => this.config?.iceServers ?? [],
+        needsMesh: (p) => this.carriers.needsMesh(p),
+        changed: (announce) => {
+          this.pushRouting();
+          if (announce) this.publishState();
+        },
+        dropped: (id) => this.direct.forget(id),
+        notice: (level, message) => this.publish('notice', { level, message }),
+      },
+      timings,
+    );
   }
 
   // ---- what the media side reports -----------------------------------------------------------
@@ -173,18 +172,14 @@ export class Station extends EventEmitter<StationEvents> {
         this.log(e.line);
         return;
       case 'description':
-        if (this.remotes.has(e.id)) this.sendSignal({ type: e.kind, to: e.id, sdp: e.sdp });
+        if (this.peers.has(e.id)) this.sendSignal({ type: e.kind, to: e.id, sdp: e.sdp });
         return;
       case 'candidate':
-        if (this.remotes.has(e.id)) this.sendSignal({ type: 'candidate', to: e.id, candidate: e.candidate });
+        if (this.peers.has(e.id)) this.sendSignal({ type: 'candidate', to: e.id, candidate: e.candidate });
         return;
-      case 'connection': {
-        const r = this.remotes.get(e.id);
-        if (!r) return;
-        r.connection = e.state;
-        if (e.state === 'failed') void this.repair(e.id, 'failed');
+      case 'connection':
+        this.peers.onConnection(e.id, e.state);
         return;
-      }
       case 'notice':
         this.publish('notice', { level: e.level, message: e.message });
         return;
@@ -203,7 +198,7 @@ export class Station extends EventEmitter<StationEvents> {
         this.selection = e.selection;
         this.latestHealth = e.peers;
         this.speaker = e.speaker;
-        this.watchPeers(e.peers);
+        this.peers.watch(e.peers);
         this.publish('health', { peers: this.health(), ...(e.speaker ? { speaker: e.speaker } : {}) });
         return;
       case 'meters':
@@ -262,10 +257,10 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Gains and send targets go to the mixer when they change, not polled at audio rate. */
   private pushRouting(): void {
-    const presences = [...this.remotes.values()].map((r) => this.carriers.meshView(r.presence));
+    const presences = this.peers.called().map((p) => this.carriers.meshView(p));
     const mix = this.keys.lineMix(presences);
     const keyed = this.keys.routing(presences);
-    this.carriers.addJanus(keyed, mix, this.keys, this.roster.values());
+    this.carriers.addJanus(keyed, mix, this.keys, this.peers.roll());
     const lineMix = JSON.stringify(mix);
     if (lineMix !== this.lineMixSent) {
       this.lineMixSent = lineMix;
@@ -280,10 +275,9 @@ export class Station extends EventEmitter<StationEvents> {
 
   private lineState(line: string): LineState {
     const k = this.keys.get(line);
-    const everyone = new Map([...this.remotes].map(([id, r]) => [id, r.presence]));
-    for (const [id, p] of this.roster) everyone.set(id, p);
-    const talkers = [...everyone.values()].filter((p) => p.talking.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name }));
-    const members = [...everyone.values()].filter((p) => p.lines.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name, kind: p.kind }));
+    const everyone = this.peers.everyone();
+    const talkers = everyone.filter((p) => p.talking.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name }));
+    const members = everyone.filter((p) => p.lines.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name, kind: p.kind }));
     return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers, members, call: this.calls.get(line), carrier: this.carrierState(line) };
   }
 
@@ -343,10 +337,10 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Talks to one station of our lines alone; an id not among them is an error naming `stationId`. */
   talkDirect(stationId: string, on: boolean): DirectState {
-    const remote = this.remotes.get(stationId);
+    const remote = this.peers.presence(stationId);
     if (!remote) throw Object.assign(new Error(`station "${stationId}" is not on any of this station's lines`), { code: 'invalid', field: 'stationId' });
     const signalling = this.requireSignalling();
-    if (this.direct.setTalk({ stationId, name: remote.presence.name }, on)) {
+    if (this.direct.setTalk({ stationId, name: remote.name }, on)) {
       signalling.send({ type: 'direct', to: stationId, on });
       this.pushRouting();
       this.publishState();
@@ -357,14 +351,14 @@ export class Station extends EventEmitter<StationEvents> {
   /** Talks back, directly, to the last station that talked to us directly. */
   reply(on: boolean): DirectState {
     const target = this.direct.replyTarget();
-    if (!this.remotes.has(target.stationId)) throw Object.assign(new Error(`${target.name} is no longer on any of this station's lines`), { code: 'failed' });
+    if (!this.peers.has(target.stationId)) throw Object.assign(new Error(`${target.name} is no longer on any of this station's lines`), { code: 'failed' });
     return this.talkDirect(target.stationId, on);
   }
 
   private onDirect(msg: RelayedDirect): void {
-    const remote = this.remotes.get(msg.from);
+    const remote = this.peers.presence(msg.from);
     if (!remote) return;
-    this.direct.heard({ stationId: msg.from, name: remote.presence.name }, msg.on);
+    this.direct.heard({ stationId: msg.from, name: remote.name }, msg.on);
     this.log(`[direct] ${msg.from} ${msg.on ? 'talks to us' : 'stopped talking to us'}`);
     this.pushRouting();
     this.publishState();
@@ -412,7 +406,7 @@ export class Station extends EventEmitter<StationEvents> {
     this.calls.reset();
     this.direct.reset();
     this.carriers.reset();
-    this.roster = new Map();
+    this.peers.forgetPresence();
     this.janusStates.clear();
     this.untrusted = false;
     let url: string;
@@ -479,33 +473,14 @@ export class Station extends EventEmitter<StationEvents> {
     client.on('line-carrier', (msg) => this.onLineCarrier(msg));
     client.on('direct', (msg) => this.onDirect(msg));
     client.on('talk', (msg) => {
-      const listed = this.roster.get(msg.from);
-      if (listed) this.roster.set(msg.from, { ...listed, talking: msg.lines });
-      const r = this.remotes.get(msg.from);
-      if (!r) {
-        if (listed) {
-          this.pushRouting();
-          this.publishState();
-        }
-        return;
-      }
-      const wasTalkingToUs = r.presence.talking.length > 0;
-      r.presence = { ...r.presence, talking: msg.lines };
-      if (!wasTalkingToUs && msg.lines.length > 0) r.talkingSince = performance.now();
+      if (!this.peers.onTalk(msg.from, msg.lines)) return;
       this.pushRouting();
       this.publishState();
     });
-    client.on('offer', (msg) => void this.onOffer(msg.from, msg.sdp));
-    client.on('answer', (msg) => {
-      const r = this.remotes.get(msg.from);
-      if (!r) return;
-      r.negotiation = 'stable';
-      this.mediaCall({ op: 'acceptAnswer', id: msg.from, sdp: msg.sdp }, `peer ${msg.from}`, 'bad answer');
-    });
-    client.on('candidate', (msg) => {
-      if (this.remotes.has(msg.from)) this.mediaCall({ op: 'addCandidate', id: msg.from, candidate: msg.candidate ?? null }, `peer ${msg.from}`, 'bad candidate');
-    });
-    client.on('bye', (msg) => this.onBye(msg.from, msg.to !== undefined));
+    client.on('offer', (msg) => void this.peers.onOffer(msg.from, msg.sdp));
+    client.on('answer', (msg) => this.peers.onAnswer(msg.from, msg.sdp));
+    client.on('candidate', (msg) => this.peers.onCandidate(msg.from, msg.candidate ?? null));
+    client.on('bye', (msg) => this.peers.onBye(msg.from, msg.to !== undefined));
     client.on('error', (err) => {
       this.error = `${err.code}: ${err.message}`;
       this.log(`[signal] error ${err.code}${err.field ? ` (${err.field})` : ''}: ${err.message}`);
@@ -518,16 +493,14 @@ export class Station extends EventEmitter<StationEvents> {
 
   async disconnect(): Promise<StationState> {
     const client = this.signalling;
-    // A hang-up to each peer first: the server's own `bye` when we leave cannot tell it from a lost connection.
-    if (this.joined) for (const id of this.remotes.keys()) this.sendSignal({ type: 'bye', to: id });
+    if (this.joined) this.peers.hangUpAll();
     this.signalling = undefined;
     this.joined = false;
-    this.present = new Set();
-    this.roster = new Map();
+    this.peers.forgetPresence();
     await client?.close();
     for (const line of this.carriers.janusLines()) this.leaveJanus(line);
     this.carriers.reset();
-    await Promise.all([...this.remotes.keys()].map((id) => this.dropRemote(id, 'disconnect')));
+    await this.peers.dropAll('disconnect');
     await this.advertisement?.stop();
     this.advertisement = undefined;
     await this.server?.close();
@@ -538,128 +511,12 @@ export class Station extends EventEmitter<StationEvents> {
     return this.state();
   }
 
-  /**
-   * A presence list (`newcomer`: the one in our own `joined`; `linesChange`: that joined answers our lines change on a
-   * connection that stayed up). Live calls stay, whoever the list leaves out; calls
-   * that are not live are set up anew by the side control/recovery.ts names.
-   */
+  /** A presence list: the calls follow it (control/peer-calls.ts), then routing and the panel. */
   private updatePresence(peers: Presence[], newcomer: boolean, linesChange = false): void {
-    this.present = new Set(peers.map((p) => p.stationId));
-    this.roster = new Map(peers.map((p) => [p.stationId, p]));
-    const ourId = this.stationId ?? '';
-    for (const p of peers) {
-      const existing = this.remotes.get(p.stationId);
-      // Only the lines the mesh carries need a call; a member we share Janus lines with alone is heard through Janus.
-      if (!this.carriers.needsMesh(p)) {
-        if (existing) void this.dropRemote(p.stationId, 'its lines with us are on Janus');
-        continue;
-      }
-      // After a lines change we are new only to the stations we had no call with.
-      const action = onListed(ourId, p.stationId, existing, newcomer && !(linesChange && existing));
-      if (existing) {
-        if (existing.presence.talking.length === 0 && p.talking.length > 0) existing.talkingSince = performance.now();
-        existing.presence = p;
-        if (existing.absent) this.log(`[peer ${p.stationId}] back in presence (${existing.connection})`);
-        existing.absent = false;
-      }
-      if (action === 'offer') this.offerTo(this.addRemote(p));
-      else if (action === 'wait') this.addRemote(p);
-      else if (action !== 'keep') void this.restartCall(p.stationId, action === 'restart-offer', 'renegotiate');
-    }
-    for (const id of [...this.remotes.keys()]) if (!this.present.has(id)) this.onGone(id, 'left');
+    this.peers.onPresence(peers, newcomer, linesChange);
     this.pushRouting();
     this.publish('presence', { peers: peers.map(toPresencePeer) });
     this.publishState();
-  }
-
-  /** The server says a peer left (a `bye` without `to`, or a presence list without it): a live call stays. */
-  private onGone(id: string, why: string): void {
-    const r = this.remotes.get(id);
-    if (!r) return;
-    this.present.delete(id);
-    if (onAbsent(r) === 'drop') {
-      void this.dropRemote(id, why);
-      return;
-    }
-    if (!r.absent) this.log(`[peer ${id}] ${why} signalling; its call stays up (${r.connection})`);
-    r.absent = true;
-  }
-
-  /** `hangUp`: the peer addressed the `bye` to us and ends the call; otherwise the server saw it go. */
-  private onBye(id: string, hangUp: boolean): void {
-    if (hangUp) void this.dropRemote(id, 'bye');
-    else this.onGone(id, 'bye');
-  }
-
-  private offerTo(remote: Remote): void {
-    remote.negotiation = 'offering';
-    const id = remote.presence.stationId;
-    this.mediaCall({ op: 'offer', id }, `peer ${id}`, 'offer failed');
-  }
-
-  /** A call that failed or went silent: repaired, dropped or held, as control/recovery.ts decides. */
-  private async repair(id: string, why: 'failed' | 'silent', quietSinceMs = 0): Promise<void> {
-    if (!this.remotes.has(id)) return;
-    const confirmed = this.signalling?.heardSince(quietSinceMs) ?? false;
-    const action = onBroken(this.stationId ?? '', id, why, { joined: this.joined, present: this.present.has(id), confirmed });
-    if (why === 'silent' && action === 'hold' && !confirmed) this.signalling?.probe();
-    this.log(`[peer ${id}] ${why}: ${action}`);
-    if (action === 'drop') await this.dropRemote(id, why);
-    else if (action !== 'hold') await this.restartCall(id, action === 'restart-offer', why);
-  }
-
-  /** A fresh peer in place of a call that is not live: it offers, or waits for the remote's offer. */
-  private async restartCall(id: string, offer: boolean, why: string): Promise<void> {
-    const r = this.remotes.get(id);
-    if (!r) return;
-    await this.dropRemote(id, why, false);
-    // An offer from the remote may have set up a fresh call while the old one closed.
-    if (this.remotes.has(id) || !this.signalling) return;
-    const fresh = this.addRemote(r.presence);
-    // The presence list that led here pushed its routing before this peer existed: without this it stays unrouted.
-    // After the offer, in the order updatePresence uses.
-    if (offer) {
-      this.offerTo(fresh);
-      this.pushRouting();
-      return;
-    }
-    this.pushRouting();
-    fresh.reofferTimer = setTimeout(() => {
-      if (this.remotes.get(id) !== fresh || fresh.negotiation !== 'new' || !this.joined || !this.present.has(id)) return;
-      this.log(`[peer ${id}] no offer came in ${this.opts.reofferWaitMs} ms; offering`);
-      this.offerTo(fresh);
-    }, this.opts.reofferWaitMs);
-  }
-
-  private addRemote(presence: Presence): Remote {
-    const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new', silentSince: 0, absent: false };
-    this.remotes.set(presence.stationId, remote);
-    this.mediaCall({ op: 'addPeer', id: presence.stationId, iceServers: this.config?.iceServers ?? [] }, `peer ${presence.stationId}`);
-    return remote;
-  }
-
-  private async onOffer(from: string, sdp: string): Promise<void> {
-    const listed = this.roster.get(from);
-    if (listed && !this.carriers.needsMesh(listed)) {
-      this.log(`[peer ${from}] offer ignored: every line we share with it is on Janus`);
-      return;
-    }
-    let remote = this.remotes.get(from);
-    const decision = onRemoteOffer(this.stationId ?? '', from, remote);
-    if (decision === 'ignore') return;
-    if (remote && decision === 'restart') {
-      const presence = remote.presence;
-      const why = remote.negotiation === 'offering' ? 'glare' : 'renegotiate';
-      await this.dropRemote(from, why, false);
-      remote = this.addRemote(presence);
-    }
-    remote ??= this.addRemote(listed ?? { stationId: from, name: from, kind: 'browser', lines: [], talking: [] });
-    remote.negotiation = 'stable';
-    this.pushRouting();
-    await this.media.call({ op: 'acceptOffer', id: from, sdp }).catch((e: Error) => {
-      this.log(`[peer ${from}] bad offer: ${e.message}`);
-      this.publish('notice', { level: 'warn', message: `${from}: could not accept its offer (${e.message})` });
-    });
   }
 
   /**
@@ -678,15 +535,7 @@ export class Station extends EventEmitter<StationEvents> {
     } else {
       this.leaveJanus(msg.line);
     }
-    const ourId = this.stationId ?? '';
-    for (const p of this.roster.values()) {
-      const existing = this.remotes.get(p.stationId);
-      if (!this.carriers.needsMesh(p)) {
-        if (existing) void this.dropRemote(p.stationId, `line ${msg.line} moved to Janus`);
-      } else if (!existing && this.joined && ourId < p.stationId) {
-        this.offerTo(this.addRemote(p));
-      }
-    }
+    this.peers.onCarrierMoved(msg.line);
     this.pushRouting();
     this.publishState();
   }
@@ -708,17 +557,6 @@ export class Station extends EventEmitter<StationEvents> {
     };
   }
 
-  private async dropRemote(id: string, why: string, announce = true): Promise<void> {
-    const r = this.remotes.get(id);
-    if (!r) return;
-    this.remotes.delete(id);
-    clearTimeout(r.reofferTimer);
-    this.direct.forget(id);
-    await this.media.call({ op: 'dropPeer', id, why }).catch((e: Error) => this.log(`[peer ${id}] close: ${e.message}`));
-    this.pushRouting();
-    if (announce) this.publishState();
-  }
-
   /** To signalling, which refuses while it is not joined: what is lost then is set up anew after the rejoin. */
   private sendSignal(msg: ClientMessage): void {
     try {
@@ -733,36 +571,16 @@ export class Station extends EventEmitter<StationEvents> {
     this.media.call(command).catch((e: Error) => this.log(`[${who}] ${what}: ${e.message}`));
   }
 
-  private watchPeers(peers: PeerMediaHealth[]): void {
-    const now = performance.now();
-    for (const h of peers) {
-      const r = this.remotes.get(h.id);
-      if (!r) continue;
-      const verdict = watchRtp(h, { kind: r.presence.kind, talkingForMs: r.presence.talking.length > 0 && r.talkingSince > 0 ? now - r.talkingSince : null }, this.opts);
-      if (verdict === 'gone') void this.dropRemote(h.id, `no RTP for ${Math.round(h.rtpAgoMs ?? 0)} ms`);
-      else if (verdict === 'no-rtp') {
-        r.silentSince = now;
-        this.mediaCall({ op: 'markRtp', id: h.id, flowing: false }, `peer ${h.id}`);
-      } else if (verdict === 'flowing') {
-        r.silentSince = 0;
-        this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, `peer ${h.id}`);
-      } else if (r.silentSince > 0 && h.connection === 'no-rtp' && r.presence.talking.length > 0 && now - r.silentSince > this.opts.staleRtpMs) {
-        r.silentSince = now; // held calls are looked at again after as long
-        void this.repair(h.id, 'silent', now - (h.rtpAgoMs ?? 0));
-      }
-    }
-  }
-
   health(): PeerHealth[] {
     return this.latestHealth.flatMap((h) => {
       // A member heard through Janus reports as itself, as a mesh peer does.
       const feed = janusFeedStation(h.id);
-      const r = feed === undefined ? this.remotes.get(h.id) : { presence: this.roster.get(feed) ?? this.remotes.get(feed)?.presence };
-      if (!r?.presence) return [];
+      const presence = feed === undefined ? this.peers.presence(h.id) : (this.peers.listed(feed) ?? this.peers.presence(feed));
+      if (!presence) return [];
       return [
         {
-          stationId: r.presence.stationId,
-          name: r.presence.name,
+          stationId: presence.stationId,
+          name: presence.name,
           connection: h.connection,
           rttMs: h.rttMs,
           jitterMs: h.jitterMs,
