@@ -8,7 +8,6 @@ import type {
   LineJoin,
   LineState,
   MasterState,
-  Meter,
   DirectState,
   DiscoveredHost,
   PeerHealth,
@@ -25,6 +24,7 @@ import { CallLights } from './control/call-lights';
 import { MasterSection } from './control/master-section';
 import { DirectTalk } from './control/direct-talk';
 import { PeerCalls } from './control/peer-calls';
+import { metersByStation, peerHealth } from './control/health-report';
 import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
 import { WorkerMedia } from './media/worker-media';
 
@@ -202,7 +202,7 @@ export class Station extends EventEmitter<StationEvents> {
         this.publish('health', { peers: this.health(), ...(e.speaker ? { speaker: e.speaker } : {}) });
         return;
       case 'meters':
-        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: byStation(e.peers), lines: e.lines });
+        this.publish('meters', { t: e.t, input: e.input, output: e.output, peers: metersByStation(e.peers), lines: e.lines });
         return;
     }
   }
@@ -572,31 +572,7 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   health(): PeerHealth[] {
-    return this.latestHealth.flatMap((h) => {
-      // A member heard through Janus reports as itself, as a mesh peer does.
-      const feed = janusFeedStation(h.id);
-      const presence = feed === undefined ? this.peers.presence(h.id) : (this.peers.listed(feed) ?? this.peers.presence(feed));
-      if (!presence) return [];
-      return [
-        {
-          stationId: presence.stationId,
-          name: presence.name,
-          connection: h.connection,
-          rttMs: h.rttMs,
-          jitterMs: h.jitterMs,
-          lossRate: h.lossRate,
-          playoutDelayMs: h.playoutDelayMs,
-          targetDelayMs: h.targetDelayMs,
-          lowLatency: h.lowLatency,
-          concealedFrames: h.concealedFrames,
-          stretchedFrames: h.stretchedFrames,
-          fecRecoveredFrames: h.fecRecoveredFrames,
-          remoteLossRate: h.remoteLossRate,
-          ...(h.speaking !== undefined ? { speaking: h.speaking } : {}),
-          ...(h.levelDbov !== undefined ? { levelDbov: h.levelDbov } : {}),
-        },
-      ];
-    });
+    return peerHealth(this.latestHealth, (id, viaJanus) => (viaJanus ? (this.peers.listed(id) ?? this.peers.presence(id)) : this.peers.presence(id)));
   }
 
   /** The speaker's margin and what it covers, as of the latest health report. */
@@ -640,23 +616,6 @@ export class Station extends EventEmitter<StationEvents> {
     await this.disconnect();
     await this.media.close();
   }
-}
-
-/** The station a Janus feed id (`janus:<line>:<stationId>`, see janus/feed-ids.ts) is heard from; undefined for a mesh peer. */
-function janusFeedStation(id: string): string | undefined {
-  if (!id.startsWith('janus:')) return undefined;
-  return id.slice(id.lastIndexOf(':') + 1);
-}
-
-/** Per-remote meters keyed by station id, a Janus feed under its station (the louder where a station is heard twice). */
-function byStation(peers: Record<string, Meter>): Record<string, Meter> {
-  const out: Record<string, Meter> = {};
-  for (const [id, m] of Object.entries(peers)) {
-    const station = janusFeedStation(id) ?? id;
-    const seen = out[station];
-    if (!seen || m.peakDb > seen.peakDb) out[station] = m;
-  }
-  return out;
 }
 
 function toPresencePeer(p: Presence): PresencePeer {
