@@ -100,8 +100,6 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly peers: PeerCalls;
   /** How each line travels (mesh or Janus). */
   private readonly carriers = new StationLineCarriers();
-  /** Per Janus line: the state of our connection to its room, and why it is not up. */
-  private readonly janusStates = new Map<string, { state: string; detail: string }>();
   /** Whether our signalling is joined now. */
   private joined = false;
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
@@ -184,8 +182,7 @@ export class Station extends EventEmitter<StationEvents> {
         this.publish('notice', { level: e.level, message: e.message });
         return;
       case 'janus':
-        if (e.state === 'closed' || !this.carriers.onJanus(e.line)) return;
-        this.janusStates.set(e.line, { state: e.state, detail: e.detail });
+        if (!this.carriers.roomReport(e.line, e.state, e.detail)) return;
         if (e.state === 'failed') this.publish('notice', { level: 'error', message: `line ${e.line}: Janus: ${e.detail}` });
         this.publishState();
         return;
@@ -278,7 +275,7 @@ export class Station extends EventEmitter<StationEvents> {
     const everyone = this.peers.everyone();
     const talkers = everyone.filter((p) => p.talking.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name }));
     const members = everyone.filter((p) => p.lines.includes(line)).map((p) => ({ stationId: p.stationId, name: p.name, kind: p.kind }));
-    return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers, members, call: this.calls.get(line), carrier: this.carrierState(line) };
+    return { line, talk: k.talk, listen: k.listen, volume: k.volume, talkers, members, call: this.calls.get(line), carrier: this.carriers.state(line) };
   }
 
   // ---- the operating panel's extras: call signal, all talk off, master section -------------------
@@ -407,7 +404,6 @@ export class Station extends EventEmitter<StationEvents> {
     this.direct.reset();
     this.carriers.reset();
     this.peers.forgetPresence();
-    this.janusStates.clear();
     this.untrusted = false;
     let url: string;
     let verifyServer: VerifyServer | undefined;
@@ -530,7 +526,7 @@ export class Station extends EventEmitter<StationEvents> {
     this.log(`[line ${msg.line}] carried by ${msg.carrier}${msg.janusError ? ` (${msg.janusError})` : ''}`);
     if (msg.janusError) this.publish('notice', { level: 'warn', message: `line ${msg.line}: ${msg.janusError}; the mesh carries it` });
     if (msg.carrier === 'janus' && msg.janus && this.stationId) {
-      this.janusStates.set(msg.line, { state: 'connecting', detail: msg.janus.url });
+      this.carriers.joiningRoom(msg.line, msg.janus.url);
       this.mediaCall({ op: 'joinJanusLine', line: msg.line, stationId: this.stationId, access: msg.janus }, `line ${msg.line}`, 'Janus join failed');
     } else {
       this.leaveJanus(msg.line);
@@ -541,20 +537,8 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   private leaveJanus(line: string): void {
-    if (!this.janusStates.has(line)) return;
-    this.janusStates.delete(line);
+    if (!this.carriers.leaveRoom(line)) return;
     this.mediaCall({ op: 'leaveJanusLine', line }, `line ${line}`, 'Janus leave failed');
-  }
-
-  /** How a line travels now, for the panel and the control API. */
-  private carrierState(line: string): NonNullable<LineState['carrier']> {
-    const c = this.carriers.get(line);
-    const janus = this.janusStates.get(line);
-    return {
-      kind: c.carrier,
-      ...(c.carrier === 'janus' && janus ? { janus: janus.state as 'connecting' | 'connected' | 'failed' | 'closed' } : {}),
-      ...(c.janusError ? { error: c.janusError } : janus?.state === 'failed' ? { error: janus.detail } : {}),
-    };
   }
 
   /** To signalling, which refuses while it is not joined: what is lost then is set up anew after the rejoin. */

@@ -3,18 +3,51 @@
  * mesh (a peer per member, the default) or through Janus. A remote needs a mesh peer only for the lines we share
  * with it that the mesh carries; on a Janus line we hear each member's feed and talk to the room instead.
  */
+import type { LineState } from '../../common/contract';
 import type { LineCarrierMessage, Presence } from '../../common/signalling-protocol';
 import type { LineKeys } from '../control/line-keys';
 import type { LineMix, Routing } from '../media/media-protocol';
 import { janusFeedId, janusTarget } from './feed-ids';
 
 export type LineCarrier = Omit<LineCarrierMessage, 'type' | 'line'>;
+type RoomState = NonNullable<NonNullable<LineState['carrier']>['janus']>;
 
 export class StationLineCarriers {
   private readonly carriers = new Map<string, LineCarrier>();
+  /** Per Janus line: our connection to its room, and why it is not up. */
+  private readonly rooms = new Map<string, { state: RoomState; detail: string }>();
 
   reset(): void {
     this.carriers.clear();
+    this.rooms.clear();
+  }
+
+  /** We asked the media side to join the line's room at `url`. */
+  joiningRoom(line: string, url: string): void {
+    this.rooms.set(line, { state: 'connecting', detail: url });
+  }
+
+  /** The media side's word on a room; false when it is about a line no longer on Janus (or a room it closed). */
+  roomReport(line: string, state: RoomState, detail: string): boolean {
+    if (state === 'closed' || !this.onJanus(line)) return false;
+    this.rooms.set(line, { state, detail });
+    return true;
+  }
+
+  /** Forgets our room on `line`: true when we were in one, which the media side must then leave. */
+  leaveRoom(line: string): boolean {
+    return this.rooms.delete(line);
+  }
+
+  /** How a line travels now, for the panel and the control API. */
+  state(line: string): NonNullable<LineState['carrier']> {
+    const c = this.get(line);
+    const room = this.rooms.get(line);
+    return {
+      kind: c.carrier,
+      ...(c.carrier === 'janus' && room ? { janus: room.state } : {}),
+      ...(c.janusError ? { error: c.janusError } : room?.state === 'failed' ? { error: room.detail } : {}),
+    };
   }
 
   /** Records the server's word; true if the line changed carrier or Janus room. */
