@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { WS_CLOSE_UNAUTHORIZED } from '../electron/common/contract';
+import { linesLog } from '../electron/compose/log';
 import { serveControlSurface } from '../electron/control/control-surface';
 import { ControlBridgeServer } from '../electron/control/ws-bridge';
 import { ScriptedStation } from './contract-station.fixture';
@@ -178,7 +179,7 @@ describe('serveControlSurface (what `station --ui` calls)', () => {
     await writeFile(settingsFile, JSON.stringify({ version: 1, connect: null, devices: { inputId: 'PulseAudio:Headset:0', outputId: null }, talkHoldThresholdMs: 400, testTone: { frequencyHz: 1000, levelDb: -18 } }));
     const station = new ScriptedStation();
     const lines: string[] = [];
-    const surface = await serveControlSurface({ control: station, settingsFile, rendererRoot: dir, log: (line) => lines.push(line) });
+    const surface = await serveControlSurface({ control: station, settingsFile, rendererRoot: dir, log: linesLog((line) => lines.push(line)) });
     try {
       assert.deepEqual(station.calls.map((call) => [call.name, call.input]), [['devices.select', { inputId: 'PulseAudio:Headset:0', outputId: null }]]);
       assert.ok(lines.includes(`Control surface: ${surface.url}`));

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { WebSocket } from 'ws';
+import { linesLog } from '../electron/compose/log';
+import { silentLog } from '../electron/common/log';
 import { serveControlSurface } from '../electron/control/control-surface';
 import { ScriptedStation } from './contract-station.fixture';
 import { StationProcess } from '../testkit/station-process';
@@ -41,12 +43,12 @@ test('the port and token picked at first start are remembered and served again a
   const settingsFile = path.join(dir, 'settings.json');
   const log: string[] = [];
   try {
-    const first = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: (l) => log.push(l) });
+    const first = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: linesLog((l) => log.push(l)) });
     await first.close();
     const saved = JSON.parse(await readFile(settingsFile, 'utf8')) as { control: { port: number; token: string } };
     assert.deepEqual(saved.control, { port: first.port, token: first.token });
 
-    const second = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: (l) => log.push(l) });
+    const second = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: linesLog((l) => log.push(l)) });
     try {
       assert.deepEqual([second.port, second.token], [first.port, first.token], 'same port, same token');
       assert.ok(await answers(second.port, first.token), 'a panel configured at first start is answered');
@@ -56,10 +58,10 @@ test('the port and token picked at first start are remembered and served again a
 
     // Given ones win and are remembered in their turn.
     const givenPort = await freePort();
-    const given = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, port: givenPort, token: 'panel-token-0123456789', log: (l) => log.push(l) });
+    const given = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, port: givenPort, token: 'panel-token-0123456789', log: linesLog((l) => log.push(l)) });
     await given.close();
     assert.deepEqual([given.port, given.token], [givenPort, 'panel-token-0123456789']);
-    const third = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: (l) => log.push(l) });
+    const third = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: linesLog((l) => log.push(l)) });
     await third.close();
     assert.deepEqual([third.port, third.token], [givenPort, 'panel-token-0123456789']);
   } finally {
@@ -72,12 +74,12 @@ test('a remembered port another program holds now: a new one, said so; a given o
   const settingsFile = path.join(dir, 'settings.json');
   const squatter = createServer();
   try {
-    const first = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: () => undefined });
+    const first = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: silentLog });
     await first.close();
     await new Promise<void>((resolve) => squatter.listen(first.port, '127.0.0.1', resolve));
 
     const log: string[] = [];
-    const moved = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: (l) => log.push(l) });
+    const moved = await serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, log: linesLog((l) => log.push(l)) });
     await moved.close();
     assert.notEqual(moved.port, first.port);
     assert.equal(moved.token, first.token, 'the token stays');
@@ -86,7 +88,7 @@ test('a remembered port another program holds now: a new one, said so; a given o
     assert.equal(saved.control.port, moved.port, 'the new port is remembered');
 
     await assert.rejects(
-      serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, port: first.port, log: () => undefined }),
+      serveControlSurface({ control: new ScriptedStation(), settingsFile, rendererRoot: dir, port: first.port, log: silentLog }),
       new RegExp(`control port ${first.port}: in use by another program`),
     );
   } finally {

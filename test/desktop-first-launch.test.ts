@@ -118,7 +118,16 @@ test('first launch with an empty userData: the default devices open, a joined li
   }
 
   const log = readFileSync(path.join(userData, 'logs', LOG_FILE), 'utf8');
-  for (const tag of ['[audio]', '[peer Far]', '[signal]']) assert.ok(log.includes(tag), `the log file has ${tag} lines`);
+  const records = log
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { component?: string; subject?: string; msg: string });
+  for (const [component, subject] of [['audio'], ['peer', 'Far'], ['signal']] as const) {
+    assert.ok(
+      records.some((r) => r.component === component && (subject === undefined || r.subject === subject)),
+      `the log file has records of ${component}${subject ? ` ${subject}` : ''}`,
+    );
+  }
 
   // Hardware panels reach the app over the control WebSocket, at the port and token its settings remember.
   const { control } = JSON.parse(readFileSync(path.join(userData, 'settings.json'), 'utf8')) as { control: { port: number; token: string } };

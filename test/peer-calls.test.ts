@@ -2,6 +2,7 @@
 // recording media side and a context that says who we are, whether we are joined, and which members the mesh carries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { linesLog } from '../electron/compose/log';
 import { PeerCalls, type CallContext } from '../electron/engine/control/peer-calls';
 import type { MediaCommand, PeerMediaHealth } from '../electron/engine/media/media-protocol';
 import type { ClientMessage, Presence } from '../electron/common/signalling-protocol';
@@ -23,7 +24,7 @@ function callsAs(ourId: string, options: { janusOnly?: string[]; reofferWaitMs?:
         return undefined as never;
       },
     },
-    log: (line) => log.push(line),
+    log: linesLog((line) => log.push(line)),
     send: (msg) => sent.push(msg),
     ourId: () => ourId,
     signalling: () => ({ heardSince: () => world.heard, probe: () => void world.probes++ }),

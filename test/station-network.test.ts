@@ -1,5 +1,6 @@
 // The signalling side's StationNetwork: LAN discovery is there only when asked for, and what one station advertises
 // another finds by browsing (mDNS on the loopback interface alone).
+import { linesLog } from '../electron/compose/log';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { signallingNetwork } from '../electron/signalling/station-network';
@@ -13,7 +14,7 @@ test('without LAN options the network has no LAN discovery, so nothing is multic
 
 test('a station advertised through one network is found by browsing through another', async () => {
   const logged: string[] = [];
-  const host = signallingNetwork(undefined, { ...LOOPBACK, log: (line) => logged.push(line) });
+  const host = signallingNetwork(undefined, { ...LOOPBACK, log: linesLog((line) => logged.push(line)) });
   const crew = signallingNetwork(undefined, LOOPBACK);
   assert.ok(host.lan && crew.lan);
   const advertising = host.lan.advertise({ name: 'Network Probe', port: 8431, lines: ['main', 'tech'] });

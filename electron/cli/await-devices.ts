@@ -1,10 +1,11 @@
 // A headless station that started without a sound device keeps asking for the devices it was given (the system
 // defaults unless --input/--output named others) until they open, so plugging in a headset or starting the sound
 // server is enough. It stops as soon as both directions are open, or when the operator picks devices themselves.
+import type { Log } from '../common/log';
 import type { DeviceChoice } from '../engine/media/media-protocol';
 import type { Station } from '../engine/station';
 
-export function awaitDevices(station: Station, choice: DeviceChoice, everyMs: number, log: (line: string) => void): { stop: () => void } {
+export function awaitDevices(station: Station, choice: DeviceChoice, everyMs: number, log: Log): { stop: () => void } {
   let stopped = false;
   let trying = false;
   const timer = setInterval(() => {
@@ -16,7 +17,7 @@ export function awaitDevices(station: Station, choice: DeviceChoice, everyMs: nu
       .selectDevices(choice)
       .then((selection) => {
         if (stopped) return;
-        log(`[audio] devices available now: input ${selection.inputId ?? 'default'} (${selection.inputState}), output ${selection.outputId ?? 'default'} (${selection.outputState})`);
+        log.child({ component: 'audio' }).info(`devices available now: input ${selection.inputId ?? 'default'} (${selection.inputState}), output ${selection.outputId ?? 'default'} (${selection.outputState})`);
         stop();
       })
       .catch(() => undefined) // still none: the selection carries the error, the UI shows it

@@ -5,6 +5,8 @@
  *   --debug-stall-main MS/EVERY_MS   block the main thread for MS every EVERY_MS (e.g. 100/2000)
  *   --debug-main-garbage MB_PER_S    allocate and drop about that much on the main thread every second
  */
+import { silentLog, type Log } from '../common/log';
+
 export interface DebugLoad {
   stop(): void;
 }
@@ -25,18 +27,20 @@ export function parseGarbage(value: string): number {
 }
 
 /** Blocks this thread for `ms` every `everyMs`, spinning (as a long synchronous task or a GC pause would). */
-export function stallMainThread(ms: number, everyMs: number, log?: (line: string) => void): DebugLoad {
+export function stallMainThread(ms: number, everyMs: number, root: Log = silentLog): DebugLoad {
+  const log = root.child({ component: 'debug' });
   const timer = setInterval(() => {
     const started = performance.now();
     while (performance.now() < started + ms);
-    log?.(`[debug] main thread was blocked for ${Math.round(performance.now() - started)} ms`);
+    log.info(`main thread was blocked for ${Math.round(performance.now() - started)} ms`);
   }, everyMs);
-  log?.(`[debug] main thread blocked for ${ms} ms every ${everyMs} ms`);
+  log.info(`main thread blocked for ${ms} ms every ${everyMs} ms`);
   return { stop: () => clearInterval(timer) };
 }
 
 /** Allocates about `mbPerSecond` of short-lived objects on this thread, in 20 slices a second, and drops them. */
-export function churnGarbage(mbPerSecond: number, log?: (line: string) => void): DebugLoad {
+export function churnGarbage(mbPerSecond: number, root: Log = silentLog): DebugLoad {
+  const log = root.child({ component: 'debug' });
   let kept: unknown[] = [];
   const perSlice = (mbPerSecond * 1024 * 1024) / 20;
   const timer = setInterval(() => {
@@ -45,7 +49,7 @@ export function churnGarbage(mbPerSecond: number, log?: (line: string) => void):
     for (let bytes = 0; bytes < perSlice; bytes += 64) slice.push({ a: bytes, b: `g${bytes}` });
     kept = slice;
   }, 50);
-  log?.(`[debug] main thread churns ${mbPerSecond} MB/s of garbage`);
+  log.info(`main thread churns ${mbPerSecond} MB/s of garbage`);
   return {
     stop: () => {
       clearInterval(timer);

@@ -4,7 +4,8 @@
  *                     [--tls-cert FILE --tls-key FILE]   (wss:// and https://)
  *                     [--janus ws://HOST:8188 [--janus-admin-key KEY] [--janus-above N]] [--line big:secret:janus ...]
  *                     [--max-line-members N] [--max-connections-per-address N]
- * Logs joins and departures one line each; SIGINT/SIGTERM close every socket and exit.
+ * Logs joins and departures one line each (pino records printed as text, like the station's); SIGINT/SIGTERM close
+ * every socket and exit.
  *   npm run signal -- --json-schema
  * prints the protocol's JSON Schemas (the block pasted into docs/signalling.md) and exits.
  */
@@ -13,6 +14,7 @@ import { lineNameSchema, signallingJsonSchemas } from '../common/signalling-prot
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_MAX_LINE_MEMBERS, SignallingServer, type SignallingServerOptions } from '../signalling/server';
 import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
 import { checkJanusConfig, JanusConfigError } from '../signalling/janus/janus-rooms';
+import { stdoutLog } from '../compose/log';
 
 const USAGE =
   'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]\n' +
@@ -126,26 +128,25 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const log = stdoutLog().child({ component: 'signal' });
   const server = new SignallingServer(options);
-  server.on('joined', ({ stationId, name, kind, lines, remote }) =>
-    console.log(`joined ${stationId} "${name}" (${kind}) from ${remote} on ${lines.join(', ') || 'no lines'}`),
-  );
-  server.on('left', ({ stationId, reason }) => console.log(`left ${stationId} (${reason})`));
-  server.on('carrier', (line) => console.log(line));
+  server.on('joined', ({ stationId, name, kind, lines, remote }) => log.info(`joined ${stationId} "${name}" (${kind}) from ${remote} on ${lines.join(', ') || 'no lines'}`));
+  server.on('left', ({ stationId, reason }) => log.info(`left ${stationId} (${reason})`));
+  server.on('carrier', (line) => log.info(line));
   const { url } = await server.start();
   const secured = Object.keys(options.lines ?? {});
   const limits = `at most ${options.maxLineMembers ?? DEFAULT_MAX_LINE_MEMBERS} members per line, ${options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS} connections per address`;
-  console.log(`signalling on ${url}${secured.length ? `; secret lines: ${secured.join(', ')}` : ''}${options.requireKnownLines ? '; unknown lines refused' : ''}; ${limits}`);
+  log.info(`signalling on ${url}${secured.length ? `; secret lines: ${secured.join(', ')}` : ''}${options.requireKnownLines ? '; unknown lines refused' : ''}; ${limits}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`${signal}: closing`);
+    log.info(`${signal}: closing`);
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error(`signal: close failed: ${String(error)}`);
+        log.error(`close failed: ${String(error)}`);
         process.exit(1);
       },
     );

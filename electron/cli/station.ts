@@ -7,6 +7,7 @@ import { ConnectConfig, type IceServer } from '../common/contract';
 import { loadTlsFiles, TlsFileError } from '../signalling/tls-identity';
 import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../../native/bridge';
 import { composeStationControl } from '../compose/station';
+import { stdoutLog } from '../compose/log';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
 import { ArgError, parseStationArgs, type StationArgs } from './station-args';
 import { awaitDevices } from './await-devices';
@@ -30,7 +31,11 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
+const log = stdoutLog();
+const audioLog = log.child({ component: 'audio' });
+const stationLog = log.child({ component: 'station' });
+/** The watchdog's last word before it ends the process. */
+const lastWord = (line: string) => log.warn(line);
 
 async function main(): Promise<void> {
   let args: StationArgs;
@@ -105,7 +110,8 @@ async function main(): Promise<void> {
   if (raised) {
     const p = raiseAudioPriority();
     priorityRaised = p.raised;
-    log(p.raised ? `[audio] priority: nice ${p.nice}` : `[audio] warning: could not raise the audio priority (${p.reason}); under CPU load the speaker may drop out. Allow it with RLIMIT_NICE (e.g. limits.conf "- nice -11") or run as a service with Nice=-11`);
+    if (p.raised) audioLog.info(`priority: nice ${p.nice}`);
+    else audioLog.warn(`warning: could not raise the audio priority (${p.reason}); under CPU load the speaker may drop out. Allow it with RLIMIT_NICE (e.g. limits.conf "- nice -11") or run as a service with Nice=-11`);
   }
 
   const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -133,32 +139,32 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`[station] ${signal}: leaving`);
+    stationLog.info(`${signal}: leaving`);
     for (const load of debugLoads) load.stop();
     deviceWait?.stop();
     await ui?.close();
     await station.close();
-    log('[station] stopped');
-    exitProcess(0, log);
+    stationLog.info('stopped');
+    exitProcess(0, lastWord);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
     const selection = await station.selectDevices({ inputId: args.input ?? null, outputId: args.output ?? null });
-    log(`[audio] input ${selection.inputId ?? 'default'} (${selection.inputState}), output ${selection.outputId ?? 'default'} (${selection.outputState})`);
+    audioLog.info(`input ${selection.inputId ?? 'default'} (${selection.inputState}), output ${selection.outputId ?? 'default'} (${selection.outputState})`);
   } catch (e) {
     if (!(e instanceof BridgeError)) throw e;
-    log(`[audio] error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
+    audioLog.error(`error ${e.code}${e.field ? ` (${e.field})` : ''}: ${e.message}`);
     // With a UI the operator can see the problem (the Devices screen shows it) and pick a device once one is there;
     // the station serves its UI and signalling meanwhile. Without one, nobody could: say so and stop.
     if (!args.ui) {
       // A SIGINT meanwhile (a supervisor that read the error) must not turn this exit into a clean one.
       stopping = true;
       await station.close();
-      exitProcess(3, log);
+      exitProcess(3, lastWord);
     }
-    log('[audio] starting without sound devices: they open when one appears, or choose them on the Devices screen');
+    audioLog.warn('starting without sound devices: they open when one appears, or choose them on the Devices screen');
     deviceWait = awaitDevices(station, { inputId: args.input ?? null, outputId: args.output ?? null }, 3000, log);
   }
 
@@ -166,24 +172,25 @@ async function main(): Promise<void> {
   const metersEvery = args['meters-every'] ?? 1000;
   let lastMeters = 0;
   let lastHealth = 0;
+  const healthLog = log.child({ component: 'health' });
   station.on('event', (name, payload) => {
     if (name === 'state') {
       const s = payload as { connection: string; lines: { line: string; talk: boolean; listen: boolean; talkers: { name: string }[] }[] };
       const text = `${s.connection} ${s.lines.map((l) => `${l.line}[${l.talk ? 'T' : '-'}${l.listen ? 'L' : '-'}${l.talkers.length ? ' ' + l.talkers.map((t) => t.name).join('+') : ''}]`).join(' ')}`;
-      if (text !== lastState) log(`[state] ${text}`);
+      if (text !== lastState) log.child({ component: 'state' }).info(text);
       lastState = text;
     } else if (name === 'meters' && metersEvery > 0 && Date.now() - lastMeters >= metersEvery) {
       lastMeters = Date.now();
       const m = payload as { input: { peakDb: number; rmsDb: number }; output: { peakDb: number; rmsDb: number }; peers: Record<string, { rmsDb: number }> };
       const peers = Object.entries(m.peers).map(([id, p]) => `${id} ${p.rmsDb.toFixed(1)}`).join(', ');
-      log(`[meters] mic ${m.input.rmsDb.toFixed(1)}/${m.input.peakDb.toFixed(1)} out ${m.output.rmsDb.toFixed(1)}/${m.output.peakDb.toFixed(1)} dBFS${peers ? ` | ${peers}` : ''}`);
+      log.child({ component: 'meters' }).info(`mic ${m.input.rmsDb.toFixed(1)}/${m.input.peakDb.toFixed(1)} out ${m.output.rmsDb.toFixed(1)}/${m.output.peakDb.toFixed(1)} dBFS${peers ? ` | ${peers}` : ''}`);
     } else if (name === 'health' && metersEvery > 0 && Date.now() - lastHealth >= metersEvery) {
       lastHealth = Date.now();
       const h = payload as { peers: { stationId: string; connection: string; rttMs: number | null; jitterMs: number; lossRate: number; playoutDelayMs: number; targetDelayMs: number; concealedFrames: number }[] };
       const sp = (payload as { speaker?: { marginMs: number; drainMs: number; tickWaitMs: number } }).speaker;
-      if (sp) log(`[health] speaker margin ${sp.marginMs.toFixed(1)} ms (covers a drain of ${sp.drainMs.toFixed(1)} ms; a tick waited up to ${sp.tickWaitMs.toFixed(1)} ms)`);
+      if (sp) healthLog.info(`speaker margin ${sp.marginMs.toFixed(1)} ms (covers a drain of ${sp.drainMs.toFixed(1)} ms; a tick waited up to ${sp.tickWaitMs.toFixed(1)} ms)`);
       for (const p of h.peers) {
-        log(`[health] ${p.stationId} ${p.connection} rtt ${p.rttMs === null ? '-' : p.rttMs.toFixed(1)} ms jitter ${p.jitterMs.toFixed(1)} ms loss ${(p.lossRate * 100).toFixed(1)}% playout ${p.playoutDelayMs.toFixed(1)}/${p.targetDelayMs.toFixed(1)} ms concealed ${p.concealedFrames}`);
+        healthLog.info(`${p.stationId} ${p.connection} rtt ${p.rttMs === null ? '-' : p.rttMs.toFixed(1)} ms jitter ${p.jitterMs.toFixed(1)} ms loss ${(p.lossRate * 100).toFixed(1)}% playout ${p.playoutDelayMs.toFixed(1)}/${p.targetDelayMs.toFixed(1)} ms concealed ${p.concealedFrames}`);
       }
     }
   });

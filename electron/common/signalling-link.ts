@@ -1,5 +1,6 @@
 // What the engine needs of signalling, as types only: the engine drives a SignallingLink and a StationNetwork, and
 // the composition root hands it the signalling folder's implementations. So the engine never imports signalling.
+import type { Log } from './log';
 import type { Backoff } from './backoff';
 import type { ConnectConfig, DiscoveredHost, StationState } from './contract';
 import type {
@@ -83,7 +84,8 @@ export interface HostingOptions {
   dataDir: string | undefined;
   /** The operator's certificate and key, served instead of the generated one. */
   tls: { certFile: string; keyFile: string } | undefined;
-  log: (line: string) => void;
+  /** The hosting station's signalling log. */
+  log: Log;
 }
 
 export interface Hosted {
@@ -123,7 +125,7 @@ export interface StationNetwork {
   join(options: SignallingClientOptions): SignallingLink;
   host(server: HostServer, lines: ConnectConfig['lines'], options: HostingOptions): Promise<Hosted>;
   /** Trust on first use for a wss:// URL (undefined for ws://); `fingerprint` is the one the operator gave. */
-  trust(url: string, fingerprint: string | undefined, log: (line: string) => void): VerifyServer | undefined;
+  trust(url: string, fingerprint: string | undefined, log: Log): VerifyServer | undefined;
   /** The certificate fingerprint pinned for a host joined over wss://, if any. */
   pinned(host: string): string | undefined;
   /**

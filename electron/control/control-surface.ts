@@ -1,5 +1,6 @@
 // One call for a headless station to offer its UI: settings in front of the station, remembered devices
 // restored, the bridge started, and the URL to open printed for the operator.
+import type { Log } from '../common/log';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { StationControl } from '../common/contract';
@@ -21,7 +22,7 @@ export interface ControlSurfaceOptions {
   allowRemote?: boolean;
   token?: string;
   rendererRoot?: string;
-  log?: (line: string) => void;
+  log: Log;
 }
 
 export interface ControlSurface extends ControlBridgeAddress {
@@ -29,21 +30,29 @@ export interface ControlSurface extends ControlBridgeAddress {
 }
 
 export async function serveControlSurface(options: ControlSurfaceOptions): Promise<ControlSurface> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const { log } = options;
+  const settingsLog = log.child({ component: 'settings' });
+  const controlLog = log.child({ component: 'control' });
   const rendererRoot = options.rendererRoot ?? DEFAULT_RENDERER_ROOT;
   let control = options.control;
   let store: SettingsStore | undefined;
   if (options.settingsFile) {
     store = new SettingsStore(options.settingsFile);
     await store.load();
-    for (const notice of store.notices) log(`[settings] ${notice.message}`);
+    for (const notice of store.notices) settingsLog.warn(notice.message);
     control = withSettings(options.control, store);
     await restoreRememberedDevices(options.control, store).catch((error: unknown) => {
-      log(`[settings] could not restore remembered devices: ${String(error)}`);
+      settingsLog.error(`could not restore remembered devices: ${String(error)}`);
     });
   }
   const { bridge, address } = await startRememberedBridge(
-    { control, host: options.host ?? '127.0.0.1', allowRemote: options.allowRemote ?? false, staticRoot: rendererRoot },
+    {
+      control,
+      host: options.host ?? '127.0.0.1',
+      allowRemote: options.allowRemote ?? false,
+      staticRoot: rendererRoot,
+      reportFault: (m) => controlLog.error(m),
+    },
     {
       ...(options.port ? { port: options.port } : {}),
       ...(options.token === undefined ? {} : { token: options.token }),
@@ -52,8 +61,10 @@ export async function serveControlSurface(options: ControlSurfaceOptions): Promi
     log,
   );
   if (!existsSync(path.join(rendererRoot, 'index.html'))) {
-    log(`[ui] no renderer at ${rendererRoot}: run npm run build:renderer (the /control WebSocket works regardless)`);
+    log
+      .child({ component: 'ui' })
+      .warn(`no renderer at ${rendererRoot}: run npm run build:renderer (the /control WebSocket works regardless)`);
   }
-  log(`Control surface: ${address.url}`);
+  log.info(`Control surface: ${address.url}`);
   return { ...address, close: () => bridge.close() };
 }

@@ -1,6 +1,7 @@
 // The control WebSocket's port and token outlive the process: a Stream Deck or Companion configured once against
 // ws://127.0.0.1:PORT/control?token=TOKEN keeps working after a restart. Given values (--control-port,
 // --control-token) win and are remembered; otherwise the remembered ones are used, or picked on the first start.
+import type { Log } from '../common/log';
 import type { ControlEndpoint } from '../common/contract';
 import type { SettingsStore } from '../settings/store';
 import { type ControlBridgeAddress, type ControlBridgeOptions, ControlBridgeServer } from './ws-bridge';
@@ -18,7 +19,7 @@ export async function startRememberedBridge(
   options: Omit<ControlBridgeOptions, 'port' | 'token'>,
   given: Partial<ControlEndpoint>,
   store: SettingsStore | undefined,
-  log: (line: string) => void,
+  log: Log,
 ): Promise<RememberedBridge> {
   const remembered = store?.get().control ?? null;
   const port = given.port ?? remembered?.port ?? 0;
@@ -32,7 +33,7 @@ export async function startRememberedBridge(
     if (!inUse || given.port !== undefined || port === 0) {
       throw new Error(`control port ${port}: ${inUse ? 'in use by another program' : String(error)}`, { cause: error });
     }
-    log(`[control] the remembered control port ${port} is in use by another program: serving on a new port, which panels must be told`);
+    log.child({ component: 'control' }).warn(`the remembered control port ${port} is in use by another program: serving on a new port, which panels must be told`);
     bridge = new ControlBridgeServer({ ...options, port: 0, ...(token === undefined ? {} : { token }) });
     address = await bridge.start();
   }

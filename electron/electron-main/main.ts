@@ -14,7 +14,8 @@ import { toAccelerator } from '../hotkeys/accelerator';
 import { UiohookKeySource } from '../hotkeys/uiohook-source';
 import { withGlobalPushToTalk } from '../hotkeys/with-global-ptt';
 import { SettingsStore } from '../settings/store';
-import { createAppLog, type LogLine } from './app-log';
+import { createAppLog } from './app-log';
+import type { Log } from '../common/log';
 import { serveAppRequest } from './app-protocol';
 import { forwardEvents, registerControlIpc } from './ipc';
 import { APP_ENTRY_URL, APP_SCHEME, decideNavigation, decidePermission, decideWindowOpen } from './security';
@@ -130,7 +131,7 @@ function createTray(dispatcher: ControlDispatcher): void {
 }
 
 /** The updater, when this build can update itself; otherwise an answer saying why not, for the Updates screen. */
-async function createUpdates(store: SettingsStore, station: StationControl, log: LogLine): Promise<UpdateCommands> {
+async function createUpdates(store: SettingsStore, station: StationControl, log: Log): Promise<UpdateCommands> {
   const version = app.getVersion();
   if (!app.isPackaged) return new UnmanagedUpdates(version, 'This is a development build: only installed builds update themselves.');
   try {
@@ -142,7 +143,7 @@ async function createUpdates(store: SettingsStore, station: StationControl, log:
       rememberChannel: (channel) => store.update({ updateChannel: channel }),
     });
   } catch (error) {
-    log(`[partyline] updates are off: ${String(error)}`);
+    log.child({ component: 'partyline' }).warn(`updates are off: ${String(error)}`);
     return new UnmanagedUpdates(version, `Updates are off: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
@@ -154,7 +155,7 @@ async function start(): Promise<void> {
   const log = createAppLog(path.join(userData, 'logs'));
   const store = new SettingsStore(path.join(userData, 'settings.json'));
   await store.load();
-  for (const notice of store.notices) log(`[settings] ${notice.message}`);
+  for (const notice of store.notices) log.child({ component: 'settings' }).warn(notice.message);
   // userData holds the generated TLS certificate (when hosting) and the pinned certificates of hosts joined.
   const engine = composeStationControl({ version: app.getVersion(), dataDir: userData, log, lan: {} });
   const configured = withSettings(engine, store);
@@ -174,23 +175,24 @@ async function start(): Promise<void> {
       }
     },
   });
-  const dispatcher = new ControlDispatcher(station, { transport: 'ipc' });
+  const controlLog = log.child({ component: 'control' });
+  const dispatcher = new ControlDispatcher(station, { transport: 'ipc', reportFault: (m) => controlLog.error(m) });
   registerControlIpc(ipcMain, dispatcher);
   // Hardware panels (Stream Deck, Companion) drive the app over the control WebSocket, on loopback, at the port and
   // token remembered in the settings (--control-port/--control-token to choose them).
-  const panels = await startRememberedBridge({ control: station, host: '127.0.0.1', staticRoot: RENDERER_ROOT }, controlSwitches(), store, log).then(
+  const panels = await startRememberedBridge({ control: station, host: '127.0.0.1', staticRoot: RENDERER_ROOT, reportFault: (m) => controlLog.error(m) }, controlSwitches(), store, log).then(
     ({ bridge, address }) => {
-      log(`Control surface: ${address.url}`);
+      log.info(`Control surface: ${address.url}`);
       return bridge;
     },
     (error: unknown) => {
-      log(`[control] no control WebSocket for panels: ${error instanceof Error ? error.message : String(error)}`);
+      controlLog.error(`no control WebSocket for panels: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     },
   );
   // On first launch nothing is remembered: the system default microphone and speaker open, as a new user expects.
   await restoreRememberedDevices(engine, store, { openDefaults: true }).catch((error: unknown) => {
-    log(`[audio] could not open the devices: ${String(error)}`);
+    log.child({ component: 'audio' }).error(`could not open the devices: ${String(error)}`);
   });
   createTray(dispatcher);
   showWindow(dispatcher);

@@ -17,6 +17,7 @@ import type {
 import type { ClientMessage, LineCarrierMessage, Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
 import type { Hosted, LanAdvertising, SignallingLink, StationNetwork, VerifyServer } from '../common/signalling-link';
 import { randomIdSuffix, slugStationId } from '../common/station-id';
+import { relayRecord, silentLog, type Log, type LogBindings } from '../common/log';
 import { StationLineCarriers } from './janus/line-carriers';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
@@ -66,7 +67,8 @@ export interface StationOptions {
   dataDir?: string;
   /** Certificate and key files a hosting station serves instead of its generated one. */
   tls?: { certFile: string; keyFile: string };
-  log?: (line: string) => void;
+  /** The station's logger; each part logs through a child of it per component. */
+  log?: Log;
 }
 
 /** The station's collaborators, injected where a test or a host wants others than the defaults. */
@@ -85,7 +87,8 @@ export type StationEvents = { event: [name: EventName, payload: EventPayload<Eve
  * which this side drives by messages and which never waits on it.
  */
 export class Station extends EventEmitter<StationEvents> {
-  private readonly log: (line: string) => void;
+  private readonly log: Log;
+  private readonly signalLog: Log;
   private readonly media: Media;
   private readonly network: StationNetwork;
   private readonly dataDir: string | undefined;
@@ -117,7 +120,8 @@ export class Station extends EventEmitter<StationEvents> {
 
   constructor(options: StationOptions, parts: StationParts) {
     super();
-    this.log = options.log ?? (() => undefined);
+    this.log = options.log ?? silentLog;
+    this.signalLog = this.log.child({ component: 'signal' });
     this.dataDir = options.dataDir;
     this.tlsFiles = options.tls;
     const mediaOptions: MediaOptions = {
@@ -167,7 +171,7 @@ export class Station extends EventEmitter<StationEvents> {
   private onMedia(e: MediaEvent): void {
     switch (e.type) {
       case 'log':
-        this.log(e.line);
+        relayRecord(this.log, e.record);
         return;
       case 'description':
         if (this.peers.has(e.id)) this.sendSignal({ type: e.kind, to: e.id, sdp: e.sdp });
@@ -261,13 +265,13 @@ export class Station extends EventEmitter<StationEvents> {
     const lineMix = JSON.stringify(mix);
     if (lineMix !== this.lineMixSent) {
       this.lineMixSent = lineMix;
-      this.mediaCall({ op: 'setLineMix', lines: JSON.parse(lineMix) as Record<string, Record<string, number>> }, 'line meters');
+      this.mediaCall({ op: 'setLineMix', lines: JSON.parse(lineMix) as Record<string, Record<string, number>> }, { component: 'mixer' }, 'line meters');
     }
     const routing: Routing = this.master.routing(this.direct.routing(keyed));
     const text = JSON.stringify(routing);
     if (text === this.routingSent) return;
     this.routingSent = text;
-    this.mediaCall({ op: 'setRouting', routing }, 'routing');
+    this.mediaCall({ op: 'setRouting', routing }, { component: 'mixer' }, 'routing');
   }
 
   private lineState(line: string): LineState {
@@ -327,7 +331,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   setMasterVolume(volume: number): MasterState {
     this.master.volume = volume;
-    this.mediaCall({ op: 'setMasterVolume', volume }, 'master volume');
+    this.mediaCall({ op: 'setMasterVolume', volume }, { component: 'mixer' }, 'master volume');
     this.publishState();
     return this.master.state();
   }
@@ -356,7 +360,7 @@ export class Station extends EventEmitter<StationEvents> {
     const remote = this.peers.presence(msg.from);
     if (!remote) return;
     this.direct.heard({ stationId: msg.from, name: remote.name }, msg.on);
-    this.log(`[direct] ${msg.from} ${msg.on ? 'talks to us' : 'stopped talking to us'}`);
+    this.log.child({ component: 'direct' }).info(`${msg.from} ${msg.on ? 'talks to us' : 'stopped talking to us'}`);
     this.pushRouting();
     this.publishState();
   }
@@ -387,7 +391,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   private onCall(msg: RelayedCall): void {
     if (!this.calls.apply(msg)) return;
-    if (msg.on && this.master.callTone && msg.from !== this.stationId) this.mediaCall({ op: 'ringCallTone' }, 'call tone');
+    if (msg.on && this.master.callTone && msg.from !== this.stationId) this.mediaCall({ op: 'ringCallTone' }, { component: 'call' }, 'call tone');
     this.publish('call', { line: msg.line, from: msg.from, name: msg.name, on: msg.on, ...(msg.reason ? { reason: msg.reason } : {}), ...(msg.by ? { by: msg.by } : {}) });
     this.publishState();
   }
@@ -409,7 +413,7 @@ export class Station extends EventEmitter<StationEvents> {
     let verifyServer: VerifyServer | undefined;
     try {
       if (config.server.kind === 'host') {
-        const hosted = await this.network.host(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.log });
+        const hosted = await this.network.host(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.signalLog });
         this.server = hosted.server;
         this.hosting = hosted.state;
         // A station hosting on loopback alone has nobody on the LAN to tell.
@@ -425,7 +429,7 @@ export class Station extends EventEmitter<StationEvents> {
         verifyServer = hosted.verifyServer;
       } else {
         url = config.server.url;
-        verifyServer = this.network.trust(url, config.server.fingerprint, this.log);
+        verifyServer = this.network.trust(url, config.server.fingerprint, this.signalLog);
       }
     } catch (error) {
       // A certificate or trust store that cannot be used: nothing is left running.
@@ -446,18 +450,18 @@ export class Station extends EventEmitter<StationEvents> {
       this.untrusted = true;
       this.error = `untrusted certificate: ${reason}`;
       this.connection = 'error';
-      this.log(`[signal] refused: ${reason}`);
+      this.signalLog.error(`refused: ${reason}`);
       this.publish('notice', { level: 'error', message: `signalling: ${reason}` });
       this.publishState();
     });
     client.on('state', (s) => {
       if (s !== 'joined') this.joined = false;
       this.connection = s === 'closed' ? (this.untrusted ? 'error' : 'idle') : s;
-      this.log(`[signal] ${s}`);
+      this.signalLog.info(s);
       this.publishState();
     });
     client.on('joined', (msg) => {
-      this.log(`[signal] joined ${msg.lines.join(', ')} with ${msg.peers.length} peer(s)`);
+      this.signalLog.info(`joined ${msg.lines.join(', ')} with ${msg.peers.length} peer(s)`);
       // Already joined on this connection: the answer to our own lines change, not a rejoin.
       const linesChange = this.joined;
       this.joined = true;
@@ -479,7 +483,7 @@ export class Station extends EventEmitter<StationEvents> {
     client.on('bye', (msg) => this.peers.onBye(msg.from, msg.to !== undefined));
     client.on('error', (err) => {
       this.error = `${err.code}: ${err.message}`;
-      this.log(`[signal] error ${err.code}${err.field ? ` (${err.field})` : ''}: ${err.message}`);
+      this.signalLog.error(`error ${err.code}${err.field ? ` (${err.field})` : ''}: ${err.message}`);
       this.publish('notice', { level: 'error', message: `signalling: ${err.message}` });
       this.publishState();
     });
@@ -523,11 +527,11 @@ export class Station extends EventEmitter<StationEvents> {
   private onLineCarrier(msg: LineCarrierMessage): void {
     if (!this.keys.lines().includes(msg.line)) return;
     if (!this.carriers.apply(msg)) return;
-    this.log(`[line ${msg.line}] carried by ${msg.carrier}${msg.janusError ? ` (${msg.janusError})` : ''}`);
+    this.log.child({ component: 'line', subject: msg.line }).info(`carried by ${msg.carrier}${msg.janusError ? ` (${msg.janusError})` : ''}`);
     if (msg.janusError) this.publish('notice', { level: 'warn', message: `line ${msg.line}: ${msg.janusError}; the mesh carries it` });
     if (msg.carrier === 'janus' && msg.janus && this.stationId) {
       this.carriers.joiningRoom(msg.line, msg.janus.url);
-      this.mediaCall({ op: 'joinJanusLine', line: msg.line, stationId: this.stationId, access: msg.janus }, `line ${msg.line}`, 'Janus join failed');
+      this.mediaCall({ op: 'joinJanusLine', line: msg.line, stationId: this.stationId, access: msg.janus }, { component: 'line', subject: msg.line }, 'Janus join failed');
     } else {
       this.leaveJanus(msg.line);
     }
@@ -538,7 +542,7 @@ export class Station extends EventEmitter<StationEvents> {
 
   private leaveJanus(line: string): void {
     if (!this.carriers.leaveRoom(line)) return;
-    this.mediaCall({ op: 'leaveJanusLine', line }, `line ${line}`, 'Janus leave failed');
+    this.mediaCall({ op: 'leaveJanusLine', line }, { component: 'line', subject: line }, 'Janus leave failed');
   }
 
   /** To signalling, which refuses while it is not joined: what is lost then is set up anew after the rejoin. */
@@ -546,13 +550,13 @@ export class Station extends EventEmitter<StationEvents> {
     try {
       this.signalling?.send(msg);
     } catch (e) {
-      this.log(`[signal] ${msg.type} not sent: ${(e as Error).message}`);
+      this.signalLog.warn(`${msg.type} not sent: ${(e as Error).message}`);
     }
   }
 
   /** A command to the media side whose outcome nobody waits for: a failure goes to the log. */
-  private mediaCall(command: Parameters<Media['call']>[0], who: string, what = 'failed'): void {
-    this.media.call(command).catch((e: Error) => this.log(`[${who}] ${what}: ${e.message}`));
+  private mediaCall(command: Parameters<Media['call']>[0], who: LogBindings, what = 'failed'): void {
+    this.media.call(command).catch((e: Error) => this.log.child(who).error(`${what}: ${e.message}`));
   }
 
   health(): PeerHealth[] {

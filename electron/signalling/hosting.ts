@@ -1,5 +1,6 @@
 // How a station hosts a line for its crew and whom it trusts when it joins one: the embedded signalling server on
 // the LAN, over TLS unless asked not to, and the certificate checks its own signalling client makes.
+import type { Log } from '../common/log';
 import type { ConnectConfig } from '../common/contract';
 import type { Hosted, HostingOptions, HostServer, VerifyServer } from '../common/signalling-link';
 import { KnownHosts } from './known-hosts';
@@ -27,14 +28,14 @@ export async function startHosting(server: HostServer, lines: ConnectConfig['lin
   });
   const started = await signalling.start();
   const others = joinUrls(bind, started.port, identity ? 'wss' : 'ws');
-  log(`[signal] hosting ${started.url}`);
+  log.info(`hosting ${started.url}`);
   if (identity) {
-    log(`[signal] TLS certificate SHA-256 ${identity.fingerprint} (${identity.source})`);
-    log(`[signal] a browser trusts it with --ignore-certificate-errors-spki-list=${identity.spki}`);
+    log.info(`TLS certificate SHA-256 ${identity.fingerprint} (${identity.source})`);
+    log.info(`a browser trusts it with --ignore-certificate-errors-spki-list=${identity.spki}`);
   } else {
-    log('[signal] insecure: plain ws:// and http://, line secrets travel in clear');
+    log.warn('insecure: plain ws:// and http://, line secrets travel in clear');
   }
-  log(others.length > 0 ? `[signal] others join at ${others.join(' ')}` : `[signal] bound to ${bind}: no other machine can reach it`);
+  log.info(others.length > 0 ? `others join at ${others.join(' ')}` : `bound to ${bind}: no other machine can reach it`);
   return {
     server: signalling,
     url: started.url,
@@ -55,13 +56,13 @@ function tlsIdentity(options: HostingOptions): Promise<TlsIdentity> | TlsIdentit
  * Trust on first use for a wss:// server: the station's known hosts decide, or the fingerprint the operator gave to
  * (re-)trust it. Undefined for a plain ws:// URL, which the operator chose by its scheme.
  */
-export function trustFor(url: string, given: string | undefined, hosts: () => KnownHosts, log: (line: string) => void): VerifyServer | undefined {
+export function trustFor(url: string, given: string | undefined, hosts: () => KnownHosts, log: Log): VerifyServer | undefined {
   if (!url.startsWith('wss:')) return undefined;
   const store = hosts();
   return ({ host, fingerprint }) => {
     const verdict = store.verify(host, fingerprint, given);
     if (!verdict.ok) return verdict.message;
-    if (verdict.firstUse) log(`[signal] trusting ${host} on first use: certificate SHA-256 ${fingerprint}`);
+    if (verdict.firstUse) log.info(`trusting ${host} on first use: certificate SHA-256 ${fingerprint}`);
     return undefined;
   };
 }

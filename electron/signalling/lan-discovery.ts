@@ -2,6 +2,7 @@
 // `_partyline._tcp` service whose TXT record carries its lines, its scheme and its certificate's fingerprint; the
 // Connect screen browses for them. A record that does not read as ours is reported, naming it and the field, and
 // left out; nothing else changes.
+import { silentLog, type Log } from '../common/log';
 import { Bonjour, type Browser, type Service } from 'bonjour-service';
 import { DiscoveredHost } from '../common/contract';
 
@@ -21,15 +22,15 @@ export interface Advertisement {
 export interface LanOptions {
   /** Multicast on this interface address alone (a test's namespace, a machine with several LANs). */
   interfaceAddress?: string;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 function bonjour(options: LanOptions): Bonjour {
-  const log = options.log ?? (() => undefined);
+  const log = (options.log ?? silentLog).child({ component: 'lan' });
   // multicast-dns binds its socket to the interface's address when given one, where no multicast arrives: bind the
   // wildcard address and multicast through that interface.
   const only = options.interfaceAddress ? { interface: options.interfaceAddress, bind: '0.0.0.0' } : {};
-  return new Bonjour(only as never, (error: Error) => log(`[lan] mDNS: ${error.message}`));
+  return new Bonjour(only as never, (error: Error) => log.warn(`mDNS: ${error.message}`));
 }
 
 /** Advertises a hosting station until stopped. */
@@ -41,7 +42,7 @@ export function advertise(ad: Advertisement, options: LanOptions = {}): { stop()
     port: ad.port,
     txt: { v: RECORD_VERSION, scheme: ad.fingerprint ? 'wss' : 'ws', lines: ad.lines.join(','), ...(ad.fingerprint ? { fp: ad.fingerprint } : {}) },
   });
-  options.log?.(`[lan] advertising "${ad.name}" (${ad.lines.join(', ')}) on port ${ad.port} over mDNS`);
+  options.log?.child({ component: 'lan' }).info(`advertising "${ad.name}" (${ad.lines.join(', ')}) on port ${ad.port} over mDNS`);
   return {
     stop: () =>
       new Promise<void>((resolve) => {
@@ -109,7 +110,7 @@ export class LanBrowser {
     const read = readRecord(service);
     if ('problem' in read && !this.reported.has(read.problem)) {
       this.reported.add(read.problem);
-      this.options.log?.(`[lan] ignored ${read.problem}`);
+      this.options.log?.child({ component: 'lan' }).warn(`ignored ${read.problem}`);
     }
   }
 }

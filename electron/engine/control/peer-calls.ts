@@ -1,4 +1,5 @@
 import type { ConnectConfig, PeerConnection } from '../../common/contract';
+import type { Log } from '../../common/log';
 import type { ClientMessage, Presence } from '../../common/signalling-protocol';
 import type { SignallingLink } from '../../common/signalling-link';
 import type { Media, MediaCommand, PeerMediaHealth } from '../media/media-protocol';
@@ -23,7 +24,7 @@ interface Remote {
 /** What the calls need from the station around them. */
 export interface CallContext {
   readonly media: Pick<Media, 'call'>;
-  readonly log: (line: string) => void;
+  readonly log: Log;
   /** To signalling; a refusal (not joined) is logged by the station, and what it loses is set up anew later. */
   send(msg: ClientMessage): void;
   ourId(): string;
@@ -126,7 +127,7 @@ export class PeerCalls {
       if (existing) {
         if (existing.presence.talking.length === 0 && p.talking.length > 0) existing.talkingSince = performance.now();
         existing.presence = p;
-        if (existing.absent) this.ctx.log(`[peer ${p.stationId}] back in presence (${existing.connection})`);
+        if (existing.absent) this.peerLog(p.stationId).info(`back in presence (${existing.connection})`);
         existing.absent = false;
       }
       if (action === 'offer') this.offerTo(this.add(p));
@@ -157,7 +158,7 @@ export class PeerCalls {
   async onOffer(from: string, sdp: string): Promise<void> {
     const listed = this.roster.get(from);
     if (listed && !this.ctx.needsMesh(listed)) {
-      this.ctx.log(`[peer ${from}] offer ignored: every line we share with it is on Janus`);
+      this.peerLog(from).info('offer ignored: every line we share with it is on Janus');
       return;
     }
     let remote = this.remotes.get(from);
@@ -173,7 +174,7 @@ export class PeerCalls {
     remote.negotiation = 'stable';
     this.ctx.changed(false);
     await this.ctx.media.call({ op: 'acceptOffer', id: from, sdp }).catch((e: Error) => {
-      this.ctx.log(`[peer ${from}] bad offer: ${e.message}`);
+      this.peerLog(from).warn(`bad offer: ${e.message}`);
       this.ctx.notice('warn', `${from}: could not accept its offer (${e.message})`);
     });
   }
@@ -182,11 +183,11 @@ export class PeerCalls {
     const r = this.remotes.get(from);
     if (!r) return;
     r.negotiation = 'stable';
-    this.mediaCall({ op: 'acceptAnswer', id: from, sdp }, `peer ${from}`, 'bad answer');
+    this.mediaCall({ op: 'acceptAnswer', id: from, sdp }, from, 'bad answer');
   }
 
   onCandidate(from: string, candidate: Extract<MediaCommand, { op: 'addCandidate' }>['candidate']): void {
-    if (this.remotes.has(from)) this.mediaCall({ op: 'addCandidate', id: from, candidate }, `peer ${from}`, 'bad candidate');
+    if (this.remotes.has(from)) this.mediaCall({ op: 'addCandidate', id: from, candidate }, from, 'bad candidate');
   }
 
   /** A line moved between the mesh and Janus: calls it alone needed end; members it now needs a call with get one. */
@@ -223,10 +224,10 @@ export class PeerCalls {
       if (verdict === 'gone') void this.drop(h.id, `no RTP for ${Math.round(h.rtpAgoMs ?? 0)} ms`);
       else if (verdict === 'no-rtp') {
         r.silentSince = now;
-        this.mediaCall({ op: 'markRtp', id: h.id, flowing: false }, `peer ${h.id}`);
+        this.mediaCall({ op: 'markRtp', id: h.id, flowing: false }, h.id);
       } else if (verdict === 'flowing') {
         r.silentSince = 0;
-        this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, `peer ${h.id}`);
+        this.mediaCall({ op: 'markRtp', id: h.id, flowing: true }, h.id);
       } else if (r.silentSince > 0 && h.connection === 'no-rtp' && r.presence.talking.length > 0 && now - r.silentSince > this.timings.staleRtpMs) {
         r.silentSince = now; // held calls are looked at again after as long
         void this.repair(h.id, 'silent', now - (h.rtpAgoMs ?? 0));
@@ -251,7 +252,7 @@ export class PeerCalls {
     this.remotes.delete(id);
     clearTimeout(r.reofferTimer);
     this.ctx.dropped(id);
-    await this.ctx.media.call({ op: 'dropPeer', id, why }).catch((e: Error) => this.ctx.log(`[peer ${id}] close: ${e.message}`));
+    await this.ctx.media.call({ op: 'dropPeer', id, why }).catch((e: Error) => this.peerLog(id).warn(`close: ${e.message}`));
     this.ctx.changed(announce);
   }
 
@@ -266,14 +267,14 @@ export class PeerCalls {
       void this.drop(id, why);
       return;
     }
-    if (!r.absent) this.ctx.log(`[peer ${id}] ${why} signalling; its call stays up (${r.connection})`);
+    if (!r.absent) this.peerLog(id).info(`${why} signalling; its call stays up (${r.connection})`);
     r.absent = true;
   }
 
   private offerTo(remote: Remote): void {
     remote.negotiation = 'offering';
     const id = remote.presence.stationId;
-    this.mediaCall({ op: 'offer', id }, `peer ${id}`, 'offer failed');
+    this.mediaCall({ op: 'offer', id }, id, 'offer failed');
   }
 
   /** A call that failed or went silent: repaired, dropped or held, as recovery.ts decides. */
@@ -283,7 +284,7 @@ export class PeerCalls {
     const confirmed = signalling?.heardSince(quietSinceMs) ?? false;
     const action = onBroken(this.ctx.ourId(), id, why, { joined: this.ctx.joined(), present: this.present.has(id), confirmed });
     if (why === 'silent' && action === 'hold' && !confirmed) signalling?.probe();
-    this.ctx.log(`[peer ${id}] ${why}: ${action}`);
+    this.peerLog(id).info(`${why}: ${action}`);
     if (action === 'drop') await this.drop(id, why);
     else if (action !== 'hold') await this.restart(id, action === 'restart-offer', why);
   }
@@ -306,7 +307,7 @@ export class PeerCalls {
     this.ctx.changed(false);
     fresh.reofferTimer = setTimeout(() => {
       if (this.remotes.get(id) !== fresh || fresh.negotiation !== 'new' || !this.ctx.joined() || !this.present.has(id)) return;
-      this.ctx.log(`[peer ${id}] no offer came in ${this.timings.reofferWaitMs} ms; offering`);
+      this.peerLog(id).info(`no offer came in ${this.timings.reofferWaitMs} ms; offering`);
       this.offerTo(fresh);
     }, this.timings.reofferWaitMs);
   }
@@ -314,12 +315,16 @@ export class PeerCalls {
   private add(presence: Presence): Remote {
     const remote: Remote = { presence, talkingSince: presence.talking.length ? performance.now() : 0, negotiation: 'new', connection: 'new', silentSince: 0, absent: false };
     this.remotes.set(presence.stationId, remote);
-    this.mediaCall({ op: 'addPeer', id: presence.stationId, iceServers: this.ctx.iceServers() }, `peer ${presence.stationId}`);
+    this.mediaCall({ op: 'addPeer', id: presence.stationId, iceServers: this.ctx.iceServers() }, presence.stationId);
     return remote;
   }
 
-  /** A command to the media side whose outcome nobody waits for: a failure goes to the log. */
-  private mediaCall(command: Parameters<Media['call']>[0], who: string, what = 'failed'): void {
-    this.ctx.media.call(command).catch((e: Error) => this.ctx.log(`[${who}] ${what}: ${e.message}`));
+  private peerLog(id: string): Log {
+    return this.ctx.log.child({ component: 'peer', subject: id });
+  }
+
+  /** A command to the media side about peer `id` whose outcome nobody waits for: a failure goes to the log. */
+  private mediaCall(command: Parameters<Media['call']>[0], id: string, what = 'failed'): void {
+    this.ctx.media.call(command).catch((e: Error) => this.peerLog(id).warn(`${what}: ${e.message}`));
   }
 }

@@ -4,6 +4,7 @@
  * the control side routes our microphone to a line by putting `janus:<line>` in `sendTo`, and gives each feed its
  * gain by its id.
  */
+import type { Log } from '../../common/log';
 import type { RtpPacket } from 'werift';
 import { OpusDecoder } from '../../../native/opus';
 import type { JanusLineAccess } from '../../common/signalling-protocol';
@@ -33,7 +34,7 @@ export interface JanusCarriedLinesDeps {
   mixer: Mixer;
   gain: (id: string) => number;
   emit: (event: MediaEvent) => void;
-  log: (line: string) => void;
+  log: Log;
   frameMs: number;
   loopbackCandidates: boolean;
 }
@@ -50,7 +51,7 @@ export class JanusCarriedLines {
     const carried: Carried = { line, transport, feeds: new Map() };
     this.lines.set(line, carried);
     transport.on('state', (state, detail) => {
-      this.deps.log(`[janus ${line}] ${state}: ${detail}`);
+      this.deps.log.child({ component: 'janus', subject: line })[state === 'failed' ? 'warn' : 'info'](`${state}: ${detail}`);
       this.deps.emit({ type: 'janus', line, state, detail });
     });
     transport.on('feed', (station, present) => {
@@ -77,7 +78,7 @@ export class JanusCarriedLines {
     };
     carried.feeds.set(station, feed);
     this.deps.mixer.inputs.add(feed);
-    this.deps.log(`[janus ${line}] hearing ${station}`);
+    this.deps.log.child({ component: 'janus', subject: line }).info(`hearing ${station}`);
   }
 
   private dropFeed(carried: Carried, station: string): void {
@@ -91,7 +92,7 @@ export class JanusCarriedLines {
     const feed = carried.feeds.get(station);
     if (!feed) return;
     const now = performance.now();
-    if (feed.lastRtpAt === 0) this.deps.log(`[janus ${carried.line}] first RTP from ${station}`);
+    if (feed.lastRtpAt === 0) this.deps.log.child({ component: 'janus', subject: carried.line }).info(`first RTP from ${station}`);
     feed.lastRtpAt = now;
     if (level !== undefined) feed.speech.note(level, now);
     const h = rtp.header;

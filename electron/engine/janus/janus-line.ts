@@ -4,6 +4,7 @@
  * forwards Opus packets as they are, so each feed plays through its own playout buffer and our mixer, exactly as a
  * mesh peer's. Feeds are named by the member's station id (its `display`).
  */
+import { silentLog, type Log } from '../../common/log';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, useAudioLevelIndication, type RTCIceCandidate } from 'werift';
@@ -33,7 +34,7 @@ export interface JanusLineOptions {
   loopbackCandidates: boolean;
   /** Publish our microphone to the room (default). A listen-only member (a bench's synthetic crowd) does not. */
   publish?: boolean;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 interface Publisher {
@@ -71,11 +72,11 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
   private readonly feeds = new Map<number, string>();
   private readonly midToStation = new Map<string, string>();
   private closed = false;
-  private readonly log: (line: string) => void;
+  private readonly log: Log;
 
   constructor(private readonly opts: JanusLineOptions) {
     super();
-    this.log = opts.log ?? (() => undefined);
+    this.log = (opts.log ?? silentLog).child({ component: 'janus', subject: opts.line });
   }
 
   private setState(state: JanusLineState, detail: string): void {
@@ -145,7 +146,7 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
     if (fresh.length === 0) return;
     for (const p of fresh) this.feeds.set(p.id, p.display ?? String(p.id));
     this.subscribing = this.subscribing.then(() => this.subscribe(fresh.map((p) => p.id))).catch((err: Error) => {
-      this.log(`[janus ${this.opts.line}] subscribe failed: ${err.message}`);
+      this.log.warn(`subscribe failed: ${err.message}`);
       this.setState('failed', `subscribing: ${err.message}`);
     });
   }
@@ -193,7 +194,7 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
       pc = audioPeer(this.opts.loopbackCandidates);
       this.subscribePc = pc;
       this.trickle(pc, handle);
-      pc.connectionStateChange.subscribe((s) => this.log(`[janus ${this.opts.line}] subscriptions ${s}`));
+      pc.connectionStateChange.subscribe((s) => this.log.info(`subscriptions ${s}`));
       pc.onTransceiverAdded.subscribe((transceiver) => {
         transceiver.onTrack.subscribe((track) => {
           track.onReceiveRtp.subscribe((rtp) => this.receive(transceiver.mid, rtp));

@@ -2,6 +2,7 @@
  * A debug trace of every frame a remote's playout conceals (PARTYLINE_TRACE_PLAYOUT=1): when it happened against the
  * pulls and the packet arrivals around it, so a concealment can be placed on the sender, the path or the listener.
  */
+import type { Log } from '../../common/log';
 import type { PlayoutBuffer } from '../playout/playout-buffer';
 
 const KEPT = 12;
@@ -17,7 +18,7 @@ export class ConcealTrace {
   constructor(
     private readonly id: string,
     private readonly playout: PlayoutBuffer,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
   ) {
     const insert = playout.insert.bind(playout);
     playout.insert = (packet, arrivalMs) => {
@@ -34,8 +35,8 @@ export class ConcealTrace {
     if (this.pulls.length > KEPT) this.pulls.shift();
     if (after.concealedFrames > before.concealedFrames) {
       const rel = (t: number) => (t - nowMs).toFixed(1);
-      this.log(
-        `[trace] ${this.id}: concealed ${after.concealedFrames - before.concealedFrames} at pull of ${samples} (low latency ${before.lowLatency}->${after.lowLatency}, target ${after.targetDelayMs.toFixed(1)}, level ${before.currentDelayMs.toFixed(1)}); ` +
+      this.log.info(
+        `${this.id}: concealed ${after.concealedFrames - before.concealedFrames} at pull of ${samples} (low latency ${before.lowLatency}->${after.lowLatency}, target ${after.targetDelayMs.toFixed(1)}, level ${before.currentDelayMs.toFixed(1)}); ` +
           `pulls ${this.pulls.map(rel).join(' ')}; arrivals ${this.arrivals.map(rel).join(' ')}`,
       );
       this.followUp = 4;
@@ -50,6 +51,6 @@ export class ConcealTrace {
     if (this.arrivals.length > KEPT) this.arrivals.shift();
     if (this.followUp === 0) return;
     this.followed.push(`${seq}@${(arrivalMs - this.concealedAtMs).toFixed(1)}`);
-    if (--this.followUp === 0) this.log(`[trace] ${this.id}: next arrivals after it ${this.followed.join(' ')}`);
+    if (--this.followUp === 0) this.log.info(`${this.id}: next arrivals after it ${this.followed.join(' ')}`);
   }
 }

@@ -1,4 +1,5 @@
 import type { DeviceSelection, IceServer } from '../../common/contract';
+import { recordLog, type Log } from '../../common/log';
 import {
   CaptureStream,
   PlaybackStream,
@@ -64,6 +65,9 @@ export class MediaEngine implements Media {
   /** Resolves browsers' mDNS candidate names; its socket opens only when the first such name arrives. */
   private readonly mdns = new MdnsResolver();
   private readonly listeners: ((event: MediaEvent) => void)[] = [];
+  /** Its records go out as events, for the control side to log (the media side may run in a worker). */
+  private readonly log: Log = recordLog((record) => this.emit({ type: 'log', record }));
+  private readonly audioLog = this.log.child({ component: 'audio' });
   private routing: Routing = { sendTo: [], gains: {} };
   /** One metered bus per joined line, by line name. */
   private readonly lineBuses = new Map<string, LineBus & { gains: Record<string, number> }>();
@@ -98,7 +102,7 @@ export class MediaEngine implements Media {
       mixer: this.mixer,
       gain: (id) => this.routing.gains[id] ?? 0,
       emit: (e) => this.emit(e),
-      log: (line) => this.log(line),
+      log: this.log,
       frameMs: opts.frameMs,
       loopbackCandidates: opts.loopbackCandidates,
     });
@@ -107,8 +111,8 @@ export class MediaEngine implements Media {
     if (opts.realtime) {
       this.realtimeKit = RealtimeKit.connect();
       void this.realtimeKit.then(async (kit) => {
-        if (kit.why) this.log(`[audio] real-time scheduling not available: ${kit.why}; the speaker margin covers the scheduler instead`);
-        else this.log(`[audio] ${describeGrant(await kit.highPriority('media', currentThreadId()))}`);
+        if (kit.why) this.audioLog.warn(`real-time scheduling not available: ${kit.why}; the speaker margin covers the scheduler instead`);
+        else this.audioLog.info(`${describeGrant(await kit.highPriority('media', currentThreadId()))}`);
       });
     }
   }
@@ -122,7 +126,7 @@ export class MediaEngine implements Media {
       if (tid <= 0 || this.promoted.has(tid)) continue;
       this.promoted.add(tid);
       void kit.then(async (k) => {
-        if (!k.why) this.log(`[audio] ${describeGrant(await k.realtime(name, tid))}`);
+        if (!k.why) this.audioLog.info(`${describeGrant(await k.realtime(name, tid))}`);
       });
     }
   }
@@ -135,8 +139,8 @@ export class MediaEngine implements Media {
     for (const l of this.listeners) l(event);
   }
 
-  private log(line: string): void {
-    this.emit({ type: 'log', line });
+  private peerLog(id: string): Log {
+    return this.log.child({ component: 'peer', subject: id });
   }
 
   async call<C extends MediaCommand>(command: C): Promise<MediaResult<C['op']>> {
@@ -281,7 +285,7 @@ export class MediaEngine implements Media {
       } catch (e) {
         const error = rescan && asked !== undefined && e instanceof BridgeError && e.code === 'unknown-device' && abandonedStreamCount() > 0 ? rescanBlocked(id, field) : (e as Error);
         next.error = error.message;
-        this.log(`[audio] ${direction} device: ${next.error}`);
+        this.audioLog.error(`${direction} device: ${next.error}`);
         // The direction nobody asked to change was closed only for the rescan; its device going meanwhile must not
         // cost the change that was asked for.
         if (rescan && asked === undefined) {
@@ -302,7 +306,7 @@ export class MediaEngine implements Media {
     const next: DeviceSelection = { ...this.selection, error: error.message };
     if (!this.capture) next.inputState = 'error';
     if (!this.playback) next.outputState = 'error';
-    this.log(`[audio] ${error.message}`);
+    this.audioLog.error(`${error.message}`);
     this.applySelection(next);
   }
 
@@ -383,7 +387,7 @@ export class MediaEngine implements Media {
     if (direction === 'input') this.capture = undefined;
     else this.playback = undefined;
     void stream.stop();
-    this.log(`[audio] ${error.message}`);
+    this.audioLog.error(`${error.message}`);
     const next: DeviceSelection = { ...this.selection, error: error.message, [stateField(direction)]: 'missing' };
     delete next[fallbackField(direction)];
     this.applySelection(next);
@@ -429,7 +433,7 @@ export class MediaEngine implements Media {
         const next: DeviceSelection = { ...this.selection, [stateField(direction)]: 'ok' };
         delete next[fallbackField(direction)];
         if (next.inputState === 'ok' && next.outputState === 'ok') delete next.error;
-        this.log(`[audio] ${direction} device ${chosen ?? 'default'} is back: reopened ${opened.device.id}`);
+        this.audioLog.info(`${direction} device ${chosen ?? 'default'} is back: reopened ${opened.device.id}`);
         this.applySelection(next);
         return;
       }
@@ -437,7 +441,7 @@ export class MediaEngine implements Media {
     if (standIn || chosen === null) return;
     try {
       const opened = this.open(direction, null);
-      this.log(`[audio] ${direction} device ${chosen} is missing: the system default (${opened.device.id}) stands in until it returns`);
+      this.audioLog.warn(`${direction} device ${chosen} is missing: the system default (${opened.device.id}) stands in until it returns`);
       this.applySelection({ ...this.selection, [fallbackField(direction)]: true });
     } catch {
       /* no default either (the sound server itself is gone): tried again with the choice */
@@ -500,17 +504,17 @@ export class MediaEngine implements Media {
     peer.on('connection', (state) => {
       // ICE and DTLS run on this thread, in JavaScript: a handshake holds it for tens of ms.
       if (state === 'connecting') this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
-      this.log(`[peer ${id}] ${state}`);
+      this.peerLog(id).info(state);
       this.emit({ type: 'connection', id, state });
     });
-    peer.on('firstRtp', () => this.log(`[peer ${id}] first RTP`));
-    peer.on('mdnsResolved', (host, address) => this.log(`[peer ${id}] mDNS candidate ${host} is ${address}`));
+    peer.on('firstRtp', () => this.peerLog(id).info('first RTP'));
+    peer.on('mdnsResolved', (host, address) => this.peerLog(id).info(`mDNS candidate ${host} is ${address}`));
     peer.on('mdnsUnresolved', (host, reason) => {
-      this.log(`[peer ${id}] mDNS candidate ${host} unresolved: ${reason}`);
+      this.peerLog(id).warn(`mDNS candidate ${host} unresolved: ${reason}`);
       this.emit({ type: 'notice', level: 'warn', message: `${id}: its browser hides its address behind ${host}, which did not resolve (${reason}); without another way through, it cannot connect` });
     });
     peer.on('receiverReport', (fractionLost) => this.adaptation.report(id, fractionLost, performance.now()));
-    const trace = process.env.PARTYLINE_TRACE_PLAYOUT ? new ConcealTrace(id, peer.playout, (line) => this.log(line)) : undefined;
+    const trace = process.env.PARTYLINE_TRACE_PLAYOUT ? new ConcealTrace(id, peer.playout, this.log.child({ component: 'trace' })) : undefined;
     const remote: Remote = {
       id,
       peer,
@@ -531,7 +535,7 @@ export class MediaEngine implements Media {
     this.remotes.delete(id);
     this.mixer.inputs.delete(r);
     this.adaptation.forget(id);
-    this.log(`[peer ${id}] closed (${why})`);
+    this.peerLog(id).info(`closed (${why})`);
     await r.peer.close();
   }
 
@@ -559,11 +563,11 @@ export class MediaEngine implements Media {
     if (underruns > seen.underruns) {
       const inDevice = this.playback?.counters.deviceUnderflows ?? 0;
       const m = this.playback?.marginReading();
-      this.log(
-        `[audio] speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself; meanwhile a tick waited up to ${this.tickWaitMs.toFixed(1)} ms for the media thread; margin now ${m?.marginMs.toFixed(1)} ms${this.playback?.counters.deviceBufferMs != null ? `, device buffer ${this.playback.counters.deviceBufferMs.toFixed(1)} ms` : ''})`,
+      this.audioLog.warn(
+        `speaker underran ${underruns - seen.underruns} time(s) (${underruns} since it opened, ${inDevice} of them in the device itself; meanwhile a tick waited up to ${this.tickWaitMs.toFixed(1)} ms for the media thread; margin now ${m?.marginMs.toFixed(1)} ms${this.playback?.counters.deviceBufferMs != null ? `, device buffer ${this.playback.counters.deviceBufferMs.toFixed(1)} ms` : ''})`,
       );
     }
-    if (overruns > seen.overruns) this.log(`[audio] microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
+    if (overruns > seen.overruns) this.audioLog.warn(`microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
     this.xrunsReported = { underruns, overruns };
   }
 
@@ -581,7 +585,7 @@ export class MediaEngine implements Media {
       if (s.lowLatency === r.lowLatency) continue;
       r.lowLatency = s.lowLatency;
       const slack = Number.isNaN(s.arrivalSlackMs) ? 'no packet landed before the latest pull' : `packets land ${s.arrivalSlackMs.toFixed(1)} ms before the pull`;
-      this.log(`[playout] ${r.id}: ${s.lowLatency ? 'low latency, each packet plays at the next pull' : 'a frame held back'} (${slack}; target ${s.targetDelayMs.toFixed(1)} ms)`);
+      this.log.child({ component: 'playout' }).info(`${r.id}: ${s.lowLatency ? 'low latency, each packet plays at the next pull' : 'a frame held back'} (${slack}; target ${s.targetDelayMs.toFixed(1)} ms)`);
     }
   }
 
@@ -589,7 +593,7 @@ export class MediaEngine implements Media {
     this.pendingSettings = undefined;
     this.encoder.apply(next);
     const frameMs = this.encoder.frameSamples / samplesFor(1);
-    this.log(`[send] ${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}, Opus ${this.encoder.application}, ${frameMs} ms frames`);
+    this.log.child({ component: 'send' }).info(`${next.bitrate} bps, FEC ${next.fec ? `on for ${next.packetLossPercent} % loss` : 'off'}, Opus ${this.encoder.application}, ${frameMs} ms frames`);
   }
 
   /** One encoder serves every remote we talk to: it protects against the loss of the worst of them. The change waits for the frame in progress (onMicrophone). */

@@ -5,6 +5,7 @@
  */
 import type { DeviceList, DeviceSelection, IceServer, Meter, PeerConnection, SpeakerHealth } from '../../common/contract';
 import type { CandidateInit } from '../remote-peer';
+import type { LogRecord } from '../../common/log';
 import type { JanusLineAccess } from '../../common/signalling-protocol';
 
 export type FrameMs = 5 | 10 | 20;
@@ -93,7 +94,7 @@ export interface PeerMediaHealth {
 export type { SpeakerHealth };
 
 export type MediaEvent =
-  | { type: 'log'; line: string }
+  | { type: 'log'; record: LogRecord }
   | { type: 'description'; id: string; kind: 'offer' | 'answer'; sdp: string }
   | { type: 'candidate'; id: string; candidate: CandidateInit | null }
   | { type: 'connection'; id: string; state: PeerConnection }

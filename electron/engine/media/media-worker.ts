@@ -25,7 +25,7 @@ if (process.env.PARTYLINE_MEDIA_PROFILE) {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   setInterval(() => {
-    port.postMessage({ type: 'log', line: `[profile] media loop delay max ${(h.max / 1e6).toFixed(1)} ms p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms` });
+    port.postMessage({ type: 'log', record: { level: 'info', component: 'profile', msg: `media loop delay max ${(h.max / 1e6).toFixed(1)} ms p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms` } });
     h.reset();
   }, 1000);
 }

@@ -50,7 +50,7 @@ export class WorkerMedia implements Media {
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
     for (const l of this.listeners) {
-      l({ type: 'log', line: `[media] ${error.message}` });
+      l({ type: 'log', record: { level: 'error', component: 'media', msg: error.message } });
       l({ type: 'notice', level: 'error', message: `audio stopped: ${error.message}` });
     }
   }
