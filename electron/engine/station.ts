@@ -26,7 +26,8 @@ import { MasterSection } from './control/master-section';
 import { DirectTalk } from './control/direct-talk';
 import { PeerCalls } from './control/peer-calls';
 import { metersByStation, peerHealth } from './control/health-report';
-import type { DeviceChoice, FrameMs, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
+import { routingPlan, SendOnChange } from './control/routing-plan';
+import type { DeviceChoice, FrameMs, LineMix, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
 import { WorkerMedia } from './media/worker-media';
 
 export type { DeviceChoice, FrameMs } from './media/media-protocol';
@@ -99,7 +100,8 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly calls = new CallLights();
   private readonly master = new MasterSection();
   private readonly direct = new DirectTalk();
-  private lineMixSent = '';
+  private readonly lineMixOut = new SendOnChange<LineMix>((lines) => this.mediaCall({ op: 'setLineMix', lines }, { component: 'mixer' }, 'line meters'));
+  private readonly routingOut = new SendOnChange<Routing>((routing) => this.mediaCall({ op: 'setRouting', routing }, { component: 'mixer' }, 'routing'));
   private readonly peers: PeerCalls;
   /** How each line travels (mesh or Janus). */
   private readonly carriers = new StationLineCarriers();
@@ -108,7 +110,6 @@ export class Station extends EventEmitter<StationEvents> {
   private selection: DeviceSelection = { inputId: null, outputId: null, inputState: 'missing', outputState: 'missing' };
   private latestHealth: PeerMediaHealth[] = [];
   private speaker: SpeakerHealth | null = null;
-  private routingSent = '';
   private signalling: SignallingLink | undefined;
   private server: Hosted['server'] | undefined;
   private advertisement: LanAdvertising | undefined;
@@ -258,20 +259,9 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Gains and send targets go to the mixer when they change, not polled at audio rate. */
   private pushRouting(): void {
-    const presences = this.peers.called().map((p) => this.carriers.meshView(p));
-    const mix = this.keys.lineMix(presences);
-    const keyed = this.keys.routing(presences);
-    this.carriers.addJanus(keyed, mix, this.keys, this.peers.roll());
-    const lineMix = JSON.stringify(mix);
-    if (lineMix !== this.lineMixSent) {
-      this.lineMixSent = lineMix;
-      this.mediaCall({ op: 'setLineMix', lines: JSON.parse(lineMix) as Record<string, Record<string, number>> }, { component: 'mixer' }, 'line meters');
-    }
-    const routing: Routing = this.master.routing(this.direct.routing(keyed));
-    const text = JSON.stringify(routing);
-    if (text === this.routingSent) return;
-    this.routingSent = text;
-    this.mediaCall({ op: 'setRouting', routing }, { component: 'mixer' }, 'routing');
+    const plan = routingPlan({ keys: this.keys, master: this.master, direct: this.direct }, this.carriers, this.peers.called(), this.peers.roll());
+    this.lineMixOut.offer(plan.lineMix);
+    this.routingOut.offer(plan.routing);
   }
 
   private lineState(line: string): LineState {
