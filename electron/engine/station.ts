@@ -15,7 +15,7 @@ import type {
   StationState,
 } from '../common/contract';
 import type { ClientMessage, LineCarrierMessage, Presence, RelayedCall, RelayedDirect } from '../common/signalling-protocol';
-import type { Hosted, LanAdvertising, SignallingLink, StationNetwork, VerifyServer } from '../common/signalling-link';
+import type { SignallingLink, StationNetwork } from '../common/signalling-link';
 import { randomIdSuffix, slugStationId } from '../common/station-id';
 import { relayRecord, silentLog, type Log, type LogBindings } from '../common/log';
 import { StationLineCarriers } from './janus/line-carriers';
@@ -27,6 +27,7 @@ import { DirectTalk } from './control/direct-talk';
 import { PeerCalls } from './control/peer-calls';
 import { metersByStation, peerHealth } from './control/health-report';
 import { routingPlan, SendOnChange } from './control/routing-plan';
+import { serverOnAir, type ServerOnAir } from './control/server-on-air';
 import type { DeviceChoice, FrameMs, LineMix, Media, MediaEvent, MediaOptions, PeerMediaHealth, Routing, SpeakerHealth } from './media/media-protocol';
 import { WorkerMedia } from './media/worker-media';
 
@@ -111,8 +112,7 @@ export class Station extends EventEmitter<StationEvents> {
   private latestHealth: PeerMediaHealth[] = [];
   private speaker: SpeakerHealth | null = null;
   private signalling: SignallingLink | undefined;
-  private server: Hosted['server'] | undefined;
-  private advertisement: LanAdvertising | undefined;
+  private onAir: ServerOnAir | undefined;
   private config: ConnectConfig | undefined;
   private stationId: string | null = null;
   private connection: StationState['connection'] = 'idle';
@@ -399,33 +399,17 @@ export class Station extends EventEmitter<StationEvents> {
     this.carriers.reset();
     this.peers.forgetPresence();
     this.untrusted = false;
-    let url: string;
-    let verifyServer: VerifyServer | undefined;
+    let onAir: ServerOnAir;
     try {
-      if (config.server.kind === 'host') {
-        const hosted = await this.network.host(config.server, config.lines, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.signalLog });
-        this.server = hosted.server;
-        this.hosting = hosted.state;
-        // A station hosting on loopback alone has nobody on the LAN to tell.
-        if (this.network.lan && (hosted.state.joinUrls?.length ?? 0) > 0) {
-          this.advertisement = this.network.lan.advertise({
-            name: config.name,
-            port: Number(new URL(hosted.url).port),
-            lines: config.lines.map((l) => l.line),
-            ...(hosted.state.fingerprint ? { fingerprint: hosted.state.fingerprint } : {}),
-          });
-        }
-        url = hosted.url;
-        verifyServer = hosted.verifyServer;
-      } else {
-        url = config.server.url;
-        verifyServer = this.network.trust(url, config.server.fingerprint, this.signalLog);
-      }
+      onAir = await serverOnAir(this.network, config, { dataDir: this.dataDir, tls: this.tlsFiles, log: this.signalLog });
     } catch (error) {
       // A certificate or trust store that cannot be used: nothing is left running.
       await this.disconnect();
       throw error;
     }
+    this.onAir = onAir;
+    this.hosting = onAir.hosting;
+    const { url, verifyServer } = onAir;
     let client: SignallingLink;
     try {
       client = this.network.join({ url, stationId: this.stationId, name: config.name, kind: 'station', lines: config.lines, ...(verifyServer ? { verifyServer } : {}) });
@@ -491,10 +475,8 @@ export class Station extends EventEmitter<StationEvents> {
     for (const line of this.carriers.janusLines()) this.leaveJanus(line);
     this.carriers.reset();
     await this.peers.dropAll('disconnect');
-    await this.advertisement?.stop();
-    this.advertisement = undefined;
-    await this.server?.close();
-    this.server = undefined;
+    await this.onAir?.close();
+    this.onAir = undefined;
     this.hosting = null;
     this.connection = 'idle';
     this.publishState();
