@@ -135,6 +135,30 @@ test('a busy event loop costs the speaker silence for as long as it is busy, fad
   assert.ok(Math.abs(rmsDb(samples, tail, samples.length - 4800) + 15.05) <= 1.5, `level after the stall ${rmsDb(samples, tail, samples.length - 4800).toFixed(2)} dBFS`);
 });
 
+test("a microphone's longest wait between chunks is told, and laid at the thread's door when the thread was busy", async (t) => {
+  const x = pulse.devices('x');
+  let chunks = 0;
+  const capture = new bridge.CaptureStream({ deviceId: x.serverInputId, chunkMs: 10, onChunk: () => void chunks++ });
+  try {
+    await sleep(1000);
+    capture.takeLongestGap();
+    await sleep(1000);
+    const quiet = capture.takeLongestGap();
+    // 100 ms of synchronous work: within the microphone's ring, so nothing is lost, but nothing reaches us meanwhile.
+    const overrunsBefore = capture.counters.overruns;
+    for (const until = performance.now() + 100; performance.now() < until; );
+    await sleep(300);
+    const busy = capture.takeLongestGap();
+    t.diagnostic(`quiet: ${quiet.gapMs.toFixed(1)} ms (tick wait ${quiet.tickWaitMs.toFixed(1)}); busy: ${busy.gapMs.toFixed(1)} ms (tick wait ${busy.tickWaitMs.toFixed(1)}); ${chunks} chunks`);
+    assert.ok(quiet.gapMs > 0 && quiet.gapMs < 30, `a microphone at work delivers every chunk or two (${quiet.gapMs.toFixed(1)} ms)`);
+    assert.ok(busy.gapMs >= 90, `the busy thread's 100 ms shows as the wait (${busy.gapMs.toFixed(1)} ms)`);
+    assert.ok(busy.tickWaitMs >= 80, `and a device callback waited that long for the thread (${busy.tickWaitMs.toFixed(1)} ms)`);
+    assert.equal(capture.counters.overruns, overrunsBefore, 'the ring held what came meanwhile');
+  } finally {
+    await capture.stop();
+  }
+});
+
 test('the audio priority: raised to nice -11 on every thread where allowed, a named reason where not', () => {
   const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', PRIORITY_PROBE], { cwd: join(__dirname, '..'), encoding: 'utf8' });
   assert.equal(child.status, 0, child.stderr);

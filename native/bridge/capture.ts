@@ -29,6 +29,9 @@ const CAPTURE_RING_MS = 160;
 export class CaptureStream extends DeviceStream {
   readonly counters: CaptureCounters = { chunks: 0, overruns: 0 };
   private readonly chunk: Int16Array;
+  private lastChunkAt = NaN;
+  private longestGapMs = 0;
+  private longestTickWaitMs = 0;
 
   constructor(private readonly options: CaptureOptions) {
     super('input', options.deviceId, options.sampleRate, options.chunkMs, options.queueChunks ?? CAPTURE_RING_MS / (options.chunkMs ?? 10));
@@ -38,9 +41,25 @@ export class CaptureStream extends DeviceStream {
 
   protected service(stats: RingStats): void {
     this.counters.overruns = stats.overruns + stats.xruns;
+    this.longestTickWaitMs = Math.max(this.longestTickWaitMs, stats.tickLatencyMs);
     while (this.running && this.pa.read(this.handle, this.chunk) > 0) {
+      const now = performance.now();
+      if (!Number.isNaN(this.lastChunkAt)) this.longestGapMs = Math.max(this.longestGapMs, now - this.lastChunkAt);
+      this.lastChunkAt = now;
       this.counters.chunks++;
       this.options.onChunk(this.chunk);
     }
+  }
+
+  /**
+   * Since the previous call: the longest wait between two chunks reaching JavaScript, and the longest a device
+   * callback waited for this thread. A long wait with short ticks is the device (or sound server) delivering late;
+   * with a long tick wait, it is this thread.
+   */
+  takeLongestGap(): { gapMs: number; tickWaitMs: number } {
+    const taken = { gapMs: this.longestGapMs, tickWaitMs: this.longestTickWaitMs };
+    this.longestGapMs = 0;
+    this.longestTickWaitMs = 0;
+    return taken;
   }
 }

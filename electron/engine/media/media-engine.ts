@@ -41,6 +41,8 @@ import type {
  */
 const PEER_SETUP_MS = 3000;
 const PEER_SETUP_DRAIN_MS = 40;
+/** A microphone silent for this long between two chunks is logged: what it held back costs the listeners a gap. */
+const MIC_GAP_LOG_MS = 30;
 
 interface Remote extends MixerInput {
   id: string;
@@ -551,6 +553,7 @@ export class MediaEngine implements Media {
   }
 
   private xrunsReported = { underruns: 0, overruns: 0 };
+  private micGapLogged = { gapMs: 0, at: -Infinity };
   private tickWaitMs = 0;
 
   /** Each new dropout of the devices goes to the log as it happens: an operator (or a failing test) can place it. */
@@ -568,6 +571,13 @@ export class MediaEngine implements Media {
       );
     }
     if (overruns > seen.overruns) this.audioLog.warn(`microphone overran ${overruns - seen.overruns} time(s) (${overruns} since it opened)`);
+    const gap = this.capture?.takeLongestGap();
+    const now = performance.now();
+    // A device that always delivers in large blocks (Bluetooth) is said once in a while, a longer wait at once.
+    if (gap && gap.gapMs >= MIC_GAP_LOG_MS && (gap.gapMs > this.micGapLogged.gapMs || now - this.micGapLogged.at > 10_000)) {
+      this.micGapLogged = { gapMs: gap.gapMs, at: now };
+      this.audioLog.warn(`microphone delivered nothing for ${gap.gapMs.toFixed(1)} ms (a tick waited up to ${gap.tickWaitMs.toFixed(1)} ms for the media thread)`);
+    }
     this.xrunsReported = { underruns, overruns };
   }
 
