@@ -306,11 +306,13 @@ test('a speaker asks the sound server for low latency itself on its own protocol
           child.stdout.on('data', (d: Buffer) => d.toString().includes('open') && resolve());
           child.on('exit', (code) => reject(new Error(`the probe exited (${code}) before opening its speaker`)));
         });
-        await sleep(1000);
+        // Read in the stream's first 1.5 s, where an underflow (a late thread on a busy machine) is counted but does
+        // not deepen the buffer (server_latency.h): what is read is what the speaker asked for, not what it learned.
+        await sleep(300);
         // The reading is of one instant, and the buffer's fill swings by a request between refills: what it holds is
         // the most of several readings (for the default, the stricter reading too).
         const readings: number[][] = [];
-        for (let i = 0; i < 6; i++, await sleep(100)) readings.push(serverBufferMs(client));
+        for (let i = 0; i < 6; i++, await sleep(50)) readings.push(serverBufferMs(client));
         held[`${path} ${choice}`] = readings[0]!.map((_, stream) => Math.max(...readings.map((r) => r[stream] ?? 0)));
       } finally {
         child.kill();
