@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PulseHarness, sleep } from '../testkit/pulse';
 import { tone, dominantFrequency, rmsDb, onset, silentFrames } from '../testkit/signal';
+import { takeSamples } from './support/chunk-queue';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');
@@ -629,17 +630,4 @@ function loopback(inputId: string, outputId: string, prime: number) {
     source: { pull: (n) => (ring.length >= prime ? takeSamples(ring, n) : new Int16Array(n)) },
   });
   return { capture, playback };
-}
-
-function takeSamples(chunks: Int16Array[], n: number): Int16Array {
-  const out = new Int16Array(n);
-  for (let at = 0; at < n && chunks.length > 0; ) {
-    const head = chunks[0] as Int16Array;
-    const take = Math.min(n - at, head.length);
-    out.set(head.subarray(0, take), at);
-    at += take;
-    if (take === head.length) chunks.shift();
-    else chunks[0] = head.subarray(take);
-  }
-  return out;
 }

@@ -2,6 +2,7 @@
 // as a station's media thread carries its devices, in a process of its own: the test's thread, with its recordings,
 // spawns and garbage, cannot hold the loop up. Says its devices once, then both streams' counters every 50 ms.
 import { CaptureStream, PlaybackStream } from '../../native/bridge';
+import { takeSamples } from './chunk-queue';
 
 const [inputId, outputId, primeArg] = process.argv.slice(2);
 const prime = Number(primeArg ?? 1);
@@ -12,19 +13,7 @@ const playback = new PlaybackStream({
   deviceId: outputId ?? null,
   chunkMs: 10,
   source: {
-    pull: (n) => {
-      const out = new Int16Array(n);
-      if (ring.length < prime) return out;
-      for (let at = 0; at < n && ring.length > 0; ) {
-        const head = ring[0] as Int16Array;
-        const take = Math.min(n - at, head.length);
-        out.set(head.subarray(0, take), at);
-        at += take;
-        if (take === head.length) ring.shift();
-        else ring[0] = head.subarray(take);
-      }
-      return out;
-    },
+    pull: (n) => (ring.length >= prime ? takeSamples(ring, n) : new Int16Array(n)),
   },
 });
 say({ event: 'open', input: capture.device.hostApi, output: playback.device.hostApi });
