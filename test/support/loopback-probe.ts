@@ -1,10 +1,13 @@
 // Child process for the sound-server loop test: carries its microphone to its speaker (after `prime` chunks queued),
-// as a station's media thread carries its devices, in a process of its own: the test's thread, with its recordings,
-// spawns and garbage, cannot hold the loop up. Says its devices once, then both streams' counters every 50 ms.
-import { CaptureStream, PlaybackStream } from '../../native/bridge';
+// as a station's media thread carries its devices, at the raised priority a station asks for, in a process of its
+// own: the test's thread, with its recordings, spawns and garbage, cannot hold the loop up. Says its devices once,
+// then both streams' counters every 50 ms.
+import { CaptureStream, PlaybackStream, raiseAudioPriority } from '../../native/bridge';
 import { takeSamples } from './chunk-queue';
 
 const [inputId, outputId, primeArg] = process.argv.slice(2);
+// As a station does (its --priority raised default), before the devices' threads start, so that they inherit it.
+raiseAudioPriority();
 const prime = Number(primeArg ?? 1);
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const ring: Int16Array[] = [];
