@@ -378,14 +378,21 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
     env: pulse.env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  type Counters = { underruns: number; deviceUnderflows: number; deviceBufferMs: number | null };
+  type Counters = { underruns: number; deviceUnderflows: number; deviceBufferMs: number | null; earlyMs: number };
   let latest: Counters | undefined;
   let buffered = '';
+  // The most the speaker pulled ahead of real time (the probe's earlyMs) since the test last looked.
+  let earliest = -Infinity;
+  const takeEarliest = () => [earliest, (earliest = -Infinity)][0] as number;
   child.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
-    for (const l of lines) if (l.startsWith('{')) latest = JSON.parse(l) as Counters;
+    for (const l of lines) {
+      if (!l.startsWith('{')) continue;
+      latest = JSON.parse(l) as Counters;
+      earliest = Math.max(earliest, latest.earlyMs ?? -Infinity);
+    }
   });
   const exited = new Promise<string>((r) => child.on('exit', (code, signal) => r(signal ?? String(code))));
   try {
@@ -394,7 +401,10 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
       await sleep(50);
     }
     await sleep(2000);
+    takeEarliest();
+    await sleep(500);
     const first = latest;
+    const earlyBefore = takeEarliest();
     // The whole client stops, libpulse's thread too: only what the server holds for it plays meanwhile.
     const stall = new Int32Array(new SharedArrayBuffer(4));
     const stallOnce = async () => {
@@ -409,16 +419,22 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
       learning.push(latest);
     }
     const learned = latest;
+    const earlyLearning = takeEarliest();
     const rec = pulse.record(x.speakerMonitor);
     await sleep(300);
     for (let i = 0; i < 5; i++) await stallOnce();
     const samples = await rec.stop();
     const after = latest;
-    t.diagnostic(`device buffer ${first.deviceBufferMs} ms at first, ${learning.map((c) => c.deviceBufferMs).join(' -> ')} ms; underflows ${first.deviceUnderflows} -> ${learned.deviceUnderflows} -> ${after.deviceUnderflows}; all underruns ${first.underruns} -> ${learned.underruns} -> ${after.underruns}`);
+    const earlyAfter = takeEarliest();
+    t.diagnostic(`device buffer ${first.deviceBufferMs} ms at first, ${learning.map((c) => c.deviceBufferMs).join(' -> ')} ms; underflows ${first.deviceUnderflows} -> ${learned.deviceUnderflows} -> ${after.deviceUnderflows}; all underruns ${first.underruns} -> ${learned.underruns} -> ${after.underruns}; pulled ahead of real time at most ${[earlyBefore, earlyLearning, earlyAfter].map((v) => v.toFixed(1)).join(' -> ')} ms`);
     assert.ok(first.deviceBufferMs !== null && first.deviceBufferMs <= 12, `the server buffered what the speaker asked for at first (${first.deviceBufferMs} ms)`);
     assert.ok(learned.deviceUnderflows > first.deviceUnderflows, 'a 30 ms stall ran the server dry, and it was counted');
     assert.ok((learned.deviceBufferMs ?? 0) > 30, `the server's buffer deepened past the stall (${learned.deviceBufferMs} ms)`);
     assert.equal(after.underruns, learned.underruns, 'the same stall again: no underrun, in the server or in our queue');
+    // The deeper buffer is built from audio the source had built by stretching, not pulled ahead of it: a playout would
+    // have concealed a frame for every 10 ms of that (the pull runs a few ms ahead at most, as chunks fall).
+    const early = Math.max(earlyLearning, earlyAfter) - earlyBefore;
+    assert.ok(early < 6, `the deepening was not pulled from the source ahead of real time (${early.toFixed(1)} ms beyond before)`);
     const from = 48000 * 0.3;
     assert.ok(Math.abs(dominantFrequency(samples, 200, 4000, from, samples.length - 4800) - 1000) <= 2);
     assert.deepEqual(silentFrames(samples, -40, from, samples.length - 4800), [], 'no gap at the speaker through five more stalls');

@@ -86,6 +86,11 @@ export interface RingStats {
   threadId: number;
   /** The buffering the host API granted beyond the ring, as PortAudio reports it. */
   deviceLatencyMs?: number;
+  /**
+   * Speaker on a sound server: what the server asked for and the ring has not yet given, frames, left unwritten while
+   * the server still holds enough. The ring's next audio goes there first.
+   */
+  deviceOwedFrames?: number;
 }
 
 /** One direction of a device whose callback never waits: it works on a ring and pokes JavaScript after each chunk. */
@@ -130,6 +135,8 @@ export interface PortAudioBinding {
   listPulse?(input: boolean): SoundServerDevice[];
   /** Linux only: the kernel's id of the calling thread. */
   threadId?(): number;
+  /** Linux only: gives a sound server what it asked for and the ring could not give then (deviceOwedFrames). */
+  serveOwed?(handle: RingHandle): void;
   /** Linux only: sets RLIMIT_RTTIME (soft and hard) for the process; throws with code 'rlimit-refused'. */
   limitRealtime?(usec: number): void;
 }

@@ -75,10 +75,17 @@ export class PlaybackStream extends DeviceStream {
   private readonly pullDelayMs: number;
   private delayed: NodeJS.Timeout | undefined;
   private longestTickWaitMs = 0;
-  /** What the queue may be filled to: the margin's fill target, reached on a rise only as the source holds audio. */
-  private allowedTo = -1;
+  /**
+   * What the queue may be filled to (NaN before the first top-up): the margin's fill target, reached on a rise only as
+   * the source holds audio. Below zero while a sound server holds a depth it was newly granted (takeDeviceDeepening).
+   */
+  private allowedTo = NaN;
   /** Since when a rise of the queue has waited for its source (NaN: none waits). */
   private riseWaitingSince = NaN;
+  /** What the device (a sound server) buffers beyond the ring, samples (NaN: it does not say). */
+  private deviceBuffer = NaN;
+  /** What the device asked for and the ring has not yet given, samples (deviceOwedFrames). */
+  private deviceOwed = 0;
 
   constructor(private readonly options: PlaybackOptions) {
     // Checked before super() opens the device, so a bad option leaves nothing open.
@@ -126,7 +133,11 @@ export class PlaybackStream extends DeviceStream {
     this.counters.deviceBufferMs = stats.deviceLatencyMs ?? null;
     this.counters.maxTickLatencyMs = Math.max(this.counters.maxTickLatencyMs, stats.tickLatencyMs);
     this.counters.maxRequestFrames = Math.max(this.counters.maxRequestFrames, stats.maxRequest);
-    this.margin.observe(this.filledTo, stats.lowWater, stats.underruns > this.ownUnderruns, performance.now());
+    const deepened = this.takeDeviceDeepening(stats.deviceLatencyMs);
+    this.deviceOwed = stats.deviceOwedFrames ?? 0;
+    const underran = stats.underruns > this.ownUnderruns;
+    // While the device takes a new depth the ring is emptied by it, not drained by the clock: no drain to learn.
+    if (underran || (deepened === 0 && this.deviceOwed === 0)) this.margin.observe(this.filledTo, stats.lowWater, underran, performance.now());
     this.ownUnderruns = stats.underruns;
     this.longestTickWaitMs = Math.max(this.longestTickWaitMs, stats.tickLatencyMs);
     if (this.pullDelayMs === 0) this.topUp();
@@ -141,18 +152,34 @@ export class PlaybackStream extends DeviceStream {
   private topUp(): void {
     const now = performance.now();
     const target = this.margin.fillTarget(now);
-    if (this.allowedTo < 0 || target <= this.allowedTo) this.allowedTo = target;
+    if (Number.isNaN(this.allowedTo) || target <= this.allowedTo) this.allowedTo = target;
     this.fillTo(this.allowedTo);
     // Asked after the regular pulls: what the source holds beyond them is what a rise may take.
     if (target > this.allowedTo && this.mayRise(now)) {
       this.allowedTo = Math.min(target, this.allowedTo + this.chunkSamples);
       this.fillTo(this.allowedTo);
     }
+    if (this.deviceOwed > 0) this.pa.serveOwed?.(this.handle);
   }
 
+  /**
+   * How much deeper the device's own buffer became since the previous tick, samples. A sound server that deepens its
+   * buffer (after an underflow) asks for the added depth at once. Refilled at once, that is an early pull of the
+   * mixer for audio no playout holds yet: so the queue gives it up (the device holds it now, and covers as much of a
+   * late tick) and builds it back as a rise.
+   */
+  private takeDeviceDeepening(deviceLatencyMs: number | undefined): number {
+    const now = deviceLatencyMs === undefined ? NaN : Math.round((deviceLatencyMs * (this.options.sampleRate ?? 48000)) / 1000);
+    const deepened = now > this.deviceBuffer ? now - this.deviceBuffer : 0;
+    this.deviceBuffer = now;
+    if (deepened > 0 && !Number.isNaN(this.allowedTo)) this.allowedTo -= deepened;
+    return deepened;
+  }
+
+  /** Tops the queue up to `level`, counting what the device still waits for (deviceOwed) as already taken. */
   private fillTo(level: number): void {
     let fill = this.pa.fill(this.handle);
-    while (this.running && fill + this.chunkSamples <= level) {
+    while (this.running && fill - this.deviceOwed + this.chunkSamples <= level) {
       const pcm = this.options.source.pull(this.chunkSamples);
       this.chunk.set(pcm.length > this.chunkSamples ? pcm.subarray(0, this.chunkSamples) : pcm);
       if (pcm.length < this.chunkSamples) this.chunk.fill(0, pcm.length);

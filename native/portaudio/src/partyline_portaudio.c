@@ -67,6 +67,9 @@ typedef struct {
   /* What the sound server buffers for this stream on its side, in frames, as of its latest callback (0: unknown).
    * Kept here by the server's thread so that reading it never takes the server's lock from JavaScript's. */
   _Atomic uint32_t server_frames;
+  /* Speaker on a sound server: what the server asked for and the ring could not yet give, frames, left unwritten
+   * while the server still holds enough (pulse_on_write). The ring's next audio goes there first. */
+  _Atomic uint32_t server_owed;
   /* The kernel's id of the thread the device calls back on (0 until it has), for a real-time scheduling request. */
   _Atomic int64_t audio_tid;
   _Atomic int finished;
@@ -155,7 +158,20 @@ static uint64_t stream_time_us(Ring *r) {
  * One device callback's worth of audio, from whichever host: a microphone's frames into the ring, or a speaker's
  * out of it, then a tick to JavaScript. Never waits.
  */
-static void ring_callback(Ring *r, const void *in, void *out, uint32_t frames, int host_xrun) {
+/* On the device's thread: tells JavaScript that the device came for audio. */
+static void ring_tick(Ring *r) {
+  atomic_fetch_add(&r->callbacks, 1);
+#ifdef __linux__
+  if (atomic_load_explicit(&r->audio_tid, memory_order_relaxed) == 0) atomic_store(&r->audio_tid, (int64_t)syscall(SYS_gettid));
+#endif
+  uint64_t none = 0;
+  atomic_compare_exchange_strong(&r->unseen_since_us, &none, stream_time_us(r));
+  if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok)
+    atomic_fetch_add(&r->missed_ticks, 1);
+}
+
+/* Moves `frames` between the device and the ring, on whichever thread serves the device at the time. */
+static void ring_transfer(Ring *r, const void *in, void *out, uint32_t frames, int host_xrun) {
   if (host_xrun) atomic_fetch_add(&r->xruns, 1);
   if (r->input) {
     uint64_t w = atomic_load_explicit(&r->wpos, memory_order_relaxed);
@@ -190,14 +206,11 @@ static void ring_callback(Ring *r, const void *in, void *out, uint32_t frames, i
     uint64_t most = atomic_load_explicit(&r->max_request, memory_order_relaxed);
     while (frames > most && !atomic_compare_exchange_weak(&r->max_request, &most, frames));
   }
-  atomic_fetch_add(&r->callbacks, 1);
-#ifdef __linux__
-  if (atomic_load_explicit(&r->audio_tid, memory_order_relaxed) == 0) atomic_store(&r->audio_tid, (int64_t)syscall(SYS_gettid));
-#endif
-  uint64_t none = 0;
-  atomic_compare_exchange_strong(&r->unseen_since_us, &none, stream_time_us(r));
-  if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok)
-    atomic_fetch_add(&r->missed_ticks, 1);
+}
+
+static void ring_callback(Ring *r, const void *in, void *out, uint32_t frames, int host_xrun) {
+  ring_transfer(r, in, out, frames, host_xrun);
+  ring_tick(r);
 }
 
 static int on_audio(const void *in, void *out, unsigned long count, const PaStreamCallbackTimeInfo *time,
@@ -527,6 +540,10 @@ static napi_value stats(napi_env env, napi_callback_info info) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;
   }
+  if (!r->input && r->host_pulse && !set_number(env, obj, "deviceOwedFrames", (double)atomic_load(&r->server_owed))) {
+    throw_pending_or(env, "internal", "cannot build the stats object");
+    return NULL;
+  }
   if (!set_number(env, obj, "threadId", (double)atomic_load(&r->audio_tid))) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;
@@ -636,6 +653,7 @@ NAPI_MODULE_INIT() {
       {"openPulse", NULL, open_pulse, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listPulse", NULL, list_pulse, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threadId", NULL, thread_id, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"serveOwed", NULL, serve_owed, NULL, NULL, NULL, napi_enumerable, NULL},
       {"limitRealtime", NULL, limit_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif
   };

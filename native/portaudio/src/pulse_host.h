@@ -255,6 +255,22 @@ static void pulse_on_write(pa_stream *s, size_t nbytes, void *user) {
   Ring *r = user;
   note_server_buffer(r, s);
   if (r->pulse != NULL) set_server_latency(r, s, server_latency_quiet(&r->pulse->latency, monotonic_us()));
+  /* What the ring cannot give is left unwritten while the server still holds enough for us (it asks again at its
+   * next request), and padded with faded silence only as far as keeps it from running dry. So a deepened buffer
+   * covers a late top-up as the ring would, and is built as a rise (playouts stretch for it) rather than taken at
+   * once as silence or as an early pull of the mixer. */
+  uint32_t want = (uint32_t)(nbytes / sizeof(int16_t));
+  uint32_t tlength = atomic_load(&r->server_frames);
+  uint64_t avail = atomic_load(&r->wpos) - atomic_load(&r->rpos);
+  uint64_t held = (tlength > want ? tlength - want : 0) + avail;
+  uint32_t floor = 2 * SERVER_REQUEST_FRAMES(r->rate);
+  uint64_t shortfall = want > avail ? want - avail : 0;
+  uint64_t pad = held < floor ? floor - held : 0;
+  uint32_t unwritten = shortfall > pad ? (uint32_t)(shortfall - pad) : 0;
+  atomic_store(&r->server_owed, unwritten);
+  nbytes -= (size_t)unwritten * sizeof(int16_t);
+  /* Nothing to write still is a request JavaScript must hear of, to top the ring up. */
+  if (nbytes < sizeof(int16_t)) ring_tick(r);
   while (nbytes >= sizeof(int16_t)) {
     void *data = NULL;
     size_t n = nbytes;
@@ -265,6 +281,29 @@ static void pulse_on_write(pa_stream *s, size_t nbytes, void *user) {
     P.stream_write(s, data, n, NULL, 0, 0);
     nbytes -= n;
   }
+}
+
+/*
+ * From JavaScript's thread, after a top-up: gives the server what it asked for and was left waiting (server_owed), now
+ * that the ring holds it. Left for the server's next request, it would wait for a device that renders in large blocks
+ * to play a block without it. The lock is held for one write; the server's thread takes it only to call back.
+ */
+static void pulse_serve_owed(Ring *r) {
+  PulseLink *l = r->pulse;
+  if (l == NULL || l->stream == NULL || atomic_load(&r->server_owed) == 0) return;
+  P.mainloop_lock(l->ml);
+  uint32_t owed = atomic_load(&r->server_owed);
+  uint64_t avail = atomic_load(&r->wpos) - atomic_load(&r->rpos);
+  size_t n = (size_t)(owed < avail ? owed : avail) * sizeof(int16_t);
+  void *data = NULL;
+  if (n > 0 && P.stream_get_state(l->stream) == PA_STREAM_READY && P.stream_begin_write(l->stream, &data, &n) == 0 && data != NULL) {
+    n -= n % sizeof(int16_t);
+    uint32_t frames = (uint32_t)(n / sizeof(int16_t));
+    ring_transfer(r, NULL, data, frames, 0);
+    P.stream_write(l->stream, data, n, NULL, 0, 0);
+    atomic_store(&r->server_owed, owed - frames);
+  }
+  P.mainloop_unlock(l->ml);
 }
 
 static void pulse_on_read(pa_stream *s, size_t nbytes, void *user) {
@@ -383,6 +422,16 @@ static void on_device_info(pa_context *c, const pa_device_info_head *info, int e
   snprintf(d->entries[d->count].name, sizeof d->entries[0].name, "%s", info->name);
   snprintf(d->entries[d->count].description, sizeof d->entries[0].description, "%s", info->description ? info->description : info->name);
   d->count++;
+}
+
+/* serveOwed(handle): see pulse_serve_owed; nothing for a stream not on the sound server. */
+static napi_value serve_owed(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  Ring *r = unwrap_tagged(env, argv[0], &RING_TAG, "bad-handle", "not a sound device stream handle");
+  if (r == NULL) return NULL;
+  if (r->host_pulse && !r->input && r->state == STARTED) pulse_serve_owed(r);
+  return NULL;
 }
 
 /* listPulse(input) -> [{ name, description }]: the server's sources or sinks; throws no-sound-server. */
