@@ -141,6 +141,25 @@ export class GuestBrowser {
     return state.id;
   }
 
+  /** What the guest's open peer connections received as audio, by the browser's own count: for a failure's message. */
+  async inboundAudio(): Promise<string> {
+    return this.page.evaluate(async () => {
+      type Stat = { type: string; kind?: string; packetsReceived?: number; concealedSamples?: number; totalSamplesReceived?: number; audioLevel?: number; jitterBufferDelay?: number; jitterBufferEmittedCount?: number };
+      type Peer = { connectionState: string; getStats(): Promise<{ forEach(f: (s: Stat) => void): void }> };
+      const peers = (globalThis as unknown as { partylinePeers?: () => Peer[] }).partylinePeers?.() ?? [];
+      const lines: string[] = [];
+      for (const pc of peers) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s) => {
+          if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return;
+          const delayMs = s.jitterBufferEmittedCount ? ((s.jitterBufferDelay ?? 0) / s.jitterBufferEmittedCount) * 1000 : NaN;
+          lines.push(`${pc.connectionState}: ${s.packetsReceived} packets, ${s.concealedSamples}/${s.totalSamplesReceived} samples concealed, level ${s.audioLevel}, jitter buffer ${delayMs.toFixed(0)} ms`);
+        });
+      }
+      return lines.join('; ') || 'no inbound audio';
+    });
+  }
+
   /** The browser's process group: a frozen browser keeps its sockets open but sends nothing, like a hung tab. */
   freeze(): void {
     const pid = this.server.process().pid;
