@@ -311,9 +311,11 @@ test('a speaker asks the sound server for low latency itself on its own protocol
         // not deepen the buffer (server_latency.h): what is read is what the speaker asked for, not what it learned.
         await sleep(300);
         // The reading is of one instant, and the buffer's fill swings by a request between refills: what it holds is
-        // the most of several readings (for the default, the stricter reading too).
+        // the most of several readings (for the default, the stricter reading too). They are spaced at no multiple of
+        // the sink's 10 ms render period: at 50 ms, all six could fall at the same low point of its cycle (22.5 ms
+        // read, 1 run in 4, where the queue reached 30).
         const readings: number[][] = [];
-        for (let i = 0; i < 6; i++, await sleep(50)) readings.push(serverBufferMs(client));
+        for (let i = 0; i < 10; i++, await sleep(23)) readings.push(serverBufferMs(client));
         held[`${path} ${choice}`] = readings[0]!.map((_, stream) => Math.max(...readings.map((r) => r[stream] ?? 0)));
       } finally {
         child.kill();
