@@ -73,7 +73,8 @@ typedef struct {
   /* The kernel's id of the thread the device calls back on (0 until it has), for a real-time scheduling request. */
   _Atomic int64_t audio_tid;
   _Atomic int finished;
-  /* Speaker only, touched by the audio thread alone: the last SMOOTH frames played, and how much of a fade-in after a gap is left. */
+  /* Speaker only, touched by whichever thread serves the device (the audio thread, or JavaScript's holding libpulse's
+   * lock in pulse_serve_owed): the last SMOOTH frames played, and how much of a fade-in after a gap is left. */
   int16_t tail[SMOOTH];
   uint32_t fade_in;
   napi_threadsafe_function tsfn;
@@ -154,10 +155,6 @@ static uint64_t stream_time_us(Ring *r) {
   return t > 0 ? (uint64_t)(t * 1e6) + 1 : 1;
 }
 
-/*
- * One device callback's worth of audio, from whichever host: a microphone's frames into the ring, or a speaker's
- * out of it, then a tick to JavaScript. Never waits.
- */
 /* On the device's thread: tells JavaScript that the device came for audio. */
 static void ring_tick(Ring *r) {
   atomic_fetch_add(&r->callbacks, 1);
@@ -208,6 +205,10 @@ static void ring_transfer(Ring *r, const void *in, void *out, uint32_t frames, i
   }
 }
 
+/*
+ * One device callback's worth of audio, from whichever host: a microphone's frames into the ring, or a speaker's
+ * out of it, then a tick to JavaScript. Never waits.
+ */
 static void ring_callback(Ring *r, const void *in, void *out, uint32_t frames, int host_xrun) {
   ring_transfer(r, in, out, frames, host_xrun);
   ring_tick(r);
