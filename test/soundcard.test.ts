@@ -434,9 +434,10 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
     assert.ok((learned.deviceBufferMs ?? 0) > 30, `the server's buffer deepened past the stall (${learned.deviceBufferMs} ms)`);
     assert.equal(after.underruns, learned.underruns, 'the same stall again: no underrun, in the server or in our queue');
     // The deeper buffer is built from audio the source had built by stretching, not pulled ahead of it: a playout would
-    // have concealed a frame for every 10 ms of that (the pull runs a few ms ahead at most, as chunks fall).
+    // have concealed a frame for every 10 ms of that. Chunks fall at their own moments, so the pull wanders a few ms;
+    // not one whole frame may be pulled ahead (it was 25 to 30 ms before the deepening was built as a rise).
     const early = Math.max(earlyLearning, earlyAfter) - earlyBefore;
-    assert.ok(early < 6, `the deepening was not pulled from the source ahead of real time (${early.toFixed(1)} ms beyond before)`);
+    assert.ok(early < 10, `not one 10 ms frame of the deepening was pulled from the source ahead of real time (${early.toFixed(1)} ms beyond before)`);
     const from = 48000 * 0.3;
     assert.ok(Math.abs(dominantFrequency(samples, 200, 4000, from, samples.length - 4800) - 1000) <= 2);
     assert.deepEqual(silentFrames(samples, -40, from, samples.length - 4800), [], 'no gap at the speaker through five more stalls');
