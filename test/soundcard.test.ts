@@ -385,7 +385,11 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
   let buffered = '';
   // The most the speaker pulled ahead of real time (the probe's earlyMs) since the test last looked.
   let earliest = -Infinity;
-  const takeEarliest = () => [earliest, (earliest = -Infinity)][0] as number;
+  const takeEarliest = () => {
+    const most = earliest;
+    earliest = -Infinity;
+    return most;
+  };
   child.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
     const lines = buffered.split('\n');
