@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { ArrivalSlack } from '../electron/engine/playout/arrival-slack';
 import { PlayoutBuffer, PlayoutInputError, type PlayoutDecoder } from '../electron/engine/playout/playout-buffer';
 import { OpusDecoder, OpusEncoder } from '../native/opus/index';
+import { silentFrames } from '../testkit/signal';
 import {
   makeTrace,
   opusDecoder,
@@ -209,6 +210,29 @@ test('packets 25 ms late every 4 s: from the second, the target covers them and 
   assert.ok(Math.abs(frequencyHz(run.output!, 3000, 69000) - 440) <= 1, 'tone at 440 Hz');
   assertContinuous(run, 'peaks');
 });
+
+for (const frameMs of [10, 5] as const) {
+  test(`the path's delay steps up by 30 ms for good (${frameMs} ms frames): the step is concealed once, no silence, playout goes on at the new delay`, () => {
+    const durationMs = 20000;
+    // A sender's device, a route or our own speaker moving by more than the buffer holds. Dropping the packet that
+    // comes late would leave every later one as late, concealed in turn until playout faded out and restarted.
+    const events = makeTrace({ signal: 'tone', frameMs, durationMs }, { baseDelayMs: 3, jitterMs: 0.5 }, 5);
+    for (const e of events) if (e.sentMs >= 12000) e.arrivalMs += 30;
+    events.sort((a, b) => a.arrivalMs - b.arrivalMs);
+    const run = runTrace(new PlayoutBuffer({ createDecoder: opusDecoder }), events, durationMs, true);
+    const at = (ms: number) => run.pulls.find((p) => p.nowMs === ms)!.stats;
+    const [before, after] = [at(11900), at(14000)];
+    const concealedMs = (after.concealedSamples - before.concealedSamples) / 48;
+    assert.ok(concealedMs >= 20 && concealedMs <= 40, `the 30 ms step concealed as ${concealedMs} ms`);
+    assert.deepEqual(silentFrames(run.output!, -40, 11000 * 48, 15000 * 48), [], 'no silent 10 ms frame');
+    assert.equal(after.latePackets - before.latePackets, 0, 'no packet dropped as late');
+    assert.ok(after.lateMerged > before.lateMerged, 'the late packet played after the concealment');
+    assert.ok(after.targetDelayMs > before.targetDelayMs, `the target covers the step (${before.targetDelayMs} -> ${after.targetDelayMs} ms)`);
+    assert.equal(run.final.concealedFrames, after.concealedFrames, 'nothing concealed after the step');
+    assert.ok(Math.abs(frequencyHz(run.output!, 12500, 19500) - 440) <= 1, 'tone at 440 Hz after the step');
+    assertContinuous(run, 'delay step');
+  });
+}
 
 test('the speaker catching up after its own underrun (two pulls at once) costs a concealed frame but not the path its low latency', () => {
   const durationMs = 25000;

@@ -70,6 +70,8 @@ export interface PlayoutStats {
   /** RFC 3550 interarrival jitter, ms. */
   jitterMs: number;
   latePackets: number;
+  /** Late packets played anyway, after the concealment that stood in for them (see lateButNext). */
+  lateMerged: number;
   duplicatePackets: number;
   concealedSamples: number;
   concealedFrames: number;
@@ -223,11 +225,16 @@ export class PlayoutBuffer {
     this.delay.update((ts - this.firstTs) / SAMPLES_PER_MS, arrivalMs, packet.marker);
 
     if (this.anchored && ts < this.nextTs) {
-      // Its audio was concealed or skipped already: the buffer had run dry.
-      this.counters.latePackets++;
       this.counters.underruns++;
       this.slack.missed(arrivalMs);
-      return;
+      if (!this.lateButNext(seq, ts)) {
+        // Its audio was concealed or skipped already: the buffer had run dry.
+        this.counters.latePackets++;
+        return;
+      }
+      // The path's delay grew: the packet plays after the concealment that stood in for it.
+      this.nextTs = ts;
+      this.counters.lateMerged++;
     }
     if (newest) this.slack.arrived(arrivalMs);
     const dropped = this.packets.insert({ seq, ts, marker: packet.marker, payload: packet.payload, arrivalMs });
@@ -299,6 +306,7 @@ export class PlayoutBuffer {
       lossRate: this.lossRate,
       jitterMs: this.delay.jitterMs,
       latePackets: c.latePackets,
+      lateMerged: c.lateMerged,
       duplicatePackets: c.duplicatePackets,
       concealedSamples: c.concealedSamples,
       concealedFrames: c.concealedFrames,
@@ -335,6 +343,16 @@ export class PlayoutBuffer {
   /** The target for the path alone, without audio the speaker asked for ahead. */
   private baseTargetMs(): number {
     return this.delay.targetMs(this.frameSamples / SAMPLES_PER_MS, this.lossRate, this.pullSamples / SAMPLES_PER_MS, this.slack.lowLatency);
+  }
+
+  /**
+   * A late packet that is the very next one after the last played, in the middle of concealing it: the path's delay
+   * grew (the sender's device, the network or our speaker moved by more than the buffer held). Dropped, every packet
+   * after it would land as late and be concealed in turn until playout faded out and restarted, 80 ms and more of
+   * silence; taken, the gap is what was concealed and the delay grows by it, which the target then covers.
+   */
+  private lateButNext(seq: number, ts: number): boolean {
+    return this.mode === 'concealing' && seq === this.expectedSeq && this.nextTs - ts <= this.concealedRunMs * SAMPLES_PER_MS;
   }
 
   /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
@@ -624,6 +642,7 @@ function emptyCounters() {
   return {
     packetsReceived: 0,
     latePackets: 0,
+    lateMerged: 0,
     duplicatePackets: 0,
     concealedSamples: 0,
     concealedFrames: 0,
