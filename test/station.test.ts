@@ -62,7 +62,7 @@ test('two stations, both directions at once: 440 Hz A->B and 1000 Hz B->A, right
         // Say which part dropped out: a microphone's feed, a station's devices, or the path between them.
         const [stateA, stateB] = (await Promise.all([a.invoke('station.getState'), b.invoke('station.getState')])) as { devices: object }[];
         await sleep(1200); // a health event (its counters are totals since the peer connected)
-        const audioLog = (s: StationProcess) => s.lines.filter((l) => /\[(audio|playout)\]/.test(l)).slice(-12).join(' | ');
+        const audioLog = (s: StationProcess) => s.lines.filter((l) => /\[(audio|playout|peer [^\]]+)\]/.test(l)).slice(-16).join(' | ');
         const health = (s: StationProcess) => JSON.stringify(s.events.filter((e) => e.event === 'health').at(-1)?.payload);
         const micGaps = (x: Int16Array) => silentFrames(x, -40, from, to).length;
         assert.fail(

@@ -20,6 +20,7 @@ import { SenderAdaptation, type EncoderSettings } from '../sender-adaptation';
 import { VoiceEncoder } from '../voice-encoder';
 import { DeviceRetry, type Direction } from './device-retry';
 import { ConcealTrace } from './conceal-trace';
+import { ConcealmentReport } from './concealment-report';
 import { JanusCarriedLines } from '../janus/janus-carried-lines';
 import type {
   DeviceChoice,
@@ -58,6 +59,7 @@ interface Remote extends MixerInput {
  */
 export class MediaEngine implements Media {
   private readonly mixer = new Mixer();
+  private readonly concealment = new ConcealmentReport();
   private readonly micMeter = new LevelMeter();
   private readonly encoder: VoiceEncoder;
   private readonly adaptation: SenderAdaptation;
@@ -535,6 +537,7 @@ export class MediaEngine implements Media {
     if (!r) return;
     this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
     this.remotes.delete(id);
+    this.concealment.forget(id);
     this.mixer.inputs.delete(r);
     this.adaptation.forget(id);
     this.peerLog(id).info(`closed (${why})`);
@@ -549,6 +552,7 @@ export class MediaEngine implements Media {
     this.adaptEncoder(now);
     this.reportXruns();
     this.reportPlayoutModes();
+    this.reportConcealment();
     this.emit({ type: 'health', peers: [...this.health(now), ...this.janus.health(now)], speaker: this.speakerHealth(), selection: this.devices() });
   }
 
@@ -586,6 +590,14 @@ export class MediaEngine implements Media {
     if (!p) return null;
     const m = p.marginReading();
     return { marginMs: m.marginMs, drainMs: m.drainMs, tickWaitMs: this.tickWaitMs, underruns: p.counters.underruns, deviceUnderflows: p.counters.deviceUnderflows, deviceBufferMs: p.counters.deviceBufferMs };
+  }
+
+  /** Every concealment goes to the log with what it points at: the path (lost, late) or our own speaker (early pulls). */
+  private reportConcealment(): void {
+    for (const r of this.remotes.values()) {
+      const line = this.concealment.take(r.id, r.peer.playout.stats(), r.peer.playout.takeLongestArrivalGapMs());
+      if (line) this.log.child({ component: 'playout' }).warn(line);
+    }
   }
 
   /** A frame less or more of delay is something an operator may hear and a latency figure must explain. */

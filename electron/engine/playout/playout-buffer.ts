@@ -72,6 +72,8 @@ export interface PlayoutStats {
   latePackets: number;
   /** Late packets played anyway, after the concealment that stood in for them (see lateButNext). */
   lateMerged: number;
+  /** Pulls that came within half a pull of the previous one: the speaker queueing further ahead of real time. */
+  earlyPulls: number;
   duplicatePackets: number;
   concealedSamples: number;
   concealedFrames: number;
@@ -154,6 +156,9 @@ export class PlayoutBuffer {
   /** When the previous pull came, and whether this one came early: in a burst right after it (see pull). */
   private lastPullMs = -Infinity;
   private earlyPull = false;
+  /** When the newest packet so far landed, and the longest wait for a newer one since takeLongestArrivalGapMs. */
+  private newestArrivalMs = NaN;
+  private longestArrivalGapMs = 0;
   private concealedRunMs = 0;
   /** The last decoded frame was DTX or near-silent: a following gap is intended silence, reported as 'dtx'. */
   private lastDecodedWasDtx = false;
@@ -237,6 +242,7 @@ export class PlayoutBuffer {
       this.counters.lateMerged++;
     }
     if (newest) this.slack.arrived(arrivalMs);
+    if (newest) this.noteArrival(arrivalMs);
     const dropped = this.packets.insert({ seq, ts, marker: packet.marker, payload: packet.payload, arrivalMs });
     if (dropped < 0) this.counters.duplicatePackets++;
   }
@@ -253,6 +259,7 @@ export class PlayoutBuffer {
     // A pull within half its own length of the previous one is the speaker queueing further ahead (its margin rose, or
     // it refills after an underrun), not time passing: the audio it finds missing is late, not lost.
     this.earlyPull = nowMs - this.lastPullMs < samples / SAMPLES_PER_MS / 2;
+    if (this.earlyPull) this.counters.earlyPulls++;
     this.lastPullMs = nowMs;
     const startedSilent = this.mode === 'silent';
     // What an early pull takes from what was buffered (the rest it conceals).
@@ -294,6 +301,13 @@ export class PlayoutBuffer {
     return false;
   }
 
+  /** The longest time between two packets, each newer than any before it, since the previous call (ms). */
+  takeLongestArrivalGapMs(): number {
+    const gap = this.longestArrivalGapMs;
+    this.longestArrivalGapMs = 0;
+    return gap;
+  }
+
   stats(): PlayoutStats {
     const c = this.counters;
     return {
@@ -307,6 +321,7 @@ export class PlayoutBuffer {
       jitterMs: this.delay.jitterMs,
       latePackets: c.latePackets,
       lateMerged: c.lateMerged,
+      earlyPulls: c.earlyPulls,
       duplicatePackets: c.duplicatePackets,
       concealedSamples: c.concealedSamples,
       concealedFrames: c.concealedFrames,
@@ -333,6 +348,8 @@ export class PlayoutBuffer {
     this.counters = emptyCounters();
     this.lostBeforeThisStream = 0;
     this.lastPullMs = -Infinity;
+    this.newestArrivalMs = NaN;
+    this.longestArrivalGapMs = 0;
   }
 
   private targetMs(): number {
@@ -353,6 +370,11 @@ export class PlayoutBuffer {
    */
   private lateButNext(seq: number, ts: number): boolean {
     return this.mode === 'concealing' && seq === this.expectedSeq && this.nextTs - ts <= this.concealedRunMs * SAMPLES_PER_MS;
+  }
+
+  private noteArrival(arrivalMs: number): void {
+    if (!Number.isNaN(this.newestArrivalMs)) this.longestArrivalGapMs = Math.max(this.longestArrivalGapMs, arrivalMs - this.newestArrivalMs);
+    this.newestArrivalMs = arrivalMs;
   }
 
   /** Audio buffered beyond what has been pulled: decoded samples plus packets still to decode. */
@@ -643,6 +665,7 @@ function emptyCounters() {
     packetsReceived: 0,
     latePackets: 0,
     lateMerged: 0,
+    earlyPulls: 0,
     duplicatePackets: 0,
     concealedSamples: 0,
     concealedFrames: 0,
