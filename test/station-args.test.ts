@@ -1,7 +1,8 @@
 // The station CLI's flags: every value is checked, and a refusal names the flag at fault.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgError, parseStationArgs } from '../electron/cli/station-args';
+import { parseStationArgs } from '../electron/cli/station-args';
+import { ArgError } from '../electron/control/control-flags';
 
 function refusal(argv: string[]): ArgError {
   try {

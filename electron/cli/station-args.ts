@@ -2,16 +2,7 @@
 // flag), zod checks the values (an error names the flag and says what it takes).
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-
-/** A command line the station refuses; `flag` names the flag at fault (without its dashes). */
-export class ArgError extends Error {
-  constructor(
-    readonly flag: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ArgError, controlToken, portNumber, refuseFlag, wholeNumber } from '../control/control-flags';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -57,8 +48,6 @@ const OPTIONS = {
   'data-dir': string,
 } as const;
 
-const wholeNumber = z.string().regex(/^\d+$/, 'is not a whole number').transform(Number);
-const portNumber = wholeNumber.refine((n) => n <= 65535, 'is not a port (0-65535)');
 const oneOfNumbers = <const T extends readonly number[]>(allowed: T) =>
   z
     .string()
@@ -82,7 +71,7 @@ const Values = z.object({
   // 0 or absent: the remembered control port, else a free one. --ui-port is its older name.
   'control-port': portNumber.optional(),
   'ui-port': portNumber.optional(),
-  'control-token': z.string().min(16, 'must be at least 16 characters').optional(),
+  'control-token': controlToken.optional(),
   'meters-every': wholeNumber.optional(),
   bitrate: wholeNumber.optional(),
   'frame-ms': oneOfNumbers([5, 10, 20] as const).optional(),
@@ -93,9 +82,6 @@ const Values = z.object({
   turn: z.array(turnServer).optional(),
   line: z.array(lineCredential).optional(),
 });
-
-/** Flags whose value is a secret: a refusal names the flag but does not repeat the value. */
-const SECRET_FLAGS = new Set(['control-token']);
 
 type Raw = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
 export type StationArgs = Omit<Raw, keyof z.infer<typeof Values>> & z.infer<typeof Values>;
@@ -115,8 +101,7 @@ export function parseStationArgs(argv: string[]): StationArgs {
     const flag = String(issue?.path[0] ?? '');
     const given = (values as Record<string, unknown>)[flag];
     const value = Array.isArray(given) ? given[Number(issue?.path[1] ?? 0)] : given;
-    const shown = SECRET_FLAGS.has(flag) ? '' : ` "${String(value)}"`;
-    throw new ArgError(flag, `--${flag}:${shown} ${issue?.message ?? 'is not valid'}`);
+    throw refuseFlag(flag, value, issue?.message ?? 'is not valid');
   }
   if (values['control-port'] !== undefined && values['ui-port'] !== undefined) {
     throw new ArgError('control-port', '--control-port and --ui-port are the same option: give one');

@@ -9,7 +9,8 @@ import { exitProcess, listDevices, raiseAudioPriority, BridgeError } from '../..
 import { composeStationControl } from '../compose/station';
 import { stdoutLog } from '../compose/log';
 import { serveControlSurface, type ControlSurface } from '../control/control-surface';
-import { ArgError, parseStationArgs, type StationArgs } from './station-args';
+import { ArgError } from '../control/control-flags';
+import { parseStationArgs, type StationArgs } from './station-args';
 import { awaitDevices } from './await-devices';
 import { churnGarbage, parseGarbage, parseStall, stallMainThread, type DebugLoad } from './debug-load';
 

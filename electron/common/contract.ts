@@ -324,7 +324,7 @@ const HotkeyBindings = z.array(HotkeyBinding).superRefine((bindings, ctx) => {
 
 export const ControlEndpoint = z.object({
   port: z.number().int().min(1).max(65535),
-  token: z.string().min(16, 'must be at least 16 characters').max(256),
+  token: z.string().min(16, 'must be at least 16 characters').max(256, 'must be at most 256 characters'),
 });
 export type ControlEndpoint = z.infer<typeof ControlEndpoint>;
 
