@@ -3,12 +3,13 @@
 // First, before any module can queue work on libuv's threadpool: see threadpool.ts.
 import './threadpool';
 import path from 'node:path';
-import { app, BrowserWindow, globalShortcut, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
+import { givenControlEndpoint } from '../control/control-flags';
 import { ControlDispatcher } from '../control/dispatcher';
 import { startRememberedBridge } from '../control/remembered-endpoint';
 import { restoreRememberedDevices, withSettings } from '../control/settings-control';
 import { withUpdates } from '../control/update-commands';
-import type { StationControl } from '../common/contract';
+import type { ControlEndpoint, StationControl } from '../common/contract';
 import { composeStationControl } from '../compose/station';
 import { toAccelerator } from '../hotkeys/accelerator';
 import { UiohookKeySource } from '../hotkeys/uiohook-source';
@@ -148,7 +149,7 @@ async function createUpdates(store: SettingsStore, station: StationControl, log:
   }
 }
 
-async function start(): Promise<void> {
+async function start(given: Partial<ControlEndpoint>): Promise<void> {
   lockDownContents();
   serveRenderer();
   const userData = app.getPath('userData');
@@ -180,7 +181,7 @@ async function start(): Promise<void> {
   registerControlIpc(ipcMain, dispatcher);
   // Hardware panels (Stream Deck, Companion) drive the app over the control WebSocket, on loopback, at the port and
   // token remembered in the settings (--control-port/--control-token to choose them).
-  const panels = await startRememberedBridge({ control: station, host: '127.0.0.1', staticRoot: RENDERER_ROOT, reportFault: (m) => controlLog.error(m) }, controlSwitches(), store, log).then(
+  const panels = await startRememberedBridge({ control: station, host: '127.0.0.1', staticRoot: RENDERER_ROOT, reportFault: (m) => controlLog.error(m) }, given, store, log).then(
     ({ bridge, address }) => {
       log.info(`Control surface: ${address.url}`);
       return bridge;
@@ -219,18 +220,33 @@ async function start(): Promise<void> {
   });
 }
 
-/** --control-port=N and --control-token=TOKEN on the app's command line. */
-function controlSwitches(): { port?: number; token?: string } {
-  const port = app.commandLine.getSwitchValue('control-port');
-  const token = app.commandLine.getSwitchValue('control-token');
-  return { ...(port ? { port: Number(port) } : {}), ...(token ? { token } : {}) };
+/** --control-port=N and --control-token=TOKEN on the app's command line, checked as the station CLI checks them. */
+function controlSwitches(): Partial<ControlEndpoint> | null {
+  const given = (name: string) => app.commandLine.getSwitchValue(name) || undefined;
+  try {
+    return givenControlEndpoint({ 'control-port': given('control-port'), 'control-token': given('control-token') });
+  } catch (error) {
+    // A switch given wrong stops the app before it opens anything: carrying on would leave the panels set up against
+    // the port or token the operator meant finding nothing, with the reason only in a log file.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`[partyline] ${message}`);
+    dialog.showErrorBox('Partyline cannot start', message);
+    app.exit(2);
+    return null;
+  }
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.whenReady().then(start, (error: unknown) => {
-    console.error(`[partyline] failed to start: ${String(error)}`);
-    app.exit(1);
-  });
+  app.whenReady().then(
+    () => {
+      const given = controlSwitches();
+      if (given) return start(given);
+    },
+    (error: unknown) => {
+      console.error(`[partyline] failed to start: ${String(error)}`);
+      app.exit(1);
+    },
+  );
 }

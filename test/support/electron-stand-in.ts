@@ -157,6 +157,13 @@ const electron = {
     handle: (channel: string, h: Handler) => ipcHandlers.set(channel, h),
     removeHandler: (channel: string) => ipcHandlers.delete(channel),
   },
+  /** An error box is the last thing a refused start shows: the test reads it from the output, as the process ends. */
+  dialog: {
+    showErrorBox: (title: string, content: string) => {
+      record.push('dialog.showErrorBox');
+      process.stdout.write(`STAND-IN ERROR BOX ${JSON.stringify({ title, content })}\n`);
+    },
+  },
   Menu: { buildFromTemplate: (template: { label?: string; click?: () => void }[]) => ((trayMenu = template), { template }) },
   nativeImage: { createFromBitmap: () => ({}) },
   protocol: {
