@@ -295,6 +295,25 @@ test('live line change: the server\'s fresh joined offers to newcomers only and 
   await s.station.close();
 });
 
+test('live line change: a line kept keeps its secret when the caller gives none; a secret given wins; a line left is forgotten', async () => {
+  const media = new RecordingMedia();
+  const link = new ScriptedSignalling();
+  const station = new Station({}, { createMedia: () => media, network: { ...signallingNetwork(undefined), join: () => link as unknown as SignallingLink } });
+  const lines = [{ line: 'main', secret: 'main-secret' }, { line: 'tech', secret: 'tech-secret' }];
+  await station.connect({ name: 's', stationId: 's', server: { kind: 'remote', url: 'ws://127.0.0.1:1', insecure: true }, lines, iceServers: [] });
+  link.emit('state', 'joined');
+  link.emit('joined', { type: 'joined', stationId: 's', lines: ['main', 'tech'], peers: [] });
+  const lastLines = () => link.sent.filter((m) => (m as { type: string }).type === 'lines').at(-1);
+
+  station.setLines([{ line: 'main' }, { line: 'aux', secret: 'aux-secret' }]);
+  assert.deepEqual(lastLines(), { type: 'lines', lines: [{ line: 'main', secret: 'main-secret' }, { line: 'aux', secret: 'aux-secret' }] }, 'main is sent with its secret, tech is left');
+  station.setLines([{ line: 'main', secret: 'new-secret' }]);
+  assert.deepEqual(lastLines(), { type: 'lines', lines: [{ line: 'main', secret: 'new-secret' }] });
+  station.setLines([{ line: 'main' }, { line: 'aux' }, { line: 'tech' }]);
+  assert.deepEqual(lastLines(), { type: 'lines', lines: [{ line: 'main', secret: 'new-secret' }, { line: 'aux' }, { line: 'tech' }] }, 'lines left come back without their old secrets');
+  await station.close();
+});
+
 const connected = (s: { media: RecordingMedia }, id: string) => s.media.report({ type: 'connection', id, state: 'connected' });
 
 test('a rejoin keeps the calls that carry RTP: neither the first nor the second station back drops or re-offers', async () => {

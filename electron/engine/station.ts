@@ -21,6 +21,7 @@ import { relayRecord, silentLog, type Log, type LogBindings } from '../common/lo
 import { StationLineCarriers } from './janus/line-carriers';
 import { deviceList, scanDevices } from '../../native/bridge';
 import { LineKeys } from './control/line-keys';
+import { keepSecrets } from './control/line-credentials';
 import { CallLights } from './control/call-lights';
 import { MasterSection } from './control/master-section';
 import { DirectTalk } from './control/direct-talk';
@@ -359,8 +360,9 @@ export class Station extends EventEmitter<StationEvents> {
    * Joins and leaves lines without leaving the air: the server answers with a fresh `joined`, after which we offer to
    * the stations new to us and drop those we no longer share a line with; every other peer and its audio is untouched.
    */
-  setLines(lines: LineJoin[]): StationState {
+  setLines(given: LineJoin[]): StationState {
     const signalling = this.requireSignalling();
+    const lines = keepSecrets(given, this.config?.lines ?? []);
     const names = lines.map((l) => l.line);
     this.keys.setLines(names);
     this.calls.keepOnly(names);
