@@ -132,7 +132,7 @@ function assertLaidOut(found: Box[], width: number, where: string): void {
   }
 }
 
-const STRIP_PARTS = ['.line-name', '.call-light', '.activity', 'canvas.meter-canvas', '.talk-key', '.listen-key', '.call-key', '.volume', '.roster'];
+const STRIP_PARTS = ['.line-name', '.call-light', '.leave-key', '.activity', 'canvas.meter-canvas', '.talk-key', '.listen-key', '.call-key', '.volume', '.roster'];
 const MASTER_PARTS = ['h3', '.direct-incoming', 'canvas.meter-canvas', '.mic-mute', '.all-talk-off', '.reply-key', '.volume'];
 
 for (const width of [1280, 420]) {
@@ -225,4 +225,55 @@ test('operating screen: call and answer, mic mute, master volume and all talk of
   await page.waitForFunction(() => document.querySelectorAll('.talk-key[aria-pressed="true"]').length === 0);
   assert.deepEqual(station.state.lines.map((line) => line.talk), [false, false, false]);
   assert.equal(calls('talk.allOff').length, 2);
+});
+
+test('operating screen: joining and leaving a line on air go to the station as station.setLines; a refused name is shown at the field and sends nothing', async () => {
+  const { station, page } = await openOnAir(1280);
+  const setLines = () => station.calls.filter((call) => call.name === 'station.setLines').map((call) => call.input);
+  const strips = () => page.locator('.strips > li').evaluateAll((items: any[]) => items.map((li) => li.dataset.line));
+  const join = page.getByRole('form', { name: 'Join a line' });
+
+  // A name the contract refuses: its error, naming the field, at the name field; nothing sent, nothing changed.
+  await join.getByLabel('Line', { exact: true }).fill('-Comms');
+  await join.getByRole('button', { name: 'Join' }).click();
+  const problem = join.getByRole('alert');
+  await problem.waitFor();
+  assert.match((await problem.textContent()) ?? '', /^station\.setLines: lines\.3\.line: line name: /);
+  assert.equal(await join.getByLabel('Line', { exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.deepEqual(setLines(), [], 'a refused name sends nothing');
+  assert.deepEqual(await strips(), LINES);
+  // A line already held: said so, and nothing sent.
+  await join.getByLabel('Line', { exact: true }).fill('Stage');
+  await join.getByRole('button', { name: 'Join' }).click();
+  await join.getByRole('alert').filter({ hasText: 'already on Stage' }).waitFor();
+  assert.deepEqual(setLines(), []);
+
+  // Join: the lines held by name (the station keeps their secrets) and the new one with the secret typed.
+  await join.getByLabel('Line', { exact: true }).fill('Comms');
+  await join.getByLabel('Secret (if it has one)').fill('comms-secret');
+  await join.getByRole('button', { name: 'Join' }).click();
+  await page.locator('[data-line="Comms"]').waitFor();
+  assert.deepEqual(setLines(), [{ lines: [{ line: 'Program' }, { line: 'Stage' }, { line: 'Production' }, { line: 'Comms', secret: 'comms-secret' }] }]);
+  assert.equal(await join.getByRole('alert').count(), 0, 'the refusal is cleared');
+  assert.equal(await join.getByLabel('Line', { exact: true }).inputValue(), '');
+  assert.equal(await join.getByLabel('Secret (if it has one)').inputValue(), '');
+  assert.equal(station.state.connection, 'joined', 'still on air');
+
+  // Leave: every other line, by name; the strip goes and the rest stay on air.
+  await page.getByRole('button', { name: 'Leave Stage' }).click();
+  await page.locator('[data-line="Stage"]').waitFor({ state: 'detached' });
+  assert.deepEqual(setLines().at(-1), { lines: [{ line: 'Program' }, { line: 'Production' }, { line: 'Comms' }] });
+  assert.deepEqual(await strips(), ['Program', 'Production', 'Comms']);
+  assert.deepEqual(
+    station.calls.filter((call) => call.name === 'station.connect' || call.name === 'station.disconnect').map((call) => call.name),
+    ['station.connect'],
+    'no disconnect, no reconnect',
+  );
+
+  // The last line cannot be left from the keypanel: a station on air is on at least one line.
+  await page.getByRole('button', { name: 'Leave Production' }).click();
+  await page.getByRole('button', { name: 'Leave Comms' }).click();
+  await page.locator('[data-line="Comms"]').waitFor({ state: 'detached' });
+  assert.deepEqual(setLines().at(-1), { lines: [{ line: 'Program' }] });
+  assert.equal(await page.getByRole('button', { name: 'Leave Program' }).isDisabled(), true);
 });

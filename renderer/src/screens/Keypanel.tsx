@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
 import type { DirectState, LineState, MasterState } from '../../../electron/common/contract';
 import { HotkeyEditor } from '../keypanel/HotkeyEditor';
+import { JoinLine } from '../keypanel/JoinLine';
+import { leaving } from '../keypanel/line-changes';
 import { MeterCanvas } from '../meters/MeterCanvas';
 import { pressTalk, releaseTalk, type TalkGesture } from '../../../electron/common/talk-key';
 import { type StationModel, useSnapshot } from '../model';
@@ -99,6 +101,9 @@ export function Keypanel({ model }: { model: StationModel }) {
   };
 
   const runLine = (promise: Promise<LineState>) => void promise.then((next) => model.applyLine(next), () => undefined);
+  // Leaving one line keeps the others on air; a failure shows as a notice.
+  const leave = (line: string) =>
+    void model.run('station.setLines', { lines: leaving(lines.map((l) => l.line), line) }).then((next) => model.patch({ state: next }), () => undefined);
   const master = state?.master ?? { micMuted: false, volume: 1, callTone: false };
 
   if (lines.length === 0) {
@@ -159,6 +164,7 @@ export function Keypanel({ model }: { model: StationModel }) {
               onListen={() => void toggleListen(line).catch(() => undefined)}
               onVolume={(volume) => runLine(model.run('line.setVolume', { line: line.line, volume }))}
               onCall={() => runLine(model.run(line.call ? 'line.answerCall' : 'line.call', { line: line.line }))}
+              onLeave={lines.length > 1 ? () => leave(line.line) : null}
               talkingTo={talkingTo}
               onDirectPress={(stationId) => pressDirect(stationId, talkingTo(stationId))}
               onDirectRelease={releaseDirect}
@@ -166,6 +172,7 @@ export function Keypanel({ model }: { model: StationModel }) {
           ))}
         </ol>
       </div>
+      <JoinLine model={model} held={lines.map((l) => l.line)} />
       <HotkeyEditor model={model} lines={lines} saved={hotkeys} />
     </section>
   );
@@ -270,12 +277,14 @@ interface StripProps {
   onListen: () => void;
   onVolume: (volume: number) => void;
   onCall: () => void;
+  /** Null on the last line: a station on air is on at least one (disconnect from Connect instead). */
+  onLeave: (() => void) | null;
   talkingTo: (stationId: string) => boolean;
   onDirectPress: (stationId: string) => void;
   onDirectRelease: (stationId: string) => void;
 }
 
-function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen, onVolume, onCall, talkingTo, onDirectPress, onDirectRelease }: StripProps) {
+function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen, onVolume, onCall, onLeave, talkingTo, onDirectPress, onDirectRelease }: StripProps) {
   const activeTalkers = line.talkers.map((talker) => talker.name).join(', ');
   const members = line.members ?? [];
   const call = line.call ?? null;
@@ -385,6 +394,19 @@ function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen,
             ))}
           </ul>
         )}
+      </div>
+      {/* Away from the keys operated during a show, so it is not hit by accident. */}
+      <div className="strip-foot">
+        <button
+          type="button"
+          className="leave-key quiet"
+          aria-label={`Leave ${line.line}`}
+          title={onLeave ? `Leave ${line.line}; the other lines stay on air` : 'The last line: disconnect from the Connect screen instead'}
+          disabled={!onLeave}
+          onClick={onLeave ?? undefined}
+        >
+          Leave
+        </button>
       </div>
     </li>
   );
