@@ -16,7 +16,10 @@ function refusal(run: () => unknown): ArgError {
 }
 
 test('a given port and token are read as numbers and text; absent or port 0 is not given', () => {
-  assert.deepEqual(givenControlEndpoint({ 'control-port': '9000', 'control-token': 'a-token-of-16-chars' }), { port: 9000, token: 'a-token-of-16-chars' });
+  assert.deepEqual(givenControlEndpoint({ 'control-port': '9000', 'control-token': 'a-token-of-16-chars' }), {
+    port: 9000,
+    token: 'a-token-of-16-chars',
+  });
   assert.deepEqual(givenControlEndpoint({}), {});
   assert.deepEqual(givenControlEndpoint({ 'control-port': '0' }), {}, 'port 0 leaves the remembered one');
 });
@@ -33,7 +36,10 @@ test('a bad port or a short token is refused naming the flag, with the same word
     assert.ok(desktop.message.startsWith(`--${flag}:`), desktop.message);
     assert.equal(desktop.message, cli.message, 'one rule, one wording');
   }
-  assert.equal(refusal(() => givenControlEndpoint({ 'control-port': '70000' })).message, '--control-port: "70000" is not a port (0-65535)');
+  assert.equal(
+    refusal(() => givenControlEndpoint({ 'control-port': '70000' })).message,
+    '--control-port: "70000" is not a port (0-65535)',
+  );
   const token = refusal(() => givenControlEndpoint({ 'control-token': 'short-secret' }));
   assert.equal(token.message, '--control-token: must be at least 16 characters');
   assert.ok(!token.message.includes('short-secret'), 'the token is not repeated');

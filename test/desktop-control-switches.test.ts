@@ -77,7 +77,9 @@ async function panelAnswer(port: number, token: string): Promise<'answered' | nu
 
 const errorBox = (output: string) => {
   const line = output.split('\n').find((l) => l.startsWith('STAND-IN ERROR BOX '));
-  return line ? (JSON.parse(line.slice('STAND-IN ERROR BOX '.length)) as { title: string; content: string }) : undefined;
+  return line
+    ? (JSON.parse(line.slice('STAND-IN ERROR BOX '.length)) as { title: string; content: string })
+    : undefined;
 };
 
 test('a bad --control-port or a short --control-token stops the start with an error naming the switch', async () => {
@@ -89,7 +91,11 @@ test('a bad --control-port or a short --control-token stops the start with an er
   for (const { switches, message } of cases) {
     const app = launch(switches);
     assert.equal(await app.exited, 2, `${switches.join(' ')}: exits as a usage error; output:\n${app.output()}`);
-    assert.deepEqual(errorBox(app.output()), { title: 'Partyline cannot start', content: message }, 'the operator is shown why');
+    assert.deepEqual(
+      errorBox(app.output()),
+      { title: 'Partyline cannot start', content: message },
+      'the operator is shown why',
+    );
     assert.ok(app.output().includes(`[partyline] ${message}`), `and it is on stderr:\n${app.output()}`);
   }
   const token = launch(['--control-token=short-secret']);

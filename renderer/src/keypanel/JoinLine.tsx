@@ -47,7 +47,12 @@ export function JoinLine({ model, held }: { model: StationModel; held: string[] 
         </label>
         <label className="field">
           Secret (if it has one)
-          <input type="password" value={secret} autoComplete="off" onChange={(event) => setSecret(event.currentTarget.value)} />
+          <input
+            type="password"
+            value={secret}
+            autoComplete="off"
+            onChange={(event) => setSecret(event.currentTarget.value)}
+          />
         </label>
         <button type="submit" disabled={busy}>
           Join
