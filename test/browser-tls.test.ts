@@ -11,7 +11,7 @@ import { PulseHarness, sleep } from '../testkit/pulse';
 import { StationProcess } from '../testkit/station-process';
 import { GuestBrowser, buildGuest, CHROMIUM_ARGS } from '../testkit/chromium';
 import { createLan, type Lan } from './support/lan-link';
-import { dominantFrequency, tone, toneDb } from '../testkit/signal';
+import { dominantFrequency, rmsDb, tone, toneDb } from '../testkit/signal';
 
 let pulse: PulseHarness;
 let lan: Lan;
@@ -74,9 +74,19 @@ test('a Chromium guest on another machine trusts the station by its key, joins o
     assert.ok(Math.abs(fStation - 440) <= 3, `the station hears ${fStation} Hz from the browser's microphone`);
     assert.ok(Math.abs(fBrowser - 1000) <= 3, `the browser hears ${fBrowser} Hz from the station`);
     assert.ok(toneDb(heardByStation, 440) > -35, `the browser's tone at the station: ${toneDb(heardByStation, 440).toFixed(1)} dBFS`);
-    assert.ok(toneDb(heardByBrowser, 1000) > -35, `the station's tone in the browser: ${toneDb(heardByBrowser, 1000).toFixed(1)} dBFS`);
+    const inBrowser = toneDb(heardByBrowser, 1000);
+    // A quiet tone is either a part of the window or a weak stream: the level per half second and what the browser received say which.
+    const why = inBrowser > -35 ? '' : `; per 0.5 s ${levelsPerHalfSecond(heardByBrowser)}; the browser received: ${await g.inboundAudio()}`;
+    assert.ok(inBrowser > -35, `the station's tone in the browser: ${inBrowser.toFixed(1)} dBFS${why}`);
   } finally {
     await g?.close();
     assert.equal(await a.stop(), '0');
   }
 });
+
+function levelsPerHalfSecond(x: Int16Array): string {
+  const block = 24000;
+  const out: string[] = [];
+  for (let s = 0; s + block <= x.length; s += block) out.push(rmsDb(x, s, s + block).toFixed(0));
+  return out.join(' ');
+}
