@@ -68,6 +68,8 @@ const RISE_WAIT_MS = 250;
 export class PlaybackStream extends DeviceStream {
   readonly counters: PlaybackCounters = { chunks: 0, underruns: 0, deviceUnderflows: 0, maxTickLatencyMs: 0, maxRequestFrames: 0, deviceBufferMs: null };
   private readonly chunk: Int16Array;
+  /** What the ring holds at most, samples. */
+  private readonly capacitySamples: number;
   private readonly margin: SpeakerMargin;
   /** What the queue held after the latest top-up. */
   private filledTo = 0;
@@ -95,10 +97,11 @@ export class PlaybackStream extends DeviceStream {
     super('output', options.deviceId, options.sampleRate, options.chunkMs, ringChunks);
     this.pullDelayMs = pullDelayMs;
     this.chunk = new Int16Array(this.chunkSamples);
+    this.capacitySamples = ringChunks * this.chunkSamples;
     this.margin = new SpeakerMargin({
       sampleRate: options.sampleRate ?? 48000,
       chunkSamples: this.chunkSamples,
-      capacitySamples: ringChunks * this.chunkSamples,
+      capacitySamples: this.capacitySamples,
       initialSamples: queueChunks * this.chunkSamples,
     });
     // Its first moments are the device's start-up, not what the machine does in steady state.
@@ -176,16 +179,22 @@ export class PlaybackStream extends DeviceStream {
     return deepened;
   }
 
-  /** Tops the queue up to `level`, counting what the device still waits for (deviceOwed) as already taken. */
+  /**
+   * Tops the queue up to `level`, counting what the device still waits for (deviceOwed) as already taken, but never
+   * beyond what the ring holds: a sound server that asks for more than that after a long stall gets the rest at its
+   * next request. A ring that takes nothing ends the top-up, so it can never spin.
+   */
   private fillTo(level: number): void {
+    const target = Math.min(level + this.deviceOwed, this.capacitySamples);
     let fill = this.pa.fill(this.handle);
-    while (this.running && fill - this.deviceOwed + this.chunkSamples <= level) {
+    while (this.running && fill + this.chunkSamples <= target) {
       const pcm = this.options.source.pull(this.chunkSamples);
       this.chunk.set(pcm.length > this.chunkSamples ? pcm.subarray(0, this.chunkSamples) : pcm);
       if (pcm.length < this.chunkSamples) this.chunk.fill(0, pcm.length);
-      this.pa.write(this.handle, this.chunk);
+      const taken = this.pa.write(this.handle, this.chunk);
       this.counters.chunks++;
       fill = this.pa.fill(this.handle);
+      if (taken === 0) break;
     }
     this.filledTo = fill;
   }
