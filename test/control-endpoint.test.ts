@@ -13,6 +13,7 @@ import { serveControlSurface } from '../electron/control/control-surface';
 import { ScriptedStation } from './contract-station.fixture';
 import { StationProcess } from '../testkit/station-process';
 import { sleep } from '../testkit/pulse';
+import { freePort } from '../testkit/free-port';
 
 async function answers(port: number, token: string): Promise<boolean> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/control?token=${token}`);
@@ -30,13 +31,6 @@ async function answers(port: number, token: string): Promise<boolean> {
   return ok;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 test('the port and token picked at first start are remembered and served again after a restart', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'partyline-endpoint-'));

@@ -5,57 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { WebSocket } from 'ws';
 import { WS_CLOSE_UNAUTHORIZED } from '../electron/common/contract';
-import type { StandInOrder } from './support/electron-stand-in';
+import { freePort } from '../testkit/free-port';
+import { launchStandInApp } from './support/stand-in-app';
 
-interface App {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  order<T>(o: Omit<StandInOrder, 'id'>): Promise<T>;
-}
-
-function launch(switches: string[]): App {
-  const child = fork(path.join(__dirname, 'support', 'main-with-stand-in.ts'), switches, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    // No sound server: the app starts without devices, which is all the control surface needs.
-    env: { ...process.env, PULSE_SERVER: 'unix:/nonexistent' },
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const waiting = new Map<number, (reply: { ok: boolean; result?: unknown; error?: string }) => void>();
-  child.on('message', (m: { id: number; ok: boolean }) => waiting.get(m.id)?.(m));
-  let nextId = 1;
-  return {
-    child,
-    output: () => output,
-    // 'close' rather than 'exit': the output pipes are drained by then.
-    exited: new Promise((resolve) => child.once('close', (code) => resolve(code))),
-    async order<T>(o: Omit<StandInOrder, 'id'>): Promise<T> {
-      const id = nextId++;
-      const reply = await new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve, reject) => {
-        waiting.set(id, resolve);
-        child.send({ ...o, id }, (e) => e && reject(e));
-      });
-      if (!reply.ok) throw new Error(`stand-in: ${reply.error}`);
-      return reply.result as T;
-    },
-  };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+const launch = launchStandInApp;
 
 /** Whether the control WebSocket at port answers app.info with this token, or the close code it was sent away with. */
 async function panelAnswer(port: number, token: string): Promise<'answered' | number> {

@@ -4,24 +4,11 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { StandInOrder } from './support/electron-stand-in';
+import { launchStandInApp, type StandInApp } from './support/stand-in-app';
 
-let child: ChildProcess;
-let nextId = 1;
-const waiting = new Map<number, (reply: { ok: boolean; result?: unknown; error?: string }) => void>();
-let output = '';
-
-async function order<T = Record<string, unknown>>(o: Omit<StandInOrder, 'id'>): Promise<T> {
-  const id = nextId++;
-  const reply = await new Promise<{ ok: boolean; result?: unknown; error?: string }>((resolve, reject) => {
-    waiting.set(id, resolve);
-    child.send({ ...o, id }, (e) => e && reject(e));
-  });
-  if (!reply.ok) throw new Error(`stand-in: ${reply.error}`);
-  return reply.result as T;
-}
+let app: StandInApp;
+const order = <T = Record<string, unknown>>(o: Omit<StandInOrder, 'id'>): Promise<T> => app.order<T>(o);
 
 interface State {
   record: string[];
@@ -34,25 +21,18 @@ interface State {
 }
 
 before(async () => {
-  child = fork(path.join(__dirname, 'support', 'main-with-stand-in.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, PULSE_SERVER: 'unix:/nonexistent' },
-  });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  child.on('message', (m: { id: number; ok: boolean }) => waiting.get(m.id)?.(m));
+  app = launchStandInApp();
   // The window appears once start() has run (after app 'ready').
   for (let i = 0; i < 200; i++) {
     const s = await order<State>({ op: 'state' });
     if (s.window?.visible) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`main process never showed its window; its output:\n${output}`);
+  throw new Error(`main process never showed its window; its output:\n${app.output()}`);
 });
 
 after(() => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+  if (app.child.exitCode === null) app.child.kill('SIGKILL');
 });
 
 test('the window is hardened and loads the app from its own protocol', async () => {
@@ -108,11 +88,12 @@ test('closing the window keeps the station on air (hidden, not destroyed); the t
 });
 
 test('quitting leaves the lines first, then quits for real', async () => {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.send({ id: nextId++, op: 'tray-menu', label: 'Quit' });
-  assert.equal(await exited, 0, `the main process should exit 0; its output:\n${output}`);
-  assert.doesNotMatch(output, /failed to start|Unhandled|TypeError/);
-  const record = JSON.parse(/STAND-IN RECORD (.*)/.exec(output)?.[1] ?? '[]') as string[];
+  // Quit answers no order: the process is gone first.
+  app.child.send({ id: -1, op: 'tray-menu', label: 'Quit' });
+  const exited = app.exited;
+  assert.equal(await exited, 0, `the main process should exit 0; its output:\n${app.output()}`);
+  assert.doesNotMatch(app.output(), /failed to start|Unhandled|TypeError/);
+  const record = JSON.parse(/STAND-IN RECORD (.*)/.exec(app.output())?.[1] ?? '[]') as string[];
   const tail = record.filter((r) => r.startsWith('app.quit') || r === 'tray.destroy');
   // The first quit is held back while the station leaves its lines; only then does the tray go and the app quit.
   assert.deepEqual(tail, ['app.quit:deferred', 'tray.destroy', 'app.quit:done']);
