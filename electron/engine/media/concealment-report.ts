@@ -17,7 +17,7 @@ export class ConcealmentReport {
    */
   take(id: string, stats: Counted, longestArrivalGapMs: number): string | undefined {
     const before = this.last.get(id);
-    this.last.set(id, { ...pick(stats) });
+    this.last.set(id, pick(stats));
     if (!before || stats.concealedFrames <= before.concealedFrames) return undefined;
     const d = (k: keyof Counted) => Math.max(0, stats[k] - before[k]);
     const parts = [

@@ -241,8 +241,10 @@ export class PlayoutBuffer {
       this.nextTs = ts;
       this.counters.lateMerged++;
     }
-    if (newest) this.slack.arrived(arrivalMs);
-    if (newest) this.noteArrival(arrivalMs);
+    if (newest) {
+      this.slack.arrived(arrivalMs);
+      this.noteArrival(arrivalMs);
+    }
     const dropped = this.packets.insert({ seq, ts, marker: packet.marker, payload: packet.payload, arrivalMs });
     if (dropped < 0) this.counters.duplicatePackets++;
   }
