@@ -47,6 +47,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     await g.join(url.replace('ws://', 'http://'), { name: 'Guest C', line: 'big', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     await g.page.click('#talk'); // a tap latches
     await a.connectControl(); // health and meters events from here on
+    await b.connectControl();
     await a.waitFor(/\[janus big\] first RTP from B/, 20_000);
     await b.waitFor(/\[janus big\] first RTP from A/, 20_000);
     await a.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
@@ -84,6 +85,11 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     assert.ok(metered.includes('B'), `A meters B by its station id (${[...new Set(metered)].join(', ')})`);
     assert.deepEqual(g.errors, []);
   } catch (e) {
+    // What each station made of its feeds: Janus states, first RTP, playout and speaker warnings, the last health.
+    for (const s of stations) {
+      t.diagnostic(`${s.label}'s log: ${s.lines.filter((l) => /\[(janus|line|audio|playout|routing)[^\]]*\]/.test(l)).slice(-30).join(' | ')}`);
+      t.diagnostic(`${s.label}'s last health: ${JSON.stringify(s.events.filter((ev) => ev.event === 'health').at(-1)?.payload)}`);
+    }
     t.diagnostic(`janus log:\n${janus.log().slice(-3000)}`);
     throw e;
   } finally {

@@ -1,7 +1,8 @@
 // A node:test reporter that writes nothing until the run ends, then lists every failed test with the start of its
 // error. `npm test` runs it after the TAP reporter, so a CI log that keeps only its tail still names what failed.
-const MAX_LINES_PER_FAILURE = 24;
-const MAX_LINE = 400;
+// A failure's error is cut to this much; long lines (a test's one-line diagnosis) are folded, not cut.
+const MAX_CHARS_PER_FAILURE = 8000;
+const FOLD_AT = 200;
 
 function errorText(error) {
   if (!error) return '(no error)';
@@ -18,21 +19,33 @@ function where(data) {
 
 export default async function* failureSummary(source) {
   const failures = [];
+  // A test's diagnostics (t.diagnostic) are reported after its result, at its nesting, before the next test's events.
+  let open;
   for await (const event of source) {
-    if (event.type !== 'test:fail') continue;
     const { data } = event;
+    if (event.type === 'test:diagnostic') {
+      if (open && data.nesting === open.nesting) open.diagnostics.push(data.message);
+      continue;
+    }
+    if (event.type === 'test:start' || event.type === 'test:pass' || event.type === 'test:fail') open = undefined;
+    if (event.type !== 'test:fail') continue;
     // A suite or file fails because a test inside it did; that test is listed on its own.
     if (data.details?.error?.failureType === 'subtestsFailed') continue;
-    failures.push(data);
+    open = { ...data, diagnostics: [] };
+    failures.push(open);
   }
   if (failures.length === 0) return;
-  const out = [`# ---- ${failures.length} failed test(s) ----`];
+  const out = [`# ---- ${failures.length} failed test(s), with their errors ----`];
   for (const data of failures) {
     out.push(`# FAILED ${where(data)} ${data.name}`);
-    const lines = errorText(data.details?.error).split('\n');
-    for (const line of lines.slice(0, MAX_LINES_PER_FAILURE)) out.push(`#   ${line.slice(0, MAX_LINE)}`);
-    if (lines.length > MAX_LINES_PER_FAILURE) out.push(`#   (${lines.length - MAX_LINES_PER_FAILURE} more lines)`);
+    let text = [errorText(data.details?.error), ...data.diagnostics].join('\n');
+    if (text.length > MAX_CHARS_PER_FAILURE)
+      text = `${text.slice(0, MAX_CHARS_PER_FAILURE)} (${text.length - MAX_CHARS_PER_FAILURE} more characters)`;
+    for (const line of text.split('\n')) {
+      for (let i = 0; i === 0 || i < line.length; i += FOLD_AT) out.push(`#   ${line.slice(i, i + FOLD_AT)}`);
+    }
   }
-  out.push(`# ---- end of failed tests ----`);
+  // The names once more, last, where even the shortest tail of the log shows them.
+  out.push(`# ---- failed: ${failures.map((d) => `${where(d)} "${d.name}"`).join('; ')} ----`);
   yield `${out.join('\n')}\n`;
 }
