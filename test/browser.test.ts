@@ -70,7 +70,7 @@ test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6
       processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
     });
     await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
-    await g.page.click('#talk'); // a tap latches
+    await g.tap('#talk'); // a tap latches
     const toStation = pulse.inject(pulse.devices('b').micSink, tone(440, 8, -12));
     const toBrowser = pulse.inject(pulse.devices('a').micSink, tone(1000, 8, -12));
     await sleep(2000);
@@ -221,7 +221,7 @@ test('a browser guest sees the call light with the caller, answers it; hears pri
     await a.invoke('line.setListen', { line: 'main', on: false });
     await g.page.waitForFunction(() => document.getElementById('direct')?.textContent === '');
     assert.equal(await g.page.textContent('#reply'), 'Reply to A');
-    await g.page.click('#reply'); // a tap latches
+    await g.tap('#reply'); // a tap latches
     await a.waitFor(new RegExp(`\\[direct\\] ${escape(id)} talks to us`));
     await sleep(1500);
     const atA = pulse.record(pulse.devices('a').speakerMonitor);
@@ -232,6 +232,31 @@ test('a browser guest sees the call light with the caller, answers it; hears pri
     assert.ok(reply > -30, `A hears the guest's reply (${reply.toFixed(1)} dB)`);
     const leaked = toneDb(heardByC, 440, 4800, heardByC.length - 2400);
     assert.ok(leaked < -60, `C hears nothing of it (${leaked.toFixed(1)} dB)`);
+
+    // A tap on a page that is busy as it lands (setting up a call) still latches: the gesture is timed by the input
+    // events' own time stamps, not by when the page got round to them. A real hold stays momentary.
+    await g.page.evaluate(() => {
+      // Bubbling to the window, after the key's own handler has taken the press.
+      window.addEventListener(
+        'pointerdown',
+        () => {
+          const until = performance.now() + 600;
+          while (performance.now() < until);
+        },
+        { once: true },
+      );
+    });
+    await g.page.click('#talk');
+    await g.page.waitForFunction(() => document.getElementById('talk')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 5000 }).catch(() => undefined);
+    assert.equal(await g.page.getAttribute('#talk', 'aria-pressed'), 'true', 'a tap on a busy page latches talk');
+    await g.tap('#talk', false); // a second tap releases
+    await g.page.hover('#talk');
+    await g.page.mouse.down();
+    await sleep(600);
+    assert.equal(await g.page.getAttribute('#talk', 'aria-pressed'), 'true', 'talk is on while held');
+    await g.page.mouse.up();
+    await g.page.waitForFunction(() => document.getElementById('talk')?.getAttribute('aria-pressed') === 'false', undefined, { timeout: 5000 }).catch(() => undefined);
+    assert.equal(await g.page.getAttribute('#talk', 'aria-pressed'), 'false', 'a hold is momentary: release ends talk');
     assert.deepEqual(g.errors, []);
   } finally {
     for (const i of injections) i.stop();

@@ -264,19 +264,23 @@ function leave(): void {
   end(s, `Left ${s.line}`);
 }
 
-/** Tap latches (a second tap releases), hold talks only while held: the keypanel's gesture (common/talk-key.ts). */
-function latchingKey(isOn: (s: Session) => boolean, set: (s: Session, on: boolean) => void): { down: () => void; up: () => void } {
+/**
+ * Tap latches (a second tap releases), hold talks only while held: the keypanel's gesture (common/talk-key.ts). `at`
+ * is the input event's own time stamp, when the user pressed or released: a page busy between the two (setting up a
+ * call) must not read a tap as a hold.
+ */
+function latchingKey(isOn: (s: Session) => boolean, set: (s: Session, on: boolean) => void): { down: (at: number) => void; up: (at: number) => void } {
   let gesture: TalkGesture | null = null;
   return {
-    down: () => {
+    down: (at) => {
       if (!session || gesture) return;
-      const pressed = pressTalk(isOn(session), performance.now());
+      const pressed = pressTalk(isOn(session), at);
       gesture = pressed.gesture;
       set(session, pressed.talk);
     },
-    up: () => {
+    up: (at) => {
       if (!session || !gesture) return;
-      const on = releaseTalk(gesture, performance.now(), DEFAULT_TALK_HOLD_MS);
+      const on = releaseTalk(gesture, at, DEFAULT_TALK_HOLD_MS);
       gesture = null;
       if (on !== null) set(session, on);
     },
@@ -325,23 +329,23 @@ const replyKey = latchingKey((s) => s.replying, setReply);
 for (const [button, k] of [[$('talk'), key], [$('reply'), replyKey]] as const) {
   button.addEventListener('pointerdown', (e) => {
     button.setPointerCapture(e.pointerId);
-    k.down();
+    k.down(e.timeStamp);
   });
-  button.addEventListener('pointerup', k.up);
-  button.addEventListener('pointercancel', k.up);
+  button.addEventListener('pointerup', (e) => k.up(e.timeStamp));
+  button.addEventListener('pointercancel', (e) => k.up(e.timeStamp));
 }
 $('call-light').addEventListener('click', () => session && answerCall(session));
 $('listen').addEventListener('click', () => session && setListen(session, !session.listening));
 $('leave').addEventListener('click', leave);
 document.addEventListener('keydown', (e) => {
   if (e.repeat || e.target instanceof HTMLInputElement) return;
-  if (e.key === 't' || e.key === 'T') key.down();
-  if (e.key === 'r' || e.key === 'R') replyKey.down();
+  if (e.key === 't' || e.key === 'T') key.down(e.timeStamp);
+  if (e.key === 'r' || e.key === 'R') replyKey.down(e.timeStamp);
   if ((e.key === 'l' || e.key === 'L') && session) setListen(session, !session.listening);
 });
 document.addEventListener('keyup', (e) => {
-  if (e.key === 't' || e.key === 'T') key.up();
-  if (e.key === 'r' || e.key === 'R') replyKey.up();
+  if (e.key === 't' || e.key === 'T') key.up(e.timeStamp);
+  if (e.key === 'r' || e.key === 'R') replyKey.up(e.timeStamp);
 });
 addEventListener('pagehide', leave);
 // Read-only handles for diagnostics (and the tests): the peer connections and the microphone track.

@@ -25,17 +25,19 @@ export function Keypanel({ model }: { model: StationModel }) {
   const lines = state?.connection === 'joined' || state?.connection === 'reconnecting' ? state.lines : [];
 
   const setTalk = async (line: string, on: boolean) => model.applyLine(await model.run('line.setTalk', { line, on }));
-  const press = (line: LineState) => {
+  // `at`: the input event's own time stamp. A renderer busy between press and release (a render, a burst of state
+  // events) must not turn a tap into a hold, so the gesture is timed by when the operator acted, not when we ran.
+  const press = (line: LineState, at: number) => {
     if (gestures.current.has(line.line)) return;
-    const { talk, gesture } = pressTalk(line.talk, performance.now());
+    const { talk, gesture } = pressTalk(line.talk, at);
     gestures.current.set(line.line, gesture);
     void setTalk(line.line, talk).catch(() => undefined);
   };
-  const release = (line: string) => {
+  const release = (line: string, at: number) => {
     const gesture = gestures.current.get(line);
     if (!gesture) return;
     gestures.current.delete(line);
-    const next = releaseTalk(gesture, performance.now(), threshold);
+    const next = releaseTalk(gesture, at, threshold);
     if (next !== null) void setTalk(line, next).catch(() => undefined);
   };
   const toggleListen = async (line: LineState) => model.applyLine(await model.run('line.setListen', { line: line.line, on: !line.listen }));
@@ -45,17 +47,17 @@ export function Keypanel({ model }: { model: StationModel }) {
   const directGestures = useRef(new Map<string, TalkGesture>());
   const setDirect = async (key: string, on: boolean) =>
     model.patchDirect(key === REPLY_KEY ? await model.run('talk.reply', { on }) : await model.run('talk.direct', { stationId: key, on }));
-  const pressDirect = (key: string, on: boolean) => {
+  const pressDirect = (key: string, on: boolean, at: number) => {
     if (directGestures.current.has(key)) return;
-    const { talk, gesture } = pressTalk(on, performance.now());
+    const { talk, gesture } = pressTalk(on, at);
     directGestures.current.set(key, gesture);
     void setDirect(key, talk).catch(() => undefined);
   };
-  const releaseDirect = (key: string) => {
+  const releaseDirect = (key: string, at: number) => {
     const gesture = directGestures.current.get(key);
     if (!gesture) return;
     directGestures.current.delete(key);
-    const next = releaseTalk(gesture, performance.now(), threshold);
+    const next = releaseTalk(gesture, at, threshold);
     if (next !== null) void setDirect(key, next).catch(() => undefined);
   };
   const talkingTo = (stationId: string) => direct.talkingTo.some((t) => t.stationId === stationId);
@@ -72,17 +74,17 @@ export function Keypanel({ model }: { model: StationModel }) {
       event.preventDefault();
       if (event.repeat) return;
       if (event.shiftKey) void current.current.toggleListen(line).catch(() => undefined);
-      else current.current.press(line);
+      else current.current.press(line, event.timeStamp);
     };
     const up = (event: globalThis.KeyboardEvent) => {
       const index = stripIndexForKey(event.code);
       const line = index === null ? undefined : current.current.lines[index];
-      if (line) current.current.release(line.line);
+      if (line) current.current.release(line.line, event.timeStamp);
     };
     // Losing focus mid-hold must not leave a momentary talk keyed.
-    const blur = () => {
-      for (const line of [...gestures.current.keys()]) current.current.release(line);
-      for (const key of [...directGestures.current.keys()]) current.current.releaseDirect(key);
+    const blur = (event: FocusEvent) => {
+      for (const line of [...gestures.current.keys()]) current.current.release(line, event.timeStamp);
+      for (const key of [...directGestures.current.keys()]) current.current.releaseDirect(key, event.timeStamp);
     };
     window.addEventListener('keydown', down);
     window.addEventListener('keyup', up);
@@ -143,8 +145,8 @@ export function Keypanel({ model }: { model: StationModel }) {
           master={master}
           direct={direct}
           replying={direct.replyTo !== null && talkingTo(direct.replyTo.stationId)}
-          onReplyPress={() => pressDirect(REPLY_KEY, direct.replyTo !== null && talkingTo(direct.replyTo.stationId))}
-          onReplyRelease={() => releaseDirect(REPLY_KEY)}
+          onReplyPress={(at) => pressDirect(REPLY_KEY, direct.replyTo !== null && talkingTo(direct.replyTo.stationId), at)}
+          onReplyRelease={(at) => releaseDirect(REPLY_KEY, at)}
           anyTalk={lines.some((line) => line.talk) || direct.talkingTo.length > 0}
           onMute={(muted) => void model.run('master.setMicMute', { muted }).then((next) => model.patchMaster(next), () => undefined)}
           onVolume={(volume) => void model.run('master.setVolume', { volume }).then((next) => model.patchMaster(next), () => undefined)}
@@ -159,14 +161,14 @@ export function Keypanel({ model }: { model: StationModel }) {
               line={line}
               ownId={state?.stationId ?? null}
               shortcut={index < 9 ? String(index + 1) : null}
-              onPress={() => press(line)}
-              onRelease={() => release(line.line)}
+              onPress={(at) => press(line, at)}
+              onRelease={(at) => release(line.line, at)}
               onListen={() => void toggleListen(line).catch(() => undefined)}
               onVolume={(volume) => runLine(model.run('line.setVolume', { line: line.line, volume }))}
               onCall={() => runLine(model.run(line.call ? 'line.answerCall' : 'line.call', { line: line.line }))}
               onLeave={lines.length > 1 ? () => leave(line.line) : null}
               talkingTo={talkingTo}
-              onDirectPress={(stationId) => pressDirect(stationId, talkingTo(stationId))}
+              onDirectPress={(stationId, at) => pressDirect(stationId, talkingTo(stationId), at)}
               onDirectRelease={releaseDirect}
             />
           ))}
@@ -182,24 +184,24 @@ export function Keypanel({ model }: { model: StationModel }) {
 const REPLY_KEY = 'reply to';
 
 /** Pointer and keyboard handlers of a key that latches on a tap and is momentary when held (see talk-key.ts). */
-function pressable(onPress: () => void, onRelease: () => void) {
+function pressable(onPress: (at: number) => void, onRelease: (at: number) => void) {
   return {
     onPointerDown: (event: PointerEvent<HTMLButtonElement>) => {
       if (event.button !== 0) return;
       event.currentTarget.setPointerCapture(event.pointerId);
-      onPress();
+      onPress(event.timeStamp);
     },
-    onPointerUp: onRelease,
-    onPointerCancel: onRelease,
+    onPointerUp: (event: PointerEvent<HTMLButtonElement>) => onRelease(event.timeStamp),
+    onPointerCancel: (event: PointerEvent<HTMLButtonElement>) => onRelease(event.timeStamp),
     onKeyDown: (event: KeyboardEvent<HTMLButtonElement>) => {
       if (event.key !== ' ' && event.key !== 'Enter') return;
       event.preventDefault();
-      if (!event.repeat) onPress();
+      if (!event.repeat) onPress(event.timeStamp);
     },
     onKeyUp: (event: KeyboardEvent<HTMLButtonElement>) => {
       if (event.key !== ' ' && event.key !== 'Enter') return;
       event.preventDefault();
-      onRelease();
+      onRelease(event.timeStamp);
     },
     onClick: (event: { preventDefault(): void }) => event.preventDefault(),
   };
@@ -210,8 +212,8 @@ interface MasterProps {
   master: MasterState;
   direct: DirectState;
   replying: boolean;
-  onReplyPress: () => void;
-  onReplyRelease: () => void;
+  onReplyPress: (at: number) => void;
+  onReplyRelease: (at: number) => void;
   anyTalk: boolean;
   onMute: (muted: boolean) => void;
   onVolume: (volume: number) => void;
@@ -272,16 +274,16 @@ interface StripProps {
   line: LineState;
   ownId: string | null;
   shortcut: string | null;
-  onPress: () => void;
-  onRelease: () => void;
+  onPress: (at: number) => void;
+  onRelease: (at: number) => void;
   onListen: () => void;
   onVolume: (volume: number) => void;
   onCall: () => void;
   /** Null on the last line: a station on air is on at least one (disconnect from Connect instead). */
   onLeave: (() => void) | null;
   talkingTo: (stationId: string) => boolean;
-  onDirectPress: (stationId: string) => void;
-  onDirectRelease: (stationId: string) => void;
+  onDirectPress: (stationId: string, at: number) => void;
+  onDirectRelease: (stationId: string, at: number) => void;
 }
 
 function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen, onVolume, onCall, onLeave, talkingTo, onDirectPress, onDirectRelease }: StripProps) {
@@ -293,18 +295,19 @@ function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen,
   const keyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
     if (event.key !== ' ' && event.key !== 'Enter') return;
     event.preventDefault();
-    if (!event.repeat) onPress();
+    if (!event.repeat) onPress(event.timeStamp);
   };
   const keyUp = (event: KeyboardEvent<HTMLButtonElement>) => {
     if (event.key !== ' ' && event.key !== 'Enter') return;
     event.preventDefault();
-    onRelease();
+    onRelease(event.timeStamp);
   };
   const pointerDown = (event: PointerEvent<HTMLButtonElement>) => {
     if (event.button !== 0) return;
     event.currentTarget.setPointerCapture(event.pointerId);
-    onPress();
+    onPress(event.timeStamp);
   };
+  const pointerUp = (event: PointerEvent<HTMLButtonElement>) => onRelease(event.timeStamp);
   return (
     <li className="strip" data-line={line.line}>
       <div className="strip-head">
@@ -341,8 +344,8 @@ function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen,
           aria-pressed={line.talk}
           aria-keyshortcuts={shortcut ?? undefined}
           onPointerDown={pointerDown}
-          onPointerUp={onRelease}
-          onPointerCancel={onRelease}
+          onPointerUp={pointerUp}
+          onPointerCancel={pointerUp}
           onKeyDown={keyDown}
           onKeyUp={keyUp}
           onClick={(event) => event.preventDefault()}
@@ -385,7 +388,7 @@ function LineStrip({ model, line, ownId, shortcut, onPress, onRelease, onListen,
                   aria-pressed={talkingTo(member.stationId)}
                   aria-label={`Talk to ${member.name} alone`}
                   title={`Talk to ${member.name} alone: tap latches, hold is momentary`}
-                  {...pressable(() => onDirectPress(member.stationId), () => onDirectRelease(member.stationId))}
+                  {...pressable((at) => onDirectPress(member.stationId, at), (at) => onDirectRelease(member.stationId, at))}
                 >
                   <span className="member-name">{member.name}</span>
                   <span className="member-kind">{member.kind === 'browser' ? 'browser' : 'station'}</span>
