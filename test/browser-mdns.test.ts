@@ -108,7 +108,7 @@ if (process.env[PRIVATE_NETWORK] !== '1') {
       const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
       g = await GuestBrowser.launch({ pulse, station: 'b', syntheticMicrophoneHz: 660 });
       const id = await g.join(`http://${http}`, { name: 'Hidden guest', line: 'main' });
-      await g.page.click('#talk');
+      await g.tap('#talk');
       const resolved = await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] mDNS candidate (\\S+) is (\\S+)`));
       assert.match(resolved[1] as string, /^[0-9a-f-]{36}\.local$/, 'Chromium named its host candidate');
       assert.equal(resolved[2], ADDRESS, 'the name resolved to the browser’s address');

@@ -58,7 +58,7 @@ test('a Chromium guest on another machine trusts the station by its key, joins o
     });
     assert.equal(await g.page.evaluate(() => (globalThis as unknown as { isSecureContext: boolean }).isSecureContext), true);
     await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
-    await g.page.click('#talk');
+    await g.tap('#talk');
     const toStation = pulse.inject(pulse.devices('b').micSink, tone(440, 7, -12));
     const toBrowser = pulse.inject(pulse.devices('a').micSink, tone(1000, 7, -12));
     await sleep(2000);

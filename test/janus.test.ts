@@ -45,7 +45,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     await b.waitFor(/\[line big\] carried by janus/);
     g = await GuestBrowser.launch({ pulse, station: 'c' });
     await g.join(url.replace('ws://', 'http://'), { name: 'Guest C', line: 'big', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
-    await g.page.click('#talk'); // a tap latches
+    await g.tap('#talk'); // a tap latches
     await a.connectControl(); // health and meters events from here on
     await b.connectControl();
     await a.waitFor(/\[janus big\] first RTP from B/, 20_000);

@@ -9,7 +9,11 @@ import { chromium, type Browser, type BrowserServer, type Page } from 'playwrigh
 import { sleep, type PulseHarness } from './pulse';
 
 // Browser globals for the page.evaluate callbacks: this project compiles without the DOM lib.
-declare const document: { body: { dataset: Record<string, string | undefined> }; getElementById(id: string): { textContent: string | null } | null };
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  getElementById(id: string): { textContent: string | null } | null;
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+};
 
 interface MediaDevicesLike {
   getUserMedia(constraints?: { audio?: boolean | object; video?: boolean | object }): Promise<unknown>;
@@ -139,6 +143,36 @@ export class GuestBrowser {
     const state = await page.evaluate(() => ({ state: document.body.dataset.state, status: document.getElementById('status')?.textContent, id: document.body.dataset.stationId }));
     if (state.state !== 'joined' || !state.id) throw new Error(`guest did not join: ${state.status} ${this.errors.join(' | ')}`);
     return state.id;
+  }
+
+  /**
+   * Taps a key button as a finger does: pressed and released 60 ms apart, by the input events' own time stamps. (A
+   * click through Playwright sends the release only once the page has handled the press, so on a page busy setting up
+   * its calls the two can lie further apart than the hold threshold, and the tap reads as a hold.) Resolves once the
+   * key shows the state a tap gives it (`aria-pressed`), or fails saying which state it shows.
+   */
+  async tap(selector: string, expectPressed = true): Promise<void> {
+    const { page } = this;
+    const box = await page.locator(selector).boundingBox();
+    if (!box) throw new Error(`tap: ${selector} is not on screen`);
+    const x = box.x + box.width / 2;
+    const y = box.y + box.height / 2;
+    const cdp = await page.context().newCDPSession(page);
+    try {
+      const at = Date.now() / 1000;
+      const event = (type: 'mousePressed' | 'mouseReleased', timestamp: number) =>
+        cdp.send('Input.dispatchMouseEvent', { type, x, y, button: 'left', buttons: type === 'mousePressed' ? 1 : 0, clickCount: 1, timestamp });
+      await Promise.all([event('mousePressed', at), event('mouseReleased', at + 0.06)]);
+    } finally {
+      await cdp.detach().catch(() => undefined);
+    }
+    const want = String(expectPressed);
+    try {
+      await page.waitForFunction(([sel, w]) => document.querySelector(sel as string)?.getAttribute('aria-pressed') === w, [selector, want], { timeout: 5_000 });
+    } catch {
+      const shown = await page.evaluate((sel) => document.querySelector(sel)?.getAttribute('aria-pressed'), selector);
+      throw new Error(`tap on ${selector}: the key shows aria-pressed=${shown}, a tap should leave it ${want}`);
+    }
   }
 
   /** What the guest's open peer connections received as audio, by the browser's own count: for a failure's message. */

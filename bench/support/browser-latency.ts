@@ -109,7 +109,7 @@ async function talkingGuest(pulse: PulseHarness, http: string, station: string, 
   try {
     await g.join(http, { name: `Guest ${station}`, line: 'main', processing: RAW });
     const joinedAt = performance.now();
-    if (talk) await g.page.click('#talk');
+    if (talk) await g.tap('#talk');
     return { g, joinedAt };
   } catch (e) {
     await g.close();

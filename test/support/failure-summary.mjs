@@ -24,7 +24,8 @@ export default async function* failureSummary(source) {
   for await (const event of source) {
     const { data } = event;
     if (event.type === 'test:diagnostic') {
-      if (open && data.nesting === open.nesting) open.diagnostics.push(data.message);
+      // The run's own summary (tests, pass, fail...) comes as diagnostics too, with no file.
+      if (open && data.nesting === open.nesting && data.file === open.file) open.diagnostics.push(data.message);
       continue;
     }
     if (event.type === 'test:start' || event.type === 'test:pass' || event.type === 'test:fail') open = undefined;
