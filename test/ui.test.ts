@@ -287,6 +287,37 @@ test('Keypanel: keyboard operable with visible focus; tap latches, hold is momen
   await eventually(() => (station.state.lines[0]?.volume ?? 1) < 1, 'volume lowered from the keyboard');
 });
 
+test('Keypanel: a tap on a keypanel busy as it lands still latches; the gesture is timed by the input events', async () => {
+  const rig = await openRig();
+  const { page, station } = rig;
+  await joinProgram(rig, ['Program', 'Stage']);
+  station.settings = { ...station.settings, talkHoldThresholdMs: 300 };
+  await page.reload();
+  await page.getByRole('tab', { name: 'Keypanel' }).click();
+  const programTalk = page.locator('[data-line="Program"] .talk-key');
+  await programTalk.waitFor();
+  // The renderer is held for 600 ms right after the press (a render, a burst of state events), bubbling to the window
+  // after the key's own handler: the release is handled 600 ms later, yet the operator tapped.
+  await page.evaluate(() => {
+    window.addEventListener(
+      'pointerdown',
+      () => {
+        const until = performance.now() + 600;
+        while (performance.now() < until);
+      },
+      { once: true },
+    );
+  });
+  await programTalk.click();
+  await eventually(() => station.state.lines.find((entry) => entry.line === 'Program')?.talk === true, 'the tap latched talk on Program');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(
+    station.calls.filter((call) => call.name === 'line.setTalk').map((call) => call.input),
+    [{ line: 'Program', on: true }],
+    'the release did not turn talk off: a tap, not a hold',
+  );
+});
+
 test('Keypanel: global hotkeys edited per line; a key bound twice is named at its row, one another application holds is shown', async () => {
   const rig = await openRig();
   const { page, station } = rig;
