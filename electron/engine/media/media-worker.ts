@@ -6,7 +6,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { MediaEngine } from './media-engine';
 import type { MediaCommand, MediaError, MediaOptions } from './media-protocol';
-import { warmUpWebrtc } from './webrtc-warm-up';
 
 export interface MediaRequest {
   id: number;
@@ -20,11 +19,6 @@ if (!port) throw new Error('media-worker.ts runs only as a worker thread');
 
 const engine = new MediaEngine((workerData as { options: MediaOptions }).options);
 engine.onEvent((event) => port.postMessage(event));
-// Commands wait for the warm-up (a few hundred ms at most, before any device opens), in the order they came.
-const ready = warmUpWebrtc().then(
-  ({ ms }) => port.postMessage({ type: 'log', record: { level: 'info', component: 'media', msg: `WebRTC warmed up in ${ms.toFixed(0)} ms (DTLS certificate, P-256 tables)` } }),
-  (e: unknown) => port.postMessage({ type: 'log', record: { level: 'warn', component: 'media', msg: `WebRTC warm-up failed (${(e as Error).message}); the first call pays for it` } }),
-);
 
 if (process.env.PARTYLINE_MEDIA_PROFILE) {
   const { monitorEventLoopDelay } = require('node:perf_hooks') as typeof import('node:perf_hooks');
@@ -37,7 +31,7 @@ if (process.env.PARTYLINE_MEDIA_PROFILE) {
 }
 
 port.on('message', (request: MediaRequest) => {
-  ready.then(() => engine.call(request.command)).then(
+  engine.call(request.command).then(
     (result) => port.postMessage({ id: request.id, ok: true, result } satisfies MediaReply),
     (e: unknown) => {
       const err = e as Error & { code?: string; field?: string };
