@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
 import { StationProcess, stopStations } from '../testkit/station-process';
-import { GuestBrowser, buildGuest } from '../testkit/chromium';
+import { GuestBrowser, buildGuest, holdNextPress } from '../testkit/chromium';
 import { tone, dominantFrequency, toneDb } from '../testkit/signal';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { PeerHealth } from '../electron/common/contract';
@@ -235,17 +235,7 @@ test('a browser guest sees the call light with the caller, answers it; hears pri
 
     // A tap on a page that is busy as it lands (setting up a call) still latches: the gesture is timed by the input
     // events' own time stamps, not by when the page got round to them. A real hold stays momentary.
-    await g.page.evaluate(() => {
-      // Bubbling to the window, after the key's own handler has taken the press.
-      window.addEventListener(
-        'pointerdown',
-        () => {
-          const until = performance.now() + 600;
-          while (performance.now() < until);
-        },
-        { once: true },
-      );
-    });
+    await holdNextPress(g.page, 600);
     await g.page.click('#talk');
     await g.page.waitForFunction(() => document.getElementById('talk')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 5000 }).catch(() => undefined);
     assert.equal(await g.page.getAttribute('#talk', 'aria-pressed'), 'true', 'a tap on a busy page latches talk');

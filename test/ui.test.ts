@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { holdNextPress } from '../testkit/chromium';
 import type { StationControl } from '../electron/common/contract';
 import { withSettings } from '../electron/control/settings-control';
 import { ControlBridgeServer } from '../electron/control/ws-bridge';
@@ -298,16 +299,7 @@ test('Keypanel: a tap on a keypanel busy as it lands still latches; the gesture 
   await programTalk.waitFor();
   // The renderer is held for 600 ms right after the press (a render, a burst of state events), bubbling to the window
   // after the key's own handler: the release is handled 600 ms later, yet the operator tapped.
-  await page.evaluate(() => {
-    window.addEventListener(
-      'pointerdown',
-      () => {
-        const until = performance.now() + 600;
-        while (performance.now() < until);
-      },
-      { once: true },
-    );
-  });
+  await holdNextPress(page, 600);
   await programTalk.click();
   await eventually(() => station.state.lines.find((entry) => entry.line === 'Program')?.talk === true, 'the tap latched talk on Program');
   await new Promise((resolve) => setTimeout(resolve, 500));

@@ -14,6 +14,25 @@ declare const document: {
   getElementById(id: string): { textContent: string | null } | null;
   querySelector(selector: string): { getAttribute(name: string): string | null } | null;
 };
+declare const window: { addEventListener(type: string, listener: () => void, options: { once: boolean }): void };
+declare const performance: { now(): number };
+
+/**
+ * Holds the page's main thread for `ms` right after its next pointer press, as a page busy with a render or a call's
+ * set-up would be: the listener is on the window, so it runs after the pressed element's own handlers.
+ */
+export async function holdNextPress(page: Page, ms: number): Promise<void> {
+  await page.evaluate((holdMs) => {
+    window.addEventListener(
+      'pointerdown',
+      () => {
+        const until = performance.now() + holdMs;
+        while (performance.now() < until);
+      },
+      { once: true },
+    );
+  }, ms);
+}
 
 interface MediaDevicesLike {
   getUserMedia(constraints?: { audio?: boolean | object; video?: boolean | object }): Promise<unknown>;
