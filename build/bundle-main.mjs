@@ -16,10 +16,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entries = [
   { name: 'main', source: 'electron/electron-main/main.ts', selfContained: false },
   { name: 'preload', source: 'electron/electron-sandbox/preload.ts', selfContained: true },
-  // The media thread's entry: WorkerMedia starts it from beside main.js. werift is bundled into it: its DTLS needs
-  // @shinyoshiaki/binary-data, which requires its own modules from a nested src/node_modules that electron-builder
-  // leaves out of the app, so the packaged app could not load werift from node_modules.
-  { name: 'media-worker', source: 'electron/engine/media/media-worker.ts', selfContained: false, bundle: ['werift'] },
+  // The media (audio) thread's entry: WorkerMedia starts it from beside main.js.
+  { name: 'media-worker', source: 'electron/engine/media/media-worker.ts', selfContained: false },
+  // The network thread's entry: the media thread starts it from beside itself. werift is bundled into it: its DTLS
+  // needs @shinyoshiaki/binary-data, which requires its own modules from a nested src/node_modules that
+  // electron-builder leaves out of the app, so the packaged app could not load werift from node_modules.
+  {
+    name: 'network-worker',
+    source: 'electron/engine/network/network-worker.ts',
+    selfContained: false,
+    bundle: ['werift'],
+  },
   { name: 'engine-probe', source: 'build/engine-probe.ts', selfContained: false },
 ];
 

@@ -19,12 +19,21 @@ function loadedNativeFiles(): string[] {
   return [...new Set(paths)];
 }
 
-/** The media thread starts from its own bundle beside this one and answers: its engine, werift and Opus all loaded. */
+/**
+ * The media thread starts from its own bundle beside this one and answers, and so does the network thread it starts
+ * from beside it: a peer's offer is SDP that werift wrote.
+ */
 async function mediaThread(): Promise<string> {
   const media = new WorkerMedia({ frameMs: 10, bitrate: 32000, application: 'audio', chunkMs: 10, playbackQueue: 2, metersHz: 25, healthHz: 2, loopbackCandidates: false, realtime: false });
   try {
     const reply = await media.call({ op: 'setTestTone', on: false });
-    return reply.on === false ? 'answers' : `answered ${JSON.stringify(reply)}`;
+    if (reply.on !== false) return `answered ${JSON.stringify(reply)}`;
+    const offered = new Promise<string>((resolve) => media.onEvent((e) => e.type === 'description' && resolve(e.sdp)));
+    await media.call({ op: 'addPeer', id: 'probe', iceServers: [] });
+    await media.call({ op: 'offer', id: 'probe' });
+    const sdp = await offered;
+    await media.call({ op: 'dropPeer', id: 'probe', why: 'probe' });
+    return /m=audio .*\r?\n[\s\S]*a=rtpmap:\d+ opus\/48000/.test(sdp) ? 'answers' : `offered no Opus audio: ${sdp.slice(0, 200)}`;
   } catch (e) {
     return `failed: ${(e as Error).message}`;
   } finally {

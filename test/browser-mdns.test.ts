@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { spawn, spawnSync } from 'node:child_process';
 import { splitMdnsCandidates } from '../electron/engine/mdns-candidates';
 import { MdnsResolver } from '../electron/engine/mdns-resolver';
-import { RemotePeer } from '../electron/engine/remote-peer';
+import { PeerTransport } from '../electron/engine/network/peer-transport';
 import { PulseHarness, sleep } from '../testkit/pulse';
 import { StationProcess } from '../testkit/station-process';
 import { GuestBrowser, buildGuest } from '../testkit/chromium';
@@ -129,7 +129,7 @@ if (process.env[PRIVATE_NETWORK] !== '1') {
 
   test('an mDNS name nobody answers is reported with the name and why, not dropped in silence', async () => {
     const resolver = new MdnsResolver({ timeoutMs: 1500 });
-    const peer = new RemotePeer({ stationId: 'hidden', iceServers: [], frameMs: 10, loopbackCandidates: true, resolveMdns: (h) => resolver.resolve(h) });
+    const peer = new PeerTransport({ stationId: 'hidden', iceServers: [], frameMs: 10, loopbackCandidates: true, resolveMdns: (h) => resolver.resolve(h) });
     const reported = once(peer, 'mdnsUnresolved') as Promise<[string, string]>;
     try {
       const host = '4f6c1c1e-0000-4000-8000-00000000dead.local';

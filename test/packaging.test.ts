@@ -81,6 +81,7 @@ describe('unpacked Linux app', () => {
   test('native binaries are unpacked, and the probe is packed', () => {
     assert.ok(asarEntries.includes('/dist/main/engine-probe.js'));
     assert.ok(asarEntries.includes('/dist/main/media-worker.js'), 'the media thread\'s bundle is packed beside main.js');
+    assert.ok(asarEntries.includes('/dist/main/network-worker.js'), "the network thread's bundle is packed beside it");
     for (const file of [
       'node_modules/naudiodon/build/Release/naudiodon.node',
       'node_modules/naudiodon/build/Release/libportaudio.so.2',
@@ -141,7 +142,7 @@ describe('unpacked Linux app', () => {
       nativeFiles: string[];
     };
     assert.equal(report.portAudioStream, true, 'the stream binding loads');
-    assert.equal(report.mediaThread, 'answers', 'the media thread starts from the packaged bundle and answers');
+    assert.equal(report.mediaThread, 'answers', 'the media thread and its network thread start from the packaged bundles and answer');
     assert.ok(report.nativeFiles.includes(path.join(extracted, 'native/portaudio/build/Release/partyline_portaudio.node')));
     assert.match(report.libopusVersion, /^libopus \d+\.\d+/);
     assert.ok(Array.isArray(report.devices.inputs) && Array.isArray(report.devices.outputs));

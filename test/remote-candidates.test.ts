@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RemotePeer, type CandidateInit } from '../electron/engine/remote-peer';
+import { PeerTransport, type CandidateInit } from '../electron/engine/network/peer-transport';
 import type { PeerConnection } from '../electron/common/contract';
 
 const ADDRESS_FIELD = 4;
@@ -13,8 +13,8 @@ const ADDRESS_FIELD = 4;
 test('an end-of-candidates marker that overtakes mDNS names still being resolved does not fail the call', async () => {
   const names = new Map<string, string>();
   const resolved: string[] = [];
-  const offerer = new RemotePeer({ stationId: 'browser', iceServers: [], frameMs: 10, loopbackCandidates: true });
-  const answerer = new RemotePeer({
+  const offerer = new PeerTransport({ stationId: 'browser', iceServers: [], frameMs: 10, loopbackCandidates: true });
+  const answerer = new PeerTransport({
     stationId: 'station',
     iceServers: [],
     frameMs: 10,
@@ -74,7 +74,7 @@ test('an end-of-candidates marker that overtakes mDNS names still being resolved
   }
 });
 
-function waitConnected(peer: RemotePeer): Promise<void> {
+function waitConnected(peer: PeerTransport): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('not connected within 15 s')), 15_000);
     peer.on('connection', (s) => {

@@ -6,7 +6,6 @@
  *   node --import tsx bench/scale/janus-cascade-probe.ts URL1 KEY1 URL2 KEY2 SITE2_ADDRESS
  */
 import WebSocket from 'ws';
-import { RtpHeader, RtpPacket } from 'werift';
 import { JanusSession, type JanusHandle, type JanusSocket } from '../../electron/common/janus-client';
 import { JanusLine } from '../../electron/engine/janus/janus-line';
 import { median, percentile } from '../support/chirp';
@@ -38,15 +37,15 @@ async function main(): Promise<void> {
   await near.start();
   await far.start();
   const arrivals = { near: new Map<number, number>(), far: new Map<number, number>() };
-  near.on('rtp', (_s, rtp) => arrivals.near.set(rtp.payload.readUInt16BE(3), performance.now()));
-  far.on('rtp', (_s, rtp) => arrivals.far.set(rtp.payload.readUInt16BE(3), performance.now()));
+  near.on('rtp', (_s, rtp) => arrivals.near.set(((rtp.payload[3] ?? 0) << 8) | (rtp.payload[4] ?? 0), performance.now()));
+  far.on('rtp', (_s, rtp) => arrivals.far.set(((rtp.payload[3] ?? 0) << 8) | (rtp.payload[4] ?? 0), performance.now()));
   for (let i = 0; i < 100 && (near.state !== 'connected' || far.state !== 'connected'); i++) await sleep(100);
   await sleep(1500);
   const sent = new Map<number, number>();
   for (let i = 0; i < 500; i++) {
     const payload = Buffer.from([0xf8, 0xff, 0xfe, i >> 8, i & 255]);
     sent.set(i, performance.now());
-    talker.send(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: i, timestamp: i * 480, ssrc: 1 }), payload), 127);
+    talker.send({ payloadType: 111, seq: i, timestamp: i * 480, marker: false, ssrc: 1, payload }, 127);
     await sleep(10);
   }
   await sleep(500);

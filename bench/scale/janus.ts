@@ -126,7 +126,7 @@ export async function crowd(url: string, count: number, log: (l: string) => void
 /** One crowd member talks a tone: Opus frames every 10 ms, and `talk` to signalling so listeners mix it. */
 /** Send times of the packets a synthetic talker sent, by payload (Opus frames of a tone differ from one another). */
 export const sentAt = new Map<string, number>();
-const payloadKey = (payload: Buffer) => payload.subarray(0, 16).toString('base64') + payload.length;
+const payloadKey = (payload: Uint8Array) => Buffer.from(payload.subarray(0, 16)).toString('base64') + payload.length;
 
 export function talkTone(member: CrowdMember, hz: number): () => void {
   const encoder = new OpusEncoder({ frameMs: 10, bitrate: 32000, fec: false, application: 'audio' });

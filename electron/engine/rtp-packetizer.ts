@@ -1,4 +1,4 @@
-import { RtpHeader, RtpPacket } from 'werift';
+import type { OutgoingRtp } from './network/rtp-frames';
 
 /**
  * Our RTP numbering. werift keeps sequence numbers and timestamps as given (it rewrites SSRC and payload type), so
@@ -19,18 +19,18 @@ export class RtpPacketizer {
    * @param capturedSamples samples captured since the stream began, at the first sample of this frame: the
    * timestamp keeps advancing across pauses, so a receiver sees the pause as a gap, not as loss.
    */
-  packetize(payload: Buffer, capturedSamples: number): RtpPacket {
-    const header = new RtpHeader({
-      version: 2,
+  packetize(payload: Uint8Array, capturedSamples: number): OutgoingRtp {
+    const rtp: OutgoingRtp = {
       payloadType: 111,
-      sequenceNumber: this.seq,
+      seq: this.seq,
       timestamp: (this.timestampBase + capturedSamples) >>> 0,
       marker: !this.spurtOpen,
       ssrc: 0,
-    });
+      payload,
+    };
     this.seq = (this.seq + 1) & 0xffff;
     this.spurtOpen = true;
-    return new RtpPacket(header, payload);
+    return rtp;
   }
 
   /** The next packet opens a new talk spurt. */

@@ -5,7 +5,6 @@
  * gain by its id.
  */
 import type { Log } from '../../common/log';
-import type { RtpPacket } from 'werift';
 import { OpusDecoder } from '../../../native/opus';
 import type { JanusLineAccess } from '../../common/signalling-protocol';
 import { SpeakingDetector } from '../audio-level';
@@ -13,7 +12,9 @@ import { LevelMeter } from '../meter';
 import type { Mixer, MixerInput } from '../mixer';
 import { PlayoutBuffer } from '../playout/playout-buffer';
 import type { MediaEvent, PeerMediaHealth } from '../media/media-protocol';
-import { JanusLine } from './janus-line';
+import type { JanusLineLink, NetworkThread } from '../network/network-thread';
+import type { ReceivedRtp } from '../network/rtp-frames';
+import type { JanusLineState } from '../network/network-protocol';
 import { janusFeedId, janusTarget } from './feed-ids';
 
 
@@ -26,7 +27,8 @@ interface Feed extends MixerInput {
 
 interface Carried {
   line: string;
-  transport: JanusLine;
+  transport: JanusLineLink;
+  state: JanusLineState;
   feeds: Map<string, Feed>;
 }
 
@@ -35,6 +37,7 @@ export interface JanusCarriedLinesDeps {
   gain: (id: string) => number;
   emit: (event: MediaEvent) => void;
   log: Log;
+  network: NetworkThread;
   frameMs: number;
   loopbackCandidates: boolean;
 }
@@ -47,10 +50,11 @@ export class JanusCarriedLines {
   /** Joins the line's Janus room (leaving any room it was in before). */
   async join(line: string, stationId: string, access: JanusLineAccess): Promise<void> {
     await this.leave(line);
-    const transport = new JanusLine({ line, stationId, access, frameMs: this.deps.frameMs, loopbackCandidates: this.deps.loopbackCandidates, log: this.deps.log });
-    const carried: Carried = { line, transport, feeds: new Map() };
+    const transport = this.deps.network.janusLine({ line, stationId, access, frameMs: this.deps.frameMs, loopbackCandidates: this.deps.loopbackCandidates });
+    const carried: Carried = { line, transport, state: 'connecting', feeds: new Map() };
     this.lines.set(line, carried);
     transport.on('state', (state, detail) => {
+      carried.state = state;
       this.deps.log.child({ component: 'janus', subject: line })[state === 'failed' ? 'warn' : 'info'](`${state}: ${detail}`);
       this.deps.emit({ type: 'janus', line, state, detail });
     });
@@ -88,20 +92,19 @@ export class JanusCarriedLines {
     this.deps.mixer.inputs.delete(feed);
   }
 
-  private receive(carried: Carried, station: string, rtp: RtpPacket, level: number | undefined): void {
+  private receive(carried: Carried, station: string, rtp: ReceivedRtp, level: number | undefined): void {
     const feed = carried.feeds.get(station);
     if (!feed) return;
     const now = performance.now();
     if (feed.lastRtpAt === 0) this.deps.log.child({ component: 'janus', subject: carried.line }).info(`first RTP from ${station}`);
     feed.lastRtpAt = now;
     if (level !== undefined) feed.speech.note(level, now);
-    const h = rtp.header;
-    feed.playout.insert({ seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker, payload: rtp.payload }, now);
+    feed.playout.insert(rtp, now);
   }
 
   /** The lines in `sendTo` (as `janus:<line>`) that we are joined to. */
-  targets(sendTo: string[]): JanusLine[] {
-    const out: JanusLine[] = [];
+  targets(sendTo: string[]): JanusLineLink[] {
+    const out: JanusLineLink[] = [];
     for (const [line, c] of this.lines) if (sendTo.includes(janusTarget(line))) out.push(c.transport);
     return out;
   }
@@ -122,7 +125,7 @@ export class JanusCarriedLines {
         const s = f.playout.stats();
         out.push({
           id: f.id,
-          connection: c.transport.state === 'connected' ? 'connected' : c.transport.state === 'failed' ? 'failed' : 'connecting',
+          connection: c.state === 'connected' ? 'connected' : c.state === 'failed' ? 'failed' : 'connecting',
           rttMs: null,
           rtpAgoMs: f.lastRtpAt > 0 ? now - f.lastRtpAt : null,
           connectedForMs: null,

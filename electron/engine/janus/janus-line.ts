@@ -13,18 +13,12 @@ import type { JanusLineAccess } from '../../common/signalling-protocol';
 import { AUDIO_LEVEL_URI, decodeAudioLevel, encodeAudioLevel } from '../audio-level';
 import { extensionId, withAudioPreferences } from '../sdp-audio';
 import { installSrtpIndexEstimation } from '../srtp/werift-rollover';
+import type { OutgoingRtp } from '../network/rtp-frames';
+import type { JanusLineEvents, JanusLineState } from '../network/network-protocol';
 
 installSrtpIndexEstimation();
 
-export type JanusLineState = 'connecting' | 'connected' | 'failed' | 'closed';
-
-export interface JanusLineEvents {
-  state: [state: JanusLineState, detail: string];
-  /** A member's feed appeared in (or left) our subscription. */
-  feed: [stationId: string, present: boolean];
-  /** One RTP packet of a member's feed, with its RFC 6464 level if it carried one. */
-  rtp: [stationId: string, rtp: RtpPacket, level: number | undefined];
-}
+export type { JanusLineEvents, JanusLineState };
 
 export interface JanusLineOptions {
   line: string;
@@ -216,15 +210,16 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
       const ext = rtp.header.extensions.find((x) => x.id === this.subscribeLevelId);
       level = ext ? decodeAudioLevel(ext.payload) : undefined;
     }
-    this.emit('rtp', station, rtp, level);
+    const h = rtp.header;
+    this.emit('rtp', station, { seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker, payload: rtp.payload }, level);
   }
 
   /** One frame of our microphone to the room (while we talk on this line). */
-  send(rtp: RtpPacket, level: number): void {
+  send(rtp: OutgoingRtp, level: number): void {
     if (!this.published || this.closed) return;
-    const h = rtp.header;
     const extensions = this.publishLevelId === undefined ? [] : [{ id: this.publishLevelId, payload: encodeAudioLevel(level, level < 50) }];
-    this.sendTrack.writeRtp(new RtpPacket(new RtpHeader({ payloadType: h.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, ssrc: h.ssrc, extensions }), rtp.payload));
+    const header = new RtpHeader({ payloadType: rtp.payloadType, sequenceNumber: rtp.seq, timestamp: rtp.timestamp, marker: rtp.marker, ssrc: rtp.ssrc, extensions });
+    this.sendTrack.writeRtp(new RtpPacket(header, Buffer.from(rtp.payload.buffer, rtp.payload.byteOffset, rtp.payload.byteLength)));
   }
 
   async close(): Promise<void> {

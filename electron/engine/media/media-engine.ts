@@ -13,7 +13,7 @@ import { samplesFor } from '../audio-format';
 import { LevelMeter } from '../meter';
 import { Mixer, type LineBus, type MixerInput } from '../mixer';
 import { RemotePeer } from '../remote-peer';
-import { MdnsResolver } from '../mdns-resolver';
+import { NetworkThread } from '../network/network-thread';
 import { frameAudioLevel } from '../audio-level';
 import { RtpPacketizer } from '../rtp-packetizer';
 import { SenderAdaptation, type EncoderSettings } from '../sender-adaptation';
@@ -37,8 +37,8 @@ import type {
 } from './media-protocol';
 
 /**
- * A peer's ICE and DTLS set-up or tear-down, a known busy moment of this thread: how long it lasts, and how long it
- * holds the thread.
+ * A peer's ICE and DTLS set-up or tear-down, a known busy moment of the machine (its key generation runs on the
+ * network thread, and on a machine of two cores competes with this one): how long it lasts, and the drain to cover.
  */
 const PEER_SETUP_MS = 3000;
 const PEER_SETUP_DRAIN_MS = 40;
@@ -66,8 +66,8 @@ export class MediaEngine implements Media {
   private encoderSettings: EncoderSettings;
   private readonly packetizer = new RtpPacketizer();
   private readonly remotes = new Map<string, Remote>();
-  /** Resolves browsers' mDNS candidate names; its socket opens only when the first such name arrives. */
-  private readonly mdns = new MdnsResolver();
+  /** werift, Janus and mDNS: their own thread, so that a handshake or their garbage never holds this one up. */
+  private readonly network = new NetworkThread((record) => this.emit({ type: 'log', record }));
   private readonly listeners: ((event: MediaEvent) => void)[] = [];
   /** Its records go out as events, for the control side to log (the media side may run in a worker). */
   private readonly log: Log = recordLog((record) => this.emit({ type: 'log', record }));
@@ -107,6 +107,7 @@ export class MediaEngine implements Media {
       gain: (id) => this.routing.gains[id] ?? 0,
       emit: (e) => this.emit(e),
       log: this.log,
+      network: this.network,
       frameMs: opts.frameMs,
       loopbackCandidates: opts.loopbackCandidates,
     });
@@ -486,9 +487,10 @@ export class MediaEngine implements Media {
     }
     this.wasTalking = true;
     const rtp = this.packetizer.packetize(this.encoder.encode(frame), capturedSamples);
-    const level = frameAudioLevel(frame);
-    for (const r of targets) r.peer.send(rtp, level);
-    for (const room of rooms) room.send(rtp, level);
+    const handles: number[] = [];
+    for (const r of targets) handles.push(r.peer.link.handle);
+    for (const room of rooms) handles.push(room.handle);
+    this.network.send(handles, rtp, frameAudioLevel(frame));
   }
 
   // ---- peers -------------------------------------------------------------------------------------
@@ -496,17 +498,11 @@ export class MediaEngine implements Media {
   private addPeer(id: string, iceServers: IceServer[]): void {
     if (this.remotes.has(id)) throw new Error(`peer "${id}" exists already`);
     this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
-    const peer = new RemotePeer({
-      stationId: id,
-      iceServers,
-      frameMs: this.opts.frameMs,
-      loopbackCandidates: this.opts.loopbackCandidates,
-      resolveMdns: (host) => this.mdns.resolve(host),
-    });
+    const peer = new RemotePeer(this.network.peer({ stationId: id, iceServers, frameMs: this.opts.frameMs, loopbackCandidates: this.opts.loopbackCandidates }));
     peer.on('description', (kind, sdp) => this.emit({ type: 'description', id, kind, sdp }));
     peer.on('candidate', (candidate) => this.emit({ type: 'candidate', id, candidate }));
     peer.on('connection', (state) => {
-      // ICE and DTLS run on this thread, in JavaScript: a handshake holds it for tens of ms.
+      // ICE and DTLS keep a core busy for tens of ms, in JavaScript on the network thread.
       if (state === 'connecting') this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
       this.peerLog(id).info(state);
       this.emit({ type: 'connection', id, state });
@@ -670,7 +666,7 @@ export class MediaEngine implements Media {
     const [c, p] = [this.capture, this.playback];
     this.capture = undefined;
     this.playback = undefined;
-    await Promise.all([c?.stop(), p?.stop(), this.mdns.close()]);
+    await Promise.all([c?.stop(), p?.stop(), this.network.close()]);
     void this.realtimeKit?.then((k) => k.close());
   }
 }
