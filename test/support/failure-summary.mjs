@@ -3,6 +3,8 @@
 // A failure's error is cut to this much; long lines (a test's one-line diagnosis) are folded, not cut.
 const MAX_CHARS_PER_FAILURE = 8000;
 const FOLD_AT = 200;
+/** What of each error the closing brief keeps. */
+const BRIEF_CHARS = 400;
 
 function errorText(error) {
   if (!error) return '(no error)';
@@ -46,7 +48,14 @@ export default async function* failureSummary(source) {
       for (let i = 0; i === 0 || i < line.length; i += FOLD_AT) out.push(`#   ${line.slice(i, i + FOLD_AT)}`);
     }
   }
-  // The names once more, last, where even the shortest tail of the log shows them.
+  // Each failure once more in brief, last, where even a short tail of the log shows every one of them.
+  out.push(`# ---- in brief ----`);
+  for (const data of failures) {
+    const brief = errorText(data.details?.error).replace(/\s+/g, ' ').trim();
+    out.push(
+      `# ${where(data)} "${data.name}": ${brief.length > BRIEF_CHARS ? `${brief.slice(0, BRIEF_CHARS)}...` : brief}`,
+    );
+  }
   out.push(`# ---- failed: ${failures.map((d) => `${where(d)} "${d.name}"`).join('; ')} ----`);
   yield `${out.join('\n')}\n`;
 }
