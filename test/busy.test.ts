@@ -30,7 +30,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
     await b.connectControl();
     // Longer than any flood: the flood's length follows the machine (each device listing scans), and a tone that ran
     // out before the recording did would be heard as a dropout.
-    const talk = pulse.inject(pulse.devices('a').micSink, tone(440, 120, -12));
+    const talk = pulse.inject(pulse.devices('a').micSink, tone(440, 600, -12));
     try {
       await sleep(1000);
       const rec = pulse.record(pulse.devices('b').speakerMonitor);
