@@ -197,3 +197,72 @@ test('a station on a mesh line and a Janus line at once: each line travels its o
     }
   }
 });
+
+test('private talk between stations that share only a Janus line: a call made for it, heard once, by the target alone', async (t) => {
+  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
+  const { url } = await server.start();
+  const stations: StationProcess[] = [];
+  const injections: { stop(): void }[] = [];
+  const listen = async (name: 'a' | 'b' | 'c', ms: number) => {
+    const rec = pulse.record(pulse.devices(name).speakerMonitor);
+    await sleep(ms);
+    return rec.stop();
+  };
+  try {
+    const [a, b, c] = (['A', 'B', 'C'] as const).map((n) => station(n, url));
+    stations.push(a!, b!, c!);
+    for (const s of stations) await s.waitFor(/\[janus big\] connected/, 20_000);
+    await Promise.all(stations.map((s) => s.connectControl()));
+    injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 40, -12)));
+    injections.push(pulse.inject(pulse.devices('b').micSink, tone(TONES.B, 40, -12)));
+
+    // B listens to no line; A talks to B alone. The line is on Janus, so there is no call to ride on: one is made.
+    await b!.invoke('line.setListen', { line: 'big', on: false });
+    const asked = performance.now();
+    await a!.invoke('talk.direct', { stationId: 'B', on: true });
+    await b!.waitFor(/\[peer A\] first RTP/, 20_000);
+    t.diagnostic(`the call for private talk carried A's voice ${(performance.now() - asked).toFixed(0)} ms after A asked`);
+    await sleep(1000);
+    const [atB, atC] = await Promise.all([listen('b', 2000), listen('c', 2000)]);
+    const heard = tonePresenceDb(atB, TONES.A, 4800, atB.length);
+    assert.ok(heard > -16 && heard < -8, `B hears A's private talk (${heard.toFixed(1)} dB)`);
+    const leaked = tonePresenceDb(atC, TONES.A, 4800, atC.length);
+    assert.ok(leaked < -45, `C, on the same line, hears nothing of it (${leaked.toFixed(1)} dB)`);
+    assert.ok(!c!.lines.some((l) => /\[peer \S+\] connected/.test(l)), 'C made no mesh call');
+
+    // A talks on the line as well and B listens to it: A's voice reaches B on the call and through Janus, and is heard once.
+    await b!.invoke('line.setListen', { line: 'big', on: true });
+    await a!.invoke('line.setTalk', { line: 'big', on: true });
+    await c!.waitFor(/\[janus big\] first RTP from A/, 20_000);
+    await sleep(1500);
+    const [once, atC2] = await Promise.all([listen('b', 2000), listen('c', 2000)]);
+    const onceDb = tonePresenceDb(once, TONES.A, 4800, once.length);
+    assert.ok(onceDb > -16 && onceDb < -8, `B hears A once, not on both paths (${onceDb.toFixed(1)} dB)`);
+    const lineDb = tonePresenceDb(atC2, TONES.A, 4800, atC2.length);
+    assert.ok(lineDb > -16 && lineDb < -8, `C hears A's line talk through Janus (${lineDb.toFixed(1)} dB)`);
+
+    // A stops both and listens to no line; B's reply key reaches A on the same call.
+    await a!.invoke('line.setTalk', { line: 'big', on: false });
+    await a!.invoke('talk.direct', { stationId: 'B', on: false });
+    await a!.invoke('line.setListen', { line: 'big', on: false });
+    await b!.waitFor(/\[direct\] A stopped talking to us/);
+    await b!.invoke('talk.reply', { on: true });
+    await a!.waitFor(/\[direct\] B talks to us/);
+    await sleep(1000);
+    const [atA, atC3] = await Promise.all([listen('a', 2000), listen('c', 2000)]);
+    const reply = tonePresenceDb(atA, TONES.B, 4800, atA.length);
+    assert.ok(reply > -16 && reply < -8, `A hears B's reply (${reply.toFixed(1)} dB)`);
+    assert.ok(tonePresenceDb(atC3, TONES.B, 4800, atC3.length) < -45, 'C hears nothing of the reply');
+    assert.equal(a!.lines.filter((l) => /\[peer B\] connected/.test(l)).length, 1, 'the reply rode the call private talk made');
+  } catch (e) {
+    for (const s of stations) t.diagnostic(`${s.label}'s log: ${s.lines.filter((l) => /\[(janus|line|audio|playout|peer|direct)[^\]]*\]/.test(l)).slice(-30).join(' | ')}`);
+    throw e;
+  } finally {
+    for (const i of injections) i.stop();
+    try {
+      await stopStations(stations);
+    } finally {
+      await server.close();
+    }
+  }
+});

@@ -24,7 +24,7 @@ import { LineKeys } from './control/line-keys';
 import { keepSecrets } from './control/line-credentials';
 import { CallLights } from './control/call-lights';
 import { MasterSection } from './control/master-section';
-import { DirectTalk } from './control/direct-talk';
+import { DIRECT_CALL_LINGER_MS, DirectTalk } from './control/direct-talk';
 import { PeerCalls } from './control/peer-calls';
 import { metersByStation, peerHealth } from './control/health-report';
 import { routingPlan, SendOnChange } from './control/routing-plan';
@@ -102,6 +102,7 @@ export class Station extends EventEmitter<StationEvents> {
   private readonly calls = new CallLights();
   private readonly master = new MasterSection();
   private readonly direct = new DirectTalk();
+  private directLinger: NodeJS.Timeout | undefined;
   private readonly lineMixOut = new SendOnChange<LineMix>((lines) => this.mediaCall({ op: 'setLineMix', lines }, { component: 'mixer' }, 'line meters'));
   private readonly routingOut = new SendOnChange<Routing>((routing) => this.mediaCall({ op: 'setRouting', routing }, { component: 'mixer' }, 'routing'));
   private readonly peers: PeerCalls;
@@ -156,7 +157,7 @@ export class Station extends EventEmitter<StationEvents> {
         signalling: () => this.signalling,
         joined: () => this.joined,
         iceServers: () => this.config?.iceServers ?? [],
-        needsMesh: (p) => this.carriers.needsMesh(p),
+        needsMesh: (p) => this.carriers.needsMesh(p) || this.direct.needsCall(p.stationId),
         changed: (announce) => {
           this.pushRouting();
           if (announce) this.publishState();
@@ -294,6 +295,7 @@ export class Station extends EventEmitter<StationEvents> {
     for (const target of this.direct.state().talkingTo) {
       this.direct.setTalk(target, false);
       this.signalling?.send({ type: 'direct', to: target.stationId, on: false });
+      this.directCallsChanged(false);
     }
     this.signalling?.setTalking([]);
     this.pushRouting();
@@ -329,11 +331,12 @@ export class Station extends EventEmitter<StationEvents> {
 
   /** Talks to one station of our lines alone; an id not among them is an error naming `stationId`. */
   talkDirect(stationId: string, on: boolean): DirectState {
-    const remote = this.peers.presence(stationId);
+    const remote = this.peers.presence(stationId) ?? this.peers.listed(stationId);
     if (!remote) throw Object.assign(new Error(`station "${stationId}" is not on any of this station's lines`), { code: 'invalid', field: 'stationId' });
     const signalling = this.requireSignalling();
     if (this.direct.setTalk({ stationId, name: remote.name }, on)) {
       signalling.send({ type: 'direct', to: stationId, on });
+      this.directCallsChanged(on);
       this.pushRouting();
       this.publishState();
     }
@@ -343,15 +346,30 @@ export class Station extends EventEmitter<StationEvents> {
   /** Talks back, directly, to the last station that talked to us directly. */
   reply(on: boolean): DirectState {
     const target = this.direct.replyTarget();
-    if (!this.peers.has(target.stationId)) throw Object.assign(new Error(`${target.name} is no longer on any of this station's lines`), { code: 'failed' });
+    if (!this.peers.has(target.stationId) && !this.peers.listed(target.stationId)) throw Object.assign(new Error(`${target.name} is no longer on any of this station's lines`), { code: 'failed' });
     return this.talkDirect(target.stationId, on);
   }
 
+  /**
+   * Private talk with a station we share only Janus lines with needs a call of its own: made as the talk begins (the
+   * lower id offers, as for any call), ended once it has lingered unused (DIRECT_CALL_LINGER_MS).
+   */
+  private directCallsChanged(began: boolean): void {
+    if (began) {
+      this.peers.reconsider('private talk');
+      return;
+    }
+    clearTimeout(this.directLinger);
+    this.directLinger = setTimeout(() => this.peers.reconsider('private talk ended a while ago; every line we share is on Janus'), DIRECT_CALL_LINGER_MS + 100);
+    this.directLinger.unref();
+  }
+
   private onDirect(msg: RelayedDirect): void {
-    const remote = this.peers.presence(msg.from);
+    const remote = this.peers.presence(msg.from) ?? this.peers.listed(msg.from);
     if (!remote) return;
     this.direct.heard({ stationId: msg.from, name: remote.name }, msg.on);
     this.log.child({ component: 'direct' }).info(`${msg.from} ${msg.on ? 'talks to us' : 'stopped talking to us'}`);
+    this.directCallsChanged(msg.on);
     this.pushRouting();
     this.publishState();
   }
@@ -509,7 +527,7 @@ export class Station extends EventEmitter<StationEvents> {
     } else {
       this.leaveJanus(msg.line);
     }
-    this.peers.onCarrierMoved(msg.line);
+    this.peers.reconsider(`line ${msg.line} moved to Janus`);
     this.pushRouting();
     this.publishState();
   }
@@ -574,6 +592,7 @@ export class Station extends EventEmitter<StationEvents> {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.directLinger);
     await this.network.lan?.stopBrowsing();
     await this.disconnect();
     await this.media.close();

@@ -3,6 +3,11 @@ import type { Routing } from '../media/media-protocol';
 
 /** The gain a station talking to us alone plays at: full, whatever the line keys say. */
 const DIRECT_GAIN = 1;
+/**
+ * How long a call made for private talk alone (every line we share is on Janus) outlives the talk: a reply, or the
+ * next word, must not wait for a call to be set up again.
+ */
+export const DIRECT_CALL_LINGER_MS = 60_000;
 
 /**
  * Private (point-to-point) talk: whom our microphone goes to alone, who talks to us alone, and the last of those,
@@ -12,11 +17,23 @@ export class DirectTalk {
   private readonly to = new Map<string, Talker>();
   private readonly incoming = new Map<string, Talker>();
   private replyTo: Talker | null = null;
+  /** When private talk with a station, either way, last ended (performance.now()). */
+  private readonly endedAt = new Map<string, number>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   reset(): void {
     this.to.clear();
     this.incoming.clear();
+    this.endedAt.clear();
     this.replyTo = null;
+  }
+
+  /** Whether private talk needs a call with this station: it goes on either way, or ended less than a linger ago. */
+  needsCall(stationId: string): boolean {
+    if (this.to.has(stationId) || this.incoming.has(stationId)) return true;
+    const ended = this.endedAt.get(stationId);
+    return ended !== undefined && this.now() - ended < DIRECT_CALL_LINGER_MS;
   }
 
   state(): DirectState {
@@ -31,7 +48,7 @@ export class DirectTalk {
   setTalk(target: Talker, on: boolean): boolean {
     const was = this.to.has(target.stationId);
     if (on) this.to.set(target.stationId, target);
-    else this.to.delete(target.stationId);
+    else if (this.to.delete(target.stationId)) this.endedAt.set(target.stationId, this.now());
     return was !== on;
   }
 
@@ -45,8 +62,8 @@ export class DirectTalk {
     if (on) {
       this.incoming.set(from.stationId, from);
       this.replyTo = from;
-    } else {
-      this.incoming.delete(from.stationId);
+    } else if (this.incoming.delete(from.stationId)) {
+      this.endedAt.set(from.stationId, this.now());
     }
   }
 
@@ -54,6 +71,7 @@ export class DirectTalk {
   forget(stationId: string): void {
     this.to.delete(stationId);
     this.incoming.delete(stationId);
+    this.endedAt.delete(stationId);
   }
 
   /** The line routing plus private talk: our microphone to our direct targets, direct talkers at full gain. */

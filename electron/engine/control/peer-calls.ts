@@ -190,14 +190,17 @@ export class PeerCalls {
     if (this.remotes.has(from)) this.mediaCall({ op: 'addCandidate', id: from, candidate }, from, 'bad candidate');
   }
 
-  /** A line moved between the mesh and Janus: calls it alone needed end; members it now needs a call with get one. */
-  onCarrierMoved(line: string): void {
+  /**
+   * What needs a call changed (a line moved between the mesh and Janus, private talk began or its call lingered
+   * long enough): calls nothing needs now end, saying `why`; members that now need one get it.
+   */
+  reconsider(why: string): void {
     const ourId = this.ctx.ourId();
     const joined = this.ctx.joined();
     for (const p of this.roster.values()) {
       const existing = this.remotes.get(p.stationId);
       if (!this.ctx.needsMesh(p)) {
-        if (existing) void this.drop(p.stationId, `line ${line} moved to Janus`);
+        if (existing) void this.drop(p.stationId, why);
       } else if (!existing && joined && ourId < p.stationId) {
         // Of each pair the lower station id offers, as when a call is repaired, and the other answers.
         this.offerTo(this.add(p));

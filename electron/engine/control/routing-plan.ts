@@ -1,4 +1,5 @@
 import type { Presence } from '../../common/signalling-protocol';
+import { janusFeedId } from '../janus/feed-ids';
 import type { StationLineCarriers } from '../janus/line-carriers';
 import type { LineMix, Routing } from '../media/media-protocol';
 import type { DirectTalk } from './direct-talk';
@@ -21,6 +22,14 @@ export function routingPlan(panel: Panel, carriers: StationLineCarriers, called:
   const lineMix = panel.keys.lineMix(presences);
   const keyed = panel.keys.routing(presences);
   carriers.addJanus(keyed, lineMix, panel.keys, roll);
+  // A station talking to us alone is heard on its call; its feed on a Janus line carries the same microphone, later.
+  for (const talker of panel.direct.state().incoming) {
+    if (!called.some((p) => p.stationId === talker.stationId)) continue;
+    for (const line of carriers.janusLines()) {
+      const feed = janusFeedId(line, talker.stationId);
+      if (feed in keyed.gains) keyed.gains[feed] = 0;
+    }
+  }
   return { routing: panel.master.routing(panel.direct.routing(keyed)), lineMix };
 }
 
