@@ -54,6 +54,7 @@ test('the RTP watch: a silent talker is no-rtp, a browser gone quiet is dropped,
   });
   assert.equal(watchRtp(h({}), { kind: 'station', talkingForMs: null }, o), undefined, 'a station that does not talk sends nothing, rightly');
   assert.equal(watchRtp(h({}), { kind: 'station', talkingForMs: 2500 }, o), 'no-rtp');
+  assert.equal(watchRtp(h({ connectedForMs: 500 }), { kind: 'station', talkingForMs: 2500 }, o), undefined, 'a call just up has not had the time to carry a talker');
   assert.equal(watchRtp(h({ rtpAgoMs: 100 }), { kind: 'station', talkingForMs: 2500 }, o), undefined);
   assert.equal(watchRtp(h({ connection: 'no-rtp', rtpAgoMs: 100 }), { kind: 'station', talkingForMs: 2500 }, o), 'flowing');
   assert.equal(watchRtp(h({ rtpAgoMs: 3500 }), { kind: 'browser', talkingForMs: null }, o), 'gone');
