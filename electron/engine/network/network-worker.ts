@@ -3,9 +3,10 @@
  * by messages. Its stalls (a DTLS handshake's key generation, werift's garbage) delay packets, which the playout
  * absorbs; they never reach the devices.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { NetworkHost } from './network-host';
-import type { ToNetwork } from './network-protocol';
+import type { FromNetwork, ToNetwork } from './network-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('network-worker.ts runs only as a worker thread');
@@ -14,3 +15,14 @@ if (!port) throw new Error('network-worker.ts runs only as a worker thread');
 // held up here is as late at the far end as one held up on the way, and it is never asked rtkit's real-time grant.
 const host = new NetworkHost((message, transfer) => port.postMessage(message, transfer));
 port.on('message', (m: ToNetwork) => host.handle(m));
+
+// As the media thread does with the same switch: this thread's own event-loop delay, once a second, to the log.
+if (process.env.PARTYLINE_MEDIA_PROFILE) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  setInterval(() => {
+    const msg = `network loop delay max ${(h.max / 1e6).toFixed(1)} ms p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms`;
+    port.postMessage({ t: 'log', record: { level: 'info', component: 'profile', msg } } satisfies FromNetwork);
+    h.reset();
+  }, 1000);
+}
