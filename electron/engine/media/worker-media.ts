@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BridgeError, type BridgeErrorCode } from '../../../native/bridge';
 import type { Media, MediaCommand, MediaError, MediaEvent, MediaOptions, MediaResult } from './media-protocol';
 import type { MediaReply, MediaRequest } from './media-worker';
+import { startEngineThread } from '../engine-thread';
 
 /**
  * The media side in a worker thread of this process, seen from the control side. A worker thread rather than a
@@ -19,11 +18,8 @@ export class WorkerMedia implements Media {
   private readonly gone: Promise<void>;
 
   constructor(options: MediaOptions) {
-    const file = workerFile();
-    // In development the entry is TypeScript, and tsx's hooks do not reach a worker's entry: the worker registers
-    // them itself before it loads the entry.
-    const source = file.endsWith('.ts') ? `require('tsx/cjs'); require(${JSON.stringify(file)});` : file;
-    this.worker = new Worker(source, { eval: file.endsWith('.ts'), workerData: { options } });
+    // Bundled (dist/main/main.js), the media thread is a bundle of its own beside it.
+    ({ worker: this.worker, gone: this.gone } = startEngineThread({ dirname: __dirname, filename: __filename }, 'media-worker', 'media', { workerData: { options } }, (e) => this.fail(e)));
     this.worker.on('message', (m: MediaReply | MediaEvent) => {
       if ('id' in m && typeof m.id === 'number' && 'ok' in m) {
         const p = this.pending.get(m.id);
@@ -34,13 +30,6 @@ export class WorkerMedia implements Media {
         return;
       }
       for (const l of this.listeners) l(m as MediaEvent);
-    });
-    this.gone = new Promise((resolve) => {
-      this.worker.on('error', (e) => this.fail(new Error(`the media thread failed: ${e.message}`)));
-      this.worker.on('exit', (code) => {
-        this.fail(new Error(`the media thread exited (code ${code})`));
-        resolve();
-      });
     });
   }
 
@@ -76,12 +65,6 @@ export class WorkerMedia implements Media {
     }
     await this.gone;
   }
-}
-
-function workerFile(): string {
-  // Bundled (dist/main/main.js), the worker is a bundle of its own beside it; in development it is this folder's .ts.
-  const bundled = join(__dirname, 'media-worker.js');
-  return __filename.endsWith('.ts') || !existsSync(bundled) ? join(__dirname, 'media-worker.ts') : bundled;
 }
 
 function rebuild(e: MediaError): Error {

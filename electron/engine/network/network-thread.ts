@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { LogRecord } from '../../common/log';
+import { startEngineThread } from '../engine-thread';
 import type {
   FromNetwork,
   JanusCall,
@@ -71,18 +70,14 @@ export class NetworkThread {
   private readonly gone: Promise<void>;
 
   constructor(private readonly onLog: (record: LogRecord) => void) {
-    const file = workerFile();
-    // In development the entry is TypeScript, and tsx's hooks do not reach a worker's entry: it registers them first.
-    const source = file.endsWith('.ts') ? `require('tsx/cjs'); require(${JSON.stringify(file)});` : file;
-    this.worker = new Worker(source, { eval: file.endsWith('.ts') });
+    ({ worker: this.worker, gone: this.gone } = startEngineThread(
+      { dirname: __dirname, filename: __filename },
+      'network-worker',
+      'network',
+      {},
+      (e) => this.fail(e),
+    ));
     this.worker.on('message', (m: FromNetwork) => this.receive(m));
-    this.gone = new Promise((resolve) => {
-      this.worker.on('error', (e) => this.fail(new Error(`the network thread failed: ${e.message}`)));
-      this.worker.on('exit', (code) => {
-        this.fail(new Error(`the network thread exited (code ${code})`));
-        resolve();
-      });
-    });
   }
 
   private receive(m: FromNetwork): void {
@@ -172,10 +167,4 @@ export class NetworkThread {
     }
     await this.gone;
   }
-}
-
-function workerFile(): string {
-  // Bundled (dist/main/media-worker.js), the network thread is a bundle of its own beside it; in development it is this folder's .ts.
-  const bundled = join(__dirname, 'network-worker.js');
-  return __filename.endsWith('.ts') || !existsSync(bundled) ? join(__dirname, 'network-worker.ts') : bundled;
 }
