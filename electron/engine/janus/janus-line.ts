@@ -7,13 +7,14 @@
 import { silentLog, type Log } from '../../common/log';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, useAudioLevelIndication, type RTCIceCandidate } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket, useAudioLevelIndication, type RTCIceCandidate } from 'werift';
 import { JanusSession, type JanusEvent, type JanusHandle, type JanusSocket } from '../../common/janus-client';
 import type { JanusLineAccess } from '../../common/signalling-protocol';
-import { AUDIO_LEVEL_URI, decodeAudioLevel, encodeAudioLevel } from '../audio-level';
+import { AUDIO_LEVEL_URI } from '../audio-level';
 import { extensionId, withAudioPreferences } from '../sdp-audio';
 import { installSrtpIndexEstimation } from '../srtp/werift-rollover';
 import type { OutgoingRtp } from '../network/rtp-frames';
+import { fromWerift, toWerift } from '../network/werift-rtp';
 import type { JanusLineEvents, JanusLineState } from '../network/network-protocol';
 
 installSrtpIndexEstimation();
@@ -205,21 +206,13 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
   private receive(mid: string | null, rtp: RtpPacket): void {
     const station = mid === null ? undefined : this.midToStation.get(mid);
     if (station === undefined) return;
-    let level: number | undefined;
-    if (this.subscribeLevelId !== undefined) {
-      const ext = rtp.header.extensions.find((x) => x.id === this.subscribeLevelId);
-      level = ext ? decodeAudioLevel(ext.payload) : undefined;
-    }
-    const h = rtp.header;
-    this.emit('rtp', station, { seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker, payload: rtp.payload }, level);
+    const { rtp: received, level } = fromWerift(rtp, this.subscribeLevelId);
+    this.emit('rtp', station, received, level);
   }
 
   /** One frame of our microphone to the room (while we talk on this line). */
   send(rtp: OutgoingRtp, level: number): void {
-    if (!this.published || this.closed) return;
-    const extensions = this.publishLevelId === undefined ? [] : [{ id: this.publishLevelId, payload: encodeAudioLevel(level, level < 50) }];
-    const header = new RtpHeader({ payloadType: rtp.payloadType, sequenceNumber: rtp.seq, timestamp: rtp.timestamp, marker: rtp.marker, ssrc: rtp.ssrc, extensions });
-    this.sendTrack.writeRtp(new RtpPacket(header, Buffer.from(rtp.payload.buffer, rtp.payload.byteOffset, rtp.payload.byteLength)));
+    if (this.published && !this.closed) this.sendTrack.writeRtp(toWerift(rtp, this.publishLevelId, level));
   }
 
   async close(): Promise<void> {

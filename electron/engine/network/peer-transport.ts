@@ -4,20 +4,20 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   RtcpRrPacket,
-  RtpHeader,
-  RtpPacket,
+  type RtpPacket,
   useAudioLevelIndication,
   type RTCRtpSender,
   type RTCIceCandidate,
 } from 'werift';
 import type { IceServer } from '../../common/contract';
 import { withAudioPreferences, extensionId } from '../sdp-audio';
-import { AUDIO_LEVEL_URI, decodeAudioLevel, encodeAudioLevel } from '../audio-level';
+import { AUDIO_LEVEL_URI } from '../audio-level';
 import { mdnsHost, splitMdnsCandidates, withAddress } from '../mdns-candidates';
 import { MdnsResolutionError } from '../mdns-resolver';
 import { installSrtpIndexEstimation } from '../srtp/werift-rollover';
 import type { CandidateInit, OutgoingRtp, TransportState } from './rtp-frames';
 import type { PeerTransportEvents } from './network-protocol';
+import { fromWerift, toWerift } from './werift-rtp';
 
 installSrtpIndexEstimation();
 
@@ -32,7 +32,6 @@ export interface PeerTransportOptions {
   /** Resolves a browser's `<uuid>.local` candidate name to an address; without it such candidates are reported unresolved. */
   resolveMdns?: (host: string) => Promise<string>;
 }
-
 
 /**
  * The network half of one remote station: one werift peer connection (ICE, DTLS, SRTP), one audio track each way.
@@ -95,14 +94,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     this.emit('connection', state);
   }
 
-  private receive(rtp: RtpPacket): void {
-    const h = rtp.header;
-    let level: number | undefined;
-    if (this.audioLevelId !== undefined) {
-      const ext = h.extensions.find((e) => e.id === this.audioLevelId);
-      level = ext && decodeAudioLevel(ext.payload);
-    }
-    this.emit('rtp', { seq: h.sequenceNumber, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker, payload: rtp.payload }, level);
+  private receive(packet: RtpPacket): void {
+    const { rtp, level } = fromWerift(packet, this.audioLevelId);
+    this.emit('rtp', rtp, level);
   }
 
   private attachSender(): void {
@@ -158,11 +152,6 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     this.described = true;
     if (this.describing > 0) return;
     for (const c of this.heldCandidates.splice(0)) if (!this.closed) this.emit('candidate', c);
-  }
-
-  /** Whether we sent an offer that has no answer yet (for glare). */
-  get offering(): boolean {
-    return this.pc.signalingState === 'have-local-offer';
   }
 
   async acceptOffer(sdp: string): Promise<void> {
@@ -244,19 +233,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
   }
 
-  get signalingState(): string {
-    return this.pc.signalingState;
-  }
-
-  /**
-   * One frame to this remote, with its RFC 6464 level when the remote negotiated the extension. Every remote gets its
-   * own packet: werift's sender rewrites the header it is given (SSRC, payload type, extensions).
-   */
+  /** One frame to this remote, while the call is up. */
   send(rtp: OutgoingRtp, level: number): void {
-    if (this.connection !== 'connected') return;
-    const extensions = this.audioLevelId === undefined ? [] : [{ id: this.audioLevelId, payload: encodeAudioLevel(level, level < 50) }];
-    const header = new RtpHeader({ payloadType: rtp.payloadType, sequenceNumber: rtp.seq, timestamp: rtp.timestamp, marker: rtp.marker, ssrc: rtp.ssrc, extensions });
-    this.sendTrack.writeRtp(new RtpPacket(header, Buffer.from(rtp.payload.buffer, rtp.payload.byteOffset, rtp.payload.byteLength)));
+    if (this.connection === 'connected') this.sendTrack.writeRtp(toWerift(rtp, this.audioLevelId, level));
   }
 
   async close(): Promise<void> {
