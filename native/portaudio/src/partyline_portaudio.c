@@ -143,16 +143,13 @@ static void remember_tail(Ring *r, const int16_t *o, uint32_t frames) {
   }
 }
 
-/* The stream's clock (PortAudio's, or the monotonic clock for PulseAudio), callable from the audio thread and from
- * JavaScript's alike; never 0. */
-static uint64_t stream_time_us(Ring *r) {
-  if (r->host_pulse) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 1;
-  }
-  PaTime t = r->stream != NULL ? Pa_GetStreamTime(r->stream) : 0;
-  return t > 0 ? (uint64_t)(t * 1e6) + 1 : 1;
+/* The monotonic clock, read the same way on the device's thread and on JavaScript's. Not Pa_GetStreamTime: behind
+ * ALSA's pulse plugin that is snd_pcm_status, which takes the PCM's and the plugin's locks and can wait as long as the
+ * device thread holds them (an xrun recovery waits on the sound server); JavaScript must never wait on the device. */
+static uint64_t monotonic_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 1;
 }
 
 /* On the device's thread: tells JavaScript that the device came for audio. */
@@ -162,7 +159,7 @@ static void ring_tick(Ring *r) {
   if (atomic_load_explicit(&r->audio_tid, memory_order_relaxed) == 0) atomic_store(&r->audio_tid, (int64_t)syscall(SYS_gettid));
 #endif
   uint64_t none = 0;
-  atomic_compare_exchange_strong(&r->unseen_since_us, &none, stream_time_us(r));
+  atomic_compare_exchange_strong(&r->unseen_since_us, &none, monotonic_us());
   if (napi_call_threadsafe_function(r->tsfn, NULL, napi_tsfn_nonblocking) != napi_ok)
     atomic_fetch_add(&r->missed_ticks, 1);
 }
@@ -556,7 +553,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint64_t since = atomic_exchange(&r->unseen_since_us, 0);
-  uint64_t now = stream_time_us(r);
+  uint64_t now = monotonic_us();
   if (!set_number(env, obj, "tickLatencyMs", since != 0 && now > since ? (double)(now - since) / 1000 : 0)) {
     throw_pending_or(env, "internal", "cannot build the stats object");
     return NULL;

@@ -154,12 +154,6 @@ typedef struct PulseLink {
   ServerLatency latency;
 } PulseLink;
 
-static uint64_t monotonic_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + 1;
-}
-
 /* How long the sound server may take to answer anything: a wedged one must not hang JavaScript's thread. */
 #define PULSE_DEADLINE_US 3000000u
 
