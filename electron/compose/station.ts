@@ -1,6 +1,7 @@
 // The composition root of a station, shared by the headless CLI and the desktop app's main process: the engine's
 // Station wired to the signalling folder's network, under the control contract with the update commands of a
 // station that does not update itself (the desktop app puts its updater in front).
+import { startDeviceScanner } from '../../native/bridge';
 import { Station, type StationOptions, type StationParts } from '../engine/station';
 import { createStationControl, type StationControlHandle } from '../engine/station-facade';
 import type { LanOptions } from '../signalling/lan-discovery';
@@ -17,6 +18,8 @@ export interface ComposedStationOptions extends StationOptions {
 
 export function composeStation(options: ComposedStationOptions = {}, parts: Partial<StationParts> = {}): Station {
   const { lan, ...stationOptions } = options;
+  // Its process starts now, before the media thread exists: a fork later would stall every thread of this one.
+  startDeviceScanner();
   const network = signallingNetwork(options.dataDir, lan && { ...lan, ...(options.log ? { log: options.log } : {}) });
   return new Station(stationOptions, { network, ...parts });
 }

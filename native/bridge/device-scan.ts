@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { naudiodonBindingPath, portAudioBindingPath } from './binding';
-import { deviceTable, findDevice, resolveDevice, type DeviceEnumeration, type DeviceTable, type Direction } from './devices';
+import { DeviceScanner } from './device-scanner';
+import { deviceTable, findDevice, resolveDevice, type DeviceTable, type Direction } from './devices';
 import { BridgeError } from './errors';
 import { abandonedStreamCount } from './watchdog';
 
@@ -8,26 +7,25 @@ import { abandonedStreamCount } from './watchdog';
  * PortAudio enumerates devices only when it initializes, and our streams keep it initialized (Pa_Initialize counts
  * references): while any stream is open, this process's device table is the one from when the first stream opened,
  * blind to a headset plugged in since. Only a PortAudio of its own sees the devices as they are now, so the scan
- * runs in a short-lived child process, which also keeps ALSA's ~70 ms probe of every PCM off the event loop that
- * feeds the speaker.
+ * runs in a child process (device-scanner.ts), which also keeps ALSA's ~70 ms probe of every PCM off the event loop
+ * that feeds the speaker.
  */
 
-/** A listing asked for within this long of the last scan's start is answered from that scan (a UI polls; a flood of requests spawns one process). */
+/** A listing asked for within this long of the last scan's start is answered from that scan (a UI polls; a flood of requests is one scan a second). */
 export const SCAN_REUSE_MS = 1000;
-/** A scan normally takes 100-200 ms including the process start; past this something hangs (a wedged sound server). */
+/** A scan normally takes 100-200 ms; past this something hangs (a wedged sound server). */
 export const SCAN_DEADLINE_MS = 5000;
 
-// Plain JavaScript: it must run under Electron's own Node (ELECTRON_RUN_AS_NODE) with no loader in front.
-// The sound server's own devices come from our binding (libpulse, when there is one), and are left out if it fails.
-const SCAN_SCRIPT = `
-const b = require(process.argv[1]);
-const found = { devices: b.getDevices(), hostApis: b.getHostAPIs() };
-try {
-  const p = require(process.argv[2]);
-  if (p.listPulse) found.soundServer = { sources: p.listPulse(true), sinks: p.listPulse(false) };
-} catch {}
-process.stdout.write(JSON.stringify(found));
-`;
+const scanner = new DeviceScanner();
+
+/** Starts this thread's scanning process ahead of the first listing: call it before any device opens. */
+export function startDeviceScanner(): void {
+  try {
+    scanner.start();
+  } catch {
+    // A binding that cannot be found: the first listing says so, as scan-failed.
+  }
+}
 
 interface Scan {
   startedAt: number;
@@ -48,7 +46,7 @@ export async function scanDevices(maxAgeMs = SCAN_REUSE_MS): Promise<DeviceTable
     const current = latest;
     if (current && askedAt - current.startedAt <= maxAgeMs) return current.table;
     if (current && !current.settled) {
-      // Too old for this caller, but still running: one child at a time, then the next scan.
+      // Too old for this caller, but still running: one scan at a time, then the next.
       await current.table.catch(() => undefined);
       continue;
     }
@@ -65,39 +63,13 @@ export async function scanDevices(maxAgeMs = SCAN_REUSE_MS): Promise<DeviceTable
   }
 }
 
-function runScan(): Promise<DeviceTable> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
-    // The parent's NODE_OPTIONS (an --inspect port, a loader) are for the parent; the scan is plain JavaScript.
-    delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['-e', SCAN_SCRIPT, naudiodonBindingPath(), portAudioBindingPath()], { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    // ALSA talks on stderr about every PCM it cannot open; the tail is what explains a failure.
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-    const fail = (why: string) => reject(new BridgeError('scan-failed', `device scan failed: ${why}`));
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(`no answer within ${SCAN_DEADLINE_MS} ms (is the sound server hung?)`);
-    }, SCAN_DEADLINE_MS);
-    child.on('error', (e) => {
-      clearTimeout(deadline);
-      fail(`cannot start ${process.execPath}: ${e.message}`);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(deadline);
-      if (code !== 0) {
-        const tail = err.trim().split('\n').slice(-3).join(' | ');
-        return fail(`the scanning process exited with ${signal ?? code}${tail ? `: ${tail}` : ''}`);
-      }
-      try {
-        resolve(deviceTable(JSON.parse(Buffer.concat(out).toString()) as DeviceEnumeration));
-      } catch (e) {
-        fail(`unreadable answer (${(e as Error).message})`);
-      }
-    });
-  });
+async function runScan(): Promise<DeviceTable> {
+  const found = await scanner.scan(SCAN_DEADLINE_MS);
+  try {
+    return deviceTable(found);
+  } catch (e) {
+    throw new BridgeError('scan-failed', `device scan failed: unreadable answer (${(e as Error).message})`);
+  }
 }
 
 export type DeviceReach = 'open-now' | 'after-rescan';

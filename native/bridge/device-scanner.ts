@@ -1,0 +1,135 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { naudiodonBindingPath, portAudioBindingPath } from './binding';
+import type { DeviceEnumeration } from './devices';
+import { BridgeError } from './errors';
+
+/**
+ * A long-lived child process that enumerates the sound devices on request, one JSON line per scan.
+ *
+ * Long-lived because starting a process costs the whole station: fork() copies this process's page tables under its
+ * memory-map lock, so every thread that touches memory meanwhile (the media thread, the sound server's client
+ * threads) stops for as long as the copy takes, measured at 20 to 40 ms here. A process per listing turned a control
+ * flood into a hole at the speaker; now the fork happens once, before any device opens (`startDeviceScanner`).
+ */
+
+// Plain JavaScript: it must run under Electron's own Node (ELECTRON_RUN_AS_NODE) with no loader in front. Each line
+// on stdin asks for a scan; naudiodon initializes and terminates PortAudio around each call, so every scan sees the
+// devices as they are now. The sound server's own devices come from our binding (libpulse, when there is one).
+const SCANNER_SCRIPT = `
+const b = require(process.argv[1]);
+let p;
+try { p = require(process.argv[2]); } catch {}
+require('node:readline').createInterface({ input: process.stdin }).on('line', () => {
+  const found = { devices: b.getDevices(), hostApis: b.getHostAPIs() };
+  try {
+    if (p && p.listPulse) found.soundServer = { sources: p.listPulse(true), sinks: p.listPulse(false) };
+  } catch {}
+  process.stdout.write(JSON.stringify(found) + '\\n');
+});
+`;
+
+interface Pending {
+  resolve: (found: DeviceEnumeration) => void;
+  reject: (e: BridgeError) => void;
+}
+
+export class DeviceScanner {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private readonly pending: Pending[] = [];
+  private out = '';
+  private err = '';
+
+  /** Starts the process now if it is not running, so that the fork happens before any device opens. */
+  start(): void {
+    if (this.child) return;
+    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    // The parent's NODE_OPTIONS (an --inspect port, a loader) are for the parent; the scanner is plain JavaScript.
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, ['-e', SCANNER_SCRIPT, naudiodonBindingPath(), portAudioBindingPath()], { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    this.child = child;
+    this.out = '';
+    this.err = '';
+    child.stdout.on('data', (d: Buffer) => this.take(d));
+    // ALSA talks on stderr about every PCM it cannot open; the tail is what explains a failure.
+    child.stderr.on('data', (d: Buffer) => (this.err = (this.err + d.toString()).slice(-2000)));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => this.gone(child, `cannot start ${process.execPath}: ${e.message}`));
+    child.on('close', (code, signal) => {
+      const tail = this.err.trim().split('\n').slice(-3).join(' | ');
+      this.gone(child, `the scanning process exited with ${signal ?? code}${tail ? `: ${tail}` : ''}`);
+    });
+    // An idle scanner must not keep the station's event loop alive; a scan in flight keeps it by its deadline timer.
+    this.idle();
+  }
+
+  /** One enumeration, or a BridgeError 'scan-failed'; past `deadlineMs` the process is killed (a wedged sound server). */
+  scan(deadlineMs: number): Promise<DeviceEnumeration> {
+    try {
+      this.start();
+    } catch (e) {
+      return Promise.reject(scanFailed(`cannot start the scanning process: ${(e as Error).message}`));
+    }
+    const child = this.child as ChildProcessWithoutNullStreams;
+    return new Promise<DeviceEnumeration>((resolve, reject) => {
+      const deadline = setTimeout(() => {
+        child.kill('SIGKILL');
+        this.gone(child, `no answer within ${deadlineMs} ms (is the sound server hung?)`);
+      }, deadlineMs);
+      const settle = () => {
+        clearTimeout(deadline);
+        if (this.pending.length === 0) this.idle();
+      };
+      this.pending.push({
+        resolve: (found) => {
+          settle();
+          resolve(found);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+      });
+      child.stdin.write('scan\n');
+    });
+  }
+
+  /** Ends the process; a scan in flight fails. */
+  stop(): void {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGKILL');
+    this.gone(child, 'the scanner was stopped');
+  }
+
+  private take(d: Buffer): void {
+    this.out += d.toString();
+    for (let nl = this.out.indexOf('\n'); nl >= 0; nl = this.out.indexOf('\n')) {
+      const line = this.out.slice(0, nl);
+      this.out = this.out.slice(nl + 1);
+      const waiting = this.pending.shift();
+      if (!waiting) continue;
+      try {
+        waiting.resolve(JSON.parse(line) as DeviceEnumeration);
+      } catch (e) {
+        waiting.reject(scanFailed(`unreadable answer (${(e as Error).message})`));
+      }
+    }
+  }
+
+  private gone(child: ChildProcessWithoutNullStreams, why: string): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    for (const waiting of this.pending.splice(0)) waiting.reject(scanFailed(why));
+  }
+
+  private idle(): void {
+    const child = this.child;
+    if (!child) return;
+    child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
+  }
+}
+
+function scanFailed(why: string): BridgeError {
+  return new BridgeError('scan-failed', `device scan failed: ${why}`);
+}
