@@ -73,7 +73,7 @@ test('a control flood during playout: no dropout at the speaker, every command a
       const to = x.length - 2400;
       assert.ok(Math.abs(dominantFrequency(x, 100, 4000, from, to) - 440) <= 2, 'B heard A throughout');
       // Where a dropout came from: A's microphone or send path, B's playout or speaker (each logs its own trouble).
-      for (const s of [a, b]) t.diagnostic(`${s === a ? 'A' : 'B'}: ${s.lines.filter((l) => /\[(audio|playout|peer [^\]]+)\]/.test(l)).slice(-12).join(' | ')}`);
+      for (const s of [a, b]) t.diagnostic(s.audioTrouble());
       assert.deepEqual(silentFrames(x, -40, from, to), [], 'no 10 ms dropout at the speaker during the flood');
     } finally {
       talk.stop();

@@ -72,6 +72,11 @@ export class StationProcess {
     return this.lines.slice(-n).join(' | ');
   }
 
+  /** Its last audio, playout and peer log lines: what a station said about the sound it made or heard. */
+  audioTrouble(n = 12): string {
+    return `${this.label}: ${this.lines.filter((l) => /\[(audio|playout|peer [^\]]+)\]/.test(l)).slice(-n).join(' | ') || 'nothing logged'}`;
+  }
+
   async waitFor(pattern: RegExp, timeoutMs = 15000): Promise<RegExpMatchArray> {
     const until = Date.now() + timeoutMs;
     for (;;) {
