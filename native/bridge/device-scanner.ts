@@ -45,7 +45,11 @@ export class DeviceScanner {
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
     // The parent's NODE_OPTIONS (an --inspect port, a loader) are for the parent; the scanner is plain JavaScript.
     delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['-e', SCANNER_SCRIPT, naudiodonBindingPath(), portAudioBindingPath()], { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(process.execPath, ['-e', SCANNER_SCRIPT, naudiodonBindingPath(), portAudioBindingPath()], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
     this.child = child;
     this.out = '';
     this.err = '';

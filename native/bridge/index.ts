@@ -1,6 +1,13 @@
 export { BridgeError, type BridgeErrorCode } from './errors';
 export { listDevices, resolveDevice, deviceList, type AudioDevice, type DeviceList, type Direction } from './devices';
-export { scanDevices, startDeviceScanner, locateDevice, rescanBlocked, SCAN_REUSE_MS, type DeviceReach } from './device-scan';
+export {
+  scanDevices,
+  startDeviceScanner,
+  locateDevice,
+  rescanBlocked,
+  SCAN_REUSE_MS,
+  type DeviceReach,
+} from './device-scan';
 export { CaptureStream, type CaptureOptions, type CaptureCounters } from './capture';
 export { PlaybackStream, type PlaybackOptions, type PlaybackSource, type PlaybackCounters } from './playback';
 export { SpeakerMargin, type MarginReading } from './speaker-margin';
