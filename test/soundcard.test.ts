@@ -571,25 +571,62 @@ test('a headset plugged in while the station is on air: listed with its stable i
   assert.ok(Math.abs(dominantFrequency(samples, 200, 4000, from, samples.length) - 1000) <= 2, 'at its frequency');
 });
 
-test('a wedged sound server: the device listing gives up at its deadline with scan-failed, leaves no scanner behind, and works once the server answers', async () => {
+test("a listing flood costs ALSA one enumeration; a headset's PCMs added to ALSA's configuration are listed at the next scan", async () => {
+  // Every PortAudio enumeration opens a sound-server connection per ALSA device the pulse plugin serves: listings
+  // share one while nothing it depends on changed, and ask the server only for its own devices.
+  const first = await bridge.scanDevices(0);
+  assert.ok(first.enumeration !== undefined, 'the scan says which enumeration it came from');
+  for (let i = 0; i < 5; i++) {
+    const again = await bridge.scanDevices(0);
+    assert.equal(again.enumeration, first.enumeration, `listing ${i + 2}: nothing changed, the enumeration stands`);
+  }
+  const v = await pulse.plugIn('v');
+  const after = await bridge.scanDevices(0);
+  assert.ok((after.enumeration ?? 0) > (first.enumeration ?? 0), 'the changed ALSA configuration made it enumerate again');
+  const list = bridge.deviceList(after);
+  assert.ok(list.outputs.some((d) => d.id === v.outputId), `outputs: ${list.outputs.map((d) => d.id).join(', ')}`);
+  assert.ok(list.inputs.some((d) => d.id === v.serverInputId), `the sound server's new source, asked afresh: ${list.inputs.map((d) => d.id).join(', ')}`);
+});
+
+test('a wedged sound server: a listing gives up with scan-failed, at 3 s when the server does not list its devices and at 5 s when the enumeration itself hangs (that scanner is killed), and works once the server answers', async () => {
   const scanners = () => spawnSync('pgrep', ['-f', 'getHostAPIs'], { encoding: 'utf8' }).stdout.trim();
-  const thaw = pulse.freeze();
-  const started = performance.now();
-  let failure: unknown;
+  const attempt = async () => {
+    const started = performance.now();
+    try {
+      await bridge.scanDevices(0);
+    } catch (e) {
+      return { failure: e, tookMs: performance.now() - started };
+    }
+    return { failure: undefined, tookMs: performance.now() - started };
+  };
+  await bridge.scanDevices(0);
+
+  // Nothing changed in ALSA: the standing enumeration is answered, and the server is asked for its own devices.
+  let thaw = pulse.freeze();
+  let tried;
   try {
-    await bridge.scanDevices(0);
-  } catch (e) {
-    failure = e;
+    tried = await attempt();
   } finally {
     thaw();
   }
-  const tookMs = performance.now() - started;
-  assert.ok(failure instanceof bridge.BridgeError && failure.code === 'scan-failed', `scan-failed, got ${String(failure)}`);
-  assert.match((failure as Error).message, /no answer within 5000 ms \(is the sound server hung\?\)/);
-  assert.ok(tookMs >= 5000 && tookMs < 7000, `gave up after ${tookMs.toFixed(0)} ms`);
-  assert.equal(scanners(), '', 'the scanning process was killed');
+  assert.ok(tried.failure instanceof bridge.BridgeError && tried.failure.code === 'scan-failed', `scan-failed, got ${String(tried.failure)}`);
+  assert.match((tried.failure as Error).message, /sound server .*did not answer within 3 s/, 'the error names the hung server, not a shorter list');
+  assert.ok(tried.tookMs >= 3000 && tried.tookMs < 5000, `gave up after ${tried.tookMs.toFixed(0)} ms`);
 
-  // A failed scan is not reused: the next listing scans again and finds the devices.
+  // ALSA's configuration changed meanwhile: PortAudio enumerates again, and ALSA's pulse plugin waits without end.
+  pulse.touchAlsaConfig();
+  thaw = pulse.freeze();
+  try {
+    tried = await attempt();
+  } finally {
+    thaw();
+  }
+  assert.ok(tried.failure instanceof bridge.BridgeError && tried.failure.code === 'scan-failed', `scan-failed, got ${String(tried.failure)}`);
+  assert.match((tried.failure as Error).message, /no answer within 5000 ms \(is the sound server hung\?\)/);
+  assert.ok(tried.tookMs >= 5000 && tried.tookMs < 7000, `gave up after ${tried.tookMs.toFixed(0)} ms`);
+  assert.equal(scanners(), '', 'the hung scanning process was killed');
+
+  // A failed scan is not reused: the next listing scans again, in a new scanner, and finds the devices.
   const outputs = bridge.deviceList(await bridge.scanDevices()).outputs.map((d) => d.id);
   assert.ok(outputs.includes(pulse.devices('x').outputId), `outputs: ${outputs.join(', ')}`);
 });

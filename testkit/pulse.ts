@@ -92,6 +92,11 @@ export class PulseHarness {
     return this.devices(station);
   }
 
+  /** ALSA's configuration edited (a comment appended), as a user or a package changing it would: nothing else moves. */
+  touchAlsaConfig(): void {
+    appendFileSync(this.asoundrc, `# edited ${Date.now()}\n`);
+  }
+
   /**
    * A sink pulled out, as a USB headset unplugged looks to the sound server: its module unloaded, so the sink and its
    * monitor go and every stream on them fails. Resolves what `plugBack` needs to load it again.

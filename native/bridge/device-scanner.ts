@@ -12,18 +12,64 @@ import { BridgeError } from './errors';
  * flood into a hole at the speaker; now the fork happens once, before any device opens (`startDeviceScanner`).
  */
 
+/** How long an enumeration stands on Linux while nothing it depends on has changed: a safety net, not the rule. */
+export const ENUMERATION_MAX_AGE_MS = 60_000;
+
 // Plain JavaScript: it must run under Electron's own Node (ELECTRON_RUN_AS_NODE) with no loader in front. Each line
-// on stdin asks for a scan; naudiodon initializes and terminates PortAudio around each call, so every scan sees the
-// devices as they are now. The sound server's own devices come from our binding (libpulse, when there is one).
+// on stdin asks for a scan. naudiodon initializes and terminates PortAudio around each call, so an enumeration sees
+// the devices as they are then; it costs the sound server a connection per ALSA device that the pulse plugin serves.
+// On Linux it therefore stands while what it depends on is unchanged (the cards present, ALSA's configuration), and
+// the scanner enumerates once as it starts: a listing flood, or a panel that polls, costs one connection per listing
+// (the sound server's own devices, always asked afresh) instead of a dozen.
 const SCANNER_SCRIPT = `
+const fs = require('node:fs');
+const path = require('node:path');
+const home = require('node:os').homedir();
 const b = require(process.argv[1]);
 let p;
 try { p = require(process.argv[2]); } catch {}
+const maxAgeMs = Number(process.argv[3]);
+const watched = [
+  ...(process.env.ALSA_CONFIG_PATH ? process.env.ALSA_CONFIG_PATH.split(':') : ['/usr/share/alsa/alsa.conf']),
+  '/etc/asound.conf',
+  path.join(home, '.asoundrc'),
+  path.join(process.env.XDG_CONFIG_HOME || path.join(home, '.config'), 'alsa', 'asoundrc'),
+  '/etc/alsa/conf.d',
+  '/usr/share/alsa/alsa.conf.d',
+  '/dev/snd',
+];
+function alsaState() {
+  const parts = watched.map((f) => {
+    try {
+      const s = fs.statSync(f);
+      return f + ':' + s.size + ':' + s.mtimeMs;
+    } catch {
+      return f + ':-';
+    }
+  });
+  try { parts.push(fs.readdirSync('/dev/snd').sort().join(',')); } catch {}
+  try { parts.push(fs.readFileSync('/proc/asound/cards', 'utf8')); } catch {}
+  return parts.join('\\n');
+}
+let last;
+let enumerations = 0;
+function enumerate() {
+  const state = process.platform === 'linux' ? alsaState() : undefined;
+  const now = Date.now();
+  if (!last || state === undefined || state !== last.state || now - last.at > maxAgeMs) {
+    last = { state, at: now, devices: b.getDevices(), hostApis: b.getHostAPIs(), enumeration: ++enumerations };
+  }
+  return { devices: last.devices, hostApis: last.hostApis, enumeration: last.enumeration };
+}
+try { enumerate(); } catch {}
 require('node:readline').createInterface({ input: process.stdin }).on('line', () => {
-  const found = { devices: b.getDevices(), hostApis: b.getHostAPIs() };
+  let found = enumerate();
   try {
     if (p && p.listPulse) found.soundServer = { sources: p.listPulse(true), sinks: p.listPulse(false) };
-  } catch {}
+  } catch (e) {
+    // No server at all leaves its devices out; one that does not answer is a failed scan, not a shorter list.
+    if (/within \\d+ s/.test(e.message)) found = { error: e.message };
+  }
   process.stdout.write(JSON.stringify(found) + '\\n');
 });
 `;
@@ -45,11 +91,15 @@ export class DeviceScanner {
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
     // The parent's NODE_OPTIONS (an --inspect port, a loader) are for the parent; the scanner is plain JavaScript.
     delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['-e', SCANNER_SCRIPT, naudiodonBindingPath(), portAudioBindingPath()], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', SCANNER_SCRIPT, naudiodonBindingPath(), portAudioBindingPath(), String(ENUMERATION_MAX_AGE_MS)],
+      {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      },
+    );
     this.child = child;
     this.out = '';
     this.err = '';
@@ -112,11 +162,15 @@ export class DeviceScanner {
       this.out = this.out.slice(nl + 1);
       const waiting = this.pending.shift();
       if (!waiting) continue;
+      let answer: DeviceEnumeration | { error: string };
       try {
-        waiting.resolve(JSON.parse(line) as DeviceEnumeration);
+        answer = JSON.parse(line) as DeviceEnumeration | { error: string };
       } catch (e) {
         waiting.reject(scanFailed(`unreadable answer (${(e as Error).message})`));
+        continue;
       }
+      if ('error' in answer) waiting.reject(scanFailed(answer.error));
+      else waiting.resolve(answer);
     }
   }
 

@@ -28,6 +28,8 @@ export interface DeviceEnumeration {
   devices: NativeDeviceInfo[];
   hostApis: NativeHostApis;
   soundServer?: { sources: SoundServerDevice[]; sinks: SoundServerDevice[] };
+  /** Which of the scanning process's PortAudio enumerations this is (device-scanner.ts): equal numbers, one enumeration. */
+  enumeration?: number;
 }
 
 /**
@@ -63,6 +65,8 @@ export interface DeviceTable {
   defaultOutput: number;
   /** When a sound server answers, its defaults are the system's (they win over PortAudio's indices). */
   serverDefaults?: boolean;
+  /** The scanning process's enumeration it came from, if it came from one (DeviceEnumeration.enumeration). */
+  enumeration?: number;
 }
 
 /**
@@ -72,7 +76,7 @@ export interface DeviceTable {
 export const SERVER_DEFAULT_NAMES = { input: '@DEFAULT_SOURCE@', output: '@DEFAULT_SINK@' } as const;
 
 /** `hostApi:name#n`, where n counts earlier devices with the same host API and name (two identical USB headsets). */
-export function deviceTable({ devices, hostApis, soundServer }: DeviceEnumeration): DeviceTable {
+export function deviceTable({ devices, hostApis, soundServer, enumeration }: DeviceEnumeration): DeviceTable {
   const seen = new Map<string, number>();
   const all: Indexed[] = devices.map((d) => {
     const key = `${d.hostAPIName}:${d.name}`;
@@ -99,7 +103,7 @@ export function deviceTable({ devices, hostApis, soundServer }: DeviceEnumeratio
     );
   }
   const host = hostApis.HostAPIs.find((h) => h.id === hostApis.defaultHostAPI);
-  return { all, defaultInput: host?.defaultInput ?? -1, defaultOutput: host?.defaultOutput ?? -1, ...(soundServer ? { serverDefaults: true } : {}) };
+  return { all, defaultInput: host?.defaultInput ?? -1, defaultOutput: host?.defaultOutput ?? -1, ...(soundServer ? { serverDefaults: true } : {}), ...(enumeration !== undefined ? { enumeration } : {}) };
 }
 
 function serverDevice(name: string, description: string, input: boolean): AudioDevice {
