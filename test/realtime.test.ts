@@ -1,6 +1,6 @@
-// Real-time scheduling of the audio threads through rtkit, as a desktop user gets it: refused with a reason where there
-// is no rtkit (the margin then covers the scheduler), and granted by a real rtkit on a private system bus where the
-// machine has one.
+// Real-time scheduling of the audio threads: set directly where the process may, and through rtkit as a desktop user
+// gets it: refused with a reason where there is no rtkit (the margin then covers the scheduler), and granted by a real
+// rtkit on a private system bus where the machine has one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -70,6 +70,35 @@ test('no rtkit on the system bus: refused with the reason, and the speaker plays
       kit.close();
     }
   });
+});
+
+test("set directly where this process may: a device thread gets SCHED_RR without rtkit; where it may not, the kernel's reason", async () => {
+  const rtprio = spawnSync('sh', ['-c', 'ulimit -r'], { encoding: 'utf8' }).stdout.trim();
+  const allowed = process.getuid?.() === 0 || rtprio === 'unlimited' || Number(rtprio) >= 5;
+  const playback = await playingSpeaker();
+  try {
+    const tid = playback.deviceThreadId;
+    const grant = realtime.realtimeDirect('speaker', tid);
+    if (allowed) {
+      assert.equal(realtime.describeGrant(grant), `speaker thread ${tid}: SCHED_RR 5, set directly`);
+      assert.deepEqual(scheduling(tid), { policy: 2, rtPriority: 5 }, 'SCHED_RR at 5, as rtkit would give');
+      const before = playback.counters.chunks;
+      await sleep(300);
+      assert.ok(playback.counters.chunks > before + 10, 'the speaker plays on');
+    } else {
+      assert.ok('refused' in grant && /sched_setscheduler\(SCHED_RR 5\) refused: Operation not permitted/.test(grant.refused), realtime.describeGrant(grant));
+      assert.equal(scheduling(tid).policy, 0, 'still SCHED_OTHER');
+    }
+  } finally {
+    await playback.stop();
+  }
+  // A process that may not (an ordinary user, no RLIMIT_RTPRIO): refused, and the reason is the kernel's.
+  if (process.getuid?.() === 0 && spawnSync('which', ['setpriv']).status === 0) {
+    const script = "const pa = require(process.argv[1]); try { pa.makeRealtime(pa.threadId(), 5); console.log('granted'); } catch (e) { console.log(e.code + ': ' + e.message); }";
+    const binding = join(__dirname, '..', 'native', 'portaudio', 'build', 'Release', 'partyline_portaudio.node');
+    const child = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script, binding], { encoding: 'utf8' });
+    assert.equal(child.stdout.trim(), 'realtime-refused: sched_setscheduler(SCHED_RR 5) refused: Operation not permitted', child.stderr);
+  }
 });
 
 const RTKIT_DAEMON = ['/usr/libexec/rtkit-daemon', '/usr/lib/rtkit/rtkit-daemon'].find((f) => existsSync(f));

@@ -139,6 +139,8 @@ export interface PortAudioBinding {
   serveOwed?(handle: RingHandle): void;
   /** Linux only: sets RLIMIT_RTTIME (soft and hard) for the process; throws with code 'rlimit-refused'. */
   limitRealtime?(usec: number): void;
+  /** Linux: SCHED_RR for a thread of this process, set directly; throws `realtime-refused` where not allowed. */
+  makeRealtime?(tid: number, priority: number): void;
 }
 
 let portAudio: PortAudioBinding | undefined;

@@ -1,9 +1,12 @@
 import { loadPortAudio } from './binding';
 
 /**
- * Real-time scheduling for the threads the devices wait on, asked of rtkit over D-Bus, as PulseAudio and PipeWire ask
- * for theirs: a desktop user is neither root nor allowed a negative nice value, but rtkit grants a bounded SCHED_RR
- * to a thread of a process that limits its own real-time CPU time (RLIMIT_RTTIME), and a raised nice value to others.
+ * Real-time scheduling for the threads the devices wait on. First set directly, where this process may (root,
+ * CAP_SYS_NICE, or an RLIMIT_RTPRIO such as an `@audio - rtprio 95` line in limits.conf), as JACK and PipeWire do;
+ * otherwise asked of rtkit over D-Bus, as PulseAudio and PipeWire ask for theirs: a desktop user is neither root nor
+ * allowed a negative nice value, but rtkit grants a bounded SCHED_RR to a thread of a process that limits its own
+ * real-time CPU time (RLIMIT_RTTIME), and a raised nice value to others. The sound server's own I/O threads run at
+ * SCHED_RR wherever it got it: a client thread at a mere nice value answers them late whenever the cores are busy.
  *
  * The device callback threads (PortAudio's, libpulse's) only copy to and from a ring: they get SCHED_RR. The media
  * thread runs JavaScript, where a GC may run long: it gets a raised nice value only, never SCHED_RR, since a real-time
@@ -19,6 +22,8 @@ const RTKIT_PATH = '/org/freedesktop/RealtimeKit1';
 /** PulseAudio's choice: above ordinary real-time work, far below the kernel's own. */
 const REALTIME_PRIORITY = 5;
 const HIGH_PRIORITY_NICE = -11;
+/** rtkit's own default bound: a real-time thread that runs this long without sleeping gets SIGXCPU. */
+const RTTIME_USEC = 200_000;
 /** How long a D-Bus round trip may take before the request counts as refused. */
 const DEADLINE_MS = 2000;
 
@@ -69,7 +74,7 @@ export class RealtimeKit {
   realtime(thread: string, tid: number): Promise<Grant> {
     return this.ask(thread, tid, (rtkit, limits) => {
       const priority = Math.min(REALTIME_PRIORITY, limits.maxPriority);
-      return rtkit.MakeThreadRealtime(BigInt(tid), priority).then(() => `SCHED_RR ${priority}`);
+      return rtkit.MakeThreadRealtime(BigInt(tid), priority).then(() => `SCHED_RR ${priority} from rtkit`);
     });
   }
 
@@ -77,7 +82,7 @@ export class RealtimeKit {
   highPriority(thread: string, tid: number): Promise<Grant> {
     return this.ask(thread, tid, (rtkit, limits) => {
       const nice = Math.max(HIGH_PRIORITY_NICE, limits.minNice);
-      return rtkit.MakeThreadHighPriority(BigInt(tid), nice).then(() => `nice ${nice}`);
+      return rtkit.MakeThreadHighPriority(BigInt(tid), nice).then(() => `nice ${nice} from rtkit`);
     });
   }
 
@@ -94,6 +99,23 @@ export class RealtimeKit {
 
   close(): void {
     this.bus?.disconnect();
+  }
+}
+
+/**
+ * SCHED_RR for a device thread, set directly: granted where this process may, refused with the kernel's reason where
+ * not (then rtkit is the way). The process's RLIMIT_RTTIME is bounded first, as rtkit would require.
+ */
+export function realtimeDirect(thread: string, tid: number): Grant {
+  const pa = loadPortAudio();
+  if (!pa.makeRealtime) return { thread, tid, refused: `setting real-time scheduling directly is Linux's; ${process.platform} is not handled yet` };
+  if (!(tid > 0)) return { thread, tid, refused: 'its thread id is not known' };
+  try {
+    pa.limitRealtime?.(RTTIME_USEC);
+    pa.makeRealtime(tid, REALTIME_PRIORITY);
+    return { thread, tid, granted: `SCHED_RR ${REALTIME_PRIORITY}, set directly` };
+  } catch (e) {
+    return { thread, tid, refused: (e as Error).message };
   }
 }
 
@@ -115,5 +137,5 @@ function withDeadline<T>(p: Promise<T>, what: string): Promise<T> {
 
 /** A grant as a log line. */
 export function describeGrant(g: Grant): string {
-  return 'granted' in g ? `${g.thread} thread ${g.tid}: ${g.granted} from rtkit` : `${g.thread} thread ${g.tid}: not raised (${g.refused})`;
+  return 'granted' in g ? `${g.thread} thread ${g.tid}: ${g.granted}` : `${g.thread} thread ${g.tid}: not raised (${g.refused})`;
 }

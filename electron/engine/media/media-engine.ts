@@ -8,7 +8,7 @@ import {
   locateDevice,
   rescanBlocked,
 } from '../../../native/bridge';
-import { RealtimeKit, currentThreadId, describeGrant } from '../../../native/bridge/realtime';
+import { RealtimeKit, currentThreadId, describeGrant, realtimeDirect } from '../../../native/bridge/realtime';
 import { samplesFor } from '../audio-format';
 import { LevelMeter } from '../meter';
 import { Mixer, type LineBus, type MixerInput } from '../mixer';
@@ -116,13 +116,13 @@ export class MediaEngine implements Media {
     if (opts.realtime) {
       this.realtimeKit = RealtimeKit.connect();
       void this.realtimeKit.then(async (kit) => {
-        if (kit.why) this.audioLog.warn(`real-time scheduling not available: ${kit.why}; the speaker margin covers the scheduler instead`);
+        if (kit.why) this.audioLog.info(`rtkit not available (${kit.why}): device threads get real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
         else this.audioLog.info(`${describeGrant(await kit.highPriority('media', currentThreadId()))}`);
       });
     }
   }
 
-  /** Each device thread, once it has called back, is put to rtkit for SCHED_RR. */
+  /** Each device thread, once it has called back, gets SCHED_RR: set directly where allowed, else from rtkit. */
   private promoteDeviceThreads(): void {
     const kit = this.realtimeKit;
     if (!kit) return;
@@ -130,8 +130,13 @@ export class MediaEngine implements Media {
       const tid = stream?.deviceThreadId ?? 0;
       if (tid <= 0 || this.promoted.has(tid)) continue;
       this.promoted.add(tid);
+      const direct = realtimeDirect(name, tid);
+      if ('granted' in direct) {
+        this.audioLog.info(describeGrant(direct));
+        continue;
+      }
       void kit.then(async (k) => {
-        if (!k.why) this.audioLog.info(`${describeGrant(await k.realtime(name, tid))}`);
+        this.audioLog.info(k.why ? `${describeGrant(direct)}; rtkit: ${k.why}` : describeGrant(await k.realtime(name, tid)));
       });
     }
   }

@@ -19,9 +19,13 @@
 #ifdef __linux__
 /* syscall(SYS_gettid) for the thread ids rtkit takes */
 #define _DEFAULT_SOURCE
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
 #endif
 #define PL_BAD_ARG_CODE "bad-arguments"
 #include "partyline_napi.h"
@@ -636,6 +640,23 @@ static napi_value limit_realtime(napi_env env, napi_callback_info info) {
   }
   return NULL;
 }
+
+/* makeRealtime(tid, priority): SCHED_RR at `priority` for thread `tid` of this process, set directly, as a process
+ * allowed it (RLIMIT_RTPRIO, CAP_SYS_NICE) may, before asking rtkit; children do not inherit it. Throws
+ * realtime-refused with the reason otherwise. */
+static napi_value make_realtime(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  uint32_t tid, priority;
+  if (!get_uint32(env, argv[0], "tid", &tid) || !get_uint32(env, argv[1], "priority", &priority)) return NULL;
+  struct sched_param param = {.sched_priority = (int)priority};
+  if (sched_setscheduler((pid_t)tid, SCHED_RR | SCHED_RESET_ON_FORK, &param) != 0) {
+    char message[160];
+    snprintf(message, sizeof message, "sched_setscheduler(SCHED_RR %u) refused: %s", priority, strerror(errno));
+    napi_throw_error(env, "realtime-refused", message);
+  }
+  return NULL;
+}
 #endif
 
 NAPI_MODULE_INIT() {
@@ -653,6 +674,7 @@ NAPI_MODULE_INIT() {
       {"threadId", NULL, thread_id, NULL, NULL, NULL, napi_enumerable, NULL},
       {"serveOwed", NULL, serve_owed, NULL, NULL, NULL, napi_enumerable, NULL},
       {"limitRealtime", NULL, limit_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"makeRealtime", NULL, make_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
