@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type ServerMessage } from '../electron/common/signalling-protocol';
-import { SignallingClient, SignallingSendError, handshakeTimeoutMs, type SignallingClientState } from '../electron/signalling/client';
+import { SignallingClient, SignallingSendError, connectTimeoutMs, handshakeTimeoutMs, type SignallingClientState } from '../electron/signalling/client';
 import { MAX_BACKLOG_FRAMES, SignallingServer, type SignallingServerOptions } from '../electron/signalling/server';
 
 type Received = ServerMessage & Record<string, unknown>;
@@ -647,6 +647,13 @@ describe('signalling client', () => {
       if (silent.listening) silent.close();
       await client.close();
     }
+  });
+
+  test('connect timeout: 3 s before any connection, then four times the last one, within 0.5 to 3 s', () => {
+    assert.equal(connectTimeoutMs(undefined), 3000);
+    assert.equal(connectTimeoutMs(1), 500);
+    assert.equal(connectTimeoutMs(400), 1600);
+    assert.equal(connectTimeoutMs(2000), 3000);
   });
 
   test('handshake timeout: 3 s before any handshake, then four times the last one, within 1 to 3 s', () => {

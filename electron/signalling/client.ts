@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { TLSSocket } from 'node:tls';
+import { connect as netConnect, isIP, type NetConnectOpts, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import {
   MAX_MESSAGE_BYTES,
@@ -36,6 +37,27 @@ export function handshakeTimeoutMs(lastHandshakeMs: number | undefined): number 
   return Math.min(3000, Math.max(1000, 4 * lastHandshakeMs));
 }
 
+/**
+ * How long an attempt's TCP connection may take before the attempt is given up and tried again at once: TCP sends a
+ * SYN lost in a link that was down again only after a second, then three. Until a connection has been seen, 3 s;
+ * after, four times the last one, at least 500 ms, so a station is back within about half a second of its link. A
+ * server that accepts at once and answers slowly still has the whole handshake's time (handshakeTimeoutMs).
+ */
+export function connectTimeoutMs(lastConnectMs: number | undefined): number {
+  if (lastConnectMs === undefined) return 3000;
+  return Math.min(3000, Math.max(500, 4 * lastConnectMs));
+}
+
+/** Connection errors that say this machine has no way to the server now (a link down), not that the server said no. */
+const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN']);
+
+/** What ws's own TLS connect does with the request's options: no path, and SNI only for a host name. */
+function tlsOptions(options: NetConnectOpts): ConnectionOptions {
+  const o = { ...options, path: undefined } as ConnectionOptions & { host?: string };
+  if (!o.servername && o.servername !== '') o.servername = o.host && isIP(o.host) ? '' : o.host;
+  return o;
+}
+
 /** Thrown by send(), setLines() and setTalking() for a message that must not go out. */
 export class SignallingSendError extends Error {
   override readonly name = 'SignallingSendError';
@@ -63,6 +85,7 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
   private currentState: SignallingClientState = 'connecting';
   private attempt = 0;
   private lastHandshakeMs: number | undefined;
+  private lastConnectMs: number | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
@@ -193,7 +216,22 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
     const timeoutMs = handshakeTimeoutMs(this.lastHandshakeMs);
     const startedAt = performance.now();
     let opened = false;
-    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...(verify ? { rejectUnauthorized: false } : {}) });
+    let connectTimedOut = false;
+    const connect = (options: NetConnectOpts): Socket => {
+      const socket = this.url.startsWith('wss:') ? tlsConnect(tlsOptions(options)) : netConnect({ ...options, path: (options as { socketPath?: string }).socketPath } as NetConnectOpts);
+      const limitMs = connectTimeoutMs(this.lastConnectMs);
+      const timer = setTimeout(() => {
+        connectTimedOut = true;
+        socket.destroy(new Error(`no connection within ${limitMs} ms`));
+      }, limitMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.lastConnectMs = performance.now() - startedAt;
+      });
+      socket.once('close', () => clearTimeout(timer));
+      return socket;
+    };
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, createConnection: connect as typeof netConnect, ...(verify ? { rejectUnauthorized: false } : {}) });
     this.ws = ws;
     if (verify) ws.on('upgrade', (res) => this.checkServer(ws, res.socket as TLSSocket, verify));
     ws.on('open', () => {
@@ -207,7 +245,8 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
       if (!isBinary) this.receive(data.toString());
     });
     // A refused or broken connection reports here and then closes; the close schedules the retry.
-    ws.on('error', () => {});
+    let failure: string | undefined;
+    ws.on('error', (e: NodeJS.ErrnoException) => (failure = e.code));
     ws.on('close', () => {
       if (this.ws === ws) this.ws = undefined;
       this.stopKeepalive();
@@ -215,8 +254,10 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
         this.setState('closed');
         return;
       }
-      // An attempt that timed out has waited already: the next goes out at once.
-      this.scheduleReconnect(!opened && performance.now() - startedAt >= timeoutMs);
+      // An attempt that timed out has waited already: the next goes out at once. One that found no route (a link
+      // that is down) cost the server nothing: the next goes out soon, so the link's return is seen within moments.
+      const timedOut = connectTimedOut || (!opened && performance.now() - startedAt >= timeoutMs);
+      this.scheduleReconnect(timedOut ? 'timed-out' : !opened && failure !== undefined && UNREACHABLE.has(failure) ? 'unreachable' : 'failed');
     });
   }
 
@@ -301,9 +342,9 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
     if (this.listenerCount('error') > 0) this.emit('error', msg);
   }
 
-  private scheduleReconnect(timedOut = false): void {
+  private scheduleReconnect(why: 'timed-out' | 'unreachable' | 'failed' = 'failed'): void {
     this.setState('reconnecting');
-    const delay = timedOut ? 0 : backoffDelay(this.backoff, this.attempt);
+    const delay = why === 'timed-out' ? 0 : why === 'unreachable' ? this.backoff.initialMs : backoffDelay(this.backoff, this.attempt);
     this.attempt += 1;
     this.reconnectTimer = setTimeout(() => this.open(), delay);
   }
