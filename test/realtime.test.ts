@@ -92,11 +92,12 @@ test("set directly where this process may: a device thread gets SCHED_RR without
   } finally {
     await playback.stop();
   }
-  // A process that may not (an ordinary user, no RLIMIT_RTPRIO): refused, and the reason is the kernel's.
+  // A process that may not (no CAP_SYS_NICE, RLIMIT_RTPRIO 0): refused, and the reason is the kernel's. Still root,
+  // so that it can read a checkout only root may.
   if (process.getuid?.() === 0 && spawnSync('which', ['setpriv']).status === 0) {
     const script = "const pa = require(process.argv[1]); try { pa.makeRealtime(pa.threadId(), 5); console.log('granted'); } catch (e) { console.log(e.code + ': ' + e.message); }";
     const binding = join(__dirname, '..', 'native', 'portaudio', 'build', 'Release', 'partyline_portaudio.node');
-    const child = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script, binding], { encoding: 'utf8' });
+    const child = spawnSync('sh', ['-c', 'ulimit -r 0 && exec "$@"', 'sh', 'setpriv', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script, binding], { encoding: 'utf8' });
     assert.equal(child.stdout.trim(), 'realtime-refused: sched_setscheduler(SCHED_RR 5) refused: Operation not permitted', child.stderr);
   }
 });
