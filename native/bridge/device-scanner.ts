@@ -112,8 +112,9 @@ export class DeviceScanner {
       const tail = this.err.trim().split('\n').slice(-3).join(' | ');
       this.gone(child, `the scanning process exited with ${signal ?? code}${tail ? `: ${tail}` : ''}`);
     });
-    // An idle scanner must not keep the station's event loop alive; a scan in flight keeps it by its deadline timer.
-    this.idle();
+    // The scanner must not keep the station's event loop alive; a scan in flight keeps it by its deadline timer.
+    child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
   }
 
   /** One enumeration, or a BridgeError 'scan-failed'; past `deadlineMs` the process is killed (a wedged sound server). */
@@ -129,30 +130,18 @@ export class DeviceScanner {
         child.kill('SIGKILL');
         this.gone(child, `no answer within ${deadlineMs} ms (is the sound server hung?)`);
       }, deadlineMs);
-      const settle = () => {
-        clearTimeout(deadline);
-        if (this.pending.length === 0) this.idle();
-      };
       this.pending.push({
         resolve: (found) => {
-          settle();
+          clearTimeout(deadline);
           resolve(found);
         },
         reject: (e) => {
-          settle();
+          clearTimeout(deadline);
           reject(e);
         },
       });
       child.stdin.write('scan\n');
     });
-  }
-
-  /** Ends the process; a scan in flight fails. */
-  stop(): void {
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGKILL');
-    this.gone(child, 'the scanner was stopped');
   }
 
   private take(d: Buffer): void {
@@ -178,13 +167,6 @@ export class DeviceScanner {
     if (this.child !== child) return;
     this.child = undefined;
     for (const waiting of this.pending.splice(0)) waiting.reject(scanFailed(why));
-  }
-
-  private idle(): void {
-    const child = this.child;
-    if (!child) return;
-    child.unref();
-    for (const s of [child.stdin, child.stdout, child.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
   }
 }
 
