@@ -182,14 +182,16 @@ export class PulseHarness {
 
   /**
    * A null sink runs in 2 s blocks until a client asks for low latency, and only re-arms its timer after the block
-   * it is in. ALSA's pulse plugin never asks (no ADJUST_LATENCY), so every sink gets a silent low-latency stream
-   * for its lifetime, and a suspend/resume re-arms the timer now instead of up to 2 s later.
+   * it is in. ALSA's pulse plugin never asks (no ADJUST_LATENCY), so every sink gets a low-latency stream that
+   * plays nothing, for its lifetime, and a suspend/resume re-arms the timer now instead of up to 2 s later.
    */
   async pinLatency(sinks: string[]): Promise<void> {
     for (const sink of sinks) {
-      const pin = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=5', '/dev/zero'], {
+      // The pin reads a pipe we never write: its stream holds the sink's latency but never starts, so the server
+      // sends it one request and nothing more. Fed from /dev/zero, the pins of three stations cost about one core.
+      const pin = spawn('pacat', ['--playback', `--device=${sink}`, '--format=s16le', `--rate=${RATE}`, '--channels=1', '--raw', '--latency-msec=5'], {
         env: this.env,
-        stdio: 'ignore',
+        stdio: ['pipe', 'ignore', 'ignore'],
       });
       this.children.add(pin);
     }
