@@ -70,7 +70,7 @@ async function packetRates(g: GuestBrowser, ms: number): Promise<{ sentPerS: num
   };
 }
 
-test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6464 levels light "speaking" on both sides', async () => {
+test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6464 levels light "speaking" on both sides', async (t) => {
   const a = station('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']);
   let g: GuestBrowser | undefined;
   try {
@@ -94,6 +94,7 @@ test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6
     const rates = await packetRates(g, 3000);
     const guestSeesSpeaking = await g.page.evaluate(() => document.querySelector('#peers li[data-speaking=true]')?.textContent ?? null);
     const received = await receiverSummary(g.page);
+    t.diagnostic(`the browser's receiver: ${received}`);
     await sleep(500);
     const [heardByStation, heardByBrowser] = await Promise.all([atStation.stop(), atBrowser.stop()]);
     toStation.stop();
@@ -124,7 +125,7 @@ test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6
   }
 });
 
-test('a station that joins after the browser offers; the guest defaults to voice processing; bye frees the peer, a hung tab is dropped on RTP silence', async () => {
+test('a station that joins after the browser offers; the guest defaults to voice processing; bye frees the peer, a hung tab is dropped on RTP silence', async (t) => {
   const server = new SignallingServer({ port: 0, lines: { main: 's3cret' }, staticDir: builtGuestDir() });
   const { url } = await server.start();
   const http = url.replace('ws://', 'http://');
@@ -149,10 +150,12 @@ test('a station that joins after the browser offers; the guest defaults to voice
     await sleep(1500);
     const atBrowser = pulse.record(pulse.devices('c').speakerMonitor);
     await sleep(1500);
+    const received = await receiverSummary(g.page);
+    t.diagnostic(`the browser's receiver: ${received}`);
     const heard = await atBrowser.stop();
     toBrowser.stop();
     const f = dominantFrequency(heard, 100, 4000);
-    assert.ok(Math.abs(f - 1000) <= 3, `the browser hears ${f} Hz from the station that offered`);
+    assert.ok(Math.abs(f - 1000) <= 3, `the browser hears ${f} Hz from the station that offered (${toneDb(heard, 1000).toFixed(1)} dBFS; ${received}; ${a.audioTrouble()})`);
 
     // Leaving: the bye reaches the station, which frees the peer.
     await g.page.click('#leave');

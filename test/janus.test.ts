@@ -7,6 +7,7 @@ import { StationProcess, stopStations } from '../testkit/station-process';
 import { GuestBrowser, buildGuest } from '../testkit/chromium';
 import { startJanus, type JanusProcess } from '../testkit/janus';
 import { tone, tonePresenceDb } from '../testkit/signal';
+import { receiverSummary, waitForInbound } from '../testkit/guest-receiver';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { LineState } from '../electron/common/contract';
 
@@ -52,6 +53,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     await b.waitFor(/\[janus big\] first RTP from A/, 20_000);
     await a.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
     await b.waitFor(/\[janus big\] first RTP from Guest-C/, 20_000);
+    await waitForInbound(g.page, 2, 20_000); // A's feed and B's, on the guest's one subscriber connection
 
     injections.push(pulse.inject(pulse.devices('a').micSink, tone(TONES.A, 12, -12)));
     injections.push(pulse.inject(pulse.devices('b').micSink, tone(TONES.B, 12, -12)));
@@ -90,6 +92,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
       t.diagnostic(`${s.label}'s log: ${s.lines.filter((l) => /\[(janus|line|audio|playout|routing)[^\]]*\]/.test(l)).slice(-30).join(' | ')}`);
       t.diagnostic(`${s.label}'s last health: ${JSON.stringify(s.events.filter((ev) => ev.event === 'health').at(-1)?.payload)}`);
     }
+    if (g) t.diagnostic(`guest's receivers: ${await receiverSummary(g.page)}`);
     t.diagnostic(`janus log:\n${janus.log().slice(-3000)}`);
     throw e;
   } finally {
