@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PulseHarness, sleep } from '../testkit/pulse';
 import { tone } from '../testkit/signal';
+import { StationProcess } from '../testkit/station-process';
 
 let pulse: PulseHarness;
 let bridge: typeof import('../native/bridge');
@@ -161,5 +162,55 @@ test('a real rtkit: the speaker\'s device thread gets SCHED_RR, the calling thre
   } finally {
     for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Whether this process may set SCHED_RR itself (root, or an RLIMIT_RTPRIO of 5 or more). */
+function mayBeRealtime(): boolean {
+  const rtprio = spawnSync('sh', ['-c', 'ulimit -r'], { encoding: 'utf8' }).stdout.trim();
+  return process.getuid?.() === 0 || rtprio === 'unlimited' || Number(rtprio) >= 5;
+}
+
+test('a real-time JavaScript thread that runs past the soft RLIMIT_RTTIME goes back to its nice value, and the process lives on', { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, () => {
+  // In a process of its own: the limit and the SIGXCPU handler are the process's. The worker spins 400 ms at
+  // SCHED_RR 4: past the soft limit (100 ms) SIGXCPU must demote it before the hard one (200 ms) kills the process.
+  const binding = join(__dirname, '..', 'native', 'portaudio', 'build', 'Release', 'partyline_portaudio.node');
+  const worker = `
+    const { parentPort } = require('node:worker_threads');
+    const fs = require('node:fs');
+    const pa = require(${JSON.stringify(binding)});
+    const tid = pa.threadId();
+    const policy = () => { const s = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return 'policy ' + f[41 - 3] + ' priority ' + f[40 - 3]; };
+    pa.limitRealtime(200000);
+    pa.guardRealtime(tid);
+    pa.makeRealtime(tid, 4);
+    const before = policy();
+    const end = Date.now() + 400;
+    while (Date.now() < end);
+    parentPort.postMessage({ before, after: policy(), demotions: pa.realtimeDemotions() });`;
+  const script = `const { Worker } = require('node:worker_threads'); new Worker(${JSON.stringify(worker)}, { eval: true }).on('message', (m) => console.log(JSON.stringify(m)));`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(child.signal, null, `the process was not killed (${child.stderr})`);
+  assert.equal(child.status, 0, child.stderr);
+  const soft = spawnSync('sh', ['-c', 'exec "$@"', 'sh', process.execPath, '-e', `require(${JSON.stringify(binding)}).limitRealtime(200000); console.log(require('node:fs').readFileSync('/proc/self/limits', 'utf8'))`], { encoding: 'utf8' });
+  assert.match(soft.stdout, /Max realtime timeout\s+100000\s+200000\s+us/, 'soft limit half the hard one');
+  assert.deepEqual(JSON.parse(child.stdout), { before: 'policy 2 priority 4', after: 'policy 0 priority 0', demotions: 1 });
+});
+
+test("a station's media thread runs at SCHED_RR 4, below its device threads at 5, where the process may", { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, async () => {
+  const d = pulse.devices('x');
+  const station = new StationProcess(['--name', 'X', '--host', '--port', '0', '--insecure', '--line', 'main:s3cret', '--input', d.serverInputId, '--output', d.serverOutputId], pulse.env);
+  try {
+    const media = Number((await station.waitFor(/\[audio\] media thread (\d+): SCHED_RR 4, set directly/))[1]);
+    const speaker = Number((await station.waitFor(/\[audio\] speaker thread (\d+): SCHED_RR 5, set directly/))[1]);
+    const of = (tid: number) => {
+      const stat = readFileSync(`/proc/${station.pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { policy: Number(fields[41 - 3]), rtPriority: Number(fields[40 - 3]) };
+    };
+    assert.deepEqual(of(media), { policy: 2, rtPriority: 4 }, 'the media thread');
+    assert.deepEqual(of(speaker), { policy: 2, rtPriority: 5 }, 'the speaker thread');
+  } finally {
+    assert.equal(await station.stop(), '0');
   }
 });

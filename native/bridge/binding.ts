@@ -137,8 +137,12 @@ export interface PortAudioBinding {
   threadId?(): number;
   /** Linux only: gives a sound server what it asked for and the ring could not give then (deviceOwedFrames). */
   serveOwed?(handle: RingHandle): void;
-  /** Linux only: sets RLIMIT_RTTIME (soft and hard) for the process; throws with code 'rlimit-refused'. */
+  /** Linux only: sets RLIMIT_RTTIME for the process (hard `usec`, soft half); throws with code 'rlimit-refused'. */
   limitRealtime?(usec: number): void;
+  /** Linux only: the thread goes back to SCHED_OTHER at the first SIGXCPU; throws with code 'guard-refused'. */
+  guardRealtime?(tid: number): void;
+  /** Linux only: guarded threads put back to SCHED_OTHER so far. */
+  realtimeDemotions?(): number;
   /** Linux: SCHED_RR for a thread of this process, set directly; throws `realtime-refused` where not allowed. */
   makeRealtime?(tid: number, priority: number): void;
 }

@@ -8,10 +8,13 @@ import { loadPortAudio } from './binding';
  * real-time CPU time (RLIMIT_RTTIME), and a raised nice value to others. The sound server's own I/O threads run at
  * SCHED_RR wherever it got it: a client thread at a mere nice value answers them late whenever the cores are busy.
  *
- * The device callback threads (PortAudio's, libpulse's) only copy to and from a ring: they get SCHED_RR. The media
- * thread runs JavaScript, where a GC may run long: it gets a raised nice value only, never SCHED_RR, since a real-time
- * thread over its RLIMIT_RTTIME is killed. Refusal is normal (no rtkit, no system bus, a sandbox): the speaker margin
- * then covers what the scheduler does, and the reason is logged.
+ * The device callback threads (PortAudio's, libpulse's) only copy to and from a ring: they get SCHED_RR 5. The media
+ * thread decodes, mixes and encodes what they carry: it gets SCHED_RR 4, below them. A nice value is not enough for
+ * it: it orders threads within one scheduling group only, and with autogroups (a session each) or cgroups (an app
+ * each) any busy process of another group holds it up. It runs JavaScript, where a GC or a long task
+ * may run on: a real-time thread over the hard RLIMIT_RTTIME is killed, so the media thread is guarded, and SIGXCPU at
+ * the soft limit (half) puts it back to its nice value at once (guardRealtime). Refusal is normal (no rtkit, no system
+ * bus, a sandbox): the speaker margin then covers what the scheduler does, and the reason is logged.
  *
  * Windows (MMCSS) and macOS (CoreAudio's own real-time threads) are not handled here yet.
  */
@@ -20,9 +23,11 @@ export type Grant = { thread: string; tid: number; granted: string } | { thread:
 const RTKIT = 'org.freedesktop.RealtimeKit1';
 const RTKIT_PATH = '/org/freedesktop/RealtimeKit1';
 /** PulseAudio's choice: above ordinary real-time work, far below the kernel's own. */
-const REALTIME_PRIORITY = 5;
+export const DEVICE_PRIORITY = 5;
+/** Below the device threads, which it must never hold up, and above every thread at a nice value. */
+export const MEDIA_PRIORITY = 4;
 const HIGH_PRIORITY_NICE = -11;
-/** rtkit's own default bound: a real-time thread that runs this long without sleeping gets SIGXCPU. */
+/** rtkit's own default bound: a real-time thread that runs this long without sleeping is killed (SIGXCPU at half). */
 const RTTIME_USEC = 200_000;
 /** How long a D-Bus round trip may take before the request counts as refused. */
 const DEADLINE_MS = 2000;
@@ -70,10 +75,10 @@ export class RealtimeKit {
     }
   }
 
-  /** SCHED_RR for a thread that never waits on anything but the device. */
-  realtime(thread: string, tid: number): Promise<Grant> {
+  /** SCHED_RR for a thread that never waits on anything but the device (or, guarded, the media thread). */
+  realtime(thread: string, tid: number, wanted = DEVICE_PRIORITY): Promise<Grant> {
     return this.ask(thread, tid, (rtkit, limits) => {
-      const priority = Math.min(REALTIME_PRIORITY, limits.maxPriority);
+      const priority = Math.min(wanted, limits.maxPriority);
       return rtkit.MakeThreadRealtime(BigInt(tid), priority).then(() => `SCHED_RR ${priority} from rtkit`);
     });
   }
@@ -103,20 +108,36 @@ export class RealtimeKit {
 }
 
 /**
- * SCHED_RR for a device thread, set directly: granted where this process may, refused with the kernel's reason where
- * not (then rtkit is the way). The process's RLIMIT_RTTIME is bounded first, as rtkit would require.
+ * SCHED_RR for a thread, set directly: granted where this process may, refused with the kernel's reason where not
+ * (then rtkit is the way). The process's RLIMIT_RTTIME is bounded first, as rtkit would require.
  */
-export function realtimeDirect(thread: string, tid: number): Grant {
+export function realtimeDirect(thread: string, tid: number, priority = DEVICE_PRIORITY): Grant {
   const pa = loadPortAudio();
   if (!pa.makeRealtime) return { thread, tid, refused: `setting real-time scheduling directly is Linux's; ${process.platform} is not handled yet` };
   if (!(tid > 0)) return { thread, tid, refused: 'its thread id is not known' };
   try {
     pa.limitRealtime?.(RTTIME_USEC);
-    pa.makeRealtime(tid, REALTIME_PRIORITY);
-    return { thread, tid, granted: `SCHED_RR ${REALTIME_PRIORITY}, set directly` };
+    pa.makeRealtime(tid, priority);
+    return { thread, tid, granted: `SCHED_RR ${priority}, set directly` };
   } catch (e) {
     return { thread, tid, refused: (e as Error).message };
   }
+}
+
+/**
+ * A thread that runs JavaScript goes back to its nice value at the first SIGXCPU, before the hard RLIMIT_RTTIME would
+ * kill the process. Call it before the thread is made real-time; false where there is no such guard (then do not).
+ */
+export function guardJavaScriptThread(tid: number): boolean {
+  const pa = loadPortAudio();
+  if (!pa.guardRealtime || !(tid > 0)) return false;
+  pa.guardRealtime(tid);
+  return true;
+}
+
+/** Guarded threads put back to their nice value so far (see guardJavaScriptThread). */
+export function realtimeDemotions(): number {
+  return loadPortAudio().realtimeDemotions?.() ?? 0;
 }
 
 /** The calling thread's kernel id (Linux), or 0. */

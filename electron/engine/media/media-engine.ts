@@ -8,7 +8,7 @@ import {
   locateDevice,
   rescanBlocked,
 } from '../../../native/bridge';
-import { RealtimeKit, currentThreadId, describeGrant, realtimeDirect } from '../../../native/bridge/realtime';
+import { MEDIA_PRIORITY, RealtimeKit, currentThreadId, describeGrant, guardJavaScriptThread, realtimeDemotions, realtimeDirect, type Grant } from '../../../native/bridge/realtime';
 import { samplesFor } from '../audio-format';
 import { LevelMeter } from '../meter';
 import { Mixer, type LineBus, type MixerInput } from '../mixer';
@@ -115,11 +115,28 @@ export class MediaEngine implements Media {
     this.timers.push(setInterval(() => this.watch(), 1000 / opts.healthHz));
     if (opts.realtime) {
       this.realtimeKit = RealtimeKit.connect();
-      void this.realtimeKit.then(async (kit) => {
-        if (kit.why) this.audioLog.info(`rtkit not available (${kit.why}): device threads get real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
-        else this.audioLog.info(`${describeGrant(await kit.highPriority('media', currentThreadId()))}`);
-      });
+      void this.promoteMediaThread(this.realtimeKit);
     }
+  }
+
+  /**
+   * This thread gets SCHED_RR below the device threads, guarded (see native/bridge/realtime): set directly where
+   * allowed, else from rtkit; where neither, the raised nice value it was started with, or one from rtkit.
+   */
+  private async promoteMediaThread(kit: Promise<RealtimeKit>): Promise<void> {
+    const tid = currentThreadId();
+    let direct: Grant;
+    try {
+      direct = guardJavaScriptThread(tid) ? realtimeDirect('media', tid, MEDIA_PRIORITY) : { thread: 'media', tid, refused: 'no guard against a long-running real-time thread here' };
+    } catch (e) {
+      direct = { thread: 'media', tid, refused: (e as Error).message };
+    }
+    // Logged once the kit has answered: by then the engine's log reaches its listeners.
+    const k = await kit;
+    if ('granted' in direct) return this.audioLog.info(describeGrant(direct));
+    if (k.why) return this.audioLog.info(`${describeGrant(direct)}; rtkit not available (${k.why}): real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
+    const granted = /no guard/.test(direct.refused) ? direct : await k.realtime('media', tid, MEDIA_PRIORITY);
+    this.audioLog.info(describeGrant('granted' in granted ? granted : await k.highPriority('media', tid)));
   }
 
   /** Each device thread, once it has called back, gets SCHED_RR: set directly where allowed, else from rtkit. */
@@ -550,11 +567,22 @@ export class MediaEngine implements Media {
   private watch(): void {
     const now = performance.now();
     this.promoteDeviceThreads();
+    this.reportDemotion();
     this.adaptEncoder(now);
     this.reportXruns();
     this.reportPlayoutModes();
     this.reportConcealment();
     this.emit({ type: 'health', peers: [...this.health(now), ...this.janus.health(now)], speaker: this.speakerHealth(), selection: this.devices() });
+  }
+
+  private demotionsReported = 0;
+
+  /** A guarded real-time thread that ran past the soft RLIMIT_RTTIME is back at its nice value: say so, once each. */
+  private reportDemotion(): void {
+    const demotions = realtimeDemotions();
+    if (demotions === this.demotionsReported) return;
+    this.demotionsReported = demotions;
+    this.audioLog.warn('the media thread ran too long without a pause for a real-time thread: SIGXCPU put it back to its nice value');
   }
 
   private xrunsReported = { underruns: 0, overruns: 0 };

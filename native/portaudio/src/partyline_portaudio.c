@@ -20,6 +20,7 @@
 /* syscall(SYS_gettid) for the thread ids rtkit takes */
 #define _DEFAULT_SOURCE
 #include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -626,19 +627,75 @@ static napi_value thread_id(napi_env env, napi_callback_info info) {
 }
 
 /* limitRealtime(usec): RLIMIT_RTTIME for this process, which rtkit requires before it grants a thread SCHED_RR: a
- * real-time thread that spins this long without sleeping gets SIGXCPU instead of freezing the machine. */
+ * real-time thread that runs `usec` without sleeping is killed (the hard limit), so that it cannot freeze the machine.
+ * At half of it (the soft limit) the kernel sends SIGXCPU first, which demotes a guarded thread (guardRealtime). */
 static napi_value limit_realtime(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
   uint32_t usec;
   if (!get_uint32(env, argv[0], "usec", &usec)) return NULL;
-  struct rlimit rl = {usec, usec};
+  struct rlimit rl = {usec / 2, usec};
   if (setrlimit(RLIMIT_RTTIME, &rl) != 0) {
     char message[128];
     snprintf(message, sizeof message, "setrlimit(RLIMIT_RTTIME) failed: errno %d", errno);
     napi_throw_error(env, "rlimit-refused", message);
   }
   return NULL;
+}
+
+/* Real-time threads that run JavaScript: a GC or a long task may keep one busy past the soft limit, and the kernel
+ * then kills the process at the hard one. The signal handler puts them back to SCHED_OTHER (their nice value stays)
+ * at once, on whichever thread the signal lands, without waiting for any event loop. */
+#define GUARDED_MAX 8
+static _Atomic int64_t guarded_tids[GUARDED_MAX];
+static atomic_uint realtime_demotions;
+static atomic_flag guard_installed = ATOMIC_FLAG_INIT;
+
+static void on_realtime_overrun(int signal) {
+  (void)signal;
+  int saved = errno;
+  struct sched_param normal = {.sched_priority = 0};
+  for (int i = 0; i < GUARDED_MAX; i++) {
+    int64_t tid = atomic_exchange(&guarded_tids[i], 0);
+    if (tid > 0 && syscall(SYS_sched_setscheduler, (pid_t)tid, SCHED_OTHER, &normal) == 0) atomic_fetch_add(&realtime_demotions, 1);
+  }
+  errno = saved;
+}
+
+/* guardRealtime(tid): thread `tid` of this process goes back to SCHED_OTHER at the first SIGXCPU (see above). */
+static napi_value guard_realtime(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  uint32_t tid;
+  if (!get_uint32(env, argv[0], "tid", &tid)) return NULL;
+  if (!atomic_flag_test_and_set(&guard_installed)) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_realtime_overrun;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(SIGXCPU, &action, NULL) != 0) {
+      atomic_flag_clear(&guard_installed);
+      char message[128];
+      snprintf(message, sizeof message, "sigaction(SIGXCPU) failed: %s", strerror(errno));
+      napi_throw_error(env, "guard-refused", message);
+      return NULL;
+    }
+  }
+  for (int i = 0; i < GUARDED_MAX; i++) {
+    int64_t none = 0;
+    if (atomic_load(&guarded_tids[i]) == (int64_t)tid || atomic_compare_exchange_strong(&guarded_tids[i], &none, (int64_t)tid)) return NULL;
+  }
+  napi_throw_error(env, "guard-refused", "too many guarded threads");
+  return NULL;
+}
+
+/* realtimeDemotions() -> how many guarded threads a SIGXCPU has put back to SCHED_OTHER so far. */
+static napi_value realtime_demotions_count(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK_NAPI(napi_create_double(env, (double)atomic_load(&realtime_demotions), &result));
+  return result;
 }
 
 /* makeRealtime(tid, priority): SCHED_RR at `priority` for thread `tid` of this process, set directly, as a process
@@ -675,6 +732,8 @@ NAPI_MODULE_INIT() {
       {"serveOwed", NULL, serve_owed, NULL, NULL, NULL, napi_enumerable, NULL},
       {"limitRealtime", NULL, limit_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
       {"makeRealtime", NULL, make_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"guardRealtime", NULL, guard_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"realtimeDemotions", NULL, realtime_demotions_count, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
