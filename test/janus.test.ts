@@ -90,7 +90,10 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     // What each station made of its feeds: Janus states, first RTP, playout and speaker warnings, the last health.
     for (const s of stations) {
       t.diagnostic(`${s.label}'s log: ${s.lines.filter((l) => /\[(janus|line|audio|playout|routing)[^\]]*\]/.test(l)).slice(-30).join(' | ')}`);
-      t.diagnostic(`${s.label}'s last health: ${JSON.stringify(s.events.filter((ev) => ev.event === 'health').at(-1)?.payload)}`);
+      // A line each: one line for the whole would be cut short in the failure summary.
+      const health = s.events.filter((ev) => ev.event === 'health').at(-1)?.payload as { peers?: unknown[]; speaker?: unknown } | undefined;
+      for (const p of health?.peers ?? []) t.diagnostic(`${s.label}'s last health of ${JSON.stringify(p)}`);
+      t.diagnostic(`${s.label}'s last speaker health: ${JSON.stringify(health?.speaker)}`);
     }
     if (g) t.diagnostic(`guest's receivers: ${await receiverSummary(g.page)}`);
     t.diagnostic(`janus log:\n${janus.log().slice(-3000)}`);

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PulseHarness, sleep } from '../testkit/pulse';
@@ -197,19 +197,29 @@ test('a real-time JavaScript thread that runs past the soft RLIMIT_RTTIME goes b
   assert.deepEqual(JSON.parse(child.stdout), { before: 'policy 2 priority 4', after: 'policy 0 priority 0', demotions: 1 });
 });
 
-test("a station's media thread runs at SCHED_RR 4, below its device threads at 5, where the process may", { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, async () => {
+test("a station's media thread runs at SCHED_RR 4, below its device threads at 5, and every other thread but the main one at nice -11", { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, async () => {
+  // ALSA's devices: its pulse plugin starts client threads of its own inside the media thread's stream open.
   const d = pulse.devices('x');
-  const station = new StationProcess(['--name', 'X', '--host', '--port', '0', '--insecure', '--line', 'main:s3cret', '--input', d.serverInputId, '--output', d.serverOutputId], pulse.env);
+  const station = new StationProcess(['--name', 'X', '--host', '--port', '0', '--insecure', '--line', 'main:s3cret', '--input', d.inputId, '--output', d.outputId], pulse.env);
   try {
     const media = Number((await station.waitFor(/\[audio\] media thread (\d+): SCHED_RR 4, set directly/))[1]);
     const speaker = Number((await station.waitFor(/\[audio\] speaker thread (\d+): SCHED_RR 5, set directly/))[1]);
     const of = (tid: number) => {
       const stat = readFileSync(`/proc/${station.pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return { policy: Number(fields[41 - 3]), rtPriority: Number(fields[40 - 3]) };
+      return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), policy: Number(fields[41 - 3]), rtPriority: Number(fields[40 - 3]), nice: Number(fields[19 - 3]) };
     };
-    assert.deepEqual(of(media), { policy: 2, rtPriority: 4 }, 'the media thread');
-    assert.deepEqual(of(speaker), { policy: 2, rtPriority: 5 }, 'the speaker thread');
+    const realtimeOf = (tid: number) => ({ policy: of(tid).policy, rtPriority: of(tid).rtPriority });
+    assert.deepEqual(realtimeOf(media), { policy: 2, rtPriority: 4 }, 'the media thread');
+    assert.deepEqual(realtimeOf(speaker), { policy: 2, rtPriority: 5 }, 'the speaker thread');
+    const lagging = () =>
+      readdirSync(`/proc/${station.pid}/task`)
+        .map(Number)
+        .filter((tid) => tid !== station.pid)
+        .map((tid) => ({ tid, ...of(tid) }))
+        .filter((t) => t.policy === 0 && t.nice > -11);
+    for (let i = 0; i < 20 && lagging().length > 0; i++) await sleep(100);
+    assert.deepEqual(lagging(), [], 'no thread but the main one below the audio priority');
   } finally {
     assert.equal(await station.stop(), '0');
   }

@@ -13,4 +13,4 @@ export { PlaybackStream, type PlaybackOptions, type PlaybackSource, type Playbac
 export { SpeakerMargin, type MarginReading } from './speaker-margin';
 export { SAMPLE_RATE, type ChunkMs } from './native-stream';
 export { exitProcess, abandonedStreamCount } from './watchdog';
-export { raiseAudioPriority, AUDIO_NICE, type PriorityResult } from './priority';
+export { raiseAudioPriority, raiseOtherThreads, AUDIO_NICE, type PriorityResult } from './priority';

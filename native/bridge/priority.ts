@@ -42,6 +42,28 @@ export function raiseAudioPriority(nice = AUDIO_NICE): PriorityResult {
   return { raised: true, nice: getPriority(0), threads };
 }
 
+/**
+ * Threads that a real-time thread starts begin at nice 0 (SCHED_RESET_ON_FORK resets a raised nice value too): the
+ * sound server client threads that ALSA's pulse plugin starts inside the media thread's stream open, for one. This
+ * raises every thread but the main one (which runs at nice 0 on purpose) that is above `nice`; Linux only. Returns
+ * how many it raised.
+ */
+export function raiseOtherThreads(nice = AUDIO_NICE): number {
+  if (process.platform !== 'linux') return 0;
+  let raised = 0;
+  for (const tid of tasks()) {
+    try {
+      if (getPriority(tid) > nice) {
+        setPriority(tid, nice);
+        raised++;
+      }
+    } catch {
+      // A thread that ended between the listing and the call, or one this process may not raise.
+    }
+  }
+  return raised;
+}
+
 function tasks(): number[] {
   try {
     return readdirSync('/proc/self/task').map(Number).filter((n) => Number.isInteger(n) && n !== process.pid);

@@ -6,7 +6,9 @@ import {
   BridgeError,
   abandonedStreamCount,
   locateDevice,
+  raiseOtherThreads,
   rescanBlocked,
+  AUDIO_NICE,
 } from '../../../native/bridge';
 import { MEDIA_PRIORITY, RealtimeKit, currentThreadId, describeGrant, guardJavaScriptThread, realtimeDemotions, realtimeDirect, type Grant } from '../../../native/bridge/realtime';
 import { samplesFor } from '../audio-format';
@@ -143,10 +145,12 @@ export class MediaEngine implements Media {
   private promoteDeviceThreads(): void {
     const kit = this.realtimeKit;
     if (!kit) return;
+    let opened = false;
     for (const [name, stream] of [['microphone', this.capture], ['speaker', this.playback]] as const) {
       const tid = stream?.deviceThreadId ?? 0;
       if (tid <= 0 || this.promoted.has(tid)) continue;
       this.promoted.add(tid);
+      opened = true;
       const direct = realtimeDirect(name, tid);
       if ('granted' in direct) {
         this.audioLog.info(describeGrant(direct));
@@ -156,6 +160,9 @@ export class MediaEngine implements Media {
         this.audioLog.info(k.why ? `${describeGrant(direct)}; rtkit: ${k.why}` : describeGrant(await k.realtime(name, tid)));
       });
     }
+    // The threads a device opened from this (real-time) thread started at nice 0: its host's own, such as ALSA's
+    // pulse plugin's client threads, get the raised nice value the station runs its audio at.
+    if (opened) raiseOtherThreads(AUDIO_NICE);
   }
 
   onEvent(listener: (event: MediaEvent) => void): void {
