@@ -202,6 +202,29 @@ test('stop never hangs, even twice', async () => {
   assert.ok(playback.counters.chunks > 10, 'the device pulled chunks on its own clock');
 });
 
+test("a station's microphone and speaker closed at once, again and again: every stop returns and the process lives", () => {
+  // As a station stops: both streams close together on libuv's threadpool while PortAudio's front end keeps one
+  // list of open streams for the process. Unguarded, that list was corrupted, and the station died of SIGSEGV in the
+  // Pa_Terminate that followed. In a process of its own, so that a crash is this test's failure and no other's.
+  const x = pulse.devices('x');
+  const script = `
+    const bridge = require(${JSON.stringify(join(__dirname, '..', 'native', 'bridge'))});
+    (async () => {
+      for (let i = 0; i < 10; i++) {
+        const mic = new bridge.CaptureStream({ deviceId: ${JSON.stringify(x.inputId)}, onChunk: () => undefined });
+        const speaker = new bridge.PlaybackStream({ deviceId: ${JSON.stringify(x.outputId)}, source: { pull: (n) => new Int16Array(n) } });
+        await new Promise((r) => setTimeout(r, 100));
+        const outcomes = await Promise.all([mic.stop(), speaker.stop()]);
+        if (mic.counters.chunks === 0 || speaker.counters.chunks === 0) throw new Error('cycle ' + i + ': a stream never ran');
+        if (outcomes.some((o) => o !== 'stopped')) throw new Error('cycle ' + i + ': ' + outcomes.join(', '));
+      }
+      console.log('10 cycles');
+    })().catch((e) => { console.log(e.message); process.exitCode = 1; });`;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { env: pulse.env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.signal, null, `killed by ${child.signal}: ${child.stderr.slice(-500)}`);
+  assert.equal(child.stdout.trim(), '10 cycles', child.stderr.slice(-500));
+});
+
 test("5 ms chunks run on the sound server's own protocol; through ALSA a stream keeps 10 ms periods, which it can hold", async () => {
   const y = pulse.devices('y');
   const viaAlsa = new bridge.PlaybackStream({ deviceId: y.outputId, chunkMs: 5, source: { pull: (n) => new Int16Array(n) } });

@@ -38,6 +38,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
+
+/* PortAudio's front end is not thread-safe: its list of open streams and its initialization count are plain globals.
+ * Streams close on libuv's threadpool (both of a station's at once when it stops) while others open or terminate on
+ * the media thread: two closes at once corrupted the list, and the Pa_Terminate that then closed what was left on it
+ * crashed. Every call that opens, closes, initializes or terminates holds this lock. Pa_AbortStream, which an
+ * unplugged device may hold up for as long as it likes, does not: it touches its own stream only. */
+static pthread_mutex_t pa_front;
+static pthread_once_t pa_front_once = PTHREAD_ONCE_INIT;
+
+/* Recursive: a stream's finalizer (which closes it) may run in a collection that an allocation inside an open
+ * started, on the thread that holds the lock. */
+static void pa_front_init(void) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&pa_front, &attr);
+  pthread_mutexattr_destroy(&attr);
+}
+
+static void pa_front_lock(void) {
+  pthread_once(&pa_front_once, pa_front_init);
+  pthread_mutex_lock(&pa_front);
+}
+
+static void pa_front_unlock(void) { pthread_mutex_unlock(&pa_front); }
 
 typedef enum { OPENED, STARTED, CLOSING, CLOSED } State;
 
@@ -262,8 +288,10 @@ static void finalize_ring(napi_env env, void *data, void *hint) {
 #endif
   if (r->state != CLOSED && r->stream != NULL) {
     Pa_AbortStream(r->stream);
+    pa_front_lock();
     Pa_CloseStream(r->stream);
     Pa_Terminate();
+    pa_front_unlock();
     napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
   }
   free_ring(r);
@@ -318,7 +346,16 @@ static napi_value throw_pa(napi_env env, const char *what, PaError err) {
  * A suggested latency of 0 takes the device's default low latency. The device period (frames per callback) may be
  * shorter than the chunk JavaScript works in: ALSA buffers two periods, so a 5 ms period under 10 ms chunks takes
  * 10 ms off each direction. */
+static napi_value open_stream_locked(napi_env env, napi_callback_info info);
+
 static napi_value open_stream(napi_env env, napi_callback_info info) {
+  pa_front_lock();
+  napi_value handle = open_stream_locked(env, info);
+  pa_front_unlock();
+  return handle;
+}
+
+static napi_value open_stream_locked(napi_env env, napi_callback_info info) {
   napi_value argv[8];
   if (!get_args(env, info, 8, argv)) return NULL;
   uint32_t period;
@@ -579,13 +616,19 @@ static void close_execute(napi_env env, void *data) {
   }
 #endif
   Pa_AbortStream(r->stream);
+  pa_front_lock();
   Pa_CloseStream(r->stream);
+  pa_front_unlock();
 }
 
 static void close_complete(napi_env env, napi_status status, void *data) {
   Ring *r = data;
   /* Pa_Terminate on the main thread: naudiodon's device listing initializes PortAudio there too. */
-  if (!r->host_pulse) Pa_Terminate();
+  if (!r->host_pulse) {
+    pa_front_lock();
+    Pa_Terminate();
+    pa_front_unlock();
+  }
   r->stream = NULL;
   r->state = CLOSED;
   napi_release_threadsafe_function(r->tsfn, napi_tsfn_abort);
