@@ -26,20 +26,7 @@ export function raiseAudioPriority(nice = AUDIO_NICE): PriorityResult {
   } catch (e) {
     return { raised: false, nice: before, reason: (e as NodeJS.ErrnoException).code ?? String(e) };
   }
-  let threads = 1;
-  if (process.platform === 'linux') {
-    for (const tid of tasks()) {
-      try {
-        if (getPriority(tid) > nice) {
-          setPriority(tid, nice);
-          threads++;
-        }
-      } catch {
-        // A thread that ended between the listing and the call.
-      }
-    }
-  }
-  return { raised: true, nice: getPriority(0), threads };
+  return { raised: true, nice: getPriority(0), threads: 1 + raiseOtherThreads(nice) };
 }
 
 /**
