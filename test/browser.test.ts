@@ -150,10 +150,10 @@ test('a station that joins after the browser offers; the guest defaults to voice
     await sleep(1500);
     const atBrowser = pulse.record(pulse.devices('c').speakerMonitor);
     await sleep(1500);
-    const received = await receiverSummary(g.page);
-    t.diagnostic(`the browser's receiver: ${received}`);
     const heard = await atBrowser.stop();
     toBrowser.stop();
+    const received = await receiverSummary(g.page);
+    t.diagnostic(`the browser's receiver: ${received}`);
     const f = dominantFrequency(heard, 100, 4000);
     assert.ok(Math.abs(f - 1000) <= 3, `the browser hears ${f} Hz from the station that offered (${toneDb(heard, 1000).toFixed(1)} dBFS; ${received}; ${a.audioTrouble()})`);
 

@@ -127,17 +127,19 @@ export class MediaEngine implements Media {
    */
   private async promoteMediaThread(kit: Promise<RealtimeKit>): Promise<void> {
     const tid = currentThreadId();
-    let direct: Grant;
+    let guarded = false;
+    let unguarded = 'no guard against a long-running real-time thread here';
     try {
-      direct = guardJavaScriptThread(tid) ? realtimeDirect('media', tid, MEDIA_PRIORITY) : { thread: 'media', tid, refused: 'no guard against a long-running real-time thread here' };
+      guarded = guardJavaScriptThread(tid);
     } catch (e) {
-      direct = { thread: 'media', tid, refused: (e as Error).message };
+      unguarded = (e as Error).message;
     }
+    const direct: Grant = guarded ? realtimeDirect('media', tid, MEDIA_PRIORITY) : { thread: 'media', tid, refused: unguarded };
     // Logged once the kit has answered: by then the engine's log reaches its listeners.
     const k = await kit;
     if ('granted' in direct) return this.audioLog.info(describeGrant(direct));
     if (k.why) return this.audioLog.info(`${describeGrant(direct)}; rtkit not available (${k.why}): real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
-    const granted = /no guard/.test(direct.refused) ? direct : await k.realtime('media', tid, MEDIA_PRIORITY);
+    const granted = guarded ? await k.realtime('media', tid, MEDIA_PRIORITY) : direct;
     this.audioLog.info(describeGrant('granted' in granted ? granted : await k.highPriority('media', tid)));
   }
 
