@@ -1,6 +1,6 @@
 // Large lines on Janus: a line the signalling server puts on a real Janus (VideoRoom, audio only), carrying tones
 // between two stations and a browser guest in every direction, with no mesh call among them.
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
 import { StationProcess, stopStations } from '../testkit/station-process';
@@ -31,6 +31,17 @@ function station(name: string, url: string, extra: string[] = []): StationProces
 }
 
 const TONES = { A: 440, B: 1000, guest: 700 } as const;
+
+/** What each station made of its feeds: Janus states, first RTP, playout and speaker warnings, the last health. */
+function describeStations(t: TestContext, stations: StationProcess[]): void {
+  for (const s of stations) {
+    t.diagnostic(`${s.label}'s log: ${s.lines.filter((l) => /\[(janus|line|audio|playout|routing|peer|direct)[^\]]*\]/.test(l)).slice(-30).join(' | ')}`);
+    // A line each: one line for the whole would be cut short in the failure summary.
+    const health = s.events.filter((ev) => ev.event === 'health').at(-1)?.payload as { peers?: unknown[]; speaker?: unknown } | undefined;
+    for (const p of health?.peers ?? []) t.diagnostic(`${s.label}'s last health of ${JSON.stringify(p)}`);
+    t.diagnostic(`${s.label}'s last speaker health: ${JSON.stringify(health?.speaker)}`);
+  }
+}
 
 test('a Janus-carried line: two stations and a browser guest each hear the other two, and no mesh call is made', async (t) => {
   const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, staticDir: builtGuestDir(), janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
@@ -87,14 +98,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     assert.ok(metered.includes('B'), `A meters B by its station id (${[...new Set(metered)].join(', ')})`);
     assert.deepEqual(g.errors, []);
   } catch (e) {
-    // What each station made of its feeds: Janus states, first RTP, playout and speaker warnings, the last health.
-    for (const s of stations) {
-      t.diagnostic(`${s.label}'s log: ${s.lines.filter((l) => /\[(janus|line|audio|playout|routing)[^\]]*\]/.test(l)).slice(-30).join(' | ')}`);
-      // A line each: one line for the whole would be cut short in the failure summary.
-      const health = s.events.filter((ev) => ev.event === 'health').at(-1)?.payload as { peers?: unknown[]; speaker?: unknown } | undefined;
-      for (const p of health?.peers ?? []) t.diagnostic(`${s.label}'s last health of ${JSON.stringify(p)}`);
-      t.diagnostic(`${s.label}'s last speaker health: ${JSON.stringify(health?.speaker)}`);
-    }
+    describeStations(t, stations);
     if (g) t.diagnostic(`guest's receivers: ${await receiverSummary(g.page)}`);
     t.diagnostic(`janus log:\n${janus.log().slice(-3000)}`);
     throw e;
@@ -261,7 +265,8 @@ test('private talk between stations that share only a Janus line: a call made fo
     assert.ok(tonePresenceDb(atC3, TONES.B, 4800, atC3.length) < -45, 'C hears nothing of the reply');
     assert.equal(a!.lines.filter((l) => /\[peer B\] connected/.test(l)).length, 1, 'the reply rode the call private talk made');
   } catch (e) {
-    for (const s of stations) t.diagnostic(`${s.label}'s log: ${s.lines.filter((l) => /\[(janus|line|audio|playout|peer|direct)[^\]]*\]/.test(l)).slice(-30).join(' | ')}`);
+    // B listens in the first two parts: its story is printed last, where a cut summary still shows it.
+    describeStations(t, [stations[2], stations[0], stations[1]].filter((s) => s !== undefined));
     throw e;
   } finally {
     for (const i of injections) i.stop();

@@ -405,6 +405,7 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
   });
   type Counters = { underruns: number; deviceUnderflows: number; deviceBufferMs: number | null; earlyMs: number };
   let latest: Counters | undefined;
+  let grant = 'not asked';
   let buffered = '';
   // The most the speaker pulled ahead of real time (the probe's earlyMs) since the test last looked.
   let earliest = -Infinity;
@@ -419,8 +420,11 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
     buffered = lines.pop() ?? '';
     for (const l of lines) {
       if (!l.startsWith('{')) continue;
-      latest = JSON.parse(l) as Counters;
-      earliest = Math.max(earliest, latest.earlyMs ?? -Infinity);
+      const o = JSON.parse(l) as Counters & { event: string; grant?: string };
+      if (o.event === 'priority') grant = o.grant ?? '';
+      if (o.event !== 'counters') continue;
+      latest = o;
+      earliest = Math.max(earliest, o.earlyMs ?? -Infinity);
     }
   });
   const exited = new Promise<string>((r) => child.on('exit', (code, signal) => r(signal ?? String(code))));
@@ -455,7 +459,7 @@ test("a sound server's buffer that ran dry deepens, so the same stall again cost
     const samples = await rec.stop();
     const after = latest;
     const earlyAfter = takeEarliest();
-    t.diagnostic(`device buffer ${first.deviceBufferMs} ms at first, ${learning.map((c) => c.deviceBufferMs).join(' -> ')} ms; underflows ${first.deviceUnderflows} -> ${learned.deviceUnderflows} -> ${after.deviceUnderflows}; all underruns ${first.underruns} -> ${learned.underruns} -> ${after.underruns}; pulled ahead of real time at most ${[earlyBefore, earlyLearning, earlyAfter].map((v) => v.toFixed(1)).join(' -> ')} ms`);
+    t.diagnostic(`speaker thread: ${grant}; device buffer ${first.deviceBufferMs} ms at first, ${learning.map((c) => c.deviceBufferMs).join(' -> ')} ms; underflows ${first.deviceUnderflows} -> ${learned.deviceUnderflows} -> ${after.deviceUnderflows}; all underruns ${first.underruns} -> ${learned.underruns} -> ${after.underruns}; pulled ahead of real time at most ${[earlyBefore, earlyLearning, earlyAfter].map((v) => v.toFixed(1)).join(' -> ')} ms`);
     assert.ok(first.deviceBufferMs !== null && first.deviceBufferMs <= 12, `the server buffered what the speaker asked for at first (${first.deviceBufferMs} ms)`);
     assert.ok(learned.deviceUnderflows > first.deviceUnderflows, 'a 30 ms stall ran the server dry, and it was counted');
     assert.ok((learned.deviceBufferMs ?? 0) > 30, `the server's buffer deepened past the stall (${learned.deviceBufferMs} ms)`);

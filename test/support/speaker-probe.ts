@@ -4,7 +4,9 @@
 // The tone stands for a live stream, as a playout is one: it holds what real time has brought since it started, and
 // audio ahead of that only once it has built it by stretching (here a tenth of real time) after the speaker asked.
 // `earlyMs` is the most the speaker pulled beyond that since the previous report: audio a playout would conceal.
+// Its device thread gets SCHED_RR as a station's speaker thread does, so only the test's stalls stop it.
 import { PlaybackStream } from '../../native/bridge';
+import { describeGrant, realtimeDirect } from '../../native/bridge/realtime';
 
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const amplitude = 32767 * 10 ** (-12 / 20);
@@ -40,7 +42,12 @@ const playback = new PlaybackStream({
   },
 });
 playback.on('error', (e) => say({ event: 'error', code: e.code, message: e.message }));
+let promoted = false;
 setInterval(() => {
+  if (!promoted && playback.deviceThreadId > 0) {
+    promoted = true;
+    say({ event: 'priority', grant: describeGrant(realtimeDirect('speaker', playback.deviceThreadId)) });
+  }
   say({ event: 'counters', ...playback.counters, earlyMs });
   earlyMs = -Infinity;
 }, 50);
