@@ -171,9 +171,11 @@ function mayBeRealtime(): boolean {
   return process.getuid?.() === 0 || rtprio === 'unlimited' || Number(rtprio) >= 5;
 }
 
-test('a real-time JavaScript thread that runs past the soft RLIMIT_RTTIME goes back to its nice value, and the process lives on', { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, () => {
+test('a real-time JavaScript thread that runs past the soft RLIMIT_RTTIME goes back to its nice value, alone, and the process lives on', { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, () => {
   // In a process of its own: the limit and the SIGXCPU handler are the process's. The worker spins 400 ms at
   // SCHED_RR 4: past the soft limit (100 ms) SIGXCPU must demote it before the hard one (200 ms) kills the process.
+  // The main thread, guarded and real-time too (as the media thread is beside the network thread), waits meanwhile:
+  // it stays real-time.
   const binding = join(__dirname, '..', 'native', 'portaudio', 'build', 'Release', 'partyline_portaudio.node');
   const worker = `
     const { parentPort } = require('node:worker_threads');
@@ -188,22 +190,32 @@ test('a real-time JavaScript thread that runs past the soft RLIMIT_RTTIME goes b
     const end = Date.now() + 400;
     while (Date.now() < end);
     parentPort.postMessage({ before, after: policy(), demotions: pa.realtimeDemotions() });`;
-  const script = `const { Worker } = require('node:worker_threads'); new Worker(${JSON.stringify(worker)}, { eval: true }).on('message', (m) => console.log(JSON.stringify(m)));`;
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const fs = require('node:fs');
+    const pa = require(${JSON.stringify(binding)});
+    const tid = pa.threadId();
+    pa.limitRealtime(200000);
+    pa.guardRealtime(tid);
+    pa.makeRealtime(tid, 4);
+    const s = () => { const t = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); const f = t.slice(t.lastIndexOf(')') + 2).split(' '); return 'policy ' + f[41 - 3] + ' priority ' + f[40 - 3]; };
+    new Worker(${JSON.stringify(worker)}, { eval: true }).on('message', (m) => console.log(JSON.stringify({ ...m, waiting: s() })));`;
   const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(child.signal, null, `the process was not killed (${child.stderr})`);
   assert.equal(child.status, 0, child.stderr);
   const soft = spawnSync('sh', ['-c', 'exec "$@"', 'sh', process.execPath, '-e', `require(${JSON.stringify(binding)}).limitRealtime(200000); console.log(require('node:fs').readFileSync('/proc/self/limits', 'utf8'))`], { encoding: 'utf8' });
   assert.match(soft.stdout, /Max realtime timeout\s+100000\s+200000\s+us/, 'soft limit half the hard one');
-  assert.deepEqual(JSON.parse(child.stdout), { before: 'policy 2 priority 4', after: 'policy 0 priority 0', demotions: 1 });
+  assert.deepEqual(JSON.parse(child.stdout), { before: 'policy 2 priority 4', after: 'policy 0 priority 0', demotions: 1, waiting: 'policy 2 priority 4' });
 });
 
-test("a station's media thread runs at SCHED_RR 4, below its device threads at 5, and every other thread but the main one at nice -11", { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, async () => {
+test("a station's media thread runs at SCHED_RR 4, below its device threads at 5, its network thread at 3, and every other thread but the main one at nice -11", { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, async () => {
   // ALSA's devices: its pulse plugin starts client threads of its own inside the media thread's stream open.
   const d = pulse.devices('x');
   const station = new StationProcess(['--name', 'X', '--host', '--port', '0', '--insecure', '--line', 'main:s3cret', '--input', d.inputId, '--output', d.outputId], pulse.env);
   try {
     const media = Number((await station.waitFor(/\[audio\] media thread (\d+): SCHED_RR 4, set directly/))[1]);
     const speaker = Number((await station.waitFor(/\[audio\] speaker thread (\d+): SCHED_RR 5, set directly/))[1]);
+    const network = Number((await station.waitFor(/\[audio\] network thread (\d+): SCHED_RR 3, set directly/))[1]);
     const of = (tid: number) => {
       const stat = readFileSync(`/proc/${station.pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -212,6 +224,7 @@ test("a station's media thread runs at SCHED_RR 4, below its device threads at 5
     const realtimeOf = (tid: number) => ({ policy: of(tid).policy, rtPriority: of(tid).rtPriority });
     assert.deepEqual(realtimeOf(media), { policy: 2, rtPriority: 4 }, 'the media thread');
     assert.deepEqual(realtimeOf(speaker), { policy: 2, rtPriority: 5 }, 'the speaker thread');
+    assert.deepEqual(realtimeOf(network), { policy: 2, rtPriority: 3 }, 'the network thread');
     const lagging = () =>
       readdirSync(`/proc/${station.pid}/task`)
         .map(Number)

@@ -26,6 +26,8 @@ const RTKIT_PATH = '/org/freedesktop/RealtimeKit1';
 export const DEVICE_PRIORITY = 5;
 /** Below the device threads, which it must never hold up, and above every thread at a nice value. */
 export const MEDIA_PRIORITY = 4;
+/** Below the media thread, which its bursts must not hold up, and above every thread at a nice value. */
+export const NETWORK_PRIORITY = 3;
 const HIGH_PRIORITY_NICE = -11;
 /** rtkit's own default bound: a real-time thread that runs this long without sleeping is killed (SIGXCPU at half). */
 const RTTIME_USEC = 200_000;

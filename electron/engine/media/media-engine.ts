@@ -10,7 +10,7 @@ import {
   rescanBlocked,
   AUDIO_NICE,
 } from '../../../native/bridge';
-import { MEDIA_PRIORITY, RealtimeKit, currentThreadId, describeGrant, guardJavaScriptThread, realtimeDemotions, realtimeDirect, type Grant } from '../../../native/bridge/realtime';
+import { MEDIA_PRIORITY, NETWORK_PRIORITY, RealtimeKit, currentThreadId, describeGrant, guardJavaScriptThread, realtimeDemotions, realtimeDirect, type Grant } from '../../../native/bridge/realtime';
 import { samplesFor } from '../audio-format';
 import { LevelMeter } from '../meter';
 import { Mixer, type LineBus, type MixerInput } from '../mixer';
@@ -116,17 +116,18 @@ export class MediaEngine implements Media {
     this.timers.push(setInterval(() => this.publishMeters(), 1000 / opts.metersHz));
     this.timers.push(setInterval(() => this.watch(), 1000 / opts.healthHz));
     if (opts.realtime) {
-      this.realtimeKit = RealtimeKit.connect();
-      void this.promoteMediaThread(this.realtimeKit);
+      const kit = (this.realtimeKit = RealtimeKit.connect());
+      void this.promoteJavaScriptThread('media', currentThreadId(), MEDIA_PRIORITY, kit);
+      void this.network.threadId.then((tid) => (tid > 0 ? this.promoteJavaScriptThread('network', tid, NETWORK_PRIORITY, kit) : undefined));
     }
   }
 
   /**
-   * This thread gets SCHED_RR below the device threads, guarded (see native/bridge/realtime): set directly where
-   * allowed, else from rtkit; where neither, the raised nice value it was started with, or one from rtkit.
+   * The media thread gets SCHED_RR below the device threads, and the network thread below it, each guarded (see
+   * native/bridge/realtime): set directly where allowed, else from rtkit; where neither, the raised nice value it was
+   * started with, or one from rtkit.
    */
-  private async promoteMediaThread(kit: Promise<RealtimeKit>): Promise<void> {
-    const tid = currentThreadId();
+  private async promoteJavaScriptThread(thread: string, tid: number, priority: number, kit: Promise<RealtimeKit>): Promise<void> {
     let guarded = false;
     let unguarded = 'no guard against a long-running real-time thread here';
     try {
@@ -134,13 +135,13 @@ export class MediaEngine implements Media {
     } catch (e) {
       unguarded = (e as Error).message;
     }
-    const direct: Grant = guarded ? realtimeDirect('media', tid, MEDIA_PRIORITY) : { thread: 'media', tid, refused: unguarded };
+    const direct: Grant = guarded ? realtimeDirect(thread, tid, priority) : { thread, tid, refused: unguarded };
     // Logged once the kit has answered: by then the engine's log reaches its listeners.
     const k = await kit;
     if ('granted' in direct) return this.audioLog.info(describeGrant(direct));
     if (k.why) return this.audioLog.info(`${describeGrant(direct)}; rtkit not available (${k.why}): real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
-    const granted = guarded ? await k.realtime('media', tid, MEDIA_PRIORITY) : direct;
-    this.audioLog.info(describeGrant('granted' in granted ? granted : await k.highPriority('media', tid)));
+    const granted = guarded ? await k.realtime(thread, tid, priority) : direct;
+    this.audioLog.info(describeGrant('granted' in granted ? granted : await k.highPriority(thread, tid)));
   }
 
   /** Each device thread, once it has called back, gets SCHED_RR: set directly where allowed, else from rtkit. */
@@ -591,7 +592,7 @@ export class MediaEngine implements Media {
     const demotions = realtimeDemotions();
     if (demotions === this.demotionsReported) return;
     this.demotionsReported = demotions;
-    this.audioLog.warn('the media thread ran too long without a pause for a real-time thread: SIGXCPU put it back to its nice value');
+    this.audioLog.warn('the media or network thread ran too long without a pause for a real-time thread: SIGXCPU put it back to its nice value');
   }
 
   private xrunsReported = { underruns: 0, overruns: 0 };

@@ -70,4 +70,6 @@ export type FromNetwork =
   | EventMessage<Omit<JanusLineEvents, 'rtp'>>
   | { t: 'rtp'; h: number; station: string | undefined; rtp: ReceivedRtp; level: number | undefined }
   | { t: 'reply'; call: number; error?: { name: string; message: string } }
-  | { t: 'log'; record: LogRecord };
+  | { t: 'log'; record: LogRecord }
+  /** The thread's kernel id, once at start (0 where there is none): the audio thread asks for its scheduling. */
+  | { t: 'thread'; tid: number };

@@ -68,6 +68,9 @@ export class NetworkThread {
   private failed: Error | undefined;
   private closing = false;
   private readonly gone: Promise<void>;
+  private reportThread: (tid: number) => void = () => undefined;
+  /** The thread's kernel id once it has started (0 where there is none, or if it failed first). */
+  readonly threadId = new Promise<number>((resolve) => (this.reportThread = resolve));
 
   constructor(private readonly onLog: (record: LogRecord) => void) {
     ({ worker: this.worker, gone: this.gone } = startEngineThread(
@@ -102,6 +105,9 @@ export class NetworkThread {
       case 'log':
         this.onLog(m.record);
         return;
+      case 'thread':
+        this.reportThread(m.tid);
+        return;
     }
   }
 
@@ -109,6 +115,7 @@ export class NetworkThread {
   private fail(error: Error): void {
     if (this.failed) return;
     this.failed = error;
+    this.reportThread(0);
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
     if (this.closing) return;

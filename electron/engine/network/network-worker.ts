@@ -3,6 +3,7 @@
  * by messages. Its stalls (a DTLS handshake's key generation, werift's garbage) delay packets, which the playout
  * absorbs; they never reach the devices.
  */
+import { readlinkSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { NetworkHost } from './network-host';
@@ -11,10 +12,20 @@ import type { FromNetwork, ToNetwork } from './network-protocol';
 const port = parentPort;
 if (!port) throw new Error('network-worker.ts runs only as a worker thread');
 
-// It keeps the nice value it inherits from the audio thread (a nice value belongs to a thread on Linux): a packet
-// held up here is as late at the far end as one held up on the way, and it is never asked rtkit's real-time grant.
 const host = new NetworkHost((message, transfer) => port.postMessage(message, transfer));
 port.on('message', (m: ToNetwork) => host.handle(m));
+// A packet held up here is as late at the far end as one held up on the way: the audio thread gets this thread
+// real-time scheduling below its own, as it does for itself (a nice value loses to a busy main thread).
+port.postMessage({ t: 'thread', tid: kernelThreadId() } satisfies FromNetwork);
+
+/** This thread's kernel id (Linux), or 0. */
+function kernelThreadId(): number {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0;
+  } catch {
+    return 0;
+  }
+}
 
 // As the media thread does with the same switch: this thread's own event-loop delay, once a second, to the log.
 if (process.env.PARTYLINE_MEDIA_PROFILE) {

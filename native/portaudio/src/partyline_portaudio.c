@@ -687,21 +687,32 @@ static napi_value limit_realtime(napi_env env, napi_callback_info info) {
 }
 
 /* Real-time threads that run JavaScript: a GC or a long task may keep one busy past the soft limit, and the kernel
- * then kills the process at the hard one. The signal handler puts them back to SCHED_OTHER (their nice value stays)
- * at once, on whichever thread the signal lands, without waiting for any event loop. */
+ * then kills the process at the hard one. The signal handler puts it back to SCHED_OTHER (its nice value stays) at
+ * once, without waiting for any event loop. The kernel delivers the signal to the thread that ran too long: only that
+ * one is demoted, so a network burst leaves the media thread real-time. Landing on any other thread, it demotes all. */
 #define GUARDED_MAX 8
 static _Atomic int64_t guarded_tids[GUARDED_MAX];
 static atomic_uint realtime_demotions;
 static atomic_flag guard_installed = ATOMIC_FLAG_INIT;
 
+static void demote(int64_t tid) {
+  struct sched_param normal = {.sched_priority = 0};
+  if (tid > 0 && syscall(SYS_sched_setscheduler, (pid_t)tid, SCHED_OTHER, &normal) == 0) atomic_fetch_add(&realtime_demotions, 1);
+}
+
 static void on_realtime_overrun(int signal) {
   (void)signal;
   int saved = errno;
-  struct sched_param normal = {.sched_priority = 0};
+  int64_t self = (int64_t)syscall(SYS_gettid);
   for (int i = 0; i < GUARDED_MAX; i++) {
-    int64_t tid = atomic_exchange(&guarded_tids[i], 0);
-    if (tid > 0 && syscall(SYS_sched_setscheduler, (pid_t)tid, SCHED_OTHER, &normal) == 0) atomic_fetch_add(&realtime_demotions, 1);
+    int64_t none = self;
+    if (atomic_compare_exchange_strong(&guarded_tids[i], &none, 0)) {
+      demote(self);
+      errno = saved;
+      return;
+    }
   }
+  for (int i = 0; i < GUARDED_MAX; i++) demote(atomic_exchange(&guarded_tids[i], 0));
   errno = saved;
 }
 
