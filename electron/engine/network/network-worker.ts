@@ -18,7 +18,7 @@ port.on('message', (m: ToNetwork) => host.handle(m));
 // real-time scheduling below its own, as it does for itself (a nice value loses to a busy main thread).
 port.postMessage({ t: 'thread', tid: kernelThreadId() } satisfies FromNetwork);
 
-/** This thread's kernel id (Linux), or 0. */
+/** This thread's kernel id (Linux), or 0; from /proc, so that this thread loads neither the native binding nor rtkit's D-Bus client (currentThreadId). */
 function kernelThreadId(): number {
   try {
     return Number(readlinkSync('/proc/thread-self').split('/').pop()) || 0;
