@@ -188,6 +188,33 @@ test('a packet that misses its pull in low latency costs one concealed frame and
   assertContinuous(run, 'misses');
 });
 
+for (const signal of ['tone', 'harmonics'] as const) {
+  test(`a packet late in low latency (${signal}): what stands in for it and the hand-over keep the level, no dip`, () => {
+    const durationMs = 12000;
+    const events = makeTrace({ signal, frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);
+    for (const e of events) if (Math.abs(e.sentMs - 8000) < 1) e.arrivalMs += 8;
+    events.sort((a, b) => a.arrivalMs - b.arrivalMs);
+    const run = runTrace(new PlayoutBuffer({ createDecoder: opusDecoder }), events, durationMs, true);
+    const missed = run.pulls.find((p) => p.stats.concealedFrames > 0);
+    assert.ok(missed !== undefined && missed.nowMs >= 8000 && missed.nowMs <= 8060, `one pull missed its packet (${missed?.nowMs} ms)`);
+    assert.equal(run.final.concealedFrames, 1, 'one frame stood in for');
+    assert.equal(run.final.latePackets, 0, 'the late packet played');
+    // Level in 5 ms windows from 20 ms before the miss to 60 ms after, against the level of the second before.
+    const out = run.output!;
+    const db = (fromMs: number, ms: number) => {
+      let e = 0;
+      const a = fromMs * 48;
+      for (let i = a; i < a + ms * 48; i++) e += out[i]! ** 2;
+      return 10 * Math.log10(e / (ms * 48) / 32768 ** 2);
+    };
+    const reference = db(missed.nowMs - 1000, 900);
+    const dips: string[] = [];
+    for (let t = missed.nowMs - 20; t < missed.nowMs + 60; t += 5) if (db(t, 5) < reference - 3) dips.push(`${t} ms: ${db(t, 5).toFixed(1)} dB`);
+    assert.deepEqual(dips, [], `5 ms windows more than 3 dB below ${reference.toFixed(1)} dB`);
+    assertContinuous(run, 'the slip');
+  });
+}
+
 test('packets 25 ms late every 4 s: from the second, the target covers them and nothing more is concealed; 30 s after the last, it comes down', () => {
   const durationMs = 70000;
   const events = makeTrace({ signal: 'tone', frameMs: 10, durationMs }, { baseDelayMs: 23, jitterMs: 2 }, 5);

@@ -9,6 +9,7 @@
  * arrival and pull times are given, so packet traces replay deterministically.
  */
 import { ArrivalSlack } from './arrival-slack';
+import { PitchRepeat, PITCH_REPEAT_HISTORY } from './pitch-repeat';
 import { DelayManager, TARGET_MARGIN_MS } from './delay-manager';
 import {
   BufferLevelFilter,
@@ -128,7 +129,10 @@ export class PlayoutBuffer {
   private readonly packets: PacketBuffer;
   private readonly delay: DelayManager;
   private readonly slack = new ArrivalSlack();
-  private readonly sync = new SyncBuffer(16384);
+  private readonly sync = new SyncBuffer(16384, PITCH_REPEAT_HISTORY);
+  /** Stands in for a late packet (a slip) without telling the decoder of a loss. */
+  private readonly repeat = new PitchRepeat();
+  private readonly mergeScratch = new Int16Array(MERGE_SAMPLES);
   private readonly level = new BufferLevelFilter(LEVEL_TIME_CONSTANT_MS);
   private readonly seqUnwrap = new RtpUnwrapper(16);
   private readonly tsUnwrap = new RtpUnwrapper(32);
@@ -429,11 +433,11 @@ export class PlayoutBuffer {
           // so it plays (merged in) when it lands and playout slips back to holding a frame, instead of dropping it
           // and concealing every packet after it that lands just as late.
           this.slack.missedPull(nowMs);
-          this.conceal(operation.samples, false);
+          this.slip(operation.samples);
         } else if (head === undefined && this.earlyPull) {
           // Likewise for a pull that came early: concealing in the next packet's place would leave every packet after
           // it late by as much, concealed in turn until playout fades out and restarts, a gap of tens of ms.
-          this.conceal(operation.samples, false);
+          this.slip(operation.samples);
         } else this.conceal(operation.samples);
         return;
       case 'fade-out':
@@ -484,9 +488,12 @@ export class PlayoutBuffer {
     const packet = this.packets.popHead()!;
     // The tail of concealment (or silence) to cross-fade from, taken before the decoder moves on.
     const gain = concealGain(this.concealedRunMs);
-    const fadeFrom = merge && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
+    const fromRepeat = merge && gain > 0 && this.repeat.active;
+    const fadeFrom = merge && gain > 0 && !fromRepeat ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
     const pcm = this.decodeOrConceal(packet.payload);
-    if (merge) this.mergeIn(pcm, fadeFrom, gain);
+    if (fromRepeat) this.handOverFromRepeat(pcm, gain);
+    else if (merge) this.mergeIn(pcm, fadeFrom, gain);
+    this.repeat.stop();
     this.sync.append(pcm);
     if (pcm.length > 0) this.frameSamples = pcm.length;
     this.nextTs = packet.ts + (pcm.length > 0 ? pcm.length : this.frameSamples);
@@ -528,14 +535,17 @@ export class PlayoutBuffer {
     const head = this.packets.head()!;
     const gain = concealGain(this.concealedRunMs);
     const wasConcealing = this.mode === 'concealing';
-    const fadeFrom = wasConcealing && gain > 0 ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
+    const fromRepeat = wasConcealing && gain > 0 && this.repeat.active;
+    const fadeFrom = wasConcealing && gain > 0 && !fromRepeat ? this.decoder.conceal(MERGE_SAMPLES) : undefined;
     let pcm: Int16Array;
     try {
       pcm = this.decoder.decodeFec(head.payload, samples);
     } catch {
       pcm = this.concealCorrupt(samples);
     }
-    if (wasConcealing) this.mergeIn(pcm, fadeFrom, gain);
+    if (fromRepeat) this.handOverFromRepeat(pcm, gain);
+    else if (wasConcealing) this.mergeIn(pcm, fadeFrom, gain);
+    this.repeat.stop();
     this.sync.append(pcm);
     this.nextTs += samples;
     this.expectedSeq = head.seq;
@@ -550,6 +560,11 @@ export class PlayoutBuffer {
     const runMs = this.concealedRunMs;
     const ms = samples / SAMPLES_PER_MS;
     applyGainRamp(pcm, 0, pcm.length, concealGain(runMs), concealGain(runMs + ms));
+    // The late packet stayed away: the decoder's concealment takes over from the repetition, where they line up.
+    if (this.repeat.active) {
+      if (concealGain(runMs) > 0) this.handOverFromRepeat(pcm, concealGain(runMs));
+      this.repeat.stop();
+    }
     this.sync.append(pcm);
     if (advance) this.nextTs += samples;
     this.concealedRunMs = runMs + ms;
@@ -561,12 +576,64 @@ export class PlayoutBuffer {
   private fadeOut(): void {
     const gain = this.mode === 'concealing' ? concealGain(this.concealedRunMs) : 1;
     if (gain > 0) {
-      const pcm = this.decoder.conceal(MERGE_SAMPLES);
+      let pcm: Int16Array;
+      if (this.repeat.active) {
+        pcm = this.mergeScratch;
+        this.repeat.fill(pcm, 0, MERGE_SAMPLES);
+      } else pcm = this.decoder.conceal(MERGE_SAMPLES);
       applyGainRamp(pcm, 0, pcm.length, gain, 0);
       this.sync.append(pcm);
       this.counters.concealedSamples += MERGE_SAMPLES;
     }
+    this.repeat.stop();
     this.mode = 'silent';
+  }
+
+  /**
+   * A slip: the pull's packet is late, not lost, and plays after this stand-in. The last pitch period played is
+   * repeated, and the decoder hears nothing of it. From concealment already under way (or with too little played
+   * to repeat), the decoder's concealment goes on instead.
+   */
+  private slip(samples: number): void {
+    if (!this.repeat.active) {
+      const held = this.sync.recent(PITCH_REPEAT_HISTORY);
+      if (this.mode !== 'playing' || !this.repeat.begin(this.sync.samples, this.sync.end - held, this.sync.end)) {
+        this.conceal(samples, false);
+        return;
+      }
+    }
+    const runMs = this.concealedRunMs;
+    const ms = samples / SAMPLES_PER_MS;
+    this.sync.reserve(samples);
+    const at = this.sync.end;
+    this.repeat.fill(this.sync.samples, at, samples);
+    applyGainRamp(this.sync.samples, at, samples, concealGain(runMs), concealGain(runMs + ms));
+    this.sync.setEnd(at + samples);
+    this.concealedRunMs = runMs + ms;
+    this.mode = 'concealing';
+    this.counters.concealedFrames++;
+    this.counters.concealedSamples += samples;
+  }
+
+  /**
+   * Ends a repetition: it plays on (less than a period) to where `pcm` continues it best, then cross-fades into
+   * `pcm`, so a waveform shifted against it by the slip does not cancel it in the fade.
+   */
+  private handOverFromRepeat(pcm: Int16Array, gain: number): void {
+    const n = Math.min(MERGE_SAMPLES, pcm.length);
+    const extra = this.repeat.alignment(pcm, n);
+    if (extra > 0) {
+      this.sync.reserve(extra);
+      const at = this.sync.end;
+      this.repeat.fill(this.sync.samples, at, extra);
+      applyGainRamp(this.sync.samples, at, extra, gain, gain);
+      this.sync.setEnd(at + extra);
+      this.counters.concealedSamples += extra;
+    }
+    const from = this.mergeScratch;
+    this.repeat.fill(from, 0, n);
+    applyGainRamp(from, 0, n, gain, gain);
+    crossFadeFrom(pcm, 0, from, n);
   }
 
   /** Drift and target changes: stretch the unplayed audio by one pitch period if the level is off target. */
@@ -611,6 +678,7 @@ export class PlayoutBuffer {
     applyGainRamp(this.sync.samples, this.sync.start, Math.min(unplayed, MERGE_SAMPLES), 1, 0);
     if (unplayed > MERGE_SAMPLES) this.sync.setEnd(this.sync.start + MERGE_SAMPLES);
     if (newDecoder) this.decoder = this.createDecoder();
+    this.repeat.stop();
     // An ask for audio ahead was about the stream that ended.
     this.aheadSamples = 0;
     this.lostBeforeThisStream += this.streamLost();
