@@ -1,5 +1,8 @@
-// A node:test reporter that writes nothing until the run ends, then lists every failed test with the start of its
-// error. `npm test` runs it after the TAP reporter, so a CI log that keeps only its tail still names what failed.
+// A node:test reporter that writes nothing until the run ends, then prints the time each test file took and lists
+// every failed test with the start of its error. `npm test` runs it after the TAP reporter, so a CI log that keeps
+// only its tail still names what failed.
+import { FileTimes } from './file-times.mjs';
+
 // A failure's error is cut to this much; long lines (a test's one-line diagnosis) are folded, not cut.
 const MAX_CHARS_PER_FAILURE = 8000;
 const FOLD_AT = 200;
@@ -23,7 +26,9 @@ export default async function* failureSummary(source) {
   const failures = [];
   // A test's diagnostics (t.diagnostic) are reported after its result, at its nesting, before the next test's events.
   let open;
+  const times = new FileTimes();
   for await (const event of source) {
+    times.note(event);
     const { data } = event;
     if (event.type === 'test:diagnostic') {
       // The run's own summary (tests, pass, fail...) comes as diagnostics too, with no file.
@@ -37,8 +42,12 @@ export default async function* failureSummary(source) {
     open = { ...data, diagnostics: [] };
     failures.push(open);
   }
-  if (failures.length === 0) return;
-  const out = [`# ---- ${failures.length} failed test(s), with their errors ----`];
+  const out = times.lines();
+  if (failures.length === 0) {
+    if (out.length > 0) yield `${out.join('\n')}\n`;
+    return;
+  }
+  out.push(`# ---- ${failures.length} failed test(s), with their errors ----`);
   for (const data of failures) {
     out.push(`# FAILED ${where(data)} ${data.name}`);
     let text = [errorText(data.details?.error), ...data.diagnostics].join('\n');
