@@ -8,7 +8,8 @@ export class FileTimes {
 
   note(event) {
     const file = event.data?.file;
-    if (!file) return;
+    // Every file is enqueued when the run starts: its time starts when it is taken from the queue.
+    if (!file || event.type === 'test:enqueue') return;
     const now = performance.now();
     const span = this.#files.get(file);
     if (span) span.last = now;
