@@ -1,5 +1,6 @@
 // A real Chromium as a browser guest against a real headless station: audio both ways, negotiation from either side,
-// leaving and vanishing, and the no-RTP health state. Each browser has its own PulseAudio microphone and speaker.
+// leaving and vanishing, and the no-RTP health state. Each browser has its own PulseAudio microphone and speaker, and
+// runs on another machine of the LAN (a network namespace joined by a veth pair), so its media crosses a real link.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
@@ -9,6 +10,7 @@ import { tone, dominantFrequency, toneDb } from '../testkit/signal';
 import { receiverSummary } from '../testkit/guest-receiver';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { PeerHealth } from '../electron/common/contract';
+import { createLan, type Lan } from './support/lan-link';
 
 // Browser globals for the page.evaluate callbacks: this file compiles without the DOM lib, and adding it project-wide
 // would hide accidental DOM use in Node code.
@@ -20,13 +22,32 @@ type RTCPeerConnection = any;
 type MediaStreamTrack = any;
 
 let pulse: PulseHarness;
+let lan: Lan;
 before(async () => {
   await buildGuest();
   pulse = await PulseHarness.start(['a', 'b', 'c']);
+  lan = await createLan();
 });
 after(async () => {
   await pulse?.stop();
+  await lan?.close();
 });
+
+/** HOST:PORT of a hosting station on the LAN: its address on the link to the guests' machine. */
+async function hostedOnLan(a: StationProcess): Promise<string> {
+  const joinAt = (await a.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
+  const url = joinAt.find((u) => u.includes(`//${lan.hostAddress}:`));
+  assert.ok(url, `a URL on the LAN address among ${joinAt.join(' ')}`);
+  return new URL(url).host;
+}
+
+/**
+ * A guest on the other machine. The page comes over plain http there, which is no secure context off loopback: the
+ * browser is told to treat this one origin as secure, so its microphone works (browser-tls.test.ts covers https).
+ */
+function guestOnLan(station: string, http: string): Promise<GuestBrowser> {
+  return GuestBrowser.launch({ pulse, station, netns: lan.ns, args: [`--unsafely-treat-insecure-origin-as-secure=http://${http}`] });
+}
 
 function station(name: string, server: string[], extra: string[] = []): StationProcess {
   const d = pulse.devices(name.toLowerCase());
@@ -74,9 +95,9 @@ test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6
   const a = station('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']);
   let g: GuestBrowser | undefined;
   try {
-    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
+    const http = await hostedOnLan(a);
     await a.connectControl();
-    g = await GuestBrowser.launch({ pulse, station: 'b' });
+    g = await guestOnLan('b', http);
     const id = await g.join(`http://${http}`, {
       name: 'Guest B',
       line: 'main',
@@ -126,13 +147,13 @@ test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6
 });
 
 test('a station that joins after the browser offers; the guest defaults to voice processing; bye frees the peer, a hung tab is dropped on RTP silence', async (t) => {
-  const server = new SignallingServer({ port: 0, lines: { main: 's3cret' }, staticDir: builtGuestDir() });
+  const server = new SignallingServer({ port: 0, host: lan.hostAddress, lines: { main: 's3cret' }, staticDir: builtGuestDir() });
   const { url } = await server.start();
   const http = url.replace('ws://', 'http://');
   let g: GuestBrowser | undefined;
   let a: StationProcess | undefined;
   try {
-    g = await GuestBrowser.launch({ pulse, station: 'c' });
+    g = await guestOnLan('c', new URL(http).host);
     const first = await g.join(http, { name: 'Guest C', line: 'main', secret: 's3cret' });
     const settings = await g.page.evaluate(() => {
       const mic = (window as unknown as { partylineMicrophone?: () => MediaStreamTrack | undefined }).partylineMicrophone?.();
@@ -178,8 +199,8 @@ test('a negotiated track that never carries RTP is reported as no-rtp', async ()
   const a = station('A', ['--host', '--port', '0', '--insecure']);
   let g: GuestBrowser | undefined;
   try {
-    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
-    g = await GuestBrowser.launch({ pulse, station: 'b' });
+    const http = await hostedOnLan(a);
+    g = await guestOnLan('b', http);
     // The seed defect: a microphone track that never delivers a frame. It negotiates fine and sends nothing.
     await g.page.addInitScript(() => {
       navigator.mediaDevices.getUserMedia = async () => {
@@ -204,11 +225,11 @@ test('a browser guest sees the call light with the caller, answers it; hears pri
   let g: GuestBrowser | undefined;
   const injections: { stop(): void }[] = [];
   try {
-    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
+    const http = await hostedOnLan(a);
     const c = station('C', ['--server', `ws://${http}`, '--insecure']);
     stations.push(c);
     await a.connectControl();
-    g = await GuestBrowser.launch({ pulse, station: 'b' });
+    g = await guestOnLan('b', http);
     const id = await g.join(`http://${http}`, { name: 'Guest B', line: 'main', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     await a.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
     await c.waitFor(new RegExp(`\\[peer ${escape(id)}\\] connected`));
