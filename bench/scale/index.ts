@@ -1,12 +1,15 @@
 /**
  * `npm run bench -- scale [--quick]`: how far a line goes. The mesh part puts N real stations on one line until
- * gaps appear or the machine saturates (mesh.ts); the control-plane part measures the signalling server's cost per
- * join at 64 and 256 members (control-plane.ts); the Janus part puts 64 members on one Janus-carried line (janus.ts).
+ * gaps appear or the machine saturates (mesh.ts), then one talking station against 8 to 100 synthetic listeners:
+ * what a talker pays per listener when every member has a machine of its own (mesh-talker.ts). The control-plane
+ * part measures the signalling server's cost per join at 64 and 256 members (control-plane.ts); the Janus part puts
+ * 64 members on one Janus-carried line (janus.ts).
  */
 import { runJanusScaleBench, type JanusScaleResult } from './janus';
 import { loadAverage } from './proc-usage';
 import { measureControlPlane, type ControlPlaneResult } from './control-plane';
 import { measureMesh, type MeshPoint } from './mesh';
+import { measureMeshTalker } from './mesh-talker';
 
 export interface ScaleOptions {
   /** A smoke run: N = 2 and 4, short phases, small control-plane sizes. */
@@ -35,6 +38,7 @@ export async function runScaleBench(options: ScaleOptions = {}): Promise<ScaleRe
       'so CPU/station is what each costs and the machine saturating marks where one-machine figures stop saying anything.',
   );
   const mesh = await measureMesh({ sizes: quick ? [2, 4] : [2, 4, 8, 16, 24, 32], halfSeconds: quick ? 4 : 6, bursts: quick ? 3 : 6, log });
+  const talker = await measureMeshTalker({ sizes: quick ? [4, 8] : [8, 16, 32, 64, 100], seconds: quick ? 5 : 15, log });
   const cp: ControlPlaneResult = await measureControlPlane({ sizes: quick ? [16, 64] : [64, 256], burst: quick ? 64 : 256, log });
   let janus: JanusScaleResult | null = null;
   try {
@@ -45,7 +49,14 @@ export async function runScaleBench(options: ScaleOptions = {}): Promise<ScaleRe
   log(`load after: ${loadAverage()} (1/5/15 min)`);
   const at8 = mesh.points.find((p) => p.n === 8);
   const join = (members: number, form: 'delta' | 'full') => cp.joins.find((j) => j.members === members && j.form === form);
-  const extra: Record<string, unknown> = { mesh_max_members_steady: mesh.meshMaxMembersSteady, mesh_stopped_because: mesh.stoppedBecause };
+  const extra: Record<string, unknown> = {
+    mesh_max_members_steady: mesh.meshMaxMembersSteady,
+    mesh_stopped_because: mesh.stoppedBecause,
+    mesh_talker_points: talker.points,
+    mesh_talker_pct_per_listener: talker.talker_pct_per_listener,
+    mesh_talker_network_thread_pct_per_listener: talker.network_thread_pct_per_listener,
+    mesh_talker_network_thread_full_core_at: talker.network_thread_full_core_at,
+  };
   for (const members of quick ? [16, 64] : [64, 256]) {
     const delta = join(members, 'delta');
     const full = join(members, 'full');
