@@ -54,18 +54,7 @@ export interface TalkerOptions {
   log: (line: string) => void;
 }
 
-const TICKS_PER_SECOND = 100;
 const TALKER = 'A';
-
-function threadCpuMs(pid: number, tid: string): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
-  } catch {
-    return 0;
-  }
-}
 
 function threads(pid: number): Map<string, { name: string; ms: number }> {
   const out = new Map<string, { name: string; ms: number }>();
@@ -76,7 +65,7 @@ function threads(pid: number): Map<string, { name: string; ms: number }> {
     } catch {
       continue; // the thread ended
     }
-    out.set(tid, { name, ms: threadCpuMs(pid, tid) });
+    out.set(tid, { name, ms: cpuMs(pid, tid) });
   }
   return out;
 }
