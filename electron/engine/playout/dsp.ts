@@ -25,23 +25,31 @@ export function findPeriod(x: Int16Array, start: number, minLag: number, maxLag:
   out.lag = 0;
   out.correlation = -1;
   for (let lag = minLag; lag <= maxLag; lag++) {
-    let xy = 0;
-    let xx = 0;
-    let yy = 0;
-    for (let i = start; i < start + lag; i += 2) {
-      const a = x[i]!;
-      const b = x[i + lag]!;
-      xy += a * b;
-      xx += a * a;
-      yy += b * b;
-    }
-    const c = xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
+    const c = correlation(x, start, x, start + lag, lag);
     if (c > out.correlation) {
       out.correlation = c;
       out.lag = lag;
     }
   }
   return out;
+}
+
+/**
+ * Normalised correlation of a[aStart, aStart+n) with b[bStart, bStart+n), 1 = identical shape, 0 if either is
+ * silent. Sums every other sample: plenty for voice at 48 kHz and half the cost.
+ */
+export function correlation(a: Int16Array, aStart: number, b: Int16Array, bStart: number, n: number): number {
+  let xy = 0;
+  let xx = 0;
+  let yy = 0;
+  for (let i = 0; i < n; i += 2) {
+    const u = a[aStart + i]!;
+    const v = b[bStart + i]!;
+    xy += u * v;
+    xx += u * u;
+    yy += v * v;
+  }
+  return xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
 }
 
 export function isQuiet(x: Int16Array, start: number, end: number): boolean {

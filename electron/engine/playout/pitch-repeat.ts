@@ -7,6 +7,7 @@
  * packet is decoded after all, so the decoder must not hear of a loss: the stand-in comes from the output, as
  * NetEq's expand does, and the decoder goes on as if nothing happened.
  */
+import { correlation } from './dsp';
 
 /** Shortest period tried: one period of a 500 Hz voice (at 48 kHz). */
 const MIN_LAG = 96;
@@ -17,6 +18,8 @@ export const PITCH_REPEAT_HISTORY = 2 * MAX_LAG;
 
 export class PitchRepeat {
   private readonly cycle = new Int16Array(MAX_LAG);
+  /** What alignment() compares against: the repetition ahead, up to two of the longest periods. */
+  private readonly ahead = new Int16Array(2 * MAX_LAG);
   private lag = 0;
   private phase = 0;
 
@@ -34,18 +37,8 @@ export class PitchRepeat {
     let best = maxLag;
     let bestCorrelation = -Infinity;
     for (let lag = MIN_LAG; lag <= maxLag; lag++) {
-      // The newest period against the one before it; every other sample is plenty for voice at 48 kHz.
-      let xy = 0;
-      let xx = 0;
-      let yy = 0;
-      for (let i = end - lag; i < end; i += 2) {
-        const a = x[i]!;
-        const b = x[i - lag]!;
-        xy += a * b;
-        xx += a * a;
-        yy += b * b;
-      }
-      const c = xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
+      // The newest period against the one before it.
+      const c = correlation(x, end - lag, x, end - 2 * lag, lag);
       if (c > bestCorrelation) {
         bestCorrelation = c;
         best = lag;
@@ -73,24 +66,15 @@ export class PitchRepeat {
    * where a cross-fade into it adds, rather than cancels.
    */
   alignment(next: Int16Array, n: number): number {
-    const lag = this.lag;
+    if (n > MAX_LAG) throw new RangeError(`alignment: n must be at most ${MAX_LAG} (got ${n})`);
+    // The repetition from where it stands, a period and n samples of it, without moving on.
+    const phase = this.phase;
+    this.fill(this.ahead, 0, this.lag + n);
+    this.phase = phase;
     let best = 0;
     let bestCorrelation = -Infinity;
-    for (let shift = 0; shift < lag; shift++) {
-      let xy = 0;
-      let xx = 0;
-      let yy = 0;
-      let phase = (this.phase + shift) % lag;
-      for (let i = 0; i < n; i += 2) {
-        const a = this.cycle[phase]!;
-        const b = next[i]!;
-        xy += a * b;
-        xx += a * a;
-        yy += b * b;
-        phase += 2;
-        if (phase >= lag) phase -= lag;
-      }
-      const c = xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0;
+    for (let shift = 0; shift < this.lag; shift++) {
+      const c = correlation(this.ahead, shift, next, 0, n);
       if (c > bestCorrelation) {
         bestCorrelation = c;
         best = shift;
