@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { PulseHarness, sleep } from '../testkit/pulse';
 import { StationProcess } from '../testkit/station-process';
 import { GuestBrowser, buildGuest, CHROMIUM_ARGS } from '../testkit/chromium';
-import { createLan, type Lan } from './support/lan-link';
+import { createLan, type Lan } from '../testkit/lan-link';
 import { dominantFrequency, rmsDb, tone, toneDb } from '../testkit/signal';
 
 let pulse: PulseHarness;

@@ -10,7 +10,7 @@ import { tone, dominantFrequency, toneDb } from '../testkit/signal';
 import { receiverSummary } from '../testkit/guest-receiver';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { PeerHealth } from '../electron/common/contract';
-import { createLan, type Lan } from './support/lan-link';
+import { createLan, type Lan } from '../testkit/lan-link';
 
 // Browser globals for the page.evaluate callbacks: this file compiles without the DOM lib, and adding it project-wide
 // would hide accidental DOM use in Node code.

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StationState } from '../electron/common/contract';
-import { createLan } from './support/lan-link';
+import { createLan } from '../testkit/lan-link';
 import { StationProcess } from '../testkit/station-process';
 
 const ROOT = path.join(__dirname, '..');

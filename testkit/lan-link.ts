@@ -13,6 +13,8 @@ export interface Lan {
   ns: string;
   /** This machine's address on the link. */
   hostAddress: string;
+  /** This machine's end of the link (a veth interface): what a server that picks interfaces by name binds to. */
+  hostInterface: string;
   /** The other machine's address. */
   peerAddress: string;
   /** Runs a program on the other machine. */
@@ -47,6 +49,7 @@ export async function createLan(): Promise<Lan> {
   return {
     ns,
     hostAddress,
+    hostInterface: here,
     peerAddress,
     spawn: (command, args, options = {}) => spawn('ip', ['netns', 'exec', ns, command, ...args], options),
     close: async () => {
