@@ -1,5 +1,8 @@
 // Large lines on Janus: a line the signalling server puts on a real Janus (VideoRoom, audio only), carrying tones
-// between two stations and a browser guest in every direction, with no mesh call among them.
+// between two stations and a browser guest in every direction, with no mesh call among them. The guest runs on another
+// machine of the LAN (a network namespace joined by a veth pair): Janus serves its WebSocket and gathers its ICE
+// candidates on that link only, so the guest's signalling, its Janus session and its media all cross a real link. The
+// stations stay on this machine and reach Janus at its address on the link.
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { PulseHarness, sleep } from '../testkit/pulse';
@@ -10,20 +13,49 @@ import { tone, tonePresenceDb } from '../testkit/signal';
 import { receiverSummary, waitForInbound } from '../testkit/guest-receiver';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { LineState } from '../electron/common/contract';
+import { createLan, type Lan } from '../testkit/lan-link';
 
 declare const document: any;
+declare const window: any;
 
 let pulse: PulseHarness;
 let janus: JanusProcess;
+let lan: Lan;
 before(async () => {
   await buildGuest();
   pulse = await PulseHarness.start(['a', 'b', 'c']);
-  janus = await startJanus();
+  lan = await createLan();
+  janus = await startJanus(onLan());
 });
 after(async () => {
   await pulse?.stop();
   await janus?.stop();
+  await lan?.close();
 });
+
+/** Janus on the link to the guests' machine: its WebSocket and its ICE candidates on this machine's end only. */
+function onLan(): { host: string; iceInterface: string } {
+  return { host: lan.hostAddress, iceInterface: lan.hostInterface };
+}
+
+/** Each of the guest's connections: the addresses of its selected candidate pair, and the bytes it carried. */
+async function guestPaths(g: GuestBrowser): Promise<{ local?: string; remote?: string; bytes: number }[]> {
+  // No named functions in here: the test runner's transpiler wraps them in a helper the page does not have.
+  return g.page.evaluate(async () => {
+    const out: { local?: string; remote?: string; bytes: number }[] = [];
+    for (const pc of window.partylinePeers?.() ?? []) {
+      const stats = [...(await pc.getStats()).values()] as any[];
+      const transport = stats.find((s) => s.type === 'transport');
+      const pair = stats.find((s) => s.type === 'candidate-pair' && s.id === transport?.selectedCandidatePairId);
+      out.push({
+        local: stats.find((s) => s.id === pair?.localCandidateId)?.address,
+        remote: stats.find((s) => s.id === pair?.remoteCandidateId)?.address,
+        bytes: (pair?.bytesSent ?? 0) + (pair?.bytesReceived ?? 0),
+      });
+    }
+    return out;
+  });
+}
 
 function station(name: string, url: string, extra: string[] = []): StationProcess {
   const d = pulse.devices(name.toLowerCase());
@@ -44,8 +76,9 @@ function describeStations(t: TestContext, stations: StationProcess[]): void {
 }
 
 test('a Janus-carried line: two stations and a browser guest each hear the other two, and no mesh call is made', async (t) => {
-  const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, staticDir: builtGuestDir(), janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
+  const server = new SignallingServer({ port: 0, host: lan.hostAddress, lines: { big: 's3cret' }, staticDir: builtGuestDir(), janus: { url: janus.url, adminKey: janus.adminKey }, janusLines: ['big'] });
   const { url } = await server.start();
+  const http = url.replace('ws://', 'http://');
   const stations: StationProcess[] = [];
   let g: GuestBrowser | undefined;
   const injections: { stop(): void }[] = [];
@@ -55,8 +88,10 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     stations.push(a, b);
     await a.waitFor(/\[line big\] carried by janus/);
     await b.waitFor(/\[line big\] carried by janus/);
-    g = await GuestBrowser.launch({ pulse, station: 'c' });
-    await g.join(url.replace('ws://', 'http://'), { name: 'Guest C', line: 'big', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    // The page comes over plain http on the link, no secure context off loopback: this one origin is treated as
+    // secure, so the guest's microphone works.
+    g = await GuestBrowser.launch({ pulse, station: 'c', netns: lan.ns, args: [`--unsafely-treat-insecure-origin-as-secure=http://${new URL(http).host}`] });
+    await g.join(http, { name: 'Guest C', line: 'big', secret: 's3cret', processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     await g.tap('#talk'); // a tap latches
     await a.connectControl(); // health and meters events from here on
     await b.connectControl();
@@ -97,6 +132,15 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     const metered = a.events.filter((e) => e.event === 'meters').flatMap((e) => Object.keys((e.payload as { peers: Record<string, unknown> }).peers));
     assert.ok(metered.includes('B'), `A meters B by its station id (${[...new Set(metered)].join(', ')})`);
     assert.deepEqual(g.errors, []);
+    // The guest's media crossed the link: each of its connections to Janus (publisher, subscriber) carried it between
+    // the guest's machine and this one's address on the link.
+    const paths = await guestPaths(g);
+    t.diagnostic(`the guest's paths to Janus: ${JSON.stringify(paths)}`);
+    assert.equal(paths.length, 2, "the guest's publisher and subscriber connections");
+    for (const p of paths) {
+      assert.deepEqual({ local: p.local, remote: p.remote }, { local: lan.peerAddress, remote: lan.hostAddress });
+      assert.ok(p.bytes > 0, `the connection carried media over the link (${JSON.stringify(p)})`);
+    }
   } catch (e) {
     describeStations(t, stations);
     if (g) t.diagnostic(`guest's receivers: ${await receiverSummary(g.page)}`);
@@ -114,7 +158,7 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
 });
 
 test('Janus crashing mid-show: the line falls back to the mesh with the reason in the control API, and returns to Janus when it is back', async (t) => {
-  let own = await startJanus();
+  let own = await startJanus(onLan());
   const server = new SignallingServer({ port: 0, lines: { big: 's3cret' }, janus: { url: own.url, adminKey: own.adminKey, retryMs: 500 }, janusLines: ['big'] });
   const { url } = await server.start();
   const stations: StationProcess[] = [];
@@ -148,7 +192,7 @@ test('Janus crashing mid-show: the line falls back to the mesh with the reason i
     t.diagnostic(`B hears A over the mesh at ${onMesh.toFixed(1)} dB`);
     assert.ok(onMesh > -20, `B hears A over the mesh after Janus went (${onMesh.toFixed(1)} dB)`);
 
-    own = await startJanus({ port: own.port, adminKey: own.adminKey });
+    own = await startJanus({ ...onLan(), port: own.port, adminKey: own.adminKey });
     const back = () => b.lines.filter((l) => /\[janus big\] first RTP from A/.test(l)).length;
     for (let i = 0; i < 200 && back() < 2; i++) await sleep(100);
     assert.equal(back(), 2, 'B hears A through the new Janus room');
