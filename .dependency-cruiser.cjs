@@ -46,6 +46,13 @@ module.exports = {
       },
     },
     {
+      name: 'net-imports-only-common',
+      comment: 'electron/net is WebSocket plumbing the engine and signalling share: Node, its packages, common.',
+      severity: 'error',
+      from: { path: '^electron/net/' },
+      to: { path: '^electron/', pathNot: '^electron/(common|net)/' },
+    },
+    {
       name: 'http-imports-only-common',
       comment:
         'electron/http is plain HTTP plumbing shared by the control bridge and signalling: Node, its packages, common.',

@@ -9,9 +9,9 @@ import WebSocket from 'ws';
 import { startJanus, freePort, type JanusProcess } from '../testkit/janus';
 import { SignallingServer } from '../electron/signalling/server';
 import { SignallingClient } from '../electron/signalling/client';
-import { JanusConfigError } from '../electron/signalling/janus/janus-rooms';
+import { checkJanusConfig, JanusConfigError } from '../electron/signalling/janus/janus-rooms';
 import { JanusSession, type JanusSocket } from '../electron/common/janus-client';
-import type { LineCarrierMessage } from '../electron/common/signalling-protocol';
+import { parseServerMessage, type LineCarrierMessage } from '../electron/common/signalling-protocol';
 
 let janus: JanusProcess;
 before(async () => {
@@ -22,6 +22,8 @@ after(async () => {
 });
 
 const ROOT = path.join(__dirname, '..');
+/** A SHA-256 fingerprint as openssl prints it. */
+const PIN = Array.from({ length: 32 }, (_, i) => (i * 7 + 10).toString(16).toUpperCase().padStart(2, '0')).join(':');
 
 function member(url: string, id: string, line = 'big'): { client: SignallingClient; carriers: LineCarrierMessage[]; next: (pred: (m: LineCarrierMessage) => boolean) => Promise<LineCarrierMessage> } {
   const client = new SignallingClient({ url, stationId: id, name: id, kind: 'station', lines: [{ line, secret: 's3cret' }], keepaliveMs: 0 });
@@ -65,6 +67,23 @@ test('bad Janus configuration is refused with the field named', () => {
   assert.equal(refused({ port: 0, janus: { url: 'not a url' } }).field, 'janus.url');
   assert.equal(refused({ port: 0, janus: { url: 'ws://127.0.0.1:8188', adminKey: '' } }).field, 'janus.adminKey');
   assert.equal(refused({ port: 0, janus: { url: 'ws://127.0.0.1:8188' }, janusAbove: 0 }).field, 'janusAbove');
+  const badPin = refused({ port: 0, janus: { url: 'wss://127.0.0.1:8989', fingerprint: 'AB:CD' } });
+  assert.equal(badPin.field, 'janus.fingerprint');
+  assert.match(badPin.message, /"AB:CD": fingerprint must be a SHA-256 fingerprint/);
+  const plainPin = refused({ port: 0, janus: { url: 'ws://127.0.0.1:8188', fingerprint: PIN } });
+  assert.equal(plainPin.field, 'janus.fingerprint');
+  assert.match(plainPin.message, /pins the certificate of a wss:\/\/ Janus, but janus\.url is "ws:\/\/127\.0\.0\.1:8188"/);
+  assert.equal(checkJanusConfig({ url: 'wss://127.0.0.1:8989', fingerprint: ` ${PIN.toLowerCase()} ` }).fingerprint, PIN, 'a pin is kept as openssl prints it');
+});
+
+test("a line's Janus access carries the pin, checked like any fingerprint", () => {
+  const carrier = (fingerprint: string) => JSON.stringify({ type: 'line-carrier', line: 'big', carrier: 'janus', janus: { url: 'wss://10.0.0.5:8989', room: 7, pin: 'p', fingerprint } });
+  const ok = parseServerMessage(carrier(PIN.toLowerCase()));
+  assert.ok(ok.ok && ok.msg.type === 'line-carrier');
+  assert.equal(ok.msg.janus?.fingerprint, PIN);
+  const bad = parseServerMessage(carrier('AB:CD'));
+  assert.ok(!bad.ok);
+  assert.match(bad.error.message, /fingerprint must be a SHA-256 fingerprint/);
 });
 
 test('npm run signal refuses a Janus line without --janus, and a --janus that is no ws:// URL, naming the option', () => {
@@ -78,6 +97,9 @@ test('npm run signal refuses a Janus line without --janus, and a --janus that is
   const badAbove = run('--janus', 'ws://127.0.0.1:8188', '--janus-above', 'many');
   assert.equal(badAbove.status, 2);
   assert.match(badAbove.stderr, /--janus-above must be a whole number/);
+  const lonePin = run('--janus-fingerprint', PIN);
+  assert.equal(lonePin.status, 2);
+  assert.match(lonePin.stderr, /--janus-fingerprint needs --janus wss:\/\/HOST:8989/);
 });
 
 test('Janus unreachable at start: the line stays on the mesh and says why; a wrong admin key names janus.adminKey', async () => {

@@ -1,6 +1,7 @@
 /**
  * A real Janus Gateway for a test or a bench: its own process, with a config generated in a temp dir that loads only
- * the plugins asked for and the WebSocket transport on a free loopback port, ICE on loopback only, no STUN or NAT.
+ * the plugins asked for and the WebSocket transport on a free loopback port (secure, wss://, when given a certificate
+ * and key), ICE on loopback only, no STUN or NAT.
  * `start` waits until the WebSocket answers; `stop` ends it (SIGTERM, then SIGKILL) and removes the dir. Its output is
  * kept: `log()` for a failing test to print.
  */
@@ -18,7 +19,7 @@ export type JanusPlugin = 'videoroom' | 'audiobridge';
 
 export interface JanusOptions {
   plugins?: JanusPlugin[];
-  /** Loopback address to serve on (and gather ICE candidates from). Default 127.0.0.1. */
+  /** The address to serve the WebSocket API on: loopback, or this machine's end of a LAN link. Default 127.0.0.1. */
   host?: string;
   /** ICE interface enforce list; default `lo`. */
   iceInterface?: string;
@@ -26,6 +27,8 @@ export interface JanusOptions {
   port?: number;
   /** The VideoRoom admin_key; default a random one. */
   adminKey?: string;
+  /** Serve wss:// (and no plain ws://) on `port` with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
   /** Run the process through this prefix (e.g. `ip netns exec NAME`). */
   prefix?: string[];
   debugLevel?: number;
@@ -86,7 +89,16 @@ export async function startJanus(options: JanusOptions = {}): Promise<JanusProce
       events: { broadcast: false },
     }),
   );
-  writeFileSync(path.join(conf, 'janus.transport.websockets.jcfg'), jcfg({ general: { json: 'compact', ws: true, ws_port: port, ws_ip: host, wss: false }, admin: { admin_ws: false, admin_wss: false } }));
+  let transport: Record<string, string | number | boolean> = { json: 'compact', ws: true, ws_port: port, ws_ip: host, wss: false };
+  const certificates: Record<string, string> = {};
+  if (options.tls) {
+    transport = { json: 'compact', ws: false, wss: true, wss_port: port, wss_ip: host };
+    certificates.cert_pem = path.join(conf, 'wss-cert.pem');
+    certificates.cert_key = path.join(conf, 'wss-key.pem');
+    writeFileSync(certificates.cert_pem, options.tls.cert);
+    writeFileSync(certificates.cert_key, options.tls.key, { mode: 0o600 });
+  }
+  writeFileSync(path.join(conf, 'janus.transport.websockets.jcfg'), jcfg({ general: transport, admin: { admin_ws: false, admin_wss: false }, ...(options.tls ? { certificates } : {}) }));
   writeFileSync(path.join(conf, 'janus.plugin.videoroom.jcfg'), jcfg({ general: { admin_key: adminKey, string_ids: false } }));
   writeFileSync(path.join(conf, 'janus.plugin.audiobridge.jcfg'), jcfg({ general: { admin_key: adminKey } }));
 
@@ -104,7 +116,7 @@ export async function startJanus(options: JanusOptions = {}): Promise<JanusProce
   let gone = false;
   void exited.then(() => (gone = true));
 
-  const url = `ws://${host}:${port}/`;
+  const url = `${options.tls ? 'wss' : 'ws'}://${host}:${port}/`;
   // In a namespace of its own this process may not reach it: its log says when it listens.
   const ready = options.prefix ? await waitForLog(() => output, /WebSockets transport plugin initialized/, exited, 10_000) : await waitForWebSocket(url, exited, 10_000);
   if (!ready) {
@@ -152,7 +164,8 @@ async function waitForWebSocket(url: string, exited: Promise<unknown>, timeoutMs
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !dead) {
     const ok = await new Promise<boolean>((resolve) => {
-      const ws = new WebSocket(url, 'janus-protocol');
+      // Up is up: whether its certificate is to be trusted is for the test to say.
+      const ws = new WebSocket(url, 'janus-protocol', { rejectUnauthorized: false });
       ws.once('open', () => {
         ws.close();
         resolve(true);

@@ -3,6 +3,7 @@
  *   npm run signal -- --port 8080 [--bind 127.0.0.1] [--line main:secret ...] [--require-known-lines] [--static dir]
  *                     [--tls-cert FILE --tls-key FILE]   (wss:// and https://)
  *                     [--janus ws://HOST:8188 [--janus-admin-key KEY] [--janus-above N]] [--line big:secret:janus ...]
+ *                     [--janus wss://HOST:8989 [--janus-fingerprint SHA256]]   (Janus over TLS; the pin trusts a self-signed cert)
  *                     [--max-line-members N] [--max-connections-per-address N]
  * Logs joins and departures one line each (pino records printed as text, like the station's); SIGINT/SIGTERM close
  * every socket and exit.
@@ -20,6 +21,7 @@ const USAGE =
   'usage: npm run signal -- --port <0-65535> [--bind <address>] [--line <name>:<secret> ...] [--require-known-lines] [--static <dir>]\n' +
   '                         [--tls-cert <file> --tls-key <file>]\n' +
   '                         [--janus ws://<host>:8188 [--janus-admin-key <key>] [--janus-above <members>]] [--line <name>:<secret>:janus ...]\n' +
+  '                         [--janus wss://<host>:8989 [--janus-fingerprint <SHA-256 of its certificate>]]\n' +
   `                         [--max-line-members <n, default ${DEFAULT_MAX_LINE_MEMBERS}>] [--max-connections-per-address <n, default ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}>]\n` +
   '       npm run signal -- --json-schema';
 
@@ -38,6 +40,7 @@ function parseOptions(argv: string[]): SignallingServerOptions {
       'tls-key': { type: 'string' },
       janus: { type: 'string' },
       'janus-admin-key': { type: 'string' },
+      'janus-fingerprint': { type: 'string' },
       'janus-above': { type: 'string' },
       'max-line-members': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
@@ -72,13 +75,19 @@ function parseOptions(argv: string[]): SignallingServerOptions {
     if (janusLines.length > 0) throw new UsageError(`--line ${janusLines[0]}:...:janus needs --janus ws://HOST:8188 (the Janus server that carries it)`);
     if (janusAbove !== undefined) throw new UsageError('--janus-above needs --janus ws://HOST:8188');
     if (values['janus-admin-key'] !== undefined) throw new UsageError('--janus-admin-key needs --janus ws://HOST:8188');
+    if (values['janus-fingerprint'] !== undefined) throw new UsageError('--janus-fingerprint needs --janus wss://HOST:8989 (the Janus whose certificate it pins)');
   }
   let janus: SignallingServerOptions['janus'];
   if (values.janus !== undefined) {
     try {
-      janus = checkJanusConfig({ url: values.janus, ...(values['janus-admin-key'] !== undefined ? { adminKey: values['janus-admin-key'] } : {}) });
+      janus = checkJanusConfig({
+        url: values.janus,
+        ...(values['janus-admin-key'] !== undefined ? { adminKey: values['janus-admin-key'] } : {}),
+        ...(values['janus-fingerprint'] !== undefined ? { fingerprint: values['janus-fingerprint'] } : {}),
+      });
     } catch (e) {
-      if (e instanceof JanusConfigError) throw new UsageError(`--${e.field === 'janus.url' ? 'janus' : 'janus-admin-key'} ${e.message.slice(e.field.length + 2)}`);
+      const flags: Record<string, string> = { 'janus.url': 'janus', 'janus.adminKey': 'janus-admin-key', 'janus.fingerprint': 'janus-fingerprint' };
+      if (e instanceof JanusConfigError && e.field in flags) throw new UsageError(`--${flags[e.field]} ${e.message.slice(e.field.length + 2)}`);
       throw e;
     }
   }

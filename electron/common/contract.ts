@@ -8,6 +8,7 @@ import { CALL_TIMEOUT_MS } from './signalling-protocol';
 export { CALL_TIMEOUT_MS };
 import { lineName } from './line-name';
 import { DEFAULT_TALK_HOLD_MS } from './talk-key';
+import { Fingerprint } from './fingerprint';
 
 /** dBFS floor: -Infinity is not representable in JSON, so silence is reported as this value. */
 export const METER_FLOOR_DB = -120;
@@ -72,12 +73,7 @@ const WebSocketUrl = z
     }
   }, 'server url must be a ws:// or wss:// URL');
 
-/** A certificate's SHA-256 as a hosting station shows it: 32 hex bytes separated by colons. */
-export const Fingerprint = z
-  .string()
-  .trim()
-  .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'fingerprint must be a SHA-256 fingerprint: 32 hex bytes separated by colons')
-  .transform((value) => value.toUpperCase());
+export { Fingerprint };
 
 export const ServerConfig = z.discriminatedUnion('kind', [
   z

@@ -9,9 +9,15 @@ export interface JanusSocket {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'close' | 'error' | 'message', listener: (event: { data?: unknown }) => void): void;
+  /** `error` carries the cause where the socket knows it (the `ws` package does; a browser says nothing). */
+  addEventListener(type: 'open' | 'close' | 'error' | 'message', listener: (event: { data?: unknown; error?: unknown }) => void): void;
 }
-export type JanusSocketFactory = (url: string, protocol: string) => JanusSocket;
+/** What to trust of a wss:// Janus: its certificate's SHA-256 when pinned, else the system's CAs. */
+export interface JanusTrust {
+  fingerprint?: string;
+}
+/** Opens the socket. Over wss:// a Node factory checks the certificate with checkJanusCertificate; a browser cannot. */
+export type JanusSocketFactory = (url: string, protocol: string, trust: JanusTrust) => JanusSocket;
 
 export interface Jsep {
   type: 'offer' | 'answer';
@@ -36,6 +42,43 @@ export class JanusError extends Error {
   }
 }
 
+/** Janus presented a certificate that is not to be trusted; `field` names the setting that decides (`janus.fingerprint`, `janus.url`). */
+export class JanusCertificateError extends JanusError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'JanusCertificateError';
+  }
+}
+
+/** What a TLS connection learnt of the certificate Janus presented. */
+export interface PresentedCertificate {
+  fingerprint256?: string;
+  /** Whether it chains to a trusted CA and names the host. */
+  authorized: boolean;
+  authorizationError?: string;
+}
+
+/**
+ * Whether to go on with a wss:// Janus: with a pinned fingerprint, exactly that certificate (self-signed and any host
+ * name allowed: the pin replaces both checks); without one, what the system's CAs and the host name say.
+ */
+export function checkJanusCertificate(url: string, trust: JanusTrust, presented: PresentedCertificate): JanusCertificateError | undefined {
+  const got = presented.fingerprint256?.toUpperCase();
+  if (trust.fingerprint !== undefined) {
+    const pinned = trust.fingerprint.trim().toUpperCase();
+    if (got === pinned) return undefined;
+    return new JanusCertificateError('janus.fingerprint', `Janus at ${url} presented certificate SHA-256 ${got ?? '(none)'}, not the pinned ${pinned}`);
+  }
+  if (presented.authorized) return undefined;
+  return new JanusCertificateError(
+    'janus.url',
+    `Janus at ${url} presented a certificate the system does not trust (${presented.authorizationError ?? 'unverified'}), SHA-256 ${got ?? '(none)'}; if it is your Janus's, pin it with janus.fingerprint (--janus-fingerprint)`,
+  );
+}
+
 interface Pending {
   resolve: (msg: JanusEvent) => void;
   reject: (e: Error) => void;
@@ -57,11 +100,14 @@ export class JanusSession {
 
   private constructor(private readonly ws: JanusSocket) {}
 
-  /** Connects and creates a session; rejects with a JanusError naming the URL when Janus cannot be reached. */
-  static async connect(url: string, socket: JanusSocketFactory, timeoutMs = 5000): Promise<JanusSession> {
+  /**
+   * Connects and creates a session; rejects with a JanusError naming the URL when Janus cannot be reached, or with the
+   * factory's JanusCertificateError when its certificate is refused.
+   */
+  static async connect(url: string, socket: JanusSocketFactory, trust: JanusTrust = {}, timeoutMs = 5000): Promise<JanusSession> {
     let ws: JanusSocket;
     try {
-      ws = socket(url, 'janus-protocol');
+      ws = socket(url, 'janus-protocol', trust);
     } catch (e) {
       throw new JanusError(`cannot open ${url}: ${(e as Error).message}`);
     }
@@ -79,9 +125,9 @@ export class JanusSession {
         clearTimeout(timer);
         resolve();
       });
-      ws.addEventListener('error', () => {
+      ws.addEventListener('error', (e) => {
         clearTimeout(timer);
-        reject(new JanusError(`cannot reach Janus at ${url}`));
+        reject(e.error instanceof JanusCertificateError ? e.error : new JanusError(`cannot reach Janus at ${url}`));
       });
     });
     ws.addEventListener('message', (e) => session.receive(String(e.data)));

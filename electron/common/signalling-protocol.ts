@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { lineName } from './line-name';
+import { Fingerprint } from './fingerprint';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -207,11 +208,16 @@ export const errorMessageSchema = z.object({
   ref: z.string().optional(),
 });
 
-/** Where a Janus-carried line's media goes: the Janus WebSocket API, the VideoRoom room, and its pin. */
+/**
+ * Where a Janus-carried line's media goes: the Janus WebSocket API, the VideoRoom room, and its pin. `fingerprint`
+ * (wss:// only) is the SHA-256 the server pins Janus's certificate to: a station trusts exactly that certificate
+ * (self-signed, any host name), as the server does; without it, the system's CAs. Browsers cannot pin.
+ */
 export const janusLineAccessSchema = z.object({
   url: z.string().regex(/^wss?:\/\/[^\s]+$/, 'a ws:// or wss:// URL'),
   room: z.number().int().positive(),
   pin: z.string().max(256).optional(),
+  fingerprint: Fingerprint.optional(),
 });
 /**
  * How a line's media travels: over the mesh (a peer per member, the default) or through Janus (`janus` says where).

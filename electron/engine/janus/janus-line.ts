@@ -6,9 +6,8 @@
  */
 import { silentLog, type Log } from '../../common/log';
 import { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket, useAudioLevelIndication, type RTCIceCandidate } from 'werift';
-import { JanusSession, type JanusEvent, type JanusHandle, type JanusSocket } from '../../common/janus-client';
+import { JanusSession, type JanusEvent, type JanusHandle } from '../../common/janus-client';
 import type { JanusLineAccess } from '../../common/signalling-protocol';
 import { AUDIO_LEVEL_URI } from '../audio-level';
 import { extensionId, withAudioPreferences } from '../sdp-audio';
@@ -16,6 +15,7 @@ import { installSrtpIndexEstimation } from '../srtp/werift-rollover';
 import type { OutgoingRtp } from '../network/rtp-frames';
 import { fromWerift, toWerift } from '../network/werift-rtp';
 import type { JanusLineEvents, JanusLineState } from '../network/network-protocol';
+import { nodeJanusSocket } from '../../net/janus-socket';
 
 installSrtpIndexEstimation();
 
@@ -36,8 +36,6 @@ interface Publisher {
   id: number;
   display?: string;
 }
-
-const nodeSocket = (url: string, protocol: string) => new WebSocket(url, protocol) as unknown as JanusSocket;
 
 function audioPeer(loopback: boolean): RTCPeerConnection {
   return new RTCPeerConnection({
@@ -85,7 +83,8 @@ export class JanusLine extends EventEmitter<JanusLineEvents> {
   async start(): Promise<void> {
     const { access, stationId } = this.opts;
     try {
-      const session = await JanusSession.connect(access.url, nodeSocket);
+      // The server's pin, when it gave one, is the certificate trusted (as the server trusts it).
+      const session = await JanusSession.connect(access.url, nodeJanusSocket, access.fingerprint !== undefined ? { fingerprint: access.fingerprint } : {});
       this.session = session;
       session.onClose((reason) => {
         if (!this.closed) this.setState('failed', reason);

@@ -6,13 +6,19 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
-import { JanusSession, type JanusHandle, type JanusSocket } from '../../common/janus-client';
+import { JanusSession, type JanusHandle } from '../../common/janus-client';
+import { Fingerprint } from '../../common/fingerprint';
 import type { JanusLineAccess } from '../../common/signalling-protocol';
+import { nodeJanusSocket } from '../../net/janus-socket';
 
 export interface JanusConfig {
-  /** The Janus WebSocket API, e.g. ws://127.0.0.1:8188. Members connect to the same address. */
+  /** The Janus WebSocket API, e.g. ws://127.0.0.1:8188 or wss://HOST:8989. Members connect to the same address. */
   url: string;
+  /**
+   * For a wss:// url: the SHA-256 of Janus's certificate, which is then the one trusted (self-signed, any host name),
+   * by the server and by the members it tells. Without it, the system's CAs decide.
+   */
+  fingerprint?: string;
   /** The VideoRoom plugin's `admin_key`, when Janus requires one to create rooms. */
   adminKey?: string;
   /** How long to wait before trying again after Janus could not be reached or went. Default 2000 ms. */
@@ -41,7 +47,11 @@ export function checkJanusConfig(config: JanusConfig): JanusConfig {
   if (url.port !== '' && !(Number(url.port) > 0)) throw new JanusConfigError('janus.url', `port of "${config.url}" must be 1..65535`);
   if (config.adminKey !== undefined && config.adminKey === '') throw new JanusConfigError('janus.adminKey', 'must not be empty (leave it out when Janus needs none)');
   if (config.retryMs !== undefined && !(config.retryMs > 0)) throw new JanusConfigError('janus.retryMs', `must be a positive number of ms, got ${config.retryMs}`);
-  return config;
+  if (config.fingerprint === undefined) return config;
+  const fingerprint = Fingerprint.safeParse(config.fingerprint);
+  if (!fingerprint.success) throw new JanusConfigError('janus.fingerprint', `"${config.fingerprint}": ${fingerprint.error.issues[0]?.message ?? 'not a SHA-256 fingerprint'} (as openssl x509 -noout -fingerprint -sha256 prints it)`);
+  if (url.protocol !== 'wss:') throw new JanusConfigError('janus.fingerprint', `pins the certificate of a wss:// Janus, but janus.url is "${config.url}"`);
+  return { ...config, fingerprint: fingerprint.data };
 }
 
 export interface JanusRoomsEvents {
@@ -50,8 +60,6 @@ export interface JanusRoomsEvents {
   /** The connection to Janus went (or could not be made): every room made on it is gone. */
   lost: [reason: string];
 }
-
-const socket = (url: string, protocol: string) => new WebSocket(url, protocol) as unknown as JanusSocket;
 
 export class JanusRooms extends EventEmitter<JanusRoomsEvents> {
   private session: JanusSession | undefined;
@@ -62,10 +70,11 @@ export class JanusRooms extends EventEmitter<JanusRoomsEvents> {
   private closed = false;
   /** Why Janus is not usable now; undefined while it is. */
   problem: string | undefined = 'not connected yet';
+  private readonly config: JanusConfig;
 
-  constructor(private readonly config: JanusConfig) {
+  constructor(config: JanusConfig) {
     super();
-    checkJanusConfig(config);
+    this.config = checkJanusConfig(config);
   }
 
   get up(): boolean {
@@ -81,7 +90,7 @@ export class JanusRooms extends EventEmitter<JanusRoomsEvents> {
   private async connect(): Promise<void> {
     if (this.closed) return;
     try {
-      const session = await JanusSession.connect(this.config.url, socket);
+      const session = await JanusSession.connect(this.config.url, nodeJanusSocket, this.config.fingerprint !== undefined ? { fingerprint: this.config.fingerprint } : {});
       const handle = await session.attach('janus.plugin.videoroom');
       this.session = session;
       this.handle = handle;
@@ -132,7 +141,7 @@ export class JanusRooms extends EventEmitter<JanusRoomsEvents> {
       if (/unauthori[sz]ed|admin/i.test(message)) throw new JanusConfigError('janus.adminKey', `Janus refused to create a room: ${message}`);
       throw e;
     }
-    const access: JanusLineAccess = { url: this.config.url, room, pin };
+    const access: JanusLineAccess = { url: this.config.url, room, pin, ...(this.config.fingerprint !== undefined ? { fingerprint: this.config.fingerprint } : {}) };
     // A room made while this one was being made (two joins at once) wins; ours goes.
     const raced = this.rooms.get(line);
     if (raced) {
