@@ -1,54 +1,70 @@
 // The browser guest in Firefox too (Debian's firefox-esr), driven by puppeteer-core over WebDriver BiDi, with
 // Firefox's fake microphone (its prefs): Firefox's 1 kHz tone reaches the station, and the station's tone plays on the
-// PulseAudio speaker Firefox was given.
+// PulseAudio speaker Firefox was given. Firefox runs on another machine of the LAN (a network namespace joined by a
+// veth pair), so its page, signalling and media cross a real link (testkit/firefox.ts says how it is driven there).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import puppeteer, { type Browser } from 'puppeteer-core';
 import { PulseHarness, sleep } from '../testkit/pulse';
 import { StationProcess } from '../testkit/station-process';
 import { buildGuest } from '../testkit/chromium';
+import { FirefoxOnLan } from '../testkit/firefox';
+import { createLan, type Lan } from '../testkit/lan-link';
 import { dominantFrequency, tone, toneDb } from '../testkit/signal';
 import { receiverSummary } from '../testkit/guest-receiver';
 
 declare const document: any;
+declare const window: any;
 
-const FIREFOX = '/usr/bin/firefox-esr';
 /** What Firefox's fake microphone plays. */
 const FAKE_MIC_HZ = 1000;
 
 let pulse: PulseHarness;
+let lan: Lan;
 before(async () => {
   await buildGuest();
   pulse = await PulseHarness.start(['a', 'b']);
+  lan = await createLan();
 });
 after(async () => {
   await pulse?.stop();
+  await lan?.close();
 });
 
-async function launchFirefox(sink: string): Promise<Browser> {
-  return puppeteer.launch({
-    browser: 'firefox',
-    executablePath: FIREFOX,
-    headless: true,
+/** HOST:PORT of a hosting station on the LAN: its address on the link to the browser's machine. */
+async function hostedOnLan(a: StationProcess): Promise<string> {
+  const joinAt = (await a.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
+  const url = joinAt.find((u) => u.includes(`//${lan.hostAddress}:`));
+  assert.ok(url, `a URL on the LAN address among ${joinAt.join(' ')}`);
+  return new URL(url).host;
+}
+
+/**
+ * Firefox on the other machine. The page comes over plain http from the station's LAN address, which is no secure
+ * context off loopback: that one host is declared trustworthy, so the page's microphone works.
+ */
+function launchFirefox(sink: string): Promise<FirefoxOnLan> {
+  return FirefoxOnLan.launch({
+    lan,
     env: { ...pulse.env, PULSE_SINK: sink },
-    extraPrefsFirefox: {
+    prefs: {
       // A fake microphone, granted without asking; the remote's voice may play without a click first.
       'media.navigator.streams.fake': true,
       'media.navigator.permission.disabled': true,
       'media.autoplay.default': 0,
       'media.autoplay.blocking_policy': 0,
+      'dom.securecontext.allowlist': lan.hostAddress,
     },
   });
 }
 
-test('firefox-esr guest: tones both ways with a station', async () => {
+test('firefox-esr guest: tones both ways with a station', async (t) => {
   const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--line', 'main:s3cret', '--input', pulse.devices('a').inputId, '--output', pulse.devices('a').outputId, '--talk', 'main'], pulse.env);
-  let browser: Browser | undefined;
+  let firefox: FirefoxOnLan | undefined;
   const errors: string[] = [];
   try {
-    const http = (await a.waitFor(/hosting ws:\/\/(\S+)/))[1] as string;
-    browser = await launchFirefox(pulse.devices('b').speakerMonitor.replace(/\.monitor$/, ''));
-    const page = await browser.newPage();
+    const http = await hostedOnLan(a);
+    firefox = await launchFirefox(pulse.devices('b').speakerMonitor.replace(/\.monitor$/, ''));
+    const page = await firefox.browser.newPage();
     page.on('pageerror', (e) => errors.push(`pageerror: ${String(e)}`));
     await page.goto(`http://${http}`);
     await page.type('input[name=name]', 'Fox');
@@ -70,18 +86,47 @@ test('firefox-esr guest: tones both ways with a station', async () => {
     const [heardByStation, heardByBrowser] = await Promise.all([atStation.stop(), atBrowser.stop()]);
     toBrowser.stop();
     const received = await receiverSummary(page);
+    const pairs = await selectedPairs(page);
+    const paths = pairs.map((p) => `${p.localType} ${p.local} -> ${p.remoteType} ${p.remote}`);
 
     const fStation = dominantFrequency(heardByStation, 100, 4000);
     const fBrowser = dominantFrequency(heardByBrowser, 100, 4000);
+    t.diagnostic(`station hears ${fStation} Hz at ${toneDb(heardByStation, FAKE_MIC_HZ).toFixed(1)} dB; Firefox plays ${fBrowser} Hz at ${toneDb(heardByBrowser, 440).toFixed(1)} dB; ICE ${paths.join('; ')}`);
     assert.ok(Math.abs(fStation - FAKE_MIC_HZ) <= 5, `the station hears Firefox's ${FAKE_MIC_HZ} Hz (${fStation} Hz)`);
     assert.ok(toneDb(heardByStation, FAKE_MIC_HZ) > -40, `loud enough (${toneDb(heardByStation, FAKE_MIC_HZ).toFixed(1)} dB)`);
     // What Firefox's receiver did and what the station said of its own microphone: which end made a tone quiet.
     const why = `${received}; ${a.audioTrouble()}`;
     assert.ok(Math.abs(fBrowser - 440) <= 3, `Firefox plays the station's 440 Hz (${fBrowser} Hz; ${why})`);
     assert.ok(toneDb(heardByBrowser, 440) > -30, `loud (${toneDb(heardByBrowser, 440).toFixed(1)} dB; ${why})`);
+    // The call's media went straight from the browser's machine to the station's address on the link, the only way
+    // out of the browser's namespace.
+    assert.ok(
+      pairs.some((p) => p.localType === 'host' && p.remote === lan.hostAddress),
+      `Firefox's selected ICE pair runs from its host candidate to ${lan.hostAddress} (${paths.join('; ')})`,
+    );
     assert.deepEqual(errors, []);
   } finally {
-    await browser?.close();
+    await firefox?.close();
     assert.equal(await a.stop(), '0', `A exits cleanly (${a.tail()})`);
   }
 });
+
+/**
+ * Each open peer connection's selected ICE candidate pair, by Firefox's own stats. Firefox shows its own host
+ * candidate here only by an mDNS name (`<uuid>.local`), so the pair is told by its station end and the types.
+ */
+async function selectedPairs(page: { evaluate<T>(fn: () => Promise<T>): Promise<T> }): Promise<{ local: string; localType: string; remote: string; remoteType: string }[]> {
+  return page.evaluate(async () => {
+    const out: { local: string; localType: string; remote: string; remoteType: string }[] = [];
+    for (const pc of window.partylinePeers?.() ?? []) {
+      const stats = await pc.getStats();
+      stats.forEach((s: any) => {
+        if (s.type !== 'candidate-pair' || !s.selected) return;
+        const local = stats.get(s.localCandidateId);
+        const remote = stats.get(s.remoteCandidateId);
+        out.push({ local: local?.address, localType: local?.candidateType, remote: remote?.address, remoteType: remote?.candidateType });
+      });
+    }
+    return out;
+  });
+}
