@@ -2,11 +2,17 @@
  * The browser half of the latency bench: station -> browser, browser -> station and browser -> browser (two Chromium
  * guests on one line, the anchor a crew would otherwise hack together), measured on the same rig with the same
  * chirp bursts as station -> station. Also how long a newcomer waits from joining to hearing the line.
+ *
+ * The browsers run on another machine of the LAN (one network namespace joined to this one by a veth pair), and the
+ * stations and the signalling server listen on this machine's address on that link: a browser's page and signalling,
+ * and its media to or from a station, cross a real link, not loopback. For browser -> browser the listener runs on
+ * this machine, so the call between the two browsers crosses the link as well.
  */
 import { sleep, type PulseHarness } from '../../testkit/pulse';
 import { StationProcess } from '../../testkit/station-process';
 import { GuestBrowser, buildGuest } from '../../testkit/chromium';
 import { SignallingServer, builtGuestDir } from '../../electron/signalling/server';
+import { createLan, type Lan } from '../../testkit/lan-link';
 import { RIG_FAR_ID, RIG_MIC_ID } from './latency-rig';
 import { median } from './chirp';
 
@@ -53,6 +59,28 @@ async function inboundAudio(g: GuestBrowser): Promise<InboundAudio> {
     }
     return sum;
   });
+}
+
+/** The addresses the guest's media flows between (its selected ICE pairs, local <-> remote): proof of the path taken. */
+async function mediaPath(g: GuestBrowser): Promise<string> {
+  // No named functions in the page's code: the bundler would wrap them in a helper the page does not have.
+  const pairs = await g.page.evaluate(async () => {
+    type Stat = Record<string, unknown>;
+    const w = globalThis as unknown as { partylinePeers?: () => { getStats(): Promise<Map<string, Stat>> }[] };
+    const found: string[] = [];
+    for (const pc of w.partylinePeers?.() ?? []) {
+      const stats = await pc.getStats();
+      for (const s of stats.values()) {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
+        const pair = stats.get(String(s.selectedCandidatePairId));
+        const ends = [pair?.localCandidateId, pair?.remoteCandidateId].map((id) => stats.get(String(id)));
+        // Chrome hides a peer-reflexive candidate's address: its type says why it is missing.
+        found.push(ends.map((c) => (c ? `${c.address ? String(c.address) : `(${String(c.candidateType)})`}:${String(c.port)}` : '?')).join(' <-> '));
+      }
+    }
+    return found;
+  });
+  return pairs.join(', ') || 'no selected candidate pair';
 }
 
 async function firstPacketAfter(g: GuestBrowser, startedAt: number): Promise<number> {
@@ -104,8 +132,12 @@ async function measureIntoBrowser(listener: GuestBrowser, pulse: PulseHarness, b
 /** The rig's left channel, as the browser's microphone. */
 const RIG_MIC = { source: 'rig.monitor', sourceChannel: 'front-left' };
 
-async function talkingGuest(pulse: PulseHarness, http: string, station: string, devices: { source?: string; sourceChannel?: string; sink?: string }, talk: boolean): Promise<{ g: GuestBrowser; joinedAt: number }> {
-  const g = await GuestBrowser.launch({ pulse, station, ...devices });
+/**
+ * A guest on the LAN's other machine. Its page comes over plain http, no secure context off loopback: the browser is
+ * told to treat this one origin as secure, so its microphone works.
+ */
+async function talkingGuest(pulse: PulseHarness, lan: Lan | undefined, http: string, station: string, devices: { source?: string; sourceChannel?: string; sink?: string }, talk: boolean): Promise<{ g: GuestBrowser; joinedAt: number }> {
+  const g = await GuestBrowser.launch({ pulse, station, ...devices, ...(lan ? { netns: lan.ns } : {}), args: [`--unsafely-treat-insecure-origin-as-secure=${new URL(http).origin}`] });
   try {
     await g.join(http, { name: `Guest ${station}`, line: 'main', processing: RAW });
     const joinedAt = performance.now();
@@ -119,6 +151,24 @@ async function talkingGuest(pulse: PulseHarness, http: string, station: string, 
 
 export async function measureBrowserLatency(pulse: PulseHarness, bursts: number, chunkMs: 5 | 10, measure: MeasureBursts, log: (l: string) => void): Promise<BrowserLatency> {
   await buildGuest();
+  const lan = await createLan();
+  try {
+    log(`browsers run in network namespace ${lan.ns} at ${lan.peerAddress}; stations and the signalling server listen on ${lan.hostAddress} (${lan.hostInterface}), the other end of the link`);
+    return await overLan(pulse, lan, bursts, chunkMs, measure, log);
+  } finally {
+    await lan.close();
+  }
+}
+
+/** HOST:PORT of a hosting station on the LAN: the URL on its address on the link, among those it says others join at. */
+async function hostedOnLan(a: StationProcess, lan: Lan): Promise<string> {
+  const joinAt = (await a.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
+  const url = joinAt.find((u) => u.includes(`//${lan.hostAddress}:`));
+  if (!url) throw new Error(`the hosting station offers no URL on the LAN address ${lan.hostAddress}: ${joinAt.join(' ')}`);
+  return new URL(url).host;
+}
+
+async function overLan(pulse: PulseHarness, lan: Lan, bursts: number, chunkMs: 5 | 10, measure: MeasureBursts, log: (l: string) => void): Promise<BrowserLatency> {
   const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
   const per = (what: string, lags: number[]) => log(`${what}, ${lags.length} of ${bursts} bursts, per burst ms: ${lags.map((l) => l.toFixed(1)).join(' ')}`);
 
@@ -126,12 +176,13 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
   let s2b: number[];
   let s2bReceiver: string;
   {
-    const a = new StationProcess(['--name', 'A', '--host', '--port', '0', '--insecure', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
+    const a = new StationProcess(['--name', 'A', '--host', '--bind', lan.hostAddress, '--port', '0', '--insecure', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
     let g: GuestBrowser | undefined;
     try {
-      const http = `http://${(await a.waitFor(/hosting ws:\/\/(\S+)/))[1]}`;
-      ({ g } = await talkingGuest(pulse, http, 'b', { sink: 'rig_far' }, false));
+      const http = `http://${await hostedOnLan(a, lan)}`;
+      ({ g } = await talkingGuest(pulse, lan, http, 'b', { sink: 'rig_far' }, false));
       await firstPacketAfter(g, performance.now());
+      log(`  station A -> browser B media: ${await mediaPath(g)}`);
       await settle(g, log);
       ({ lags: s2b, receiver: s2bReceiver } = await measureIntoBrowser(g, pulse, bursts, measure));
     } finally {
@@ -142,19 +193,20 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
     log(s2bReceiver);
   }
 
-  const server = new SignallingServer({ port: 0, staticDir: builtGuestDir() });
+  const server = new SignallingServer({ port: 0, host: lan.hostAddress, staticDir: builtGuestDir() });
   const http = (await server.start()).url.replace('ws://', 'http://');
   try {
     // browser -> station: the browser talks first; the station joins (and offers) later.
     let b2s: number[];
     let joinToAudio: number;
     {
-      const { g } = await talkingGuest(pulse, http, 'a', RIG_MIC, true);
+      const { g } = await talkingGuest(pulse, lan, http, 'a', RIG_MIC, true);
       const b = new StationProcess(['--name', 'B', '--server', http.replace('http://', 'ws://'), '--insecure', '--input', pulse.devices('b').serverInputId, '--output', RIG_FAR_ID, ...common], pulse.env);
       try {
         const joined = await b.waitFor(/^(.*) \[signal\] joined main/);
         const first = await b.waitFor(/^(.*) \[peer \S+\] first RTP/, 20000);
         joinToAudio = clockMs(first[0]) - clockMs(joined[0]);
+        log(`  browser A -> station B media: ${await mediaPath(g)}`);
         await sleep(1000);
         b2s = await measure(pulse, bursts);
       } finally {
@@ -169,12 +221,14 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
     let b2bReceiver: string;
     let browserJoinToAudio: number;
     {
-      const { g: talker } = await talkingGuest(pulse, http, 'a', RIG_MIC, true);
+      const { g: talker } = await talkingGuest(pulse, lan, http, 'a', RIG_MIC, true);
       let listener: GuestBrowser | undefined;
       try {
-        const joined = await talkingGuest(pulse, http, 'b', { sink: 'rig_far' }, false);
+        // The listener on this machine: the call between the two browsers crosses the link too.
+        const joined = await talkingGuest(pulse, undefined, http, 'b', { sink: 'rig_far' }, false);
         listener = joined.g;
         browserJoinToAudio = await firstPacketAfter(listener, joined.joinedAt);
+        log(`  browser A -> browser B media: ${await mediaPath(listener)}`);
         await settle(listener, log);
         ({ lags: b2b, receiver: b2bReceiver } = await measureIntoBrowser(listener, pulse, bursts, measure));
       } finally {
