@@ -30,14 +30,6 @@ after(async () => {
   await lan?.close();
 });
 
-/** HOST:PORT of a hosting station on the LAN: its address on the link to the browser's machine. */
-async function hostedOnLan(a: StationProcess): Promise<string> {
-  const joinAt = (await a.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
-  const url = joinAt.find((u) => u.includes(`//${lan.hostAddress}:`));
-  assert.ok(url, `a URL on the LAN address among ${joinAt.join(' ')}`);
-  return new URL(url).host;
-}
-
 /**
  * Firefox on the other machine. The page comes over plain http from the station's LAN address, which is no secure
  * context off loopback: that one host is declared trustworthy, so the page's microphone works.
@@ -62,7 +54,7 @@ test('firefox-esr guest: tones both ways with a station', async (t) => {
   let firefox: FirefoxOnLan | undefined;
   const errors: string[] = [];
   try {
-    const http = await hostedOnLan(a);
+    const http = await a.hostedAt(lan.hostAddress);
     firefox = await launchFirefox(pulse.devices('b').speakerMonitor.replace(/\.monitor$/, ''));
     const page = await firefox.browser.newPage();
     page.on('pageerror', (e) => errors.push(`pageerror: ${String(e)}`));

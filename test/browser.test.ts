@@ -33,14 +33,6 @@ after(async () => {
   await lan?.close();
 });
 
-/** HOST:PORT of a hosting station on the LAN: its address on the link to the guests' machine. */
-async function hostedOnLan(a: StationProcess): Promise<string> {
-  const joinAt = (await a.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
-  const url = joinAt.find((u) => u.includes(`//${lan.hostAddress}:`));
-  assert.ok(url, `a URL on the LAN address among ${joinAt.join(' ')}`);
-  return new URL(url).host;
-}
-
 /**
  * A guest on the other machine. The page comes over plain http there, which is no secure context off loopback: the
  * browser is told to treat this one origin as secure, so its microphone works (browser-tls.test.ts covers https).
@@ -95,7 +87,7 @@ test('a browser that joins offers; tones both ways at once, 10 ms packets, RFC 6
   const a = station('A', ['--host', '--port', '0', '--insecure'], ['--talk', 'main']);
   let g: GuestBrowser | undefined;
   try {
-    const http = await hostedOnLan(a);
+    const http = await a.hostedAt(lan.hostAddress);
     await a.connectControl();
     g = await guestOnLan('b', http);
     const id = await g.join(`http://${http}`, {
@@ -199,7 +191,7 @@ test('a negotiated track that never carries RTP is reported as no-rtp', async ()
   const a = station('A', ['--host', '--port', '0', '--insecure']);
   let g: GuestBrowser | undefined;
   try {
-    const http = await hostedOnLan(a);
+    const http = await a.hostedAt(lan.hostAddress);
     g = await guestOnLan('b', http);
     // The seed defect: a microphone track that never delivers a frame. It negotiates fine and sends nothing.
     await g.page.addInitScript(() => {
@@ -225,7 +217,7 @@ test('a browser guest sees the call light with the caller, answers it; hears pri
   let g: GuestBrowser | undefined;
   const injections: { stop(): void }[] = [];
   try {
-    const http = await hostedOnLan(a);
+    const http = await a.hostedAt(lan.hostAddress);
     const c = station('C', ['--server', `ws://${http}`, '--insecure']);
     stations.push(c);
     await a.connectControl();

@@ -90,6 +90,14 @@ export class StationProcess {
     }
   }
 
+  /** HOST:PORT where a hosting station is joined at `address` (one of this machine's, such as its end of a LAN link). */
+  async hostedAt(address: string): Promise<string> {
+    const joinAt = (await this.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
+    const url = joinAt.find((u) => u.includes(`//${address}:`));
+    if (!url) throw new Error(`${this.label} offers no URL on ${address} among those it says others join at: ${joinAt.join(' ')}`);
+    return new URL(url).host;
+  }
+
   /** The control WebSocket (requires --ui). */
   async connectControl(): Promise<void> {
     const m = await this.waitFor(/Control surface: http:\/\/([^/]+)\/#token=(\S+)/);

@@ -160,14 +160,6 @@ export async function measureBrowserLatency(pulse: PulseHarness, bursts: number,
   }
 }
 
-/** HOST:PORT of a hosting station on the LAN: the URL on its address on the link, among those it says others join at. */
-async function hostedOnLan(a: StationProcess, lan: Lan): Promise<string> {
-  const joinAt = (await a.waitFor(/others join at (.*)$/))[1]?.split(' ') ?? [];
-  const url = joinAt.find((u) => u.includes(`//${lan.hostAddress}:`));
-  if (!url) throw new Error(`the hosting station offers no URL on the LAN address ${lan.hostAddress}: ${joinAt.join(' ')}`);
-  return new URL(url).host;
-}
-
 async function overLan(pulse: PulseHarness, lan: Lan, bursts: number, chunkMs: 5 | 10, measure: MeasureBursts, log: (l: string) => void): Promise<BrowserLatency> {
   const common = ['--line', 'main', '--chunk-ms', String(chunkMs), '--meters-every', '0'];
   const per = (what: string, lags: number[]) => log(`${what}, ${lags.length} of ${bursts} bursts, per burst ms: ${lags.map((l) => l.toFixed(1)).join(' ')}`);
@@ -179,7 +171,7 @@ async function overLan(pulse: PulseHarness, lan: Lan, bursts: number, chunkMs: 5
     const a = new StationProcess(['--name', 'A', '--host', '--bind', lan.hostAddress, '--port', '0', '--insecure', '--talk', 'main', '--input', RIG_MIC_ID, '--output', pulse.devices('a').serverOutputId, ...common], pulse.env);
     let g: GuestBrowser | undefined;
     try {
-      const http = `http://${await hostedOnLan(a, lan)}`;
+      const http = `http://${await a.hostedAt(lan.hostAddress)}`;
       ({ g } = await talkingGuest(pulse, lan, http, 'b', { sink: 'rig_far' }, false));
       await firstPacketAfter(g, performance.now());
       log(`  station A -> browser B media: ${await mediaPath(g)}`);
