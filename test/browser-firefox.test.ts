@@ -10,10 +10,9 @@ import { buildGuest } from '../testkit/chromium';
 import { FirefoxOnLan } from '../testkit/firefox';
 import { createLan, type Lan } from '../testkit/lan-link';
 import { dominantFrequency, tone, toneDb } from '../testkit/signal';
-import { receiverSummary } from '../testkit/guest-receiver';
+import { describePath, receiverSummary, selectedPaths } from '../testkit/guest-receiver';
 
 declare const document: any;
-declare const window: any;
 
 /** What Firefox's fake microphone plays. */
 const FAKE_MIC_HZ = 1000;
@@ -78,8 +77,8 @@ test('firefox-esr guest: tones both ways with a station', async (t) => {
     const [heardByStation, heardByBrowser] = await Promise.all([atStation.stop(), atBrowser.stop()]);
     toBrowser.stop();
     const received = await receiverSummary(page);
-    const pairs = await selectedPairs(page);
-    const paths = pairs.map((p) => `${p.localType} ${p.local} -> ${p.remoteType} ${p.remote}`);
+    const pairs = await selectedPaths(page);
+    const paths = pairs.map(describePath);
 
     const fStation = dominantFrequency(heardByStation, 100, 4000);
     const fBrowser = dominantFrequency(heardByBrowser, 100, 4000);
@@ -93,7 +92,7 @@ test('firefox-esr guest: tones both ways with a station', async (t) => {
     // The call's media went straight from the browser's machine to the station's address on the link, the only way
     // out of the browser's namespace.
     assert.ok(
-      pairs.some((p) => p.localType === 'host' && p.remote === lan.hostAddress),
+      pairs.some((p) => p.local.type === 'host' && p.remote.address === lan.hostAddress),
       `Firefox's selected ICE pair runs from its host candidate to ${lan.hostAddress} (${paths.join('; ')})`,
     );
     assert.deepEqual(errors, []);
@@ -102,23 +101,3 @@ test('firefox-esr guest: tones both ways with a station', async (t) => {
     assert.equal(await a.stop(), '0', `A exits cleanly (${a.tail()})`);
   }
 });
-
-/**
- * Each open peer connection's selected ICE candidate pair, by Firefox's own stats. Firefox shows its own host
- * candidate here only by an mDNS name (`<uuid>.local`), so the pair is told by its station end and the types.
- */
-async function selectedPairs(page: { evaluate<T>(fn: () => Promise<T>): Promise<T> }): Promise<{ local: string; localType: string; remote: string; remoteType: string }[]> {
-  return page.evaluate(async () => {
-    const out: { local: string; localType: string; remote: string; remoteType: string }[] = [];
-    for (const pc of window.partylinePeers?.() ?? []) {
-      const stats = await pc.getStats();
-      stats.forEach((s: any) => {
-        if (s.type !== 'candidate-pair' || !s.selected) return;
-        const local = stats.get(s.localCandidateId);
-        const remote = stats.get(s.remoteCandidateId);
-        out.push({ local: local?.address, localType: local?.candidateType, remote: remote?.address, remoteType: remote?.candidateType });
-      });
-    }
-    return out;
-  });
-}

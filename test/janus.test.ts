@@ -10,13 +10,12 @@ import { StationProcess, stopStations } from '../testkit/station-process';
 import { GuestBrowser, buildGuest } from '../testkit/chromium';
 import { startJanus, type JanusProcess } from '../testkit/janus';
 import { tone, tonePresenceDb } from '../testkit/signal';
-import { receiverSummary, waitForInbound } from '../testkit/guest-receiver';
+import { receiverSummary, selectedPaths, waitForInbound } from '../testkit/guest-receiver';
 import { SignallingServer, builtGuestDir } from '../electron/signalling/server';
 import type { LineState } from '../electron/common/contract';
 import { createLan, type Lan } from '../testkit/lan-link';
 
 declare const document: any;
-declare const window: any;
 
 let pulse: PulseHarness;
 let janus: JanusProcess;
@@ -36,25 +35,6 @@ after(async () => {
 /** Janus on the link to the guests' machine: its WebSocket and its ICE candidates on this machine's end only. */
 function onLan(): { host: string; iceInterface: string } {
   return { host: lan.hostAddress, iceInterface: lan.hostInterface };
-}
-
-/** Each of the guest's connections: the addresses of its selected candidate pair, and the bytes it carried. */
-async function guestPaths(g: GuestBrowser): Promise<{ local?: string; remote?: string; bytes: number }[]> {
-  // No named functions in here: the test runner's transpiler wraps them in a helper the page does not have.
-  return g.page.evaluate(async () => {
-    const out: { local?: string; remote?: string; bytes: number }[] = [];
-    for (const pc of window.partylinePeers?.() ?? []) {
-      const stats = [...(await pc.getStats()).values()] as any[];
-      const transport = stats.find((s) => s.type === 'transport');
-      const pair = stats.find((s) => s.type === 'candidate-pair' && s.id === transport?.selectedCandidatePairId);
-      out.push({
-        local: stats.find((s) => s.id === pair?.localCandidateId)?.address,
-        remote: stats.find((s) => s.id === pair?.remoteCandidateId)?.address,
-        bytes: (pair?.bytesSent ?? 0) + (pair?.bytesReceived ?? 0),
-      });
-    }
-    return out;
-  });
 }
 
 function station(name: string, url: string, extra: string[] = []): StationProcess {
@@ -134,11 +114,11 @@ test('a Janus-carried line: two stations and a browser guest each hear the other
     assert.deepEqual(g.errors, []);
     // The guest's media crossed the link: each of its connections to Janus (publisher, subscriber) carried it between
     // the guest's machine and this one's address on the link.
-    const paths = await guestPaths(g);
+    const paths = await selectedPaths(g.page);
     t.diagnostic(`the guest's paths to Janus: ${JSON.stringify(paths)}`);
     assert.equal(paths.length, 2, "the guest's publisher and subscriber connections");
     for (const p of paths) {
-      assert.deepEqual({ local: p.local, remote: p.remote }, { local: lan.peerAddress, remote: lan.hostAddress });
+      assert.deepEqual({ local: p.local.address, remote: p.remote.address }, { local: lan.peerAddress, remote: lan.hostAddress });
       assert.ok(p.bytes > 0, `the connection carried media over the link (${JSON.stringify(p)})`);
     }
   } catch (e) {

@@ -89,3 +89,60 @@ export async function waitForInbound(page: CountingPage & PageLike, streams: num
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** One end of a connection's selected candidate pair; `address` is empty or missing where the browser hides it (prflx). */
+export interface PathEnd {
+  address?: string;
+  port?: number;
+  type?: string;
+}
+
+/** The candidate pair a connection's media flows over, and the bytes it carried. */
+export interface MediaPath {
+  local: PathEnd;
+  remote: PathEnd;
+  bytes: number;
+}
+
+interface PathsPage {
+  evaluate(fn: () => Promise<MediaPath[]>): Promise<MediaPath[]>;
+}
+
+/**
+ * Each of the guest's connections: its selected candidate pair, where its media went. Chromium names the pair on its
+ * transport; Firefox has no transport stats and marks the pair `selected` instead.
+ */
+export function selectedPaths(page: PathsPage): Promise<MediaPath[]> {
+  return page.evaluate(async () => {
+    const out: MediaPath[] = [];
+    for (const pc of window.partylinePeers?.() ?? []) {
+      const stats = [...(await pc.getStats()).values()] as unknown as Record<string, unknown>[];
+      const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+      const pair = stats.find(
+        (s) =>
+          s.type === 'candidate-pair' && (transport ? s.id === transport.selectedCandidatePairId : s.selected === true),
+      );
+      if (!pair) continue;
+      // No named functions in here: the test runner's transpiler wraps them in a helper the page does not have.
+      const [local, remote] = [pair.localCandidateId, pair.remoteCandidateId]
+        .map((id) => stats.find((s) => s.id === id))
+        .map((c) => ({
+          address: c?.address as string | undefined,
+          port: c?.port as number | undefined,
+          type: c?.candidateType as string | undefined,
+        }));
+      out.push({
+        local: local ?? {},
+        remote: remote ?? {},
+        bytes: Number(pair.bytesSent ?? 0) + Number(pair.bytesReceived ?? 0),
+      });
+    }
+    return out;
+  });
+}
+
+/** A path as a log line: `address:port <-> address:port`, with the candidate type where the address is hidden. */
+export function describePath(p: MediaPath): string {
+  const end = (e: PathEnd) => `${e.address || `(${e.type ?? '?'})`}:${e.port ?? '?'}`;
+  return `${p.local.type ?? '?'} ${end(p.local)} <-> ${p.remote.type ?? '?'} ${end(p.remote)}`;
+}

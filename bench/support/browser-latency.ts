@@ -15,6 +15,7 @@ import { SignallingServer, builtGuestDir } from '../../electron/signalling/serve
 import { createLan, type Lan } from '../../testkit/lan-link';
 import { RIG_FAR_ID, RIG_MIC_ID } from './latency-rig';
 import { median } from './chirp';
+import { describePath, selectedPaths } from '../../testkit/guest-receiver';
 
 export interface BrowserLatency {
   station_to_browser_ms: number;
@@ -61,26 +62,9 @@ async function inboundAudio(g: GuestBrowser): Promise<InboundAudio> {
   });
 }
 
-/** The addresses the guest's media flows between (its selected ICE pairs, local <-> remote): proof of the path taken. */
-async function mediaPath(g: GuestBrowser): Promise<string> {
-  // No named functions in the page's code: the bundler would wrap them in a helper the page does not have.
-  const pairs = await g.page.evaluate(async () => {
-    type Stat = Record<string, unknown>;
-    const w = globalThis as unknown as { partylinePeers?: () => { getStats(): Promise<Map<string, Stat>> }[] };
-    const found: string[] = [];
-    for (const pc of w.partylinePeers?.() ?? []) {
-      const stats = await pc.getStats();
-      for (const s of stats.values()) {
-        if (s.type !== 'transport' || !s.selectedCandidatePairId) continue;
-        const pair = stats.get(String(s.selectedCandidatePairId));
-        const ends = [pair?.localCandidateId, pair?.remoteCandidateId].map((id) => stats.get(String(id)));
-        // Chrome hides a peer-reflexive candidate's address: its type says why it is missing.
-        found.push(ends.map((c) => (c ? `${c.address ? String(c.address) : `(${String(c.candidateType)})`}:${String(c.port)}` : '?')).join(' <-> '));
-      }
-    }
-    return found;
-  });
-  return pairs.join(', ') || 'no selected candidate pair';
+/** The guest's selected candidate pairs, as a log line: proof of the path its media took. */
+async function mediaPaths(g: GuestBrowser): Promise<string> {
+  return (await selectedPaths(g.page)).map(describePath).join(', ') || 'no selected candidate pair';
 }
 
 async function firstPacketAfter(g: GuestBrowser, startedAt: number): Promise<number> {
@@ -174,7 +158,7 @@ async function overLan(pulse: PulseHarness, lan: Lan, bursts: number, chunkMs: 5
       const http = `http://${await a.hostedAt(lan.hostAddress)}`;
       ({ g } = await talkingGuest(pulse, lan, http, 'b', { sink: 'rig_far' }, false));
       await firstPacketAfter(g, performance.now());
-      log(`  station A -> browser B media: ${await mediaPath(g)}`);
+      log(`  station A -> browser B media: ${await mediaPaths(g)}`);
       await settle(g, log);
       ({ lags: s2b, receiver: s2bReceiver } = await measureIntoBrowser(g, pulse, bursts, measure));
     } finally {
@@ -198,7 +182,7 @@ async function overLan(pulse: PulseHarness, lan: Lan, bursts: number, chunkMs: 5
         const joined = await b.waitFor(/^(.*) \[signal\] joined main/);
         const first = await b.waitFor(/^(.*) \[peer \S+\] first RTP/, 20000);
         joinToAudio = clockMs(first[0]) - clockMs(joined[0]);
-        log(`  browser A -> station B media: ${await mediaPath(g)}`);
+        log(`  browser A -> station B media: ${await mediaPaths(g)}`);
         await sleep(1000);
         b2s = await measure(pulse, bursts);
       } finally {
@@ -220,7 +204,7 @@ async function overLan(pulse: PulseHarness, lan: Lan, bursts: number, chunkMs: 5
         const joined = await talkingGuest(pulse, undefined, http, 'b', { sink: 'rig_far' }, false);
         listener = joined.g;
         browserJoinToAudio = await firstPacketAfter(listener, joined.joinedAt);
-        log(`  browser A -> browser B media: ${await mediaPath(listener)}`);
+        log(`  browser A -> browser B media: ${await mediaPaths(listener)}`);
         await settle(listener, log);
         ({ lags: b2b, receiver: b2bReceiver } = await measureIntoBrowser(listener, pulse, bursts, measure));
       } finally {
