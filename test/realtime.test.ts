@@ -208,7 +208,7 @@ test('a real-time JavaScript thread that runs past the soft RLIMIT_RTTIME goes b
   assert.deepEqual(JSON.parse(child.stdout), { before: 'policy 2 priority 4', after: 'policy 0 priority 0', demotions: 1, waiting: 'policy 2 priority 4' });
 });
 
-test("a station's media thread runs at SCHED_RR 4, below its device threads at 5, its network thread at 3, and every other thread but the main one at nice -11", { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, async () => {
+test("a station's media thread runs at SCHED_RR 4, below its device threads at 5, its network thread at 3 except while a peer is set up, and every other thread but the main one at nice -11", { skip: process.platform !== 'linux' || !mayBeRealtime() ? 'this process may not set SCHED_RR' : false }, async () => {
   // ALSA's devices: its pulse plugin starts client threads of its own inside the media thread's stream open.
   const d = pulse.devices('x');
   const station = new StationProcess(['--name', 'X', '--host', '--port', '0', '--insecure', '--line', 'main:s3cret', '--input', d.inputId, '--output', d.outputId], pulse.env);
@@ -224,7 +224,32 @@ test("a station's media thread runs at SCHED_RR 4, below its device threads at 5
     const realtimeOf = (tid: number) => ({ policy: of(tid).policy, rtPriority: of(tid).rtPriority });
     assert.deepEqual(realtimeOf(media), { policy: 2, rtPriority: 4 }, 'the media thread');
     assert.deepEqual(realtimeOf(speaker), { policy: 2, rtPriority: 5 }, 'the speaker thread');
+    // Joining its line was a set-up too: the network thread is back at real time a few seconds later.
+    const policiesOf = async (tid: number, ms: number, until: (p: { policy: number; rtPriority: number }) => boolean) => {
+      const seen: string[] = [];
+      for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
+        const p = realtimeOf(tid);
+        if (seen.at(-1) !== `${p.policy}/${p.rtPriority}`) seen.push(`${p.policy}/${p.rtPriority}`);
+        if (until(p)) break;
+      }
+      return seen;
+    };
+    await policiesOf(network, 10_000, (p) => p.policy === 2);
     assert.deepEqual(realtimeOf(network), { policy: 2, rtPriority: 3 }, 'the network thread');
+    // A peer's ICE and DTLS set-up runs on the network thread for tens of ms at once: at its nice value meanwhile, so
+    // the sound server's threads are not held up, then real-time again.
+    const url = (await station.waitFor(/hosting (ws:\/\/\S+)/))[1] as string;
+    const y = new StationProcess(['--name', 'Y', '--server', url, '--insecure', '--line', 'main:s3cret', '--input', d.inputId, '--output', d.outputId], pulse.env);
+    try {
+      const during = policiesOf(network, 8000, (p) => p.policy === 0);
+      await station.waitFor(/\[peer Y\] connected/, 20_000);
+      assert.deepEqual((await during).at(-1), '0/0', `X's network thread at SCHED_OTHER during Y's set-up (policies seen: ${(await during).join(' -> ')})`);
+      const after = await policiesOf(network, 10_000, (p) => p.policy === 2);
+      assert.deepEqual(realtimeOf(network), { policy: 2, rtPriority: 3 }, `the network thread real-time again after the set-up (${after.join(' -> ')})`);
+      assert.ok(station.lines.some((l) => new RegExp(`network thread ${network}: its nice value while peers are set up`).test(l)), 'the step down is logged');
+    } finally {
+      assert.equal(await y.stop(), '0');
+    }
     const lagging = () =>
       readdirSync(`/proc/${station.pid}/task`)
         .map(Number)

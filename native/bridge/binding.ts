@@ -145,6 +145,8 @@ export interface PortAudioBinding {
   realtimeDemotions?(): number;
   /** Linux: SCHED_RR for a thread of this process, set directly; throws `realtime-refused` where not allowed. */
   makeRealtime?(tid: number, priority: number): void;
+  /** Linux: a thread of this process back to SCHED_OTHER (its nice value stays); throws `realtime-refused`. */
+  makeOrdinary?(tid: number): void;
 }
 
 let portAudio: PortAudioBinding | undefined;

@@ -126,6 +126,19 @@ export function realtimeDirect(thread: string, tid: number, priority = DEVICE_PR
   }
 }
 
+/** A thread back to SCHED_OTHER at its nice value, as any process may put its own threads: undefined, or why not. */
+export function ordinaryDirect(tid: number): string | undefined {
+  const pa = loadPortAudio();
+  if (!pa.makeOrdinary) return `scheduling policies are Linux's; ${process.platform} is not handled yet`;
+  if (!(tid > 0)) return 'its thread id is not known';
+  try {
+    pa.makeOrdinary(tid);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /**
  * A thread that runs JavaScript goes back to its nice value at the first SIGXCPU, before the hard RLIMIT_RTTIME would
  * kill the process. Call it before the thread is made real-time; false where there is no such guard (then do not).

@@ -10,7 +10,8 @@ import {
   rescanBlocked,
   AUDIO_NICE,
 } from '../../../native/bridge';
-import { MEDIA_PRIORITY, NETWORK_PRIORITY, RealtimeKit, currentThreadId, describeGrant, guardJavaScriptThread, realtimeDemotions, realtimeDirect, type Grant } from '../../../native/bridge/realtime';
+import { MEDIA_PRIORITY, NETWORK_PRIORITY, RealtimeKit, currentThreadId, describeGrant, guardJavaScriptThread, ordinaryDirect, realtimeDemotions, realtimeDirect, type Grant } from '../../../native/bridge/realtime';
+import { BurstStepDown } from './burst-step-down';
 import { samplesFor } from '../audio-format';
 import { LevelMeter } from '../meter';
 import { Mixer, type LineBus, type MixerInput } from '../mixer';
@@ -44,6 +45,8 @@ import type {
  */
 const PEER_SETUP_MS = 3000;
 const PEER_SETUP_DRAIN_MS = 40;
+/** How long after its last set-up connects the network thread stays off real time: the first SRTP and RTCP. */
+const SETUP_TAIL_MS = 300;
 /** A microphone silent for this long between two chunks is logged: what it held back costs the listeners a gap. */
 const MIC_GAP_LOG_MS = 30;
 
@@ -93,6 +96,8 @@ export class MediaEngine implements Media {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   private realtimeKit: Promise<RealtimeKit> | undefined;
+  private networkPriority: BurstStepDown | undefined;
+  private devicesRunning = false;
   /** Device threads already put to rtkit, so each is asked once. */
   private readonly promoted = new Set<number>();
   /** Lines whose media goes through Janus instead of a peer per member. */
@@ -107,7 +112,10 @@ export class MediaEngine implements Media {
     this.janus = new JanusCarriedLines({
       mixer: this.mixer,
       gain: (id) => this.routing.gains[id] ?? 0,
-      emit: (e) => this.emit(e),
+      emit: (e) => {
+        if (e.type === 'janus' && e.state !== 'connecting') this.setupEnds(`janus:${e.line}`);
+        this.emit(e);
+      },
       log: this.log,
       network: this.network,
       frameMs: opts.frameMs,
@@ -117,9 +125,47 @@ export class MediaEngine implements Media {
     this.timers.push(setInterval(() => this.watch(), 1000 / opts.healthHz));
     if (opts.realtime) {
       const kit = (this.realtimeKit = RealtimeKit.connect());
-      void this.promoteJavaScriptThread('media', currentThreadId(), MEDIA_PRIORITY, kit);
-      void this.network.threadId.then((tid) => (tid > 0 ? this.promoteJavaScriptThread('network', tid, NETWORK_PRIORITY, kit) : undefined));
+      void this.network.threadId.then((tid) => {
+        if (!(tid > 0)) return;
+        this.networkPriority = new BurstStepDown(
+          {
+            promote: () => this.promoteJavaScriptThread('network', tid, NETWORK_PRIORITY, kit),
+            demote: () => {
+              const refused = ordinaryDirect(tid);
+              this.audioLog.info(refused ? `network thread ${tid}: stays real-time through a peer's set-up (${refused})` : `network thread ${tid}: its nice value while peers are set up`);
+              return refused === undefined;
+            },
+          },
+          () => performance.now(),
+        );
+        if (this.devicesRunning) this.networkPriority.start();
+      });
     }
+  }
+
+  /**
+   * Once a device runs, the media thread gets real time, and the network thread from then on except during set-ups.
+   * Not before: a thread starting up (compiling, loading bindings, opening devices) at SCHED_RR holds a core from
+   * every thread at a nice value, the sound server's among them, and the streams of stations already on air run dry.
+   */
+  private devicesStarted(kit: Promise<RealtimeKit>): void {
+    if (this.devicesRunning) return;
+    this.devicesRunning = true;
+    void this.promoteJavaScriptThread('media', currentThreadId(), MEDIA_PRIORITY, kit);
+    this.networkPriority?.start();
+  }
+
+  /**
+   * A peer or a Janus line (`key`) is being set up: the speaker's queue covers the moment, and the network thread, which
+   * runs its ICE and DTLS in JavaScript, steps down from real time until it has connected (BurstStepDown).
+   */
+  private setupBegins(key: string): void {
+    this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
+    this.networkPriority?.begin(key, PEER_SETUP_MS);
+  }
+
+  private setupEnds(key: string): void {
+    this.networkPriority?.end(key, SETUP_TAIL_MS);
   }
 
   /**
@@ -127,7 +173,7 @@ export class MediaEngine implements Media {
    * native/bridge/realtime): set directly where allowed, else from rtkit; where neither, the raised nice value it was
    * started with, or one from rtkit.
    */
-  private async promoteJavaScriptThread(thread: string, tid: number, priority: number, kit: Promise<RealtimeKit>): Promise<void> {
+  private async promoteJavaScriptThread(thread: string, tid: number, priority: number, kit: Promise<RealtimeKit>): Promise<boolean> {
     let guarded = false;
     let unguarded = 'no guard against a long-running real-time thread here';
     try {
@@ -138,10 +184,17 @@ export class MediaEngine implements Media {
     const direct: Grant = guarded ? realtimeDirect(thread, tid, priority) : { thread, tid, refused: unguarded };
     // Logged once the kit has answered: by then the engine's log reaches its listeners.
     const k = await kit;
-    if ('granted' in direct) return this.audioLog.info(describeGrant(direct));
-    if (k.why) return this.audioLog.info(`${describeGrant(direct)}; rtkit not available (${k.why}): real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
+    if ('granted' in direct) {
+      this.audioLog.info(describeGrant(direct));
+      return true;
+    }
+    if (k.why) {
+      this.audioLog.info(`${describeGrant(direct)}; rtkit not available (${k.why}): real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
+      return false;
+    }
     const granted = guarded ? await k.realtime(thread, tid, priority) : direct;
     this.audioLog.info(describeGrant('granted' in granted ? granted : await k.highPriority(thread, tid)));
+    return 'granted' in granted;
   }
 
   /** Each device thread, once it has called back, gets SCHED_RR: set directly where allowed, else from rtkit. */
@@ -163,9 +216,12 @@ export class MediaEngine implements Media {
         this.audioLog.info(k.why ? `${describeGrant(direct)}; rtkit: ${k.why}` : describeGrant(await k.realtime(name, tid)));
       });
     }
-    // The threads a device opened from this (real-time) thread started at nice 0: its host's own, such as ALSA's
-    // pulse plugin's client threads, get the raised nice value the station runs its audio at.
-    if (opened) raiseOtherThreads(AUDIO_NICE);
+    // The threads a device opened from this thread while it was real-time (a reopen) started at nice 0: its host's
+    // own, such as ALSA's pulse plugin's client threads, get the raised nice value the station runs its audio at.
+    if (opened) {
+      raiseOtherThreads(AUDIO_NICE);
+      this.devicesStarted(kit);
+    }
   }
 
   onEvent(listener: (event: MediaEvent) => void): void {
@@ -225,7 +281,7 @@ export class MediaEngine implements Media {
         return undefined;
       }
       case 'joinJanusLine':
-        this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
+        this.setupBegins(`janus:${c.line}`);
         return this.janus.join(c.line, c.stationId, c.access);
       case 'leaveJanusLine':
         return this.janus.leave(c.line);
@@ -529,13 +585,14 @@ export class MediaEngine implements Media {
 
   private addPeer(id: string, iceServers: IceServer[]): void {
     if (this.remotes.has(id)) throw new Error(`peer "${id}" exists already`);
-    this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
+    this.setupBegins(`peer:${id}`);
     const peer = new RemotePeer(this.network.peer({ stationId: id, iceServers, frameMs: this.opts.frameMs, loopbackCandidates: this.opts.loopbackCandidates }));
     peer.on('description', (kind, sdp) => this.emit({ type: 'description', id, kind, sdp }));
     peer.on('candidate', (candidate) => this.emit({ type: 'candidate', id, candidate }));
     peer.on('connection', (state) => {
       // ICE and DTLS keep a core busy for tens of ms, in JavaScript on the network thread.
-      if (state === 'connecting') this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
+      if (state === 'connecting') this.setupBegins(`peer:${id}`);
+      else if (state !== 'new') this.setupEnds(`peer:${id}`);
       this.peerLog(id).info(state);
       this.emit({ type: 'connection', id, state });
     });
@@ -564,6 +621,7 @@ export class MediaEngine implements Media {
     const r = this.remotes.get(id);
     if (!r) return;
     this.playback?.expectBusy(PEER_SETUP_DRAIN_MS, PEER_SETUP_MS);
+    this.setupEnds(`peer:${id}`);
     this.remotes.delete(id);
     this.concealment.forget(id);
     this.mixer.inputs.delete(r);
@@ -577,6 +635,7 @@ export class MediaEngine implements Media {
   private watch(): void {
     const now = performance.now();
     this.promoteDeviceThreads();
+    this.networkPriority?.settle();
     this.reportDemotion();
     this.adaptEncoder(now);
     this.reportXruns();

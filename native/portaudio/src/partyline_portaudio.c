@@ -768,6 +768,23 @@ static napi_value make_realtime(napi_env env, napi_callback_info info) {
   }
   return NULL;
 }
+
+/* makeOrdinary(tid): thread `tid` of this process back to SCHED_OTHER (its nice value stays), as any thread may do to
+ * itself or its process's threads without privilege: a real-time JavaScript thread about to run a known burst steps
+ * aside for the sound server's own threads. Throws realtime-refused with the reason otherwise. */
+static napi_value make_ordinary(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  uint32_t tid;
+  if (!get_uint32(env, argv[0], "tid", &tid)) return NULL;
+  struct sched_param normal = {.sched_priority = 0};
+  if (sched_setscheduler((pid_t)tid, SCHED_OTHER | SCHED_RESET_ON_FORK, &normal) != 0) {
+    char message[160];
+    snprintf(message, sizeof message, "sched_setscheduler(SCHED_OTHER) refused: %s", strerror(errno));
+    napi_throw_error(env, "realtime-refused", message);
+  }
+  return NULL;
+}
 #endif
 
 NAPI_MODULE_INIT() {
@@ -786,6 +803,7 @@ NAPI_MODULE_INIT() {
       {"serveOwed", NULL, serve_owed, NULL, NULL, NULL, napi_enumerable, NULL},
       {"limitRealtime", NULL, limit_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
       {"makeRealtime", NULL, make_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"makeOrdinary", NULL, make_ordinary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"guardRealtime", NULL, guard_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
       {"realtimeDemotions", NULL, realtime_demotions_count, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif
