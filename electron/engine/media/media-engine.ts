@@ -182,12 +182,13 @@ export class MediaEngine implements Media {
       unguarded = (e as Error).message;
     }
     const direct: Grant = guarded ? realtimeDirect(thread, tid, priority) : { thread, tid, refused: unguarded };
-    // Logged once the kit has answered: by then the engine's log reaches its listeners.
-    const k = await kit;
     if ('granted' in direct) {
-      this.audioLog.info(describeGrant(direct));
+      // Logged once the kit has answered: by then the engine's log reaches its listeners. Answered at once all the
+      // same: a set-up announced meanwhile steps the thread down only once its promotion is known (BurstStepDown).
+      void kit.then(() => this.audioLog.info(describeGrant(direct)));
       return true;
     }
+    const k = await kit;
     if (k.why) {
       this.audioLog.info(`${describeGrant(direct)}; rtkit not available (${k.why}): real-time scheduling only where this process may set it itself, and the speaker margin covers the scheduler otherwise`);
       return false;
