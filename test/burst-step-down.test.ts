@@ -39,11 +39,11 @@ test('a burst takes the thread off real time until it is over, then it goes back
   assert.deepEqual(r.calls, ['promote']);
   assert.equal(r.step.isRealtime, true);
   r.at(1000);
-  r.step.burst(3000);
+  r.step.begin('peer:B', 3000);
   assert.deepEqual(r.calls, ['promote', 'demote'], 'stepped down at once');
   assert.equal(r.step.isRealtime, false);
   r.at(2500);
-  r.step.burst(3000); // a second peer while the first is set up: the window runs from the later one
+  r.step.begin('peer:C', 3000); // a second peer while the first is set up: the window runs from the later one
   r.at(4999);
   r.step.settle();
   assert.deepEqual(r.calls, ['promote', 'demote'], 'still stepped down 2.5 s into the second burst');
@@ -59,7 +59,7 @@ test('a burst takes the thread off real time until it is over, then it goes back
 
 test('a burst announced before the thread is started is waited out before real time', async () => {
   const r = rig();
-  r.step.burst(3000);
+  r.step.begin('peer:B', 3000);
   r.step.start();
   assert.deepEqual(r.calls, []);
   r.at(3000);
@@ -71,7 +71,7 @@ test('a burst announced before the thread is started is waited out before real t
 test('a burst while real time is on its way: stepped down as soon as it is granted', async () => {
   const r = rig();
   r.step.start();
-  r.step.burst(3000);
+  r.step.begin('peer:B', 3000);
   assert.deepEqual(r.calls, ['promote'], 'nothing to step down from yet');
   await r.answer();
   assert.deepEqual(r.calls, ['promote', 'demote']);
@@ -83,7 +83,7 @@ test('real time refused: it is not asked for again after each burst', async () =
   r.step.start();
   await r.answer();
   r.at(1000);
-  r.step.burst(3000);
+  r.step.begin('peer:B', 3000);
   r.at(5000);
   r.step.settle();
   assert.deepEqual(r.calls, ['promote']);
@@ -94,8 +94,8 @@ test('stepping down refused: the thread stays real-time, and it is not tried at 
   const r = rig(true, false);
   r.step.start();
   await r.answer();
-  r.step.burst(3000);
-  r.step.burst(3000);
+  r.step.begin('peer:B', 3000);
+  r.step.begin('peer:C', 3000);
   r.at(5000);
   r.step.settle();
   assert.deepEqual(r.calls, ['promote', 'demote']);

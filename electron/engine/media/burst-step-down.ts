@@ -12,6 +12,7 @@ export interface ThreadScheduling {
 }
 
 export class BurstStepDown {
+  /** The tail after the last burst that ended. */
   private busyUntil = -Infinity;
   /** Bursts that end when they are said to (a peer's set-up ends when it connects), each with its own ceiling. */
   private readonly open = new Map<string, number>();
@@ -29,12 +30,6 @@ export class BurstStepDown {
   /** Real time from now on, except during bursts (a burst announced before is waited out first). */
   start(): void {
     this.started = true;
-    this.settle();
-  }
-
-  /** A burst of about `ms` begins now. */
-  burst(ms: number): void {
-    this.busyUntil = Math.max(this.busyUntil, this.now() + ms);
     this.settle();
   }
 
