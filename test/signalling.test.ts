@@ -606,12 +606,45 @@ describe('signalling client', () => {
         listener.on('presence', (m) => check(m.peers));
       });
       assert.deepEqual(seen, { stationId: 'T', name: 'Talker', kind: 'station', lines: ['main'], talking: ['main'] });
+      // T is listed talking as it joins, which the listener may hear before T hears its own `joined`.
+      if (talker.state !== 'joined') await waitForState(talker, 'joined');
       assert.deepEqual(states.slice(0, 3), ['connecting', 'joined', 'reconnecting']);
       assert.equal(states.at(-1), 'joined');
     } finally {
       await Promise.all([talker.close(), listener.close()]);
     }
     assert.equal(talker.state, 'closed');
+  });
+
+  test('a talker back after a server restart is listed talking from its first presence, never muted while its talk is on the way', async () => {
+    const first = await startServer();
+    // The listener is back first, so the talker's return reaches it as a change of presence.
+    const talker = new SignallingClient({ url: first.url, stationId: 'T', name: 'Talker', kind: 'station', lines: [{ line: 'main' }, { line: 'aux' }], backoff: { initialMs: 400, maxMs: 400, factor: 1, jitter: 0 } });
+    const listener = new SignallingClient({ url: first.url, stationId: 'L', name: 'Listener', kind: 'station', lines: [{ line: 'main' }], backoff: { initialMs: 20, maxMs: 20, factor: 1, jitter: 0 } });
+    try {
+      await Promise.all([waitForState(talker, 'joined'), waitForState(listener, 'joined')]);
+      talker.setTalking(['main', 'aux']);
+      await new Promise<void>((resolve) => listener.on('presence', (m) => m.peers.some((p) => p.stationId === 'T' && p.talking.length > 0) && resolve()));
+      await first.server.close();
+      await waitForState(talker, 'reconnecting');
+      // Every listing of T the listener gets once the server is back, until T is listed talking.
+      const listings: string[][] = [];
+      const talking = new Promise<void>((resolve) => {
+        const check = (peers: { stationId: string; talking: string[] }[]) => {
+          const t = peers.find((p) => p.stationId === 'T');
+          if (!t) return;
+          listings.push(t.talking);
+          if (t.talking.length > 0) resolve();
+        };
+        listener.on('joined', (m) => check(m.peers));
+        listener.on('presence', (m) => check(m.peers));
+      });
+      await startServer({ port: first.port });
+      await talking;
+      assert.deepEqual(listings, [['main']], 'T listed talking on the line they share from its first listing (never talking: [])');
+    } finally {
+      await Promise.all([talker.close(), listener.close()]);
+    }
   });
 
   test('a server gone silent (its link down) is tried again every second, not after a 3 s timeout and a backoff', async () => {

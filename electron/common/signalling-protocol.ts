@@ -100,6 +100,12 @@ export const joinMessageSchema = z.object({
    * other join waits for the holder's socket to prove dead (up to 2 s).
    */
   resume: z.string().min(16).max(128).optional(),
+  /**
+   * The lines the station talks on as it joins: a station back after a server restart or a cut is listed talking
+   * from its first presence, so its listeners never mute it while its `talk` is on the way. Lines it was not
+   * admitted to are left out.
+   */
+  talking: lineNamesSchema.optional(),
 });
 
 export const offerMessageSchema = z.object({ type: z.literal('offer'), to: stationIdSchema, sdp: sdpSchema });

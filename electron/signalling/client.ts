@@ -237,7 +237,8 @@ export class SignallingClient extends EventEmitter<SignallingClientEvents> imple
     ws.on('open', () => {
       opened = true;
       this.lastHandshakeMs = performance.now() - startedAt;
-      this.transmit({ ...this.join, lines: this.lines });
+      const talking = this.talking.filter((l) => this.lines.some((c) => c.line === l));
+      this.transmit({ ...this.join, lines: this.lines, ...(talking.length > 0 ? { talking } : {}) });
       this.startKeepalive(ws);
     });
     ws.on('message', (data, isBinary) => {

@@ -555,6 +555,7 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
       lines: this.admit(conn, msg.lines, 'join'),
       talking: new Set(),
     };
+    station.talking = new Set((msg.talking ?? []).filter((l) => station.lines.has(l)));
     conn.station = station;
     conn.resume = msg.resume;
     conn.presenceForm = msg.presence ?? 'full';
