@@ -224,7 +224,7 @@ test("a station's media thread runs at SCHED_RR 4, below its device threads at 5
     const realtimeOf = (tid: number) => ({ policy: of(tid).policy, rtPriority: of(tid).rtPriority });
     assert.deepEqual(realtimeOf(media), { policy: 2, rtPriority: 4 }, 'the media thread');
     assert.deepEqual(realtimeOf(speaker), { policy: 2, rtPriority: 5 }, 'the speaker thread');
-    // Joining its line was a set-up too: the network thread is back at real time a few seconds later.
+    // The network thread is made real-time once a device runs, a moment after the media thread.
     const policiesOf = async (tid: number, ms: number, until: (p: { policy: number; rtPriority: number }) => boolean) => {
       const seen: string[] = [];
       for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {

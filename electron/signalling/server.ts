@@ -548,14 +548,14 @@ export class SignallingServer extends EventEmitter<SignallingServerEvents> {
   }
 
   private seat(conn: Connection, msg: JoinMessage): void {
+    const lines = this.admit(conn, msg.lines, 'join');
     const station: Station = {
       id: msg.stationId,
       name: msg.name,
       kind: msg.kind,
-      lines: this.admit(conn, msg.lines, 'join'),
-      talking: new Set(),
+      lines,
+      talking: new Set((msg.talking ?? []).filter((l) => lines.has(l))),
     };
-    station.talking = new Set((msg.talking ?? []).filter((l) => station.lines.has(l)));
     conn.station = station;
     conn.resume = msg.resume;
     conn.presenceForm = msg.presence ?? 'full';
